@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nfactor/actors/system.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+#include "nfactor/actors/type_ids.hpp"
+
+namespace nfactor::actors {
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::nfactor_core>();
+}
+
+} // namespace nfactor::actors

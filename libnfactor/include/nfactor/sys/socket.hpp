@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "nfactor/bytes.hpp"
+#include "nfactor/error.hpp"
+#include "nfactor/sys/netns.hpp"
+
+struct mnl_socket;
+
+namespace nfactor::sys {
+
+/// Options of a netfilter netlink socket. Every field has a default that
+/// suits a request/reply socket; listeners raise `rcvbuf`.
+struct socket_options {
+  /// Namespace to create the socket in. Default: the caller's.
+  netns ns = netns::current();
+  /// Receive buffer to ask for, in bytes; 0 keeps the kernel default
+  /// (net.core.rmem_default, usually 208 KiB). Set with SO_RCVBUFFORCE
+  /// (root may exceed net.core.rmem_max), falling back to SO_RCVBUF.
+  int rcvbuf = 0;
+  /// Send buffer to ask for, in bytes; 0 keeps the kernel default. A
+  /// batch is one datagram, so large batches need a large send buffer.
+  int sndbuf = 0;
+  /// Multicast groups to join right away (e.g. NFNLGRP_NFTABLES).
+  std::vector<unsigned> groups;
+  /// Ask the kernel for extended ACK text in errors (NETLINK_EXT_ACK).
+  /// Default on: the text is what makes an error actionable.
+  bool ext_ack = true;
+  /// Do not echo the request's payload in error messages
+  /// (NETLINK_CAP_ACK). Default on: errors for large batch messages would
+  /// otherwise repeat the whole message.
+  bool cap_ack = true;
+};
+
+/// What a `recv()` found.
+enum class recv_status {
+  /// A datagram was read.
+  data,
+  /// Nothing to read (non-blocking socket).
+  would_block,
+  /// The receive buffer overflowed and the kernel dropped messages
+  /// (ENOBUFS). Not fatal: the socket keeps working, but the reader has
+  /// lost messages and must resynchronise.
+  overrun,
+};
+
+/// The outcome of one `recv()`.
+struct recv_outcome {
+  recv_status status = recv_status::would_block;
+  /// Bytes read when `status == data`.
+  std::size_t size = 0;
+};
+
+/// An owned NETLINK_NETFILTER socket: non-blocking, close-on-exec, bound
+/// to a kernel-assigned port id. Move-only; closed on destruction.
+class socket {
+ public:
+  /// Creates a socket as `opts` says.
+  [[nodiscard]] static result<socket> open(const socket_options& opts = {});
+
+  socket(socket&&) noexcept;
+  socket& operator=(socket&&) noexcept;
+  ~socket();
+
+  /// The descriptor (for poll); -1 once closed.
+  [[nodiscard]] int fd() const noexcept;
+
+  /// The port id the kernel assigned at bind time.
+  [[nodiscard]] std::uint32_t portid() const noexcept { return portid_; }
+
+  /// A fresh sequence number for the next request.
+  [[nodiscard]] std::uint32_t next_seq() noexcept { return seq_++; }
+
+  /// The receive buffer the kernel granted, as SO_RCVBUF reports it (the
+  /// kernel doubles the requested size for bookkeeping).
+  [[nodiscard]] int rcvbuf() const noexcept { return rcvbuf_; }
+
+  /// Asks for a receive buffer of `bytes`; returns what was granted.
+  [[nodiscard]] result<int> set_rcvbuf(int bytes);
+
+  /// Asks for a send buffer of `bytes`; returns what was granted.
+  [[nodiscard]] result<int> set_sndbuf(int bytes);
+
+  /// Joins multicast group `group`.
+  [[nodiscard]] result<void> join(unsigned group);
+
+  /// Leaves multicast group `group`.
+  [[nodiscard]] result<void> leave(unsigned group);
+
+  /// Sends one datagram (one or more netlink messages) to the kernel.
+  [[nodiscard]] result<void> send(byte_view datagram);
+
+  /// Reads one datagram into `buf` without blocking. A datagram larger
+  /// than `buf` is an error (ENOSPC), never silently truncated.
+  [[nodiscard]] result<recv_outcome> recv(std::span<std::uint8_t> buf);
+
+  /// Waits up to `timeout` for the socket to become readable; false on
+  /// time-out.
+  [[nodiscard]] result<bool> wait_readable(std::chrono::milliseconds timeout);
+
+  /// Closes the socket now (also done by the destructor).
+  void close() noexcept;
+
+  [[nodiscard]] bool is_open() const noexcept { return nl_ != nullptr; }
+
+  /// The namespace the socket was created in.
+  [[nodiscard]] const netns& ns() const noexcept { return ns_; }
+
+ private:
+  struct closer {
+    void operator()(mnl_socket* s) const noexcept;
+  };
+
+  socket() = default;
+
+  std::unique_ptr<mnl_socket, closer> nl_;
+  std::uint32_t portid_ = 0;
+  std::uint32_t seq_ = 1;
+  int rcvbuf_ = 0;
+  netns ns_ = netns::current();
+};
+
+/// Receive buffer size that holds any single netfilter netlink datagram a
+/// reply or dump produces (dumps use at most 32 KiB skbs; NFLOG batches
+/// are bounded by nlbufsiz, which callers must add on top).
+inline constexpr std::size_t default_recv_buffer = 64 * 1024;
+
+} // namespace nfactor::sys

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nfactor/sys/socket.hpp"
+
+#include <cerrno>
+#include <ctime>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+
+#include <libmnl/libmnl.h>
+
+namespace nfactor::sys {
+
+namespace {
+
+// Kernels before 4.20 define no SOL_NETLINK constant in userspace headers.
+#ifndef SOL_NETLINK
+constexpr int SOL_NETLINK = 270;
+#endif
+
+result<void> set_flag(int fd, int opt, const char* name) {
+  int one = 1;
+  if (::setsockopt(fd, SOL_NETLINK, opt, &one, sizeof(one)) != 0)
+    return errno_error(std::string{"setsockopt "} + name);
+  return {};
+}
+
+// SO_RCVBUFFORCE lets root exceed net.core.rmem_max; without
+// CAP_NET_ADMIN fall back to the capped SO_RCVBUF.
+result<int> set_buffer(int fd, int force_opt, int opt, int bytes,
+                       const char* name) {
+  if (bytes <= 0)
+    return make_error(errc::invalid_argument, std::string{"set "} + name,
+                      "size must be positive, got " + std::to_string(bytes));
+  if (::setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)) != 0 &&
+      ::setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes)) != 0)
+    return errno_error(std::string{"set "} + name,
+                       std::to_string(bytes) + " bytes");
+  int granted = 0;
+  socklen_t len = sizeof(granted);
+  if (::getsockopt(fd, SOL_SOCKET, opt, &granted, &len) != 0)
+    return errno_error(std::string{"get "} + name);
+  return granted;
+}
+
+} // namespace
+
+void socket::closer::operator()(mnl_socket* s) const noexcept {
+  mnl_socket_close(s);
+}
+
+result<socket> socket::open(const socket_options& opts) {
+  static constexpr std::string_view op = "open NETLINK_NETFILTER socket";
+  int raw = -1;
+  auto created = run_in(opts.ns, [&] {
+    raw = ::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                   NETLINK_NETFILTER);
+    if (raw < 0)
+      raw = -errno;
+  });
+  if (!created)
+    return std::move(created).err();
+  if (raw < 0)
+    return make_error(errno_code(-raw), std::string{op}, opts.ns.describe());
+  unique_fd fd{raw};
+  socket out;
+  out.ns_ = opts.ns;
+  out.nl_.reset(mnl_socket_fdopen(fd.get()));
+  if (!out.nl_)
+    return errno_error(std::string{op}, "mnl_socket_fdopen");
+  fd.release(); // now owned by the mnl_socket
+  if (mnl_socket_bind(out.nl_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+    return errno_error(std::string{op}, "bind");
+  out.portid_ = mnl_socket_get_portid(out.nl_.get());
+  out.seq_ = static_cast<std::uint32_t>(std::time(nullptr));
+  if (out.seq_ == 0)
+    out.seq_ = 1;
+  if (opts.ext_ack)
+    if (auto r = set_flag(out.fd(), NETLINK_EXT_ACK, "NETLINK_EXT_ACK"); !r)
+      return std::move(r).err();
+  if (opts.cap_ack)
+    if (auto r = set_flag(out.fd(), NETLINK_CAP_ACK, "NETLINK_CAP_ACK"); !r)
+      return std::move(r).err();
+  if (opts.rcvbuf != 0) {
+    if (auto r = out.set_rcvbuf(opts.rcvbuf); !r)
+      return std::move(r).err();
+  } else {
+    int granted = 0;
+    socklen_t len = sizeof(granted);
+    ::getsockopt(out.fd(), SOL_SOCKET, SO_RCVBUF, &granted, &len);
+    out.rcvbuf_ = granted;
+  }
+  if (opts.sndbuf != 0)
+    if (auto r = out.set_sndbuf(opts.sndbuf); !r)
+      return std::move(r).err();
+  for (auto group : opts.groups)
+    if (auto r = out.join(group); !r)
+      return std::move(r).err();
+  return out;
+}
+
+socket::socket(socket&&) noexcept = default;
+socket& socket::operator=(socket&&) noexcept = default;
+socket::~socket() = default;
+
+int socket::fd() const noexcept {
+  return nl_ ? mnl_socket_get_fd(nl_.get()) : -1;
+}
+
+result<int> socket::set_rcvbuf(int bytes) {
+  if (!nl_)
+    return make_error(errc::closed, "set SO_RCVBUF");
+  auto r = set_buffer(fd(), SO_RCVBUFFORCE, SO_RCVBUF, bytes, "SO_RCVBUF");
+  if (r)
+    rcvbuf_ = *r;
+  return r;
+}
+
+result<int> socket::set_sndbuf(int bytes) {
+  if (!nl_)
+    return make_error(errc::closed, "set SO_SNDBUF");
+  return set_buffer(fd(), SO_SNDBUFFORCE, SO_SNDBUF, bytes, "SO_SNDBUF");
+}
+
+result<void> socket::join(unsigned group) {
+  auto op = "join netlink group " + std::to_string(group);
+  if (!nl_)
+    return make_error(errc::closed, op);
+  int g = static_cast<int>(group);
+  if (::setsockopt(fd(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) !=
+      0)
+    return errno_error(op);
+  return {};
+}
+
+result<void> socket::leave(unsigned group) {
+  auto op = "leave netlink group " + std::to_string(group);
+  if (!nl_)
+    return make_error(errc::closed, op);
+  int g = static_cast<int>(group);
+  if (::setsockopt(fd(), SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &g, sizeof(g)) !=
+      0)
+    return errno_error(op);
+  return {};
+}
+
+result<void> socket::send(byte_view datagram) {
+  if (!nl_)
+    return make_error(errc::closed, "send");
+  auto n = mnl_socket_sendto(nl_.get(), datagram.data(), datagram.size());
+  if (n < 0)
+    return errno_error("send", std::to_string(datagram.size()) + " bytes");
+  if (static_cast<std::size_t>(n) != datagram.size())
+    return make_error(errc::truncated, "send",
+                      "sent " + std::to_string(n) + " of " +
+                          std::to_string(datagram.size()) + " bytes");
+  return {};
+}
+
+result<recv_outcome> socket::recv(std::span<std::uint8_t> buf) {
+  if (!nl_)
+    return make_error(errc::closed, "recv");
+  auto n = mnl_socket_recvfrom(nl_.get(), buf.data(), buf.size());
+  if (n >= 0)
+    return recv_outcome{recv_status::data, static_cast<std::size_t>(n)};
+  switch (errno) {
+  case EAGAIN:
+  case EINTR:
+    return recv_outcome{recv_status::would_block, 0};
+  case ENOBUFS:
+    return recv_outcome{recv_status::overrun, 0};
+  case ENOSPC:
+    return make_error(errno_code(ENOSPC), "recv",
+                      "datagram larger than the " + std::to_string(buf.size()) +
+                          "-byte buffer");
+  default:
+    return errno_error("recv");
+  }
+}
+
+result<bool> socket::wait_readable(std::chrono::milliseconds timeout) {
+  if (!nl_)
+    return make_error(errc::closed, "poll");
+  pollfd pfd{fd(), POLLIN, 0};
+  for (;;) {
+    int n = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+    if (n > 0)
+      return true;
+    if (n == 0)
+      return false;
+    if (errno != EINTR)
+      return errno_error("poll");
+  }
+}
+
+void socket::close() noexcept {
+  nl_.reset();
+}
+
+} // namespace nfactor::sys

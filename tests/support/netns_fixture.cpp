@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "netns_fixture.hpp"
+
+#include <atomic>
+#include <array>
+#include <cstdio>
+#include <stdexcept>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace nfactor::test {
+
+command_result run_command(const std::string& cmd) {
+  command_result out;
+  auto full = cmd + " 2>&1";
+  FILE* p = ::popen(full.c_str(), "r");
+  if (p == nullptr)
+    return out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
+    out.output.append(buf.data(), n);
+  int st = ::pclose(p);
+  out.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+bool kernel_tests_enabled() {
+  static const bool enabled = [] {
+    if (::geteuid() != 0)
+      return false;
+    return run_command("command -v ip >/dev/null && command -v nft >/dev/null")
+               .status == 0;
+  }();
+  return enabled;
+}
+
+boost::test_tools::assertion_result
+needs_kernel(boost::unit_test::test_unit_id) {
+  boost::test_tools::assertion_result res{kernel_tests_enabled()};
+  if (!res)
+    res.message() << "kernel tests need root, iproute2 and nftables";
+  return res;
+}
+
+scratch_netns::scratch_netns() {
+  static std::atomic<int> counter{0};
+  name_ = "nfactor-t-" + std::to_string(::getpid()) + "-" +
+          std::to_string(counter++);
+  auto r = run_command("ip netns add " + name_);
+  if (r.status != 0)
+    throw std::runtime_error("ip netns add " + name_ + ": " + r.output);
+  r = run_command("ip -n " + name_ + " link set lo up");
+  if (r.status != 0) {
+    run_command("ip netns del " + name_);
+    throw std::runtime_error("lo up in " + name_ + ": " + r.output);
+  }
+}
+
+scratch_netns::~scratch_netns() {
+  run_command("ip netns del " + name_);
+}
+
+command_result scratch_netns::exec(const std::string& cmd) const {
+  return run_command("ip netns exec " + name_ + " sh -c " + shell_quote(cmd));
+}
+
+namespace {
+
+std::string require_nft(const scratch_netns& ns, const std::string& cmd) {
+  auto r = ns.exec(cmd);
+  BOOST_REQUIRE_MESSAGE(r.status == 0,
+                        cmd << " failed in " << ns.name() << ": " << r.output);
+  return r.output;
+}
+
+} // namespace
+
+std::string scratch_netns::nft(const std::string& command) const {
+  return require_nft(*this, "nft " + shell_quote(command));
+}
+
+std::string scratch_netns::nft_json(const std::string& command) const {
+  return require_nft(*this, "nft -j " + shell_quote(command));
+}
+
+std::string scratch_netns::nft_script(const std::string& script) const {
+  auto r = exec("printf '%s\\n' " + shell_quote(script) + " | nft -f -");
+  BOOST_REQUIRE_MESSAGE(r.status == 0, "nft -f failed in " << name_ << ": "
+                                                           << r.output
+                                                           << "\nscript:\n"
+                                                           << script);
+  return r.output;
+}
+
+} // namespace nfactor::test
