@@ -68,7 +68,7 @@ constexpr proto_row proto_rows[] = {
      }},
     {CTA_PROTO_ICMP_ID,
      [](reader& r, ct_tuple& t) {
-       t.icmp_id = r.u16_be();
+       t.echo_id = r.u16_be();
      }},
     {CTA_PROTO_ICMP_TYPE,
      [](reader& r, ct_tuple& t) {
@@ -80,7 +80,7 @@ constexpr proto_row proto_rows[] = {
      }},
     {CTA_PROTO_ICMPV6_ID,
      [](reader& r, ct_tuple& t) {
-       t.icmp_id = r.u16_be();
+       t.echo_id = r.u16_be();
      }},
     {CTA_PROTO_ICMPV6_TYPE,
      [](reader& r, ct_tuple& t) {

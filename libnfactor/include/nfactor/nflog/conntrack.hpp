@@ -47,8 +47,8 @@ struct ct_tuple {
   std::optional<std::uint8_t> l4proto;
   std::optional<std::uint16_t> src_port;
   std::optional<std::uint16_t> dst_port;
-  /// ICMP or ICMPv6 echo id, type and code.
-  std::optional<std::uint16_t> icmp_id;
+  /// ICMP or ICMPv6 echo id (CTA_PROTO_ICMP[V6]_ID), type and code.
+  std::optional<std::uint16_t> echo_id;
   std::optional<std::uint8_t> icmp_type;
   std::optional<std::uint8_t> icmp_code;
   /// Conntrack zone of this direction (CTA_TUPLE_ZONE).
