@@ -91,8 +91,8 @@ inline bool send_echo(const sys::netns& ns, int family, std::uint16_t id,
     if (fd < 0)
       return;
     std::vector<std::uint8_t> pkt(8 + data.size());
-    pkt[0] = static_cast<std::uint8_t>(family == AF_INET ? int{ICMP_ECHO}
-                                                         : int{ICMP6_ECHO_REQUEST});
+    pkt[0] = static_cast<std::uint8_t>(
+        family == AF_INET ? int{ICMP_ECHO} : int{ICMP6_ECHO_REQUEST});
     pkt[4] = static_cast<std::uint8_t>(id >> 8);
     pkt[5] = static_cast<std::uint8_t>(id);
     pkt[7] = 1;

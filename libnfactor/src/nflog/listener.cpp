@@ -2,6 +2,7 @@
 #include "nfactor/nflog/listener.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 #include <linux/netlink.h>
 
@@ -62,59 +63,56 @@ result<void> listener::configure() {
   sys::exchange_options ex;
   // Events can arrive between BIND and the last ack: keep them.
   ex.on_other = [this](const nl::message& msg) {
-    if (!is_packet(msg))
-      return;
     drain_result ignored;
     decode_message(
         msg, [this](log_event& ev) { pending_.push_back(std::move(ev)); },
         ignored);
   };
-  auto step = [&](auto append, std::string op) -> result<void> {
+  // Sends one config message built by `append` and waits for its ack.
+  auto step = [&](const std::string& op, auto append) -> result<void> {
     byte_buffer req;
     auto seq = sock_.next_seq();
     append(req, seq);
     return sys::request(sock_, req, seq, op, {}, ex);
   };
-  auto gs = " group " + std::to_string(g);
-  for (auto f : opts_.families)
-    if (auto st = step(
-            [&](byte_buffer& b, std::uint32_t s) { append_pf_bind(b, s, f); },
-            std::string{"NFULNL_CFG_CMD_PF_BIND "} + nfnl::to_string(f));
+  using buf = byte_buffer;
+  using u32 = std::uint32_t;
+  for (auto f : opts_.families) {
+    auto op = std::string{"NFULNL_CFG_CMD_PF_BIND "} + nfnl::to_string(f);
+    if (auto st = step(op, [&](buf& b, u32 s) { append_pf_bind(b, s, f); });
         !st)
       return st;
+  }
   if (auto st = bind_group(sock_, g, ex); !st)
     return st;
+  auto gs = " group " + std::to_string(g);
+  const auto& o = opts_;
   if (auto st = step(
-          [&](byte_buffer& b, std::uint32_t s) {
-            append_mode(b, s, g, opts_.mode, opts_.copy_range);
-          },
-          "NFULA_CFG_MODE" + gs);
+          "NFULA_CFG_MODE" + gs,
+          [&](buf& b, u32 s) { append_mode(b, s, g, o.mode, o.copy_range); });
       !st)
     return st;
+  if (auto st = step("NFULA_CFG_FLAGS" + gs,
+                     [&](buf& b, u32 s) { append_flags(b, s, g, o.flags); });
+      !st) {
+    auto e = std::move(st).err();
+    if (e.errno_value() == EOPNOTSUPP && o.flags.conntrack)
+      e.detail = "the conntrack flag needs conntrack glue in the kernel "
+                 "(CONFIG_NETFILTER_NETLINK_GLUE_CT)";
+    return e;
+  }
   if (auto st =
-          step([&](byte_buffer& b,
-                   std::uint32_t s) { append_flags(b, s, g, opts_.flags); },
-               "NFULA_CFG_FLAGS" + gs);
-      !st)
-    return st;
-  if (auto st =
-          step([&](byte_buffer& b,
-                   std::uint32_t s) { append_qthresh(b, s, g, opts_.qthresh); },
-               "NFULA_CFG_QTHRESH" + gs);
+          step("NFULA_CFG_QTHRESH" + gs,
+               [&](buf& b, u32 s) { append_qthresh(b, s, g, o.qthresh); });
       !st)
     return st;
   if (auto st = step(
-          [&](byte_buffer& b, std::uint32_t s) {
-            append_timeout(b, s, g, opts_.flush_timeout);
-          },
-          "NFULA_CFG_TIMEOUT" + gs);
+          "NFULA_CFG_TIMEOUT" + gs,
+          [&](buf& b, u32 s) { append_timeout(b, s, g, o.flush_timeout); });
       !st)
     return st;
-  return step(
-      [&](byte_buffer& b, std::uint32_t s) {
-        append_nlbufsiz(b, s, g, opts_.nlbufsiz);
-      },
-      "NFULA_CFG_NLBUFSIZ" + gs);
+  return step("NFULA_CFG_NLBUFSIZ" + gs,
+              [&](buf& b, u32 s) { append_nlbufsiz(b, s, g, o.nlbufsiz); });
 }
 
 void listener::finish(log_event& ev, drain_result& res) {
