@@ -13,6 +13,7 @@
 #include "traffic.hpp" // system socket headers before <linux/*.h>
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_log.h>
 
 #include "netns_fixture.hpp"
 #include "nfactor/nflog/group.hpp"
@@ -299,6 +300,101 @@ BOOST_FIXTURE_TEST_CASE(conntrack_flag, netns_fixture) {
   BOOST_TEST(ct.orig->src->to_string() == "127.0.0.1");
   BOOST_TEST((ct.orig->l4proto == std::uint8_t{IPPROTO_UDP}));
   BOOST_TEST((ct.orig->dst_port == std::uint16_t{9003}));
+}
+
+BOOST_FIXTURE_TEST_CASE(group_conflicts_name_the_owner, netns_fixture) {
+  auto a = listener::open(packet_opts(netns));
+  NFACTOR_REQUIRE_OK(a);
+  auto owner = find_binding(netns.ns(), group);
+  BOOST_REQUIRE(owner);
+  BOOST_TEST(owner->portid == a->portid());
+  BOOST_TEST(owner->copy_mode == NFULNL_COPY_PACKET);
+  BOOST_TEST(owner->flush_timeout == 1u);
+
+  // Another socket: EPERM, naming the group and the owner's port id.
+  auto b = listener::open(packet_opts(netns));
+  BOOST_REQUIRE(!b);
+  BOOST_TEST(b.err().errno_value() == EPERM);
+  BOOST_TEST(b.err().op == "NFULNL_CFG_CMD_BIND group 7");
+  BOOST_TEST(b.err().detail == "group 7 is bound by another socket (netlink "
+                               "portid " +
+                                   std::to_string(a->portid()) + ")");
+
+  // The same socket again: EBUSY.
+  auto again = bind_group(a->socket(), group);
+  BOOST_REQUIRE(!again);
+  BOOST_TEST(again.err().errno_value() == EBUSY);
+  BOOST_TEST(again.err().detail.find("already bound by this socket") !=
+             std::string::npos);
+
+  // The failed attempts left the owner's binding alone.
+  auto still = find_binding(netns.ns(), group);
+  BOOST_REQUIRE(still);
+  BOOST_TEST(still->portid == a->portid());
+}
+
+BOOST_FIXTURE_TEST_CASE(close_unbinds_and_the_group_binds_again_at_once,
+                        netns_fixture) {
+  netns.nft_script(rules("udp dport 9006 log group 7"));
+  auto a = listener::open(packet_opts(netns));
+  NFACTOR_REQUIRE_OK(a);
+  BOOST_TEST(a->close());
+  BOOST_TEST(!a->is_open());
+  BOOST_TEST(a->close()); // twice is fine
+  BOOST_TEST(!find_binding(netns.ns(), group));
+  auto b = listener::open(packet_opts(netns));
+  NFACTOR_REQUIRE_OK(b);
+  BOOST_REQUIRE_EQUAL(test::send_udp(netns.ns(), AF_INET, 9006, "again"), 1);
+  auto evs = collect(*b, 1);
+  BOOST_REQUIRE_EQUAL(evs.size(), 1u);
+  BOOST_TEST((evs[0].seq == 0u)); // a fresh binding numbers from 0
+  {
+    auto moved = std::move(*b); // the destructor unbinds as well
+  }
+  BOOST_TEST(!find_binding(netns.ns(), group));
+}
+
+// A tiny receive buffer and a burst that nobody reads: the kernel drops,
+// the listener sees ENOBUFS, and the sequence gaps count every lost event.
+BOOST_FIXTURE_TEST_CASE(overrun_is_reported_and_seq_gaps_count_loss_exactly,
+                        netns_fixture) {
+  netns.nft_script(rules("udp dport 9005 log group 7"));
+  auto o = packet_opts(netns);
+  o.rcvbuf = 4096;
+  o.qthresh = 1;
+  auto l = listener::open(o);
+  NFACTOR_REQUIRE_OK(l);
+  const int burst = 500;
+  BOOST_REQUIRE_EQUAL(
+      test::send_udp(netns.ns(), AF_INET, 9005, std::string(64, 'b'), burst),
+      burst);
+  std::vector<log_event> evs;
+  auto sink = [&](log_event& ev) {
+    evs.push_back(std::move(ev));
+  };
+  std::size_t overruns = 0;
+  for (;;) { // drain what the buffer kept
+    auto r = l->drain(sink);
+    NFACTOR_REQUIRE_OK(r);
+    overruns += r->overruns;
+    if (r->would_block)
+      break;
+  }
+  BOOST_TEST(overruns >= 1u);
+  BOOST_TEST(l->counters().enobufs >= 1u);
+  BOOST_TEST(evs.size() < static_cast<std::size_t>(burst));
+  // Losses after the last kept event show up with the next one.
+  BOOST_REQUIRE_EQUAL(test::send_udp(netns.ns(), AF_INET, 9005, "marker"), 1);
+  auto rest = collect(*l, 1);
+  BOOST_REQUIRE_EQUAL(rest.size(), 1u);
+  BOOST_TEST(tail(*rest[0].payload, 6) == "marker");
+  BOOST_TEST((rest[0].seq == static_cast<std::uint32_t>(burst)));
+  const auto& c = l->counters();
+  BOOST_TEST(c.received == evs.size() + 1);
+  BOOST_TEST(c.lost > 0u);
+  BOOST_TEST(c.received + c.lost == static_cast<std::uint64_t>(burst) + 1);
+  BOOST_TEST_MESSAGE("kept " << c.received << ", lost " << c.lost << " in "
+                             << c.enobufs << " overrun(s)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
