@@ -47,9 +47,7 @@ class listener_actor : public log_listener_impl::base {
     });
   }
 
-  const char* name() const override {
-    return "nfactor.log_listener";
-  }
+  const char* name() const override { return "nfactor.log_listener"; }
 
   // Wakes the poll for every message that is not our own tick, so control
   // messages, acks, exit and down messages are served at once.
@@ -112,7 +110,7 @@ class listener_actor : public log_listener_impl::base {
 
   void shutdown() {
     if (listener_) {
-      (void) listener_->close();
+      (void)listener_->close();
       listener_.reset();
     }
   }
@@ -146,9 +144,9 @@ class listener_actor : public log_listener_impl::base {
     if (!listener_)
       return;
     bool may_read = in_flight_ < opts_.max_in_flight;
-    pollfd fds[2] = {{wake_fd_, POLLIN, 0},
-                     {listener_->fd(), static_cast<short>(may_read ? POLLIN : 0),
-                      0}};
+    pollfd fds[2] = {
+        {wake_fd_, POLLIN, 0},
+        {listener_->fd(), static_cast<short>(may_read ? POLLIN : 0), 0}};
     if (::poll(fds, 2, 1000) < 0 && errno != EINTR)
       throw std::runtime_error(std::string{"poll: "} + std::strerror(errno));
     if (fds[0].revents & POLLIN) {
@@ -172,7 +170,7 @@ class listener_actor : public log_listener_impl::base {
       deliver();
     if (res->overruns > 0 || res->lost > 0) {
       const auto& c = listener_->counters();
-      log_loss loss{opts_.nflog.group,      res->overruns, res->lost,
+      log_loss loss{opts_.nflog.group,     res->overruns, res->lost,
                     opts_.nflog.flags.seq, c.enobufs,     c.lost};
       std::visit([&](auto& o) { send(o, loss); }, owner_);
     }

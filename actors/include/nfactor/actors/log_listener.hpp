@@ -49,8 +49,7 @@ using log_listener =
                      caf::reacts_to<stop_atom>>;
 
 /// The listener's full interface, including its self-sent tick.
-using log_listener_impl =
-    log_listener::extend<caf::reacts_to<log_tick_atom>>;
+using log_listener_impl = log_listener::extend<caf::reacts_to<log_tick_atom>>;
 
 static_assert(std::is_convertible_v<log_listener_impl, log_listener>,
               "owners get the narrow view of the listener");

@@ -145,8 +145,7 @@ typename Inspector::result_type inspect(Inspector& f, timestamp& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hw_address& x) {
-  return f(caf::meta::type_name("nfactor::nflog::hw_address"), x.len,
-           x.bytes);
+  return f(caf::meta::type_name("nfactor::nflog::hw_address"), x.len, x.bytes);
 }
 
 template <class Inspector>
@@ -157,15 +156,14 @@ typename Inspector::result_type inspect(Inspector& f, vlan_tag& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_event& x) {
   using actors::opt;
-  return f(caf::meta::type_name("nfactor::nflog::log_event"), x.family,
-           x.group, opt(x.hw_protocol), opt(x.hook), opt(x.mark),
-           opt(x.timestamp), opt(x.indev), opt(x.outdev), opt(x.physindev),
-           opt(x.physoutdev), opt(x.indev_name), opt(x.outdev_name),
-           opt(x.physindev_name), opt(x.physoutdev_name), opt(x.hwaddr),
-           opt(x.payload), opt(x.prefix), opt(x.uid), opt(x.gid), opt(x.seq),
-           opt(x.seq_global), opt(x.hwtype), opt(x.hwlen), opt(x.hwheader),
-           opt(x.ct), opt(x.conntrack), opt(x.ctinfo), opt(x.vlan),
-           opt(x.l2hdr));
+  return f(caf::meta::type_name("nfactor::nflog::log_event"), x.family, x.group,
+           opt(x.hw_protocol), opt(x.hook), opt(x.mark), opt(x.timestamp),
+           opt(x.indev), opt(x.outdev), opt(x.physindev), opt(x.physoutdev),
+           opt(x.indev_name), opt(x.outdev_name), opt(x.physindev_name),
+           opt(x.physoutdev_name), opt(x.hwaddr), opt(x.payload), opt(x.prefix),
+           opt(x.uid), opt(x.gid), opt(x.seq), opt(x.seq_global), opt(x.hwtype),
+           opt(x.hwlen), opt(x.hwheader), opt(x.ct), opt(x.conntrack),
+           opt(x.ctinfo), opt(x.vlan), opt(x.l2hdr));
 }
 
 } // namespace nfactor::nflog
