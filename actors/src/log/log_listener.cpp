@@ -2,6 +2,8 @@
 #include "nfactor/actors/log_listener.hpp"
 
 #include <cerrno>
+#include <cstring>
+#include <stdexcept>
 #include <chrono>
 #include <ctime>
 #include <exception>
@@ -50,11 +52,14 @@ class listener_actor : public log_listener_impl::base {
   const char* name() const override { return "nfactor.log_listener"; }
 
   // Wakes the poll for every message that is not our own tick, so control
-  // messages, acks, exit and down messages are served at once.
+  // messages, exit and down messages are served at once. The owner's acks
+  // (responses) do not wake it: they are served between passes anyway, and
+  // when credits run out the poll uses a short time-out to pick them up.
+  // That saves a wake-up per batch.
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
-    bool own = ptr && ptr->sender == ctrl();
+    bool quiet = ptr && (ptr->sender == ctrl() || ptr->mid.is_response());
     super::enqueue(std::move(ptr), eu);
-    if (!own && wake_fd_ >= 0) {
+    if (!quiet && wake_fd_ >= 0) {
       std::uint64_t one = 1;
       [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
     }
@@ -147,7 +152,9 @@ class listener_actor : public log_listener_impl::base {
     pollfd fds[2] = {
         {wake_fd_, POLLIN, 0},
         {listener_->fd(), static_cast<short>(may_read ? POLLIN : 0), 0}};
-    if (::poll(fds, 2, 1000) < 0 && errno != EINTR)
+    // Out of credits: wait for acks, which do not signal the eventfd.
+    int timeout_ms = may_read ? 1000 : 1;
+    if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
       throw std::runtime_error(std::string{"poll: "} + std::strerror(errno));
     if (fds[0].revents & POLLIN) {
       std::uint64_t n = 0;

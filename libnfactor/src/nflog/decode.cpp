@@ -235,7 +235,10 @@ std::string_view attribute_name(std::uint16_t type) noexcept {
   return {};
 }
 
-result<void> decode_packet(const nl::message& msg, log_event& out) {
+namespace {
+
+// Decodes into `out`, which holds no attributes yet.
+result<void> decode_fresh(const nl::message& msg, log_event& out) {
   if (!is_packet(msg))
     return make_error(errc::bad_message, std::string{op},
                       "message type " + std::to_string(msg.type) +
@@ -243,7 +246,6 @@ result<void> decode_packet(const nl::message& msg, log_event& out) {
   auto hdr = nfnl::decode_nfgenmsg(msg.payload);
   if (!hdr)
     return std::move(hdr).err();
-  out = log_event{};
   out.family = hdr->family;
   out.group = hdr->res_id;
   reader attrs{hdr->rest, op};
@@ -259,6 +261,21 @@ result<void> decode_packet(const nl::message& msg, log_event& out) {
     }
   }
   return attrs.status();
+}
+
+} // namespace
+
+result<void> decode_packet(const nl::message& msg, log_event& out) {
+  out = log_event{};
+  return decode_fresh(msg, out);
+}
+
+result<void> decode_packet_back(const nl::message& msg,
+                                std::vector<log_event>& out) {
+  auto st = decode_fresh(msg, out.emplace_back());
+  if (!st)
+    out.pop_back();
+  return st;
 }
 
 result<log_event> decode_packet(const nl::message& msg) {

@@ -147,10 +147,16 @@ void listener::decode_message(const nl::message& msg, const event_sink& sink,
                               drain_result& res) {
   if (!is_packet(msg))
     return; // NLMSG_DONE closes multipart batches; nothing else is ours
-  if (auto st = decode_packet(msg, scratch_); !st) {
+  auto st =
+      into_ ? decode_packet_back(msg, *into_) : decode_packet(msg, scratch_);
+  if (!st) {
     ++res.decode_errors;
     ++counters_.decode_errors;
     last_decode_error_ = std::move(st).err();
+    return;
+  }
+  if (into_) {
+    finish(into_->back(), res);
     return;
   }
   finish(scratch_, res);
@@ -208,14 +214,21 @@ result<drain_result> listener::drain_into(std::vector<log_event>& out,
                                           std::size_t max_events,
                                           std::size_t max_datagrams) {
   drain_result total;
-  auto sink = [&out](log_event& ev) {
+  for (auto& ev : pending_)
     out.push_back(std::move(ev));
+  total.events += pending_.size();
+  pending_.clear();
+  // Events are decoded in place at the end of `out`.
+  into_ = &out;
+  auto sink = [](log_event&) {
   };
   // One datagram at a time so the event cap is checked between them.
   for (std::size_t i = 0; i < max_datagrams && out.size() < max_events; ++i) {
     auto r = drain(sink, 1);
-    if (!r)
+    if (!r) {
+      into_ = nullptr;
       return r;
+    }
     total.datagrams += r->datagrams;
     total.events += r->events;
     total.overruns += r->overruns;
@@ -226,6 +239,7 @@ result<drain_result> listener::drain_into(std::vector<log_event>& out,
       break;
     }
   }
+  into_ = nullptr;
   return total;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "nfactor/bytes.hpp"
 #include "nfactor/error.hpp"
@@ -27,6 +28,11 @@ namespace nfactor::nflog {
 
 /// Decodes an NFULNL_MSG_PACKET message.
 [[nodiscard]] result<log_event> decode_packet(const nl::message& msg);
+
+/// Decodes an NFULNL_MSG_PACKET message into a new element at the end of
+/// `out` (removed again on error): no temporary, no move.
+[[nodiscard]] result<void> decode_packet_back(const nl::message& msg,
+                                              std::vector<log_event>& out);
 
 /// Appends `ev` as an NFULNL_MSG_PACKET message (header fields `seq`,
 /// flags 0) to `out`: every present attribute of the table, in table

@@ -129,6 +129,8 @@ class listener {
   std::vector<log_event> pending_;
   std::optional<error> last_decode_error_;
   log_event scratch_;
+  // Set by drain_into(): decode straight into this vector.
+  std::vector<log_event>* into_ = nullptr;
 };
 
 } // namespace nfactor::nflog
