@@ -10,6 +10,7 @@
 //   -d  spawn the owner detached (its own thread, blocking on its mailbox)
 //       instead of on CAF's work-stealing scheduler, whose idle workers
 //       poll with 50 us naps between bursts of batches.
+//   -t  CAF scheduler threads (scheduler.max-threads; default: CAF's).
 // Stops on SIGINT/SIGTERM, or IDLE_MS after the last event once events
 // have been seen, or after MAX_S seconds.
 #include <atomic>
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
   o.nflog.mode = nflog::copy_mode::packet;
   int idle_ms = 1000, max_s = 300, opt;
   bool detached = false;
-  while ((opt = ::getopt(argc, argv, "g:b:q:B:i:M:d")) != -1) {
+  int threads = 0;
+  while ((opt = ::getopt(argc, argv, "g:b:q:B:i:M:dt:")) != -1) {
     switch (opt) {
     case 'g':
       o.nflog.group = static_cast<std::uint16_t>(std::atoi(optarg));
@@ -102,10 +104,13 @@ int main(int argc, char** argv) {
     case 'd':
       detached = true;
       break;
+    case 't':
+      threads = std::atoi(optarg);
+      break;
     default:
       std::fprintf(stderr,
                    "usage: %s [-g G] [-b RCVBUF] [-q QTHRESH] "
-                   "[-B NLBUFSIZ] [-i IDLE_MS] [-M MAX_S] [-d]\n",
+                   "[-B NLBUFSIZ] [-i IDLE_MS] [-M MAX_S] [-d] [-t THREADS]\n",
                    argv[0]);
       return 2;
     }
@@ -117,6 +122,8 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   add_message_types(cfg);
+  if (threads > 0)
+    cfg.set("scheduler.max-threads", threads);
   caf::actor_system sys{cfg};
   tally t;
   auto owner = detached ? sys.spawn<caf::detached>(counting_owner, &t)

@@ -147,12 +147,16 @@ void listener::decode_message(const nl::message& msg, const event_sink& sink,
                               drain_result& res) {
   if (!is_packet(msg))
     return; // NLMSG_DONE closes multipart batches; nothing else is ours
-  auto st =
-      into_ ? decode_packet_back(msg, *into_) : decode_packet(msg, scratch_);
-  if (!st) {
+  bool ok = true;
+  if (into_) {
+    ok = decode_packet_back(msg, *into_, last_decode_error_);
+  } else if (auto st = decode_packet(msg, scratch_); !st) {
+    last_decode_error_ = std::move(st).err();
+    ok = false;
+  }
+  if (!ok) {
     ++res.decode_errors;
     ++counters_.decode_errors;
-    last_decode_error_ = std::move(st).err();
     return;
   }
   if (into_) {

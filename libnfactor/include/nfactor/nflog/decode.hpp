@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -30,9 +31,11 @@ namespace nfactor::nflog {
 [[nodiscard]] result<log_event> decode_packet(const nl::message& msg);
 
 /// Decodes an NFULNL_MSG_PACKET message into a new element at the end of
-/// `out` (removed again on error): no temporary, no move.
-[[nodiscard]] result<void> decode_packet_back(const nl::message& msg,
-                                              std::vector<log_event>& out);
+/// `out` (removed again on error, which then goes to `err`): no temporary,
+/// no move, no result object per event. The listener's hot path.
+[[nodiscard]] bool decode_packet_back(const nl::message& msg,
+                                      std::vector<log_event>& out,
+                                      std::optional<error>& err);
 
 /// Appends `ev` as an NFULNL_MSG_PACKET message (header fields `seq`,
 /// flags 0) to `out`: every present attribute of the table, in table
