@@ -11,6 +11,11 @@
 //       instead of on CAF's work-stealing scheduler, whose idle workers
 //       poll with 50 us naps between bursts of batches.
 //   -t  CAF scheduler threads (scheduler.max-threads; default: CAF's).
+//   -m  keep glibc's default malloc trimming. By default the bench raises
+//       M_TRIM_THRESHOLD and M_MMAP_THRESHOLD (mallopt), as a high-rate
+//       logger should: events are allocated on the listener's thread and
+//       freed on the owner's, and with the defaults glibc hands the memory
+//       back to the kernel and faults it in again, batch after batch.
 // Stops on SIGINT/SIGTERM, or IDLE_MS after the last event once events
 // have been seen, or after MAX_S seconds.
 #include <atomic>
@@ -21,6 +26,7 @@
 #include <string>
 #include <thread>
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -81,7 +87,8 @@ int main(int argc, char** argv) {
   int idle_ms = 1000, max_s = 300, opt;
   bool detached = false;
   int threads = 0;
-  while ((opt = ::getopt(argc, argv, "g:b:q:B:i:M:dt:")) != -1) {
+  bool keep_malloc_defaults = false;
+  while ((opt = ::getopt(argc, argv, "g:b:q:B:i:M:dt:m")) != -1) {
     switch (opt) {
     case 'g':
       o.nflog.group = static_cast<std::uint16_t>(std::atoi(optarg));
@@ -107,13 +114,21 @@ int main(int argc, char** argv) {
     case 't':
       threads = std::atoi(optarg);
       break;
+    case 'm':
+      keep_malloc_defaults = true;
+      break;
     default:
-      std::fprintf(stderr,
-                   "usage: %s [-g G] [-b RCVBUF] [-q QTHRESH] "
-                   "[-B NLBUFSIZ] [-i IDLE_MS] [-M MAX_S] [-d] [-t THREADS]\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [-g G] [-b RCVBUF] [-q QTHRESH] "
+          "[-B NLBUFSIZ] [-i IDLE_MS] [-M MAX_S] [-d] [-t THREADS] [-m]\n",
+          argv[0]);
       return 2;
     }
+  }
+  if (!keep_malloc_defaults) {
+    ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
   }
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -171,14 +186,17 @@ int main(int argc, char** argv) {
   ::getrusage(RUSAGE_SELF, &ru);
   auto events = t.events.load();
   std::printf(
-      "{\"tool\":\"nfactor_nflog_bench\",\"owner\":\"%s\",\"group\":%u,"
+      "{\"tool\":\"nfactor_nflog_bench\",\"owner\":\"%s\","
+      "\"malloc\":\"%s\",\"group\":%u,"
       "\"qthresh\":%u,"
       "\"nlbufsiz\":%u,\"rcvbuf\":%d,\"events\":%llu,\"received\":%llu,"
       "\"lost\":%llu,\"enobufs\":%llu,\"decode_errors\":%llu,"
       "\"datagrams\":%llu,\"batches\":%llu,\"payload_bytes\":%llu,"
       "\"listener_cpu_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f}\n",
-      detached ? "detached" : "scheduled", o.nflog.group, o.nflog.qthresh,
-      o.nflog.nlbufsiz, s.rcvbuf, static_cast<unsigned long long>(events),
+      detached ? "detached" : "scheduled",
+      keep_malloc_defaults ? "default" : "tuned", o.nflog.group,
+      o.nflog.qthresh, o.nflog.nlbufsiz, s.rcvbuf,
+      static_cast<unsigned long long>(events),
       static_cast<unsigned long long>(s.received),
       static_cast<unsigned long long>(s.lost),
       static_cast<unsigned long long>(s.enobufs),
