@@ -46,15 +46,21 @@ for name in $(printf '%s\n' "${!LISTENERS[@]}" | sort); do
   for run in $(seq "$RUNS"); do
     out=$SCRATCH/$name-$run
     "$SCRATCH/pb/nflog_throughput.sh" -o "$out" -n "$N" -c json \
-      "${LISTENERS[$name]}" 2>/dev/null |
-      jq -c --arg name "${name#*-}" '{name: $name} + .' | tee -a "$RESULTS"
+      "${LISTENERS[$name]}" >"$out.json" 2>/dev/null
+    jq -c --arg name "${name#*-}" --slurpfile l "$out/listener.out" \
+      '{name: $name} + . + {eps: ($l[0].owner_events_per_s //
+        (if $l[0].active_s > 0 then $l[0].events / $l[0].active_s else null end)),
+        listener_thread_cpu_s: $l[0].listener_cpu_s}' "$out.json" |
+      tee -a "$RESULTS"
   done
 done
 echo
+# events/s: delivered to the owner actor (nfactor) or counted (the limit),
+# first to last event; cpu: whole listener process, getrusage.
 printf '%-40s %9s %8s %8s %10s %12s\n' listener events loss% enobufs events/s cpu_us/event
 jq -rs 'group_by(.name)[] | sort_by(.cpu_us_per_event) | .[(length / 2 | floor)] |
   [.name, .events, .loss_pct, .enobufs,
-   (.events / (.gen_wall_s + 0.0001) | floor), .cpu_us_per_event] | @tsv' "$RESULTS" |
+   ((.eps // 0) | floor), .cpu_us_per_event] | @tsv' "$RESULTS" |
   while IFS=$'\t' read -r name ev loss enob eps cpu; do
     printf '%-40s %9s %8s %8s %10s %12s\n' "$name" "$ev" "$loss" "$enob" "$eps" "$cpu"
   done

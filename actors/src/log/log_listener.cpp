@@ -172,8 +172,11 @@ class listener_actor : public log_listener_impl::base {
   void read_socket() {
     auto room = opts_.max_in_flight - in_flight_ - batch_.size();
     auto cap = batch_.size() + std::min(opts_.max_batch, room);
+    // Size a new batch after the previous one: room for a burst, without
+    // a maximal (mmap-sized) allocation per message.
     if (batch_.capacity() == 0)
-      batch_.reserve(opts_.max_batch + opts_.nflog.qthresh);
+      batch_.reserve(std::min(opts_.max_batch, 2 * last_batch_) +
+                     opts_.nflog.qthresh);
     auto res = listener_->drain_into(batch_, cap, opts_.max_datagrams);
     if (!res) {
       quit(to_caf_error(res.err()));
@@ -199,6 +202,7 @@ class listener_actor : public log_listener_impl::base {
     if (auto* o = std::get_if<log_batch_owner>(&owner_)) {
       in_flight_ += n;
       ++messages_;
+      last_batch_ = n;
       log_batch b{opts_.nflog.group, std::move(batch_)};
       batch_ = {};
       request(*o, caf::infinite, std::move(b))
@@ -230,6 +234,7 @@ class listener_actor : public log_listener_impl::base {
   // Set while events wait for an ack: then acks signal the eventfd too.
   std::atomic<bool> wake_on_ack_{false};
   std::size_t in_flight_ = 0;
+  std::size_t last_batch_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t messages_ = 0;
   std::chrono::steady_clock::time_point started_ =
