@@ -272,10 +272,15 @@ caf::expected<log_listener> start_for(caf::actor_system& sys, Owner owner,
     return h;
   }
   // The listener failed to open: its exit reason says why.
-  self->receive([&](caf::down_msg& dm) {
-    if (dm.reason)
-      failure = std::move(dm.reason);
-  });
+  self->receive(
+      [&](caf::down_msg& dm) {
+        if (dm.reason)
+          failure = std::move(dm.reason);
+      },
+      caf::after(std::chrono::seconds{10}) >> [] {});
+  if (!failure)
+    failure = caf::make_error(caf::sec::request_timeout,
+                              "log listener did not start");
   return failure;
 }
 
