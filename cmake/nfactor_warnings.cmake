@@ -11,3 +11,13 @@ if(NFACTOR_SANITIZE)
   target_compile_options(nfactor_build_flags INTERFACE ${_nfactor_san})
   target_link_options(nfactor_build_flags INTERFACE ${_nfactor_san})
 endif()
+if(NFACTOR_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "NFACTOR_FUZZ needs clang (CXX=clang++)")
+  endif()
+  set(_nfactor_fuzz -fsanitize=fuzzer-no-link,address,undefined
+                    -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_compile_options(nfactor_build_flags INTERFACE ${_nfactor_fuzz})
+  target_link_options(nfactor_build_flags INTERFACE
+                      -fsanitize=address,undefined)
+endif()
