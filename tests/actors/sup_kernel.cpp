@@ -31,6 +31,7 @@
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/sys/request.hpp"
 #include "nfactor/sys/socket.hpp"
+#include "sup_fixture.hpp"
 
 using namespace nfactor;
 using namespace std::chrono_literals;
@@ -43,7 +44,7 @@ using portid_atom = caf::atom_constant<caf::atom("portid")>;
 constexpr fault_atom fault_atom_v{};
 constexpr portid_atom portid_atom_v{};
 
-constexpr auto patience = 10s;
+using test::patience;
 
 // NFULNL_MSG_CONFIG with one NFULA_CFG_CMD for `group`.
 result<void> nflog_cmd(sys::socket& sock, std::uint16_t group, std::uint8_t cmd,
@@ -143,33 +144,7 @@ std::map<unsigned, std::uint32_t> nflog_groups(const test::scratch_netns& n) {
   return groups;
 }
 
-struct fixture : test::netns_fixture {
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
-  caf::scoped_actor self;
-
-  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
-    actors::add_message_types(c);
-    return c;
-  }
-  fixture() : sys(prepare(cfg)), self(sys) {}
-
-  sup::options observed(sup::options o = {}) {
-    o.observer = caf::actor{self};
-    return o;
-  }
-
-  sup::child_info await(const std::string& name, sup::child_state st) {
-    for (;;) {
-      sup::child_info x;
-      self->receive([&](const sup::child_info& y) { x = y; },
-                    caf::after(patience) >>
-                        [] { BOOST_FAIL("no state change within patience"); });
-      if (x.name == name && x.state == st)
-        return x;
-    }
-  }
-
+struct fixture : test::netns_fixture, test::sup_fixture {
   std::uint32_t portid_of(const caf::actor& child) {
     std::uint32_t out = 0;
     self->request(child, patience, portid_atom_v)

@@ -21,27 +21,10 @@
 #include "nfactor/actors/sup/stats.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/actors/system.hpp"
+#include "sup_fixture.hpp"
 
 using namespace nfactor;
 
-namespace caf {
-// Lets BOOST_TEST print CAF values.
-inline std::ostream& boost_test_print_type(std::ostream& os, const error& e) {
-  return os << to_string(e);
-}
-inline std::ostream& boost_test_print_type(std::ostream& os, const actor& a) {
-  return os << to_string(a);
-}
-inline std::ostream& boost_test_print_type(std::ostream& os, exit_reason r) {
-  return os << to_string(r);
-}
-} // namespace caf
-
-namespace nfactor::actors::sup {
-inline std::ostream& boost_test_print_type(std::ostream& os, child_state s) {
-  return os << to_string(s);
-}
-} // namespace nfactor::actors::sup
 using namespace std::chrono_literals;
 namespace sup = nfactor::actors::sup;
 
@@ -53,8 +36,6 @@ using done_atom = caf::atom_constant<caf::atom("done")>;
 constexpr fail_atom fail_atom_v{};
 constexpr throw_atom throw_atom_v{};
 constexpr done_atom done_atom_v{};
-
-constexpr auto patience = 10s; // bounds a broken test, never a timing check
 
 nfactor::error injected() {
   auto e = make_error(errno_code(EIO), "test recv", "injected fault");
@@ -83,69 +64,8 @@ sup::child_spec test_spec(const std::string& name, caf::actor owner = {},
       r);
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
-  caf::scoped_actor self;
-
-  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
-    actors::add_message_types(c);
-    return c;
-  }
-  fixture() : sys(prepare(cfg)), self(sys) {}
-
-  // Options whose observer is this test's scoped actor.
-  sup::options observed(sup::options o = {}) {
-    o.observer = caf::actor{self};
-    return o;
-  }
-
-  // The next state change the supervisor reports.
-  sup::child_info next_event() {
-    sup::child_info out;
-    self->receive([&](const sup::child_info& x) { out = x; },
-                  caf::after(patience) >>
-                      [] { BOOST_FAIL("no state change within patience"); });
-    return out;
-  }
-
-  // Skips reports until `name` is in state `st`.
-  sup::child_info await(const std::string& name, sup::child_state st) {
-    for (;;) {
-      auto x = next_event();
-      if (x.name == name && x.state == st)
-        return x;
-    }
-  }
-
-  sup::child_info whereis(const sup::supervisor& s, const std::string& name) {
-    sup::child_info out;
-    self->request(s, patience, sup::whereis_atom_v, name)
-        .receive([&](const sup::child_info& x) { out = x; },
-                 [](const caf::error& e) {
-                   BOOST_FAIL("whereis failed: " << caf::to_string(e));
-                 });
-    return out;
-  }
-
-  // Waits for the supervisor to go down; returns its exit reason.
-  caf::error await_down(const sup::supervisor& s) {
-    caf::error reason;
-    bool seen = false;
-    while (!seen)
-      self->receive(
-          [&](caf::down_msg& dm) {
-            if (dm.source == caf::actor_cast<caf::actor_addr>(s)) {
-              reason = std::move(dm.reason);
-              seen = true;
-            }
-          },
-          [](const sup::child_info&) {}, // late state reports
-          caf::after(patience) >>
-              [] { BOOST_FAIL("supervisor did not stop within patience"); });
-    return reason;
-  }
-};
+using fixture = test::sup_fixture;
+using test::patience;
 
 void check_injected(const caf::error& reason) {
   auto back = actors::from_caf_error(reason);
