@@ -84,6 +84,10 @@ BOOST_FIXTURE_TEST_CASE(socket_in_named_netns_sees_that_ruleset,
   NFACTOR_REQUIRE_OK(a);
   NFACTOR_REQUIRE_OK(b);
   BOOST_TEST(own_netns() == before); // the caller never moved
+  auto host = socket::open();
+  NFACTOR_REQUIRE_OK(host);
+  auto h0 = nft::get_gen(*host);
+  NFACTOR_REQUIRE_OK(h0);
   auto a0 = nft::get_gen(*a);
   auto b0 = nft::get_gen(*b);
   NFACTOR_REQUIRE_OK(a0);
@@ -97,6 +101,10 @@ BOOST_FIXTURE_TEST_CASE(socket_in_named_netns_sees_that_ruleset,
   NFACTOR_REQUIRE_OK(b1);
   BOOST_TEST(a1->id == a0->id + 3);
   BOOST_TEST(b1->id == b0->id);
+  // Nothing in this project writes the host's ruleset.
+  auto h1 = nft::get_gen(*host);
+  NFACTOR_REQUIRE_OK(h1);
+  BOOST_TEST(h1->id == h0->id);
 }
 
 BOOST_FIXTURE_TEST_CASE(netns_by_path_fd_and_pid, netns_fixture) {

@@ -133,25 +133,17 @@ void message_writer::attr_u64_be(std::uint16_t type, std::uint64_t v) {
 }
 
 void message_writer::attr_str(std::uint16_t type, std::string_view v) {
-  auto start = out_->size();
-  auto len = NLA_HDRLEN + v.size() + 1;
-  if (len > max_attr_len) {
-    fail("string attribute type " + std::to_string(type) + " is " +
-         std::to_string(v.size()) + " bytes long");
-    return;
-  }
-  out_->resize(start + NLA_HDRLEN);
-  auto len16 = static_cast<std::uint16_t>(len);
-  std::memcpy(out_->data() + start, &len16, 2);
-  std::memcpy(out_->data() + start + 2, &type, 2);
-  out_->insert(out_->end(), v.begin(), v.end());
-  out_->push_back(0);
-  pad();
+  put_attr(type, {reinterpret_cast<const std::uint8_t*>(v.data()), v.size()},
+           true);
 }
 
 void message_writer::attr_bytes(std::uint16_t type, byte_view v) {
+  put_attr(type, v, false);
+}
+
+void message_writer::put_attr(std::uint16_t type, byte_view v, bool nul) {
   auto start = out_->size();
-  auto len = NLA_HDRLEN + v.size();
+  auto len = NLA_HDRLEN + v.size() + (nul ? 1 : 0);
   if (len > max_attr_len) {
     fail("attribute type " + std::to_string(type) + " has a payload of " +
          std::to_string(v.size()) + " bytes");
@@ -162,6 +154,8 @@ void message_writer::attr_bytes(std::uint16_t type, byte_view v) {
   std::memcpy(out_->data() + start, &len16, 2);
   std::memcpy(out_->data() + start + 2, &type, 2);
   out_->insert(out_->end(), v.begin(), v.end());
+  if (nul)
+    out_->push_back(0);
   pad();
 }
 

@@ -126,23 +126,19 @@ result<int> socket::set_sndbuf(int bytes) {
 }
 
 result<void> socket::join(unsigned group) {
-  auto op = "join netlink group " + std::to_string(group);
-  if (!nl_)
-    return make_error(errc::closed, op);
-  int g = static_cast<int>(group);
-  if (::setsockopt(fd(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) !=
-      0)
-    return errno_error(op);
-  return {};
+  return membership(NETLINK_ADD_MEMBERSHIP, group, "join");
 }
 
 result<void> socket::leave(unsigned group) {
-  auto op = "leave netlink group " + std::to_string(group);
+  return membership(NETLINK_DROP_MEMBERSHIP, group, "leave");
+}
+
+result<void> socket::membership(int opt, unsigned group, const char* verb) {
+  auto op = std::string{verb} + " netlink group " + std::to_string(group);
   if (!nl_)
     return make_error(errc::closed, op);
   int g = static_cast<int>(group);
-  if (::setsockopt(fd(), SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &g, sizeof(g)) !=
-      0)
+  if (::setsockopt(fd(), SOL_NETLINK, opt, &g, sizeof(g)) != 0)
     return errno_error(op);
   return {};
 }

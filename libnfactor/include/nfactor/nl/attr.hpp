@@ -209,6 +209,7 @@ class message_writer {
   [[nodiscard]] byte_buffer& buffer() noexcept { return *out_; }
 
  private:
+  void put_attr(std::uint16_t type, byte_view v, bool nul_terminate);
   void fail(std::string detail);
   void pad();
 

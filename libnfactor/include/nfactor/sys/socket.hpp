@@ -119,6 +119,8 @@ class socket {
 
   socket() = default;
 
+  result<void> membership(int opt, unsigned group, const char* verb);
+
   std::unique_ptr<mnl_socket, closer> nl_;
   std::uint32_t portid_ = 0;
   std::uint32_t seq_ = 1;
