@@ -37,11 +37,13 @@ int main() {
   caf::scoped_actor self{sys};
 
   // The application's actor that the worker serves.
-  auto owner = sys.spawn([]() -> caf::behavior {
-    return {[](const std::string& event) {
-      std::cout << event << '\n';
-    }};
-  });
+  auto owner = sys.spawn(
+      [](const std::string& prefix) -> caf::behavior {
+        return {[=](const std::string& event) {
+          std::cout << prefix << event;
+        }};
+      },
+      std::string{"app: "});
 
   sup::options opts;
   opts.max_restarts = 3; // at most 3 restarts ...

@@ -58,6 +58,18 @@ struct sup_fixture {
     return o;
   }
 
+  /// An owner that does nothing but exist. (Function-based actors get an
+  /// argument here: for none, CAF 0.17.6 dereferences a null argument
+  /// tuple, which UBSan reports.)
+  caf::actor spawn_owner() {
+    return sys.spawn(
+        [](caf::event_based_actor*, const std::string&) -> caf::behavior {
+          return {[](const std::string&) {
+          }};
+        },
+        std::string{"owner"});
+  }
+
   /// The next state change a supervisor reports.
   actors::sup::child_info next_event() {
     actors::sup::child_info out;

@@ -241,10 +241,7 @@ BOOST_FIXTURE_TEST_CASE(foreign_owner_makes_every_restart_fail_with_eperm,
 }
 
 BOOST_FIXTURE_TEST_CASE(owner_down_releases_the_group, fixture) {
-  auto owner = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
-    return {[](portid_atom) {
-    }};
-  });
+  auto owner = spawn_owner();
   auto s = sup::spawn_supervisor(sys, observed(),
                                  {nflog_spec(netns.ns(), 9, owner)});
   auto child = await("nflog-9", sup::child_state::running);

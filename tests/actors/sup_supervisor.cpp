@@ -246,10 +246,7 @@ BOOST_FIXTURE_TEST_CASE(short_backoff_is_honoured, fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(owner_down_stops_the_child_normally, fixture) {
-  auto owner = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
-    return {[](done_atom) {
-    }};
-  });
+  auto owner = spawn_owner();
   auto s = sup::spawn_supervisor(sys, observed(), {test_spec("a", owner)});
   await("a", sup::child_state::running);
   self->send_exit(owner, caf::exit_reason::kill);
