@@ -303,6 +303,24 @@ BOOST_FIXTURE_TEST_CASE(stop_and_start_on_request, fixture) {
             [] { BOOST_FAIL("child outlived supervisor"); });
 }
 
+BOOST_FIXTURE_TEST_CASE(killed_supervisor_stops_its_children, fixture) {
+  auto s =
+      sup::spawn_supervisor(sys, observed(), {test_spec("a"), test_spec("b")});
+  auto a = await("a", sup::child_state::running);
+  auto b = await("b", sup::child_state::running);
+  self->monitor(a.handle);
+  self->monitor(b.handle);
+  self->send_exit(s, caf::exit_reason::kill);
+  int down = 0;
+  while (down < 2)
+    self->receive(
+        [&](caf::down_msg& dm) {
+          BOOST_TEST(dm.reason == caf::exit_reason::user_shutdown);
+          ++down;
+        },
+        caf::after(patience) >> [] { BOOST_FAIL("children outlived it"); });
+}
+
 BOOST_FIXTURE_TEST_CASE(start_errors_count_as_failures, fixture) {
   sup::options o;
   o.max_restarts = 1;
