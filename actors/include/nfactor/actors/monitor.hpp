@@ -46,8 +46,10 @@ using monitor_actor = caf::typed_actor<
 struct monitor_options {
   /// The namespace whose ruleset to watch.
   sys::netns ns = sys::netns::current();
-  /// Receive buffer to ask for (bytes); the granted size is in the stats.
-  int rcvbuf = 8 << 20;
+  /// Receive buffer to ask for (bytes; the kernel grants twice that, see
+  /// the stats). 32 MiB holds a 50k-rule commit's notifications; larger
+  /// commits overflow it and are signalled (resync_needed).
+  int rcvbuf = 32 << 20;
   /// Send `nft::transaction` per commit.
   bool transactions = true;
   /// Send `flat_batch` per commit.
