@@ -66,14 +66,16 @@ result<void> check_table_names(std::string_view what, std::uint8_t family,
 template <class T, class Check>
 void emit(batch& b, verb v, std::uint8_t msg, const T& x, std::string label,
           Check&& valid, std::uint16_t extra = 0) {
-  auto& w = b.op(v, msg, static_cast<nfnl::family>(x.family),
-                 std::move(label), extra);
+  auto& w = b.op(v, msg, static_cast<nfnl::family>(x.family), std::move(label),
+                 extra);
   if (check(b, valid()))
     encode(w, x);
   b.done();
 }
 
-std::string label(const table& t) { return "table " + fam(t.family) + " " + t.name; }
+std::string label(const table& t) {
+  return "table " + fam(t.family) + " " + t.name;
+}
 std::string label(const chain& c) {
   return "chain " + fam(c.family) + " " + c.table + " " + c.name;
 }
@@ -136,8 +138,8 @@ result<void> valid_elems(const elem_list& l) {
   if (l.elems.empty())
     return bad("check set elements", "no elements given");
   for (std::size_t i = 0; i < l.elems.size(); ++i)
-    if (!l.elems[i].key && !(l.elems[i].flags &&
-                             (*l.elems[i].flags & NFT_SET_ELEM_CATCHALL)))
+    if (!l.elems[i].key &&
+        !(l.elems[i].flags && (*l.elems[i].flags & NFT_SET_ELEM_CATCHALL)))
       return bad("check set elements",
                  "element " + std::to_string(i) + " has no key");
   return {};
@@ -208,8 +210,8 @@ struct priority_name {
 };
 
 constexpr priority_name priority_names[] = {
-    {"raw", NF_IP_PRI_RAW},       {"mangle", NF_IP_PRI_MANGLE},
-    {"dstnat", NF_IP_PRI_NAT_DST}, {"filter", NF_IP_PRI_FILTER},
+    {"raw", NF_IP_PRI_RAW},           {"mangle", NF_IP_PRI_MANGLE},
+    {"dstnat", NF_IP_PRI_NAT_DST},    {"filter", NF_IP_PRI_FILTER},
     {"security", NF_IP_PRI_SECURITY}, {"srcnat", NF_IP_PRI_NAT_SRC},
 };
 
@@ -311,8 +313,8 @@ result<void> validate(const chain& c) {
     return bad("check chain", "a base chain needs a priority");
   auto type = c.type.value_or("filter");
   if (type != "filter" && type != "nat" && type != "route")
-    return bad("check chain", "unknown chain type '" + type +
-                                  "' (filter, nat or route)");
+    return bad("check chain",
+               "unknown chain type '" + type + "' (filter, nat or route)");
   if (type == "nat") {
     if (c.family != NFPROTO_IPV4 && c.family != NFPROTO_IPV6 &&
         c.family != NFPROTO_INET)
@@ -346,10 +348,9 @@ result<void> validate(const set& s) {
     return st;
   if (!s.key_len || *s.key_len == 0 ||
       *s.key_len > NFT_REG32_COUNT * NFT_REG32_SIZE)
-    return bad("check set", "key length must be 1 to " +
-                                std::to_string(NFT_REG32_COUNT *
-                                               NFT_REG32_SIZE) +
-                                " bytes");
+    return bad("check set",
+               "key length must be 1 to " +
+                   std::to_string(NFT_REG32_COUNT * NFT_REG32_SIZE) + " bytes");
   auto flags = s.flags.value_or(0);
   constexpr std::uint32_t known =
       NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL | NFT_SET_MAP |
@@ -357,8 +358,10 @@ result<void> validate(const set& s) {
       NFT_SET_EXPR;
   if (flags & ~known)
     return bad("check set", "unknown flags " + std::to_string(flags & ~known));
-  if ((flags & NFT_SET_MAP) && (!s.data_type || !s.data_len))
-    return bad("check set", "a map needs a data type and length");
+  if ((flags & NFT_SET_MAP) &&
+      (!s.data_type || (*s.data_type != NFT_DATA_VERDICT && !s.data_len)))
+    return bad("check set", "a map needs a data type (and a data length "
+                            "unless it maps to verdicts)");
   if (s.timeout && !(flags & NFT_SET_TIMEOUT))
     return bad("check set", "a default timeout needs the timeout flag");
   return {};
@@ -367,7 +370,8 @@ result<void> validate(const set& s) {
 // -- tables -------------------------------------------------------------------
 
 void add(batch& b, const table& t) {
-  emit(b, verb::add, NFT_MSG_NEWTABLE, t, label(t), [&] { return valid_table(t); });
+  emit(b, verb::add, NFT_MSG_NEWTABLE, t, label(t),
+       [&] { return valid_table(t); });
 }
 void create(batch& b, const table& t) {
   emit(b, verb::create, NFT_MSG_NEWTABLE, t, label(t),
@@ -392,7 +396,8 @@ void flush(batch& b, const table& t) {
 // -- chains -------------------------------------------------------------------
 
 void add(batch& b, const chain& c) {
-  emit(b, verb::add, NFT_MSG_NEWCHAIN, c, label(c), [&] { return validate(c); });
+  emit(b, verb::add, NFT_MSG_NEWCHAIN, c, label(c),
+       [&] { return validate(c); });
 }
 void create(batch& b, const chain& c) {
   emit(b, verb::create, NFT_MSG_NEWCHAIN, c, label(c),
@@ -447,11 +452,21 @@ void remove(batch& b, const rule& r) {
 
 // -- sets ---------------------------------------------------------------------
 
+// The kernel requires NFTA_SET_ID in NEWSET (nf_tables_newset); give
+// the set one unique within the batch when the caller did not.
+set with_id(const set& s, const batch& b) {
+  set out = s;
+  if (!out.id)
+    out.id = static_cast<std::uint32_t>(b.size() + 1);
+  return out;
+}
+
 void add(batch& b, const set& s) {
-  emit(b, verb::add, NFT_MSG_NEWSET, s, label(s), [&] { return validate(s); });
+  emit(b, verb::add, NFT_MSG_NEWSET, with_id(s, b), label(s),
+       [&] { return validate(s); });
 }
 void create(batch& b, const set& s) {
-  emit(b, verb::create, NFT_MSG_NEWSET, s, label(s),
+  emit(b, verb::create, NFT_MSG_NEWSET, with_id(s, b), label(s),
        [&] { return validate(s); });
 }
 void remove(batch& b, const set& s) {

@@ -74,15 +74,17 @@ void rule_builder::need(const field& f) {
       return;
     }
     // inet (and other multi-protocol) tables: nft checks nfproto first.
-    r_.exprs.push_back(expr::meta{.key = NFT_META_NFPROTO, .dreg = reg, .sreg = {}});
     r_.exprs.push_back(
-        expr::cmp{.sreg = reg, .op = NFT_CMP_EQ, .value = make_be(f.nfproto, 1)});
+        expr::meta{.key = NFT_META_NFPROTO, .dreg = reg, .sreg = {}});
+    r_.exprs.push_back(expr::cmp{
+        .sreg = reg, .op = NFT_CMP_EQ, .value = make_be(f.nfproto, 1)});
     l3_ = f.nfproto;
   }
   if (f.l4proto && l4_ != f.l4proto) {
-    r_.exprs.push_back(expr::meta{.key = NFT_META_L4PROTO, .dreg = reg, .sreg = {}});
     r_.exprs.push_back(
-        expr::cmp{.sreg = reg, .op = NFT_CMP_EQ, .value = make_be(f.l4proto, 1)});
+        expr::meta{.key = NFT_META_L4PROTO, .dreg = reg, .sreg = {}});
+    r_.exprs.push_back(expr::cmp{
+        .sreg = reg, .op = NFT_CMP_EQ, .value = make_be(f.l4proto, 1)});
     l4_ = f.l4proto;
   }
 }
@@ -143,10 +145,10 @@ rule_builder& rule_builder::match(const field& f, const value& v, cmp_op op) {
       b.mask = host_value(*num, f.len);
       b.xor_ = host_value(0, f.len);
       r_.exprs.push_back(std::move(b));
-      r_.exprs.push_back(expr::cmp{.sreg = reg,
-                                   .op = op == cmp_op::eq ? NFT_CMP_NEQ
-                                                          : NFT_CMP_EQ,
-                                   .value = host_value(0, f.len)});
+      r_.exprs.push_back(
+          expr::cmp{.sreg = reg,
+                    .op = op == cmp_op::eq ? NFT_CMP_NEQ : NFT_CMP_EQ,
+                    .value = host_value(0, f.len)});
     } else if (f.kind == field::shape::integer_be) {
       cmp(make_be(*num, f.len));
     } else {
@@ -164,24 +166,26 @@ rule_builder& rule_builder::match(const field& f, const value& v, cmp_op op) {
     break;
   case field::shape::ipv4:
   case field::shape::ipv6: {
-    auto a = text ? parse_address(*text, f.kind == field::shape::ipv4
-                                             ? AF_INET
-                                             : AF_INET6)
-                  : std::nullopt;
+    auto a = text
+                 ? parse_address(*text, f.kind == field::shape::ipv4 ? AF_INET
+                                                                     : AF_INET6)
+                 : std::nullopt;
     if (!a) {
       fail(std::string{f.name} + ": '" + (text ? *text : std::string{"?"}) +
            "' is not an address[/prefix]");
       break;
     }
-    auto bytes = (a->prefix + 7) / 8;
+    // Byte-aligned prefixes load only their bytes; others load the whole
+    // field and mask it (what nft emits for both).
+    auto bytes = a->prefix % 8 ? f.len : a->prefix / 8;
     auto sub = f;
     sub.len = bytes;
     load(sub);
     a->bytes.resize(bytes);
     if (a->prefix % 8) {
-      // A prefix that ends inside a byte: mask the loaded bytes first.
-      byte_buffer mask(bytes, 0xff);
-      mask.back() = static_cast<std::uint8_t>(0xff << (8 - a->prefix % 8));
+      byte_buffer mask(bytes, 0);
+      for (std::uint32_t bit = 0; bit < a->prefix; ++bit)
+        mask[bit / 8] |= static_cast<std::uint8_t>(0x80 >> (bit % 8));
       for (std::size_t i = 0; i < bytes; ++i)
         a->bytes[i] &= mask[i];
       expr::bitwise b;
@@ -201,7 +205,8 @@ rule_builder& rule_builder::match(const field& f, const value& v, cmp_op op) {
 
 rule_builder& rule_builder::match(const field& f, range_of r, bool negate) {
   need(f);
-  if (f.kind != field::shape::integer_be && f.kind != field::shape::integer_ne) {
+  if (f.kind != field::shape::integer_be &&
+      f.kind != field::shape::integer_ne) {
     fail(std::string{f.name} + " cannot match a range");
     return *this;
   }
@@ -239,7 +244,9 @@ rule_builder& rule_builder::match_set(const field& f, std::string set,
   return *this;
 }
 
-rule_builder& rule_builder::counter() { return then(expr::counter{}); }
+rule_builder& rule_builder::counter() {
+  return then(expr::counter{});
+}
 
 rule_builder& rule_builder::log(const log_options& o) {
   expr::log l;
@@ -277,9 +284,13 @@ rule_builder& rule_builder::set_mark(std::uint32_t mark) {
   return then(m);
 }
 
-rule_builder& rule_builder::notrack() { return then(expr::notrack{}); }
+rule_builder& rule_builder::notrack() {
+  return then(expr::notrack{});
+}
 
-rule_builder& rule_builder::masquerade() { return then(expr::masq{}); }
+rule_builder& rule_builder::masquerade() {
+  return then(expr::masq{});
+}
 
 rule_builder& rule_builder::nat(std::uint32_t type, std::string_view addr) {
   auto a4 = parse_address(addr, AF_INET);
@@ -289,7 +300,8 @@ rule_builder& rule_builder::nat(std::uint32_t type, std::string_view addr) {
     return *this;
   }
   auto& a = a4 ? *a4 : *a6;
-  r_.exprs.push_back(expr::immediate{.dreg = reg, .value = make_value(a.bytes)});
+  r_.exprs.push_back(
+      expr::immediate{.dreg = reg, .value = make_value(a.bytes)});
   expr::nat n;
   n.type = type;
   n.family = a4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
@@ -340,10 +352,18 @@ rule_builder& rule_builder::verdict(std::int32_t code,
                               .value = make_verdict(code, std::move(chain))});
 }
 
-rule_builder& rule_builder::accept() { return verdict(NF_ACCEPT, {}); }
-rule_builder& rule_builder::drop() { return verdict(NF_DROP, {}); }
-rule_builder& rule_builder::ret() { return verdict(NFT_RETURN, {}); }
-rule_builder& rule_builder::next() { return verdict(NFT_CONTINUE, {}); }
+rule_builder& rule_builder::accept() {
+  return verdict(NF_ACCEPT, {});
+}
+rule_builder& rule_builder::drop() {
+  return verdict(NF_DROP, {});
+}
+rule_builder& rule_builder::ret() {
+  return verdict(NFT_RETURN, {});
+}
+rule_builder& rule_builder::next() {
+  return verdict(NFT_CONTINUE, {});
+}
 rule_builder& rule_builder::jump(std::string chain) {
   return verdict(NFT_JUMP, std::move(chain));
 }
@@ -362,6 +382,12 @@ rule_builder& rule_builder::comment(std::string_view text) {
   else
     r_.userdata = comment_userdata(text);
   return *this;
+}
+
+result<rule> rule_builder::build() const& {
+  if (err_)
+    return *err_;
+  return r_;
 }
 
 result<rule> rule_builder::build() && {

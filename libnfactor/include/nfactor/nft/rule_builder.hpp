@@ -63,80 +63,174 @@ struct field {
 };
 
 namespace ip {
-inline constexpr field saddr{"ip saddr", field::source::payload,
-                             NFT_PAYLOAD_NETWORK_HEADER, 12, 4,
-                             field::shape::ipv4, NFPROTO_IPV4, 0};
-inline constexpr field daddr{"ip daddr", field::source::payload,
-                             NFT_PAYLOAD_NETWORK_HEADER, 16, 4,
-                             field::shape::ipv4, NFPROTO_IPV4, 0};
-inline constexpr field protocol{"ip protocol", field::source::payload,
-                                NFT_PAYLOAD_NETWORK_HEADER, 9, 1,
-                                field::shape::integer_be, NFPROTO_IPV4, 0};
+inline constexpr field saddr{"ip saddr",
+                             field::source::payload,
+                             NFT_PAYLOAD_NETWORK_HEADER,
+                             12,
+                             4,
+                             field::shape::ipv4,
+                             NFPROTO_IPV4,
+                             0};
+inline constexpr field daddr{"ip daddr",
+                             field::source::payload,
+                             NFT_PAYLOAD_NETWORK_HEADER,
+                             16,
+                             4,
+                             field::shape::ipv4,
+                             NFPROTO_IPV4,
+                             0};
+inline constexpr field protocol{"ip protocol",
+                                field::source::payload,
+                                NFT_PAYLOAD_NETWORK_HEADER,
+                                9,
+                                1,
+                                field::shape::integer_be,
+                                NFPROTO_IPV4,
+                                0};
 } // namespace ip
 
 namespace ip6 {
-inline constexpr field saddr{"ip6 saddr", field::source::payload,
-                             NFT_PAYLOAD_NETWORK_HEADER, 8, 16,
-                             field::shape::ipv6, NFPROTO_IPV6, 0};
-inline constexpr field daddr{"ip6 daddr", field::source::payload,
-                             NFT_PAYLOAD_NETWORK_HEADER, 24, 16,
-                             field::shape::ipv6, NFPROTO_IPV6, 0};
+inline constexpr field saddr{"ip6 saddr",
+                             field::source::payload,
+                             NFT_PAYLOAD_NETWORK_HEADER,
+                             8,
+                             16,
+                             field::shape::ipv6,
+                             NFPROTO_IPV6,
+                             0};
+inline constexpr field daddr{"ip6 daddr",
+                             field::source::payload,
+                             NFT_PAYLOAD_NETWORK_HEADER,
+                             24,
+                             16,
+                             field::shape::ipv6,
+                             NFPROTO_IPV6,
+                             0};
 } // namespace ip6
 
 namespace tcp {
-inline constexpr field sport{"tcp sport", field::source::payload,
-                             NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
-                             field::shape::integer_be, 0, 6};
-inline constexpr field dport{"tcp dport", field::source::payload,
-                             NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
-                             field::shape::integer_be, 0, 6};
+inline constexpr field sport{"tcp sport",
+                             field::source::payload,
+                             NFT_PAYLOAD_TRANSPORT_HEADER,
+                             0,
+                             2,
+                             field::shape::integer_be,
+                             0,
+                             6};
+inline constexpr field dport{"tcp dport",
+                             field::source::payload,
+                             NFT_PAYLOAD_TRANSPORT_HEADER,
+                             2,
+                             2,
+                             field::shape::integer_be,
+                             0,
+                             6};
 } // namespace tcp
 
 namespace udp {
-inline constexpr field sport{"udp sport", field::source::payload,
-                             NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
-                             field::shape::integer_be, 0, 17};
-inline constexpr field dport{"udp dport", field::source::payload,
-                             NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
-                             field::shape::integer_be, 0, 17};
+inline constexpr field sport{"udp sport",
+                             field::source::payload,
+                             NFT_PAYLOAD_TRANSPORT_HEADER,
+                             0,
+                             2,
+                             field::shape::integer_be,
+                             0,
+                             17};
+inline constexpr field dport{"udp dport",
+                             field::source::payload,
+                             NFT_PAYLOAD_TRANSPORT_HEADER,
+                             2,
+                             2,
+                             field::shape::integer_be,
+                             0,
+                             17};
 } // namespace udp
 
 namespace meta {
-inline constexpr field l4proto{"meta l4proto", field::source::meta,
-                               NFT_META_L4PROTO, 0, 1,
-                               field::shape::integer_be, 0, 0};
-inline constexpr field nfproto{"meta nfproto", field::source::meta,
-                               NFT_META_NFPROTO, 0, 1,
-                               field::shape::integer_be, 0, 0};
-inline constexpr field mark{"meta mark", field::source::meta, NFT_META_MARK,
-                            0, 4, field::shape::integer_ne, 0, 0};
-inline constexpr field iif{"meta iif", field::source::meta, NFT_META_IIF, 0,
-                           4, field::shape::integer_ne, 0, 0};
-inline constexpr field oif{"meta oif", field::source::meta, NFT_META_OIF, 0,
-                           4, field::shape::integer_ne, 0, 0};
-inline constexpr field iifname{"meta iifname", field::source::meta,
-                               NFT_META_IIFNAME, 0, 16, field::shape::ifname,
-                               0, 0};
-inline constexpr field oifname{"meta oifname", field::source::meta,
-                               NFT_META_OIFNAME, 0, 16, field::shape::ifname,
-                               0, 0};
-inline constexpr field skuid{"meta skuid", field::source::meta,
-                             NFT_META_SKUID, 0, 4, field::shape::integer_ne,
-                             0, 0};
-inline constexpr field skgid{"meta skgid", field::source::meta,
-                             NFT_META_SKGID, 0, 4, field::shape::integer_ne,
-                             0, 0};
+inline constexpr field l4proto{"meta l4proto",
+                               field::source::meta,
+                               NFT_META_L4PROTO,
+                               0,
+                               1,
+                               field::shape::integer_be,
+                               0,
+                               0};
+inline constexpr field nfproto{"meta nfproto",
+                               field::source::meta,
+                               NFT_META_NFPROTO,
+                               0,
+                               1,
+                               field::shape::integer_be,
+                               0,
+                               0};
+inline constexpr field mark{"meta mark",
+                            field::source::meta,
+                            NFT_META_MARK,
+                            0,
+                            4,
+                            field::shape::integer_ne,
+                            0,
+                            0};
+inline constexpr field iif{"meta iif",
+                           field::source::meta,
+                           NFT_META_IIF,
+                           0,
+                           4,
+                           field::shape::integer_ne,
+                           0,
+                           0};
+inline constexpr field oif{"meta oif",
+                           field::source::meta,
+                           NFT_META_OIF,
+                           0,
+                           4,
+                           field::shape::integer_ne,
+                           0,
+                           0};
+inline constexpr field iifname{"meta iifname",
+                               field::source::meta,
+                               NFT_META_IIFNAME,
+                               0,
+                               16,
+                               field::shape::ifname,
+                               0,
+                               0};
+inline constexpr field oifname{"meta oifname",
+                               field::source::meta,
+                               NFT_META_OIFNAME,
+                               0,
+                               16,
+                               field::shape::ifname,
+                               0,
+                               0};
+inline constexpr field skuid{"meta skuid",
+                             field::source::meta,
+                             NFT_META_SKUID,
+                             0,
+                             4,
+                             field::shape::integer_ne,
+                             0,
+                             0};
+inline constexpr field skgid{"meta skgid",
+                             field::source::meta,
+                             NFT_META_SKGID,
+                             0,
+                             4,
+                             field::shape::integer_ne,
+                             0,
+                             0};
 } // namespace meta
 
 namespace ct {
-inline constexpr field state{"ct state", field::source::ct, NFT_CT_STATE, 0,
-                             4, field::shape::bits, 0, 0};
-inline constexpr field mark{"ct mark", field::source::ct, NFT_CT_MARK, 0, 4,
-                            field::shape::integer_ne, 0, 0};
+inline constexpr field state{
+    "ct state", field::source::ct, NFT_CT_STATE, 0, 4, field::shape::bits, 0,
+    0};
+inline constexpr field mark{
+    "ct mark", field::source::ct,        NFT_CT_MARK, 0,
+    4,         field::shape::integer_ne, 0,           0};
 /// ct state bits (NF_CT_STATE_BIT, nf_conntrack_common.h).
 inline constexpr std::uint32_t invalid = NF_CT_STATE_INVALID_BIT;
-inline constexpr std::uint32_t established =
-    NF_CT_STATE_BIT(IP_CT_ESTABLISHED);
+inline constexpr std::uint32_t established = NF_CT_STATE_BIT(IP_CT_ESTABLISHED);
 inline constexpr std::uint32_t related = NF_CT_STATE_BIT(IP_CT_RELATED);
 inline constexpr std::uint32_t new_ = NF_CT_STATE_BIT(IP_CT_NEW);
 inline constexpr std::uint32_t untracked = NF_CT_STATE_UNTRACKED_BIT;
@@ -170,12 +264,12 @@ struct range_of {
 
 /// Options of `log()`; every field optional, as in nft.
 struct log_options {
-  std::optional<std::uint16_t> group;
-  std::optional<std::string> prefix;
-  std::optional<std::uint32_t> snaplen;
-  std::optional<std::uint16_t> qthreshold;
-  std::optional<std::uint32_t> level;
-  std::optional<std::uint32_t> flags;
+  std::optional<std::uint16_t> group = {};
+  std::optional<std::string> prefix = {};
+  std::optional<std::uint32_t> snaplen = {};
+  std::optional<std::uint16_t> qthreshold = {};
+  std::optional<std::uint32_t> level = {};
+  std::optional<std::uint32_t> flags = {};
 };
 
 /// Options of `limit()`: `rate` per `unit` seconds, with `burst`.
@@ -203,8 +297,7 @@ class rule_builder {
   rule_builder& match(const field& f, range_of r, bool negate = false);
 
   /// `field @set` (a lookup in the named set; `!= @set` when `negate`).
-  rule_builder& match_set(const field& f, std::string set,
-                          bool negate = false);
+  rule_builder& match_set(const field& f, std::string set, bool negate = false);
 
   rule_builder& counter();
   rule_builder& log(const log_options& o = {});
@@ -237,6 +330,7 @@ class rule_builder {
   rule_builder& comment(std::string_view text);
 
   /// The rule, or the first error.
+  [[nodiscard]] result<rule> build() const&;
   [[nodiscard]] result<rule> build() &&;
 
  private:
