@@ -151,6 +151,53 @@ BOOST_FIXTURE_TEST_CASE(racing_transactors_one_wins_one_conflicts, tx_fixture) {
   BOOST_TEST(listed_tables(netns).size() == 1u);
 }
 
+BOOST_FIXTURE_TEST_CASE(racing_reconciles_converge, tx_fixture) {
+  // Two transactors reconcile the same desired state at once: both
+  // succeed, one commits, the other finds (after a conflict and a re-pull,
+  // or at once) nothing left to do.
+  nft::ruleset want;
+  nft::table t;
+  t.family = NFPROTO_INET;
+  t.name = "both";
+  want.tables.push_back(t);
+  for (auto n : {"a", "b", "c"}) {
+    nft::chain c;
+    c.family = NFPROTO_INET;
+    c.table = "both";
+    c.name = n;
+    want.chains.push_back(c);
+  }
+  auto tx1 = spawn();
+  auto tx2 = spawn();
+  caf::scoped_actor self{*sys};
+  std::vector<nft::reconcile_result> done;
+  auto on_ok = [&](nft::reconcile_result& r) {
+    done.push_back(r);
+  };
+  auto on_err = [&](caf::error& e) {
+    BOOST_ERROR("reconcile failed: " << actors::describe(e));
+  };
+  auto h1 = self->request(tx1, std::chrono::seconds(30),
+                          actors::reconcile_atom_v, want);
+  auto h2 = self->request(tx2, std::chrono::seconds(30),
+                          actors::reconcile_atom_v, want);
+  h1.receive(on_ok, on_err);
+  h2.receive(on_ok, on_err);
+  BOOST_REQUIRE(done.size() == 2u);
+  int committed = 0;
+  for (auto& r : done)
+    committed += r.commit.has_value() ? 1 : 0;
+  BOOST_TEST(committed == 1);
+  BOOST_TEST(done[0].genid == done[1].genid);
+  auto listing = netns.nft("list table inet both");
+  for (auto n : {"chain a", "chain b", "chain c"})
+    BOOST_TEST(listing.find(n) != std::string::npos);
+  auto again =
+      ask<nft::reconcile_result>(*sys, tx1, actors::reconcile_atom_v, want);
+  BOOST_REQUIRE_MESSAGE(again, why(again));
+  BOOST_TEST(again->operations == 0u);
+}
+
 BOOST_FIXTURE_TEST_CASE(batches_serialize_for_remote_nodes, tx_fixture) {
   auto b = tables({"a", "b"});
   std::vector<char> buf;

@@ -250,8 +250,7 @@ enum class cmp_op : std::uint32_t {
 /// A value to match: a number or text (an address, an interface name).
 struct value {
   std::variant<std::uint64_t, std::string> v;
-  template <class Int,
-            class = std::enable_if_t<std::is_integral_v<Int>>>
+  template <class Int, class = std::enable_if_t<std::is_integral_v<Int>>>
   value(Int x) : v(static_cast<std::uint64_t>(x)) {}
   value(const char* s) : v(std::string{s}) {}
   value(std::string s) : v(std::move(s)) {}
