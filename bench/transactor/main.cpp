@@ -40,8 +40,8 @@ int main(int argc, char** argv) {
   c.family = NFPROTO_IPV4;
   c.table = "bench";
   c.name = "input";
-  c.hook = nft::hook{.num = NF_INET_LOCAL_IN, .priority = 0, .device = {},
-                     .devices = {}};
+  c.hook = nft::hook{
+      .num = NF_INET_LOCAL_IN, .priority = 0, .device = {}, .devices = {}};
   c.type = "filter";
   c.policy = NF_ACCEPT;
   nft::add(b, c);
@@ -80,7 +80,9 @@ int main(int argc, char** argv) {
   }
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
-  auto s = [](auto d) { return std::chrono::duration<double>(d).count(); };
+  auto s = [](auto d) {
+    return std::chrono::duration<double>(d).count();
+  };
   std::printf("{\"k\": %ld, \"build_s\": %.4f, \"commit_s\": %.4f, "
               "\"wall_s\": %.4f, \"maxrss_kb\": %ld, \"bytes\": %zu, "
               "\"acked\": %u, \"genid\": %u, \"ack_each\": %s}\n",
