@@ -83,10 +83,15 @@ int main(int argc, char** argv) {
   auto s = [](auto d) {
     return std::chrono::duration<double>(d).count();
   };
+  auto tv = [](timeval t) {
+    return double(t.tv_sec) + t.tv_usec / 1e6;
+  };
   std::printf("{\"k\": %ld, \"build_s\": %.4f, \"commit_s\": %.4f, "
               "\"wall_s\": %.4f, \"maxrss_kb\": %ld, \"bytes\": %zu, "
-              "\"acked\": %u, \"genid\": %u, \"ack_each\": %s}\n",
+              "\"acked\": %u, \"genid\": %u, \"ack_each\": %s, "
+              "\"user_s\": %.4f, \"sys_s\": %.4f}\n",
               k, s(t1 - t0), s(t2 - t1), s(t2 - t0), ru.ru_maxrss, res->bytes,
-              res->acked, res->genid, opts.ack_each ? "true" : "false");
+              res->acked, res->genid, opts.ack_each ? "true" : "false",
+              tv(ru.ru_utime), tv(ru.ru_stime));
   return 0;
 }

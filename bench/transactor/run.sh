@@ -22,10 +22,11 @@ for k in $KS; do
 	done; done
 done | tee /tmp/nfactor_tx_bench.jsonl
 "$PEER/nft_batch.sh" -k "$KS" -r "$REPS" 2>/tmp/nft_batch_summary.txt |
-	jq -c 'select(.op == "load") | {k, tool: "nft -f", rep, wall_s, maxrss_kb}' |
+	jq -c 'select(.op == "load") | {k, tool: "nft -f", rep, wall_s, user_s, sys_s, maxrss_kb}' |
 	tee /tmp/nft_tx_bench.jsonl
 cat /tmp/nfactor_tx_bench.jsonl /tmp/nft_tx_bench.jsonl | jq -s -r '
 	group_by(.k)[] | group_by(.tool)[] |
 	(map(.wall_s) | sort | .[length/2|floor]) as $w |
 	(map(.maxrss_kb) | sort | .[length/2|floor]) as $m |
-	"\(.[0].k)\t\(.[0].tool)\twall \($w) s\tmaxrss \($m/1024|.*10|round/10) MiB"'
+	(map(.user_s + .sys_s) | sort | .[length/2|floor]) as $c |
+	"\(.[0].k)\t\(.[0].tool)\twall \($w) s\tcpu \($c*1000|round/1000) s\tmaxrss \($m/1024|.*10|round/10) MiB"'
