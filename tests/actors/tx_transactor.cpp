@@ -11,9 +11,9 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include <caf/all.hpp>
-#include <nlohmann/json.hpp>
 
 #include "netns_fixture.hpp"
+#include "tx_helpers.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/system.hpp"
 #include "nfactor/actors/transactor.hpp"
@@ -70,15 +70,6 @@ std::string why(const caf::expected<T>& x) {
   return x ? std::string{"ok"} : actors::describe(x.error());
 }
 
-std::set<std::string> listed_tables(const nfactor::test::scratch_netns& ns) {
-  auto j = nlohmann::json::parse(ns.nft_json("list tables"));
-  std::set<std::string> out;
-  for (auto& item : j["nftables"])
-    if (item.contains("table"))
-      out.insert(item["table"]["name"].get<std::string>());
-  return out;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(tx_transactor,
@@ -100,7 +91,7 @@ BOOST_FIXTURE_TEST_CASE(commit_replies_with_generation_and_identity,
   BOOST_TEST(id->pid == static_cast<std::uint32_t>(::getpid()));
   BOOST_REQUIRE(id->recent.size() == 1u);
   BOOST_TEST((id->recent.front() == *r));
-  BOOST_TEST((listed_tables(netns) == std::set<std::string>{"a"}));
+  BOOST_TEST((test::listed_tables(netns) == std::set<std::string>{"a"}));
 }
 
 BOOST_FIXTURE_TEST_CASE(errors_arrive_typed_and_attributed, tx_fixture) {
@@ -114,7 +105,7 @@ BOOST_FIXTURE_TEST_CASE(errors_arrive_typed_and_attributed, tx_fixture) {
   auto e = actors::from_caf_error(again.error());
   BOOST_TEST(e.errno_value() == EEXIST);
   BOOST_TEST(e.op == "NEWTABLE #1 table inet y");
-  BOOST_TEST((listed_tables(netns) == std::set<std::string>{"x", "y"}));
+  BOOST_TEST((test::listed_tables(netns) == std::set<std::string>{"x", "y"}));
   auto st = ask<actors::tx_stats>(*sys, tx, actors::stats_atom_v);
   BOOST_REQUIRE(st);
   BOOST_TEST(st->commits == 1u);
@@ -148,7 +139,7 @@ BOOST_FIXTURE_TEST_CASE(racing_transactors_one_wins_one_conflicts, tx_fixture) {
   h2.receive(on_ok, on_err);
   BOOST_TEST(wins == 1);
   BOOST_TEST(conflicts == 1);
-  BOOST_TEST(listed_tables(netns).size() == 1u);
+  BOOST_TEST(test::listed_tables(netns).size() == 1u);
 }
 
 BOOST_FIXTURE_TEST_CASE(racing_reconciles_converge, tx_fixture) {

@@ -9,6 +9,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "netns_fixture.hpp"
+#include "tx_helpers.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nft/reconcile.hpp"
 #include "nfactor/nft/rule_builder.hpp"
@@ -21,14 +22,6 @@ using nfactor::test::netns_fixture;
 namespace {
 
 constexpr std::uint8_t inet = NFPROTO_INET;
-
-sys::socket open_in(const nfactor::test::scratch_netns& ns) {
-  sys::socket_options o;
-  o.ns = ns.ns();
-  auto s = sys::socket::open(o);
-  NFACTOR_REQUIRE_OK(s);
-  return std::move(*s);
-}
 
 nft::rule rule(const rule_builder& rb) {
   auto r = rb.build();
@@ -99,7 +92,7 @@ BOOST_AUTO_TEST_SUITE(nft_reconcile,
 
 BOOST_FIXTURE_TEST_CASE(converges_and_then_stays_idle, netns_fixture) {
   netns.nft("add table ip other; add chain ip other c");
-  auto s = open_in(netns);
+  auto s = test::open_socket(netns);
   auto r1 = nft::reconcile(s, desired(NF_ACCEPT, false));
   NFACTOR_REQUIRE_OK(r1);
   // table, set, its elements, counter, 2 chains, 5 rules.
@@ -122,7 +115,7 @@ BOOST_FIXTURE_TEST_CASE(converges_and_then_stays_idle, netns_fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(changes_only_what_differs, netns_fixture) {
-  auto s = open_in(netns);
+  auto s = test::open_socket(netns);
   NFACTOR_REQUIRE_OK(nft::reconcile(s, desired(NF_ACCEPT, false)));
   // New middle rule, one element swapped, policy drop.
   auto r = nft::reconcile(s, desired(NF_DROP, true));
@@ -145,7 +138,7 @@ BOOST_FIXTURE_TEST_CASE(changes_only_what_differs, netns_fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(repairs_drift, netns_fixture) {
-  auto s = open_in(netns);
+  auto s = test::open_socket(netns);
   NFACTOR_REQUIRE_OK(nft::reconcile(s, desired(NF_ACCEPT, false)));
   netns.nft("add rule inet r in tcp dport 9999 drop; add chain inet r extra; "
             "add element inet r s { 10.9.9.9 }; delete rule inet r sub "
@@ -163,7 +156,7 @@ BOOST_FIXTURE_TEST_CASE(repairs_drift, netns_fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(conflict_retries_and_converges, netns_fixture) {
-  auto s = open_in(netns);
+  auto s = test::open_socket(netns);
   nft::reconcile_options o;
   int intrusions = 0;
   o.before_commit = [&](int attempt) {

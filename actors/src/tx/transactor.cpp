@@ -57,13 +57,8 @@ class transactor_actor : public transactor::base {
           o.max_attempts = opts_.reconcile_attempts;
           o.commit.timeout = opts_.timeout;
           auto r = nft::reconcile(*sock_, desired, o);
-          if (!r) {
-            if (r.err().code == make_error_code(errc::conflict))
-              ++stats_.conflicts;
-            else
-              ++stats_.failures;
-            return to_caf_error(r.err());
-          }
+          if (!r)
+            return failed(r.err());
           if (r->commit) {
             ++stats_.commits;
             stats_.operations += r->operations;
@@ -103,18 +98,22 @@ class transactor_actor : public transactor::base {
     o.genid = genid;
     o.timeout = opts_.timeout;
     auto r = nft::commit(*sock_, b, o);
-    if (!r) {
-      if (r.err().code == make_error_code(errc::conflict))
-        ++stats_.conflicts;
-      else
-        ++stats_.failures;
-      return to_caf_error(r.err());
-    }
+    if (!r)
+      return failed(r.err());
     ++stats_.commits;
     stats_.operations += b.ops.size();
     stats_.bytes += r->bytes;
     remember(*r);
     return std::move(*r);
+  }
+
+  // Counts a failed commit or reconcile and converts its error.
+  caf::error failed(const error& e) {
+    if (e.code == make_error_code(errc::conflict))
+      ++stats_.conflicts;
+    else
+      ++stats_.failures;
+    return to_caf_error(e);
   }
 
   void remember(const nft::commit_result& r) {
