@@ -106,6 +106,32 @@ BOOST_FIXTURE_TEST_CASE(invalid_middle_operation_applies_nothing,
   BOOST_TEST(netns.nft_json("list ruleset") == before);
 }
 
+BOOST_FIXTURE_TEST_CASE(errors_are_attributed_without_acks, netns_fixture) {
+  // Without NLM_F_ACK the kernel still reports each failing operation with
+  // its seq; success is read from the echoed NEWGEN.
+  auto s = test::open_socket(netns);
+  nft::commit_options o;
+  o.ack_each = false;
+  nft::batch b;
+  table_op(b, nft::verb::create, "one");
+  table_op(b, nft::verb::create, "one"); // EEXIST at operation 1
+  table_op(b, nft::verb::create, "two");
+  auto enc = finish(b);
+  auto r = nft::commit(s, enc, o);
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.err().op == "NEWTABLE #1 table inet one");
+  BOOST_TEST(r.err().errno_value() == EEXIST);
+  BOOST_TEST(test::listed_tables(netns).empty());
+  nft::batch ok;
+  table_op(ok, nft::verb::create, "one");
+  auto enc2 = finish(ok);
+  auto r2 = nft::commit(s, enc2, o);
+  NFACTOR_REQUIRE_OK(r2);
+  BOOST_TEST(r2->changed);
+  BOOST_TEST(r2->acked == 0u);
+  BOOST_TEST((test::listed_tables(netns) == std::set<std::string>{"one"}));
+}
+
 BOOST_FIXTURE_TEST_CASE(stale_genid_is_a_conflict, netns_fixture) {
   auto s = test::open_socket(netns);
   auto g = nft::get_gen(s);

@@ -12,6 +12,9 @@
 // namespace) on its own thread (spawned detached). Requests are handled one
 // at a time in mailbox order, so commits never interleave. Each commit is
 // one datagram the kernel applies all or nothing (see nft/transaction.hpp).
+// Unlike the listeners it needs no poll loop: the kernel answers a batch
+// inside the sendmsg() call, so a request is served start to end on the
+// actor's own thread and the mailbox is read between requests.
 //
 // Provenance: a commit's NEWGEN notification carries the transactor's port
 // id in nlmsg_pid and the commit's `seq` in nlmsg_seq (plus this process's
