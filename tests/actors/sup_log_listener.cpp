@@ -11,12 +11,8 @@
 // with /dev/null under it (dup2), as a stray close would do. The kernel
 // releases the group with the old socket; the listener's next recv fails
 // with ENOTSOCK and it exits with that error.
-//
-// Built only when the log listener is present (branch `log`); until then the
-// suite holds one test that says so.
 #include <boost/test/unit_test.hpp>
 
-#if __has_include("nfactor/actors/log_listener.hpp")
 
 #include <chrono>
 #include <cstdint>
@@ -242,17 +238,3 @@ BOOST_FIXTURE_TEST_CASE(owner_death_frees_the_group, fixture) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
-
-#else // no log listener in this tree yet
-
-BOOST_AUTO_TEST_SUITE(sup_log_listener)
-
-BOOST_AUTO_TEST_CASE(log_listener_not_in_this_tree) {
-  BOOST_TEST_MESSAGE("nfactor/actors/log_listener.hpp is absent: nothing to "
-                     "supervise yet");
-  BOOST_TEST(true);
-}
-
-BOOST_AUTO_TEST_SUITE_END()
-
-#endif
