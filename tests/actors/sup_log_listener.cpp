@@ -13,7 +13,6 @@
 // with ENOTSOCK and it exits with that error.
 #include <boost/test/unit_test.hpp>
 
-
 #include <chrono>
 #include <cstdint>
 #include <map>
