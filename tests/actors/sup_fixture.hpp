@@ -7,10 +7,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <ostream>
 #include <sstream>
 #include <string>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -56,6 +63,48 @@ inline std::map<unsigned, std::uint32_t> nflog_groups(const scratch_netns& n) {
   while (in >> group >> portid && std::getline(in, rest))
     groups[group] = portid;
   return groups;
+}
+
+/// Fault injection without a hook in the actor: replaces this process's
+/// first NETLINK_NETFILTER socket whose address matches `which` with
+/// /dev/null (dup2), as a stray close would. The kernel releases what the
+/// socket held (groups, subscriptions); the owner's next recv fails with
+/// ENOTSOCK. True if a socket was replaced.
+inline bool
+replace_netfilter_socket(const std::function<bool(const sockaddr_nl&)>& which) {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir)
+    return false;
+  int target = -1;
+  while (auto* ent = ::readdir(dir)) {
+    int fd = std::atoi(ent->d_name);
+    if (fd <= 2 || fd == ::dirfd(dir))
+      continue;
+    int domain = 0, proto = 0;
+    socklen_t len = sizeof(int);
+    if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
+        domain != AF_NETLINK)
+      continue;
+    len = sizeof(int);
+    if (::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) != 0 ||
+        proto != NETLINK_NETFILTER)
+      continue;
+    sockaddr_nl nl{};
+    socklen_t alen = sizeof(nl);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&nl), &alen) == 0 &&
+        which(nl)) {
+      target = fd;
+      break;
+    }
+  }
+  ::closedir(dir);
+  if (target < 0)
+    return false;
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  bool ok = null >= 0 && ::dup2(null, target) == target;
+  if (null >= 0)
+    ::close(null);
+  return ok;
 }
 
 /// An actor system with nfactor's message types and a scoped actor that

@@ -11,12 +11,7 @@
 // with /dev/null under it (dup2), as a stray close would do. The kernel
 // releases the group with the old socket; the listener's next recv fails
 // with ENOTSOCK and it exits with that error.
-//
-// Built only when the log listener is present (branch `log`); until then the
-// suite holds one test that says so.
 #include <boost/test/unit_test.hpp>
-
-#if __has_include("nfactor/actors/log_listener.hpp")
 
 #include <chrono>
 #include <cstdint>
@@ -24,11 +19,8 @@
 #include <sstream>
 #include <string>
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <caf/all.hpp>
 
@@ -81,44 +73,6 @@ sup::child_spec listener_spec(const sys::netns& ns, std::uint16_t group,
                       return actors::spawn_log_listener(
                           sys, owner, listener_options(ns, group));
                     });
-}
-
-// Replaces this process's NETLINK_NETFILTER socket bound to `portid` with
-// /dev/null; true if one was found.
-bool replace_socket_with_devnull(std::uint32_t portid) {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (!dir)
-    return false;
-  int target = -1;
-  while (auto* ent = ::readdir(dir)) {
-    int fd = std::atoi(ent->d_name);
-    if (fd <= 2 || fd == ::dirfd(dir))
-      continue;
-    int domain = 0, proto = 0;
-    socklen_t len = sizeof(int);
-    if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
-        domain != AF_NETLINK)
-      continue;
-    len = sizeof(int);
-    if (::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) != 0 ||
-        proto != NETLINK_NETFILTER)
-      continue;
-    sockaddr_nl nl{};
-    socklen_t alen = sizeof(nl);
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&nl), &alen) == 0 &&
-        nl.nl_pid == portid) {
-      target = fd;
-      break;
-    }
-  }
-  ::closedir(dir);
-  if (target < 0)
-    return false;
-  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  bool ok = null >= 0 && ::dup2(null, target) == target;
-  if (null >= 0)
-    ::close(null);
-  return ok;
 }
 
 struct fixture : test::netns_fixture, test::sup_fixture {
@@ -178,7 +132,8 @@ BOOST_FIXTURE_TEST_CASE(socket_failure_is_restarted_and_events_resume,
 
   auto child = whereis(s, "log-5");
   auto t0 = clock_type::now();
-  BOOST_REQUIRE(replace_socket_with_devnull(first.portid));
+  BOOST_REQUIRE(test::replace_netfilter_socket(
+      [&](const sockaddr_nl& nl) { return nl.nl_pid == first.portid; }));
   // Wake the listener so it polls the replaced descriptor at once.
   self->send(sup::handle_as<actors::log_listener>(child), actors::stats_atom_v);
 
@@ -242,17 +197,3 @@ BOOST_FIXTURE_TEST_CASE(owner_death_frees_the_group, fixture) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
-
-#else // no log listener in this tree yet
-
-BOOST_AUTO_TEST_SUITE(sup_log_listener)
-
-BOOST_AUTO_TEST_CASE(log_listener_not_in_this_tree) {
-  BOOST_TEST_MESSAGE("nfactor/actors/log_listener.hpp is absent: nothing to "
-                     "supervise yet");
-  BOOST_TEST(true);
-}
-
-BOOST_AUTO_TEST_SUITE_END()
-
-#endif

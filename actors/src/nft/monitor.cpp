@@ -14,6 +14,7 @@
 #include <caf/all.hpp>
 
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/sup/owner.hpp"
 #include "nfactor/nft/snapshot.hpp"
 #include "nfactor/sys/socket.hpp"
 
@@ -66,12 +67,9 @@ class monitor_impl : public monitor_impl_actor::base {
         return caf::make_error(caf::sec::runtime_error, "unknown exception");
       }
     });
-    set_down_handler([this](caf::down_msg& dm) {
-      if (dm.source == owner_.address())
-        quit(dm.reason);
-    });
-    if (owner_)
-      monitor(owner_);
+    // Owner down: stop normally (whatever the owner's reason), so a
+    // supervisor does not restart the monitor; on_exit closes the socket.
+    sup::stop_with_owner(this, owner_);
     if (auto st = open(); !st) {
       quit(to_caf_error(st.err()));
     } else {
