@@ -3,6 +3,7 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "nfactor/actors/log_types.hpp"
 #include "nfactor/actors/node/types.hpp"
 #include "nfactor/actors/type_ids.hpp"
 
@@ -10,6 +11,7 @@ namespace nfactor::actors {
 
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::nfactor_core>();
+  cfg.add_message_types<caf::id_block::nfactor_log>();
   cfg.add_message_types<caf::id_block::nfactor_node>();
 }
 
