@@ -11,6 +11,7 @@
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/node/credit.hpp"
 #include "nfactor/actors/node/security.hpp"
+#include "nfactor/sys/netns.hpp"
 #include "node_support.hpp"
 
 using namespace nfactor;
@@ -48,14 +49,18 @@ struct side {
     return node::publish(e, 0, "127.0.0.1", tls);
   }
 
-  side(const node::security_options& sec, const std::string& address) {
+  // The system's threads, and so its sockets, live in `ns`.
+  side(const sys::netns& ns, const node::security_options& sec,
+       const std::string& address) {
     cfg.openssl_certificate = sec.certificate;
     cfg.openssl_key = sec.key;
     cfg.openssl_cafile = sec.cafile;
     cfg.insecure = sec.insecure;
     auto ok = cfg.prepare_security(address);
     NFACTOR_REQUIRE_OK(ok);
-    sys = std::make_unique<caf::actor_system>(cfg);
+    auto st = sys::run_in(
+        ns, [&] { sys = std::make_unique<caf::actor_system>(cfg); });
+    NFACTOR_REQUIRE_OK(st);
   }
 };
 
@@ -140,20 +145,24 @@ BOOST_AUTO_TEST_CASE(validation_happens_before_caf) {
   BOOST_TEST(!node::validate(only_ca, ""));
 }
 
-BOOST_AUTO_TEST_CASE(mutual_tls_admits_only_certificates_of_the_ca) {
+// The TLS cases talk TCP on loopback inside a scratch namespace.
+BOOST_FIXTURE_TEST_CASE(mutual_tls_admits_only_certificates_of_the_ca,
+                        test::netns_fixture,
+                        *boost::unit_test::precondition(test::needs_kernel)) {
   test::test_certs certs;
-  side server{tls(certs, "node"), "127.0.0.1"};
+  auto ns = netns.ns();
+  side server{ns, tls(certs, "node"), "127.0.0.1"};
   auto port = server.serve(true);
   BOOST_REQUIRE_MESSAGE(port, why(port));
 
-  side good{tls(certs, "client"), "127.0.0.1"};
+  side good{ns, tls(certs, "client"), "127.0.0.1"};
   auto reply = ask(good, *port, true);
   BOOST_REQUIRE_MESSAGE(reply, why(reply));
   BOOST_TEST(*reply == 42);
 
   // A certificate from another CA (the client trusts the node's CA, so
   // the refusal is the node's).
-  side rogue{tls(certs, "rogue", "ca"), "127.0.0.1"};
+  side rogue{ns, tls(certs, "rogue", "ca"), "127.0.0.1"};
   auto refused = ask(rogue, *port, true);
   BOOST_TEST(!refused);
   BOOST_TEST_MESSAGE("rogue client: " << why(refused));
@@ -161,19 +170,21 @@ BOOST_AUTO_TEST_CASE(mutual_tls_admits_only_certificates_of_the_ca) {
   // No certificate at all: plain TCP (BASP without TLS).
   node::security_options plain;
   plain.insecure = true;
-  side bare{plain, "127.0.0.1"};
+  side bare{ns, plain, "127.0.0.1"};
   auto refused_plain = ask(bare, *port, false);
   BOOST_TEST(!refused_plain);
   BOOST_TEST_MESSAGE("plain client: " << why(refused_plain));
 }
 
-BOOST_AUTO_TEST_CASE(insecure_mode_works_on_loopback) {
+BOOST_FIXTURE_TEST_CASE(insecure_mode_works_on_loopback, test::netns_fixture,
+                        *boost::unit_test::precondition(test::needs_kernel)) {
   node::security_options plain;
   plain.insecure = true;
-  side server{plain, "127.0.0.1"};
+  auto ns = netns.ns();
+  side server{ns, plain, "127.0.0.1"};
   auto port = server.serve(false);
   BOOST_REQUIRE_MESSAGE(port, why(port));
-  side client{plain, "127.0.0.1"};
+  side client{ns, plain, "127.0.0.1"};
   auto reply = ask(client, *port, false);
   BOOST_REQUIRE_MESSAGE(reply, why(reply));
   BOOST_TEST(*reply == 42);

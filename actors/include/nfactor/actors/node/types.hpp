@@ -9,7 +9,11 @@
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
 #include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "nfactor/actors/log_types.hpp"
 
 namespace nfactor::actors::node {
 
@@ -124,6 +128,15 @@ typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
            x.rss_bytes);
 }
 
+/// What a subscriber of a node handles. `log_batch` arrives as a request:
+/// returning from the handler is the acknowledgement that gives the node
+/// its credit back. `log_loss` reports events the kernel dropped before
+/// the node read them, `node_loss` batches the node dropped because the
+/// subscriber was slow.
+using subscriber =
+    caf::typed_actor<caf::reacts_to<log_started>, caf::reacts_to<log_batch>,
+                     caf::reacts_to<log_loss>, caf::reacts_to<node_loss>>;
+
 } // namespace nfactor::actors::node
 
 CAF_BEGIN_TYPE_ID_BLOCK(nfactor_node, 700)
@@ -132,6 +145,7 @@ CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_subscription))
 CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_loss))
 CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::subscription_stats))
 CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_stats))
+CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::subscriber))
 CAF_END_TYPE_ID_BLOCK(nfactor_node)
 
 // Requests of the node interface (≤ 10 characters each).
@@ -142,3 +156,4 @@ CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, log_atom, "log")
 CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, ruleset_atom, "ruleset")
 CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, commit_atom, "commit")
 CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, snapshot_atom, "snapshot")
+CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, reconnect_atom, "reconnect")
