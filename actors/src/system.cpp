@@ -5,6 +5,8 @@
 
 #include "nfactor/actors/log_types.hpp"
 #include "nfactor/actors/node/types.hpp"
+#include "nfactor/actors/sup/type_ids.hpp"
+#include "nfactor/actors/nft_types.hpp"
 #include "nfactor/actors/type_ids.hpp"
 
 namespace nfactor::actors {
@@ -12,6 +14,8 @@ namespace nfactor::actors {
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::nfactor_core>();
   cfg.add_message_types<caf::id_block::nfactor_log>();
+  cfg.add_message_types<caf::id_block::nfactor_sup>();
+  cfg.add_message_types<caf::id_block::nfactor_nft>();
   cfg.add_message_types<caf::id_block::nfactor_node>();
 }
 
