@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "json.hpp"
 
+#include <type_traits>
+#include <variant>
+
 #include <arpa/inet.h>
 
 #include "nfactor/nfnl/codec.hpp"
+#include "nfactor/nft/expr.hpp"
 
 namespace nfactor::collect {
 
@@ -142,6 +146,86 @@ json connected_line(const actors::node::node_caps& caps,
     j["restarted"] = *previous != caps.incarnation;
   }
   return j;
+}
+
+namespace {
+
+const char* family_name(std::uint8_t f) {
+  return nfnl::to_string(static_cast<nfnl::family>(f));
+}
+
+json change_json(const nft::change& c) {
+  json j;
+  j["op"] = c.added ? "add" : "delete";
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        j["family"] = family_name(e.family);
+        if constexpr (std::is_same_v<T, nft::table>) {
+          j["kind"] = "table";
+          j["name"] = e.name;
+          put(j, "handle", e.handle);
+        } else {
+          j["table"] = e.table;
+          if constexpr (std::is_same_v<T, nft::chain>) {
+            j["kind"] = "chain";
+            j["name"] = e.name;
+            put(j, "handle", e.handle);
+          } else if constexpr (std::is_same_v<T, nft::rule>) {
+            j["kind"] = "rule";
+            j["chain"] = e.chain;
+            put(j, "handle", e.handle);
+            j["exprs"] = nft::render(e.exprs);
+          } else if constexpr (std::is_same_v<T, nft::set>) {
+            j["kind"] = "set";
+            j["name"] = e.name;
+          } else if constexpr (std::is_same_v<T, nft::elem_list>) {
+            j["kind"] = "elements";
+            j["set"] = e.set;
+          } else if constexpr (std::is_same_v<T, nft::object>) {
+            j["kind"] = "object";
+            j["name"] = e.name;
+          } else {
+            j["kind"] = "flowtable";
+            j["name"] = e.name;
+          }
+        }
+      },
+      c.entity);
+  return j;
+}
+
+} // namespace
+
+json commit_line(const std::string& node, const nft::transaction& t) {
+  json j{{"node", node}, {"type", "commit"}, {"gen", t.gen_id}};
+  put(j, "pid", t.proc_pid);
+  put(j, "comm", t.proc_name);
+  auto changes = json::array();
+  for (const auto& c : t.changes)
+    changes.push_back(change_json(c));
+  j["changes"] = std::move(changes);
+  return j;
+}
+
+json snapshot_line(const std::string& node, const nft::ruleset& r) {
+  return {{"node", node},
+          {"type", "snapshot"},
+          {"gen", r.gen_id},
+          {"tables", r.tables.size()},
+          {"chains", r.chains.size()},
+          {"rules", r.rules.size()},
+          {"sets", r.sets.size()},
+          {"objects", r.objects.size()},
+          {"flowtables", r.flowtables.size()}};
+}
+
+json ruleset_loss_line(const std::string& node,
+                       const actors::resync_needed& r) {
+  return {{"node", node},
+          {"type", "ruleset_loss"},
+          {"overruns", r.overruns},
+          {"last_gen", r.last_gen}};
 }
 
 json trouble_line(const std::string& endpoint, const std::string& error) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nfactor/actors/log_types.hpp"
+#include "nfactor/actors/nft_types.hpp"
 #include "nfactor/actors/node/types.hpp"
 #include "nfactor/nflog/event.hpp"
 
@@ -34,6 +35,21 @@ namespace nfactor::collect {
 [[nodiscard]] nlohmann::json
 connected_line(const actors::node::node_caps& caps, const std::string& endpoint,
                std::optional<std::uint64_t> previous);
+
+/// {"node", "type": "commit", "gen", "pid", "comm", "changes": [{"op":
+/// "add"|"delete", "kind", "family", "table", "name"/"chain"/"set",
+/// "handle", "exprs" (libnftnl rendering, rules only)}]}.
+[[nodiscard]] nlohmann::json commit_line(const std::string& node,
+                                         const nft::transaction& t);
+
+/// {"node", "type": "snapshot", "gen", "tables", "chains", "rules",
+/// "sets", "objects", "flowtables"} (counts).
+[[nodiscard]] nlohmann::json snapshot_line(const std::string& node,
+                                           const nft::ruleset& r);
+
+/// {"node", "type": "ruleset_loss", "overruns", "last_gen"}.
+[[nodiscard]] nlohmann::json ruleset_loss_line(const std::string& node,
+                                               const actors::resync_needed& r);
 
 /// {"type": "disconnected", "endpoint", "error"}.
 [[nodiscard]] nlohmann::json trouble_line(const std::string& endpoint,

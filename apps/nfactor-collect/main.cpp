@@ -37,6 +37,7 @@ class collect_config : public node::config {
   std::uint32_t retry_ms = 500;
   std::uint32_t slow_us = 0;
   bool count_only = false;
+  bool ruleset = false;
 
   collect_config() {
     opt_group{custom_options_, "global"}
@@ -48,6 +49,8 @@ class collect_config : public node::config {
         .add(retry_ms, "retry-ms", "pause between reconnection attempts")
         .add(slow_us, "slow-us",
              "sleep this long per batch (to try a slow collector)")
+        .add(ruleset, "ruleset",
+             "also stream ruleset commits (and snapshots after connects)")
         .add(count_only, "count-only",
              "write no event lines, only notices and a final count");
   }
@@ -166,6 +169,7 @@ int main(int argc, char** argv) {
     so.tls = cfg.security().tls();
     so.groups = groups;
     so.max_in_flight = cfg.in_flight;
+    so.ruleset = cfg.ruleset;
     so.retry = std::chrono::milliseconds{cfg.retry_ms};
     node::session_handler h;
     auto where = ep.to_string();
@@ -189,6 +193,16 @@ int main(int argc, char** argv) {
                          const node::node_loss& l) {
       dropped += l.events;
       w.write(nfactor::collect::loss_line(caps.name, l));
+    };
+    h.commit = [&w](const node::node_caps& caps, nfactor::nft::transaction& t) {
+      w.write(nfactor::collect::commit_line(caps.name, t));
+    };
+    h.snapshot = [&w](const node::node_caps& caps, nfactor::nft::ruleset& r) {
+      w.write(nfactor::collect::snapshot_line(caps.name, r));
+    };
+    h.ruleset_loss = [&w](const node::node_caps& caps,
+                          const nfactor::actors::resync_needed& r) {
+      w.write(nfactor::collect::ruleset_loss_line(caps.name, r));
     };
     h.trouble = [&w, where](const node::endpoint&, const caf::error& e) {
       w.write(

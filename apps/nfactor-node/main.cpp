@@ -37,6 +37,7 @@ class node_config : public node::config {
   std::uint32_t default_in_flight = 32;
   std::uint32_t max_in_flight = 256;
   std::size_t max_batch = 1024;
+  bool ruleset = true;
 
   node_config() {
     opt_group{custom_options_, "global"}
@@ -53,7 +54,10 @@ class node_config : public node::config {
              "unanswered batches per subscriber by default")
         .add(max_in_flight, "max-in-flight",
              "most unanswered batches a subscriber may ask for")
-        .add(max_batch, "max-batch", "most events per batch");
+        .add(max_batch, "max-batch", "most events per batch")
+        .add(ruleset, "ruleset",
+             "offer ruleset changes and snapshots (default true; "
+             "--ruleset=false to turn off)");
   }
 };
 
@@ -99,8 +103,11 @@ nfactor::result<node::node_options> make_options(const node_config& cfg) {
     o.name = cfg.name;
   }
   o.netns_name = cfg.netns;
-  if (!cfg.netns.empty())
+  if (!cfg.netns.empty()) {
     o.log.nflog.ns = nfactor::sys::netns::named(cfg.netns);
+    o.monitor.ns = o.log.nflog.ns;
+  }
+  o.ruleset = cfg.ruleset;
   if (cfg.copy == "none")
     o.log.nflog.mode = nfactor::nflog::copy_mode::none;
   else if (cfg.copy == "meta")

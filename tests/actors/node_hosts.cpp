@@ -165,6 +165,38 @@ BOOST_FIXTURE_TEST_CASE(traffic_in_a_arrives_at_b_with_its_fields,
   }
 }
 
+BOOST_FIXTURE_TEST_CASE(ruleset_commits_in_a_reach_b_after_a_snapshot,
+                        hosts_fixture) {
+  auto node = start_node();
+  auto coll = start_collector({"--ruleset"});
+  BOOST_REQUIRE_MESSAGE(
+      coll->wait_for_json([](const json& j) { return is(j, "snapshot"); }),
+      coll->text());
+  auto snap = of_type(*coll, "snapshot")[0];
+  BOOST_TEST(snap["tables"] == 1); // table ip t from the fixture
+  BOOST_TEST(snap["rules"] == 1);
+  a.nft("add table ip committed; add chain ip committed c; "
+        "add rule ip committed c counter accept");
+  BOOST_REQUIRE_MESSAGE(
+      coll->wait_for_json([](const json& j) { return is(j, "commit"); }),
+      coll->text());
+  auto commit = of_type(*coll, "commit")[0];
+  BOOST_TEST_MESSAGE(commit.dump());
+  BOOST_TEST(commit["node"] == "hostA");
+  BOOST_TEST(commit["comm"] == "nft");
+  BOOST_TEST(commit["gen"].get<std::uint32_t>() >
+             snap["gen"].get<std::uint32_t>());
+  const auto& ch = commit["changes"];
+  BOOST_REQUIRE_EQUAL(ch.size(), 3u);
+  BOOST_TEST(ch[0]["kind"] == "table");
+  BOOST_TEST(ch[0]["name"] == "committed");
+  BOOST_TEST(ch[1]["kind"] == "chain");
+  BOOST_TEST(ch[2]["kind"] == "rule");
+  BOOST_TEST(ch[2]["chain"] == "c");
+  BOOST_TEST(ch[2]["exprs"].get<std::string>().find("counter") !=
+             std::string::npos);
+}
+
 BOOST_FIXTURE_TEST_CASE(peers_without_a_valid_certificate_are_refused,
                         hosts_fixture) {
   auto node = start_node();

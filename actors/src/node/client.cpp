@@ -103,6 +103,15 @@ class session_actor : public session_impl::base {
           if (h_.network_loss)
             h_.network_loss(caps_, l);
         },
+        [this](nft::transaction& t) {
+          if (h_.commit)
+            h_.commit(caps_, t);
+        },
+        [this](resync_needed& r) {
+          if (h_.ruleset_loss)
+            h_.ruleset_loss(caps_, r);
+          pull_snapshot();
+        },
         [this](stats_atom) { return caps_; },
     };
   }
@@ -152,12 +161,29 @@ class session_actor : public session_impl::base {
             [this](caf::error& e) { fail(e); });
   }
 
+  void pull_snapshot() {
+    if (!node_)
+      return;
+    request(node_, std::chrono::seconds(60), snapshot_atom_v, std::uint8_t{0},
+            std::string{})
+        .then(
+            [this](nft::ruleset& r) {
+              if (h_.snapshot)
+                h_.snapshot(caps_, r);
+            },
+            [this](caf::error& e) {
+              if (h_.trouble)
+                h_.trouble(opts_.where, e);
+            });
+  }
+
   void subscribe_all(node_caps c) {
     std::optional<std::uint64_t> previous;
     if (ever_connected_)
       previous = caps_.incarnation;
     caps_ = std::move(c);
-    auto remaining = std::make_shared<std::size_t>(opts_.groups.size());
+    auto remaining = std::make_shared<std::size_t>(opts_.groups.size() +
+                                                   (opts_.ruleset ? 1 : 0));
     auto done = [this, previous, remaining] {
       if (--*remaining > 0)
         return;
@@ -165,24 +191,30 @@ class session_actor : public session_impl::base {
       troubled_ = false;
       if (h_.connected)
         h_.connected(caps_, previous);
+      if (opts_.ruleset)
+        pull_snapshot();
     };
-    if (opts_.groups.empty()) {
+    if (*remaining == 0) {
       ++*remaining;
       done();
       return;
     }
     auto self_handle = caf::actor_cast<subscriber>(this);
+    auto refused = [this, done](caf::error& e) {
+      // Refused (a group the node does not offer, EPERM): a reconnect
+      // would not help; report it, keep the rest.
+      if (h_.trouble)
+        h_.trouble(opts_.where, e);
+      done();
+    };
+    if (opts_.ruleset)
+      request(node_, std::chrono::seconds(30), subscribe_atom_v, ruleset_atom_v,
+              self_handle, opts_.max_in_flight)
+          .then([done](node_subscription&) { done(); }, refused);
     for (auto g : opts_.groups)
       request(node_, std::chrono::seconds(30), subscribe_atom_v, log_atom_v, g,
               self_handle, opts_.max_in_flight)
-          .then([done](node_subscription&) { done(); },
-                [this, done](caf::error& e) {
-                  // Refused (a group the node does not offer, EPERM): a
-                  // reconnect would not help; report it, keep the rest.
-                  if (h_.trouble)
-                    h_.trouble(opts_.where, e);
-                  done();
-                });
+          .then([done](node_subscription&) { done(); }, refused);
   }
 
   session_options opts_;

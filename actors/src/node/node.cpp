@@ -30,13 +30,17 @@ std::uint64_t rss_bytes() {
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
+// Streams are keyed by NFLOG group; key 0 (not a group) is the ruleset.
+constexpr std::uint16_t ruleset_key = 0;
+
 std::string log_source(std::uint16_t group) {
-  return "log:" + std::to_string(group);
+  return group == ruleset_key ? "ruleset" : "log:" + std::to_string(group);
 }
 
 // One subscriber's interest in one stream.
 struct subscription {
   std::uint64_t id = 0;
+  /// The NFLOG group, or `ruleset_key`.
   std::uint16_t group = 0;
   subscriber sub;
   credit_window window;
@@ -76,8 +80,46 @@ class node_impl_actor : public node_impl::base {
 
   behavior_type make_behavior() override {
     set_down_handler([this](caf::down_msg& dm) { on_down(dm); });
+    if (opts_.ruleset) {
+      monitor_ = spawn_monitor(system(), caf::actor_cast<caf::actor>(this),
+                               opts_.monitor);
+      monitor(monitor_);
+    }
     return {
         [this](caps_atom) { return caps(); },
+        [this](subscribe_atom, ruleset_atom, subscriber sub,
+               std::uint32_t in_flight) -> caf::result<node_subscription> {
+          if (!monitor_)
+            return to_caf_error(
+                make_error(errc::invalid_argument, "subscribe",
+                           "node " + opts_.name + " offers no ruleset stream"));
+          if (!sub)
+            return to_caf_error(make_error(errc::invalid_argument, "subscribe",
+                                           "no subscriber"));
+          auto id = add_subscription(ruleset_key, std::move(sub), in_flight);
+          return grant(id);
+        },
+        [this](snapshot_atom, std::uint8_t family,
+               std::string table) -> caf::result<nft::ruleset> {
+          if (!monitor_)
+            return to_caf_error(
+                make_error(errc::invalid_argument, "snapshot",
+                           "node " + opts_.name + " offers no ruleset"));
+          return delegate(monitor_, pull_atom_v, family, std::move(table));
+        },
+        [this](nft::transaction& t) {
+          auto n = t.changes.size();
+          relay(ruleset_key, t, n);
+        },
+        [this](resync_needed& r) {
+          for (auto& [id, s] : subs_)
+            if (s.group == ruleset_key)
+              send(s.sub, r);
+        },
+        [](nft::ruleset&) {
+          // Only sent with monitor_options::auto_resync; subscribers pull
+          // snapshots themselves.
+        },
         [this](subscribe_atom, log_atom, std::uint16_t group, subscriber sub,
                std::uint32_t in_flight) -> caf::result<node_subscription> {
           return subscribe_log(group, std::move(sub), in_flight);
@@ -96,6 +138,7 @@ class node_impl_actor : public node_impl::base {
   void on_exit() override {
     groups_.clear();
     subs_.clear();
+    monitor_ = nullptr;
   }
 
  private:
@@ -105,6 +148,10 @@ class node_impl_actor : public node_impl::base {
     c.netns = opts_.netns_name;
     c.groups = opts_.groups;
     c.services = {"log"};
+    if (monitor_) {
+      c.services.emplace_back("ruleset");
+      c.services.emplace_back("snapshot");
+    }
     c.incarnation = incarnation_;
     return c;
   }
@@ -120,13 +167,7 @@ class node_impl_actor : public node_impl::base {
     if (!sub)
       return to_caf_error(
           make_error(errc::invalid_argument, "subscribe", "no subscriber"));
-    if (in_flight == 0)
-      in_flight = opts_.default_in_flight;
-    in_flight = std::min(in_flight, opts_.max_in_flight);
-    auto id = next_id_++;
-    monitor(sub);
-    subs_.emplace(id, subscription{id, group, std::move(sub),
-                                   credit_window{in_flight}, 0});
+    auto id = add_subscription(group, std::move(sub), in_flight);
     auto& g = groups_[group];
     if (g.started && !g.stopping)
       return grant(id);
@@ -135,6 +176,18 @@ class node_impl_actor : public node_impl::base {
     if (!g.listener && !g.stopping)
       start_listener(group, g);
     return promise;
+  }
+
+  std::uint64_t add_subscription(std::uint16_t key, subscriber sub,
+                                 std::uint32_t in_flight) {
+    if (in_flight == 0)
+      in_flight = opts_.default_in_flight;
+    in_flight = std::min(in_flight, opts_.max_in_flight);
+    auto id = next_id_++;
+    monitor(sub);
+    subs_.emplace(
+        id, subscription{id, key, std::move(sub), credit_window{in_flight}, 0});
+    return id;
   }
 
   node_subscription grant(std::uint64_t id) const {
@@ -196,6 +249,8 @@ class node_impl_actor : public node_impl::base {
 
   // Stops the listener of `group` if no subscription needs it.
   void release_if_unused(std::uint16_t group) {
+    if (group == ruleset_key)
+      return;
     for (auto& [id, s] : subs_)
       if (s.group == group)
         return;
@@ -210,11 +265,18 @@ class node_impl_actor : public node_impl::base {
   }
 
   void fan_out(log_batch& b) {
+    auto n = b.events.size();
+    relay(b.group, b, n);
+  }
+
+  // Sends `b` (`n` events) to every subscriber of stream `key` that has
+  // credit; counts it as dropped for the others.
+  template <class Batch>
+  void relay(std::uint16_t key, Batch& b, std::size_t n) {
     std::vector<subscription*> targets;
     for (auto& [id, s] : subs_)
-      if (s.group == b.group)
+      if (s.group == key)
         targets.push_back(&s);
-    auto n = b.events.size();
     for (std::size_t k = 0; k < targets.size(); ++k) {
       auto& s = *targets[k];
       if (!s.window.take(n))
@@ -245,6 +307,14 @@ class node_impl_actor : public node_impl::base {
   }
 
   void on_down(const caf::down_msg& dm) {
+    if (monitor_ && dm.source == monitor_.address()) {
+      std::fprintf(stderr, "nfactor-node: ruleset monitor: %s\n",
+                   describe(dm.reason).c_str());
+      monitor_ = nullptr;
+      for (auto j = subs_.begin(); j != subs_.end();)
+        j = j->second.group == ruleset_key ? subs_.erase(j) : std::next(j);
+      return;
+    }
     for (auto i = groups_.begin(); i != groups_.end(); ++i) {
       auto& g = i->second;
       if (g.listener_addr != dm.source)
@@ -308,6 +378,7 @@ class node_impl_actor : public node_impl::base {
   }
 
   node_options opts_;
+  monitor_actor monitor_;
   std::uint64_t incarnation_ = 0;
   std::uint64_t next_id_ = 1;
   std::uint64_t kernel_overruns_ = 0;

@@ -59,6 +59,9 @@ struct session_options {
   bool tls = true;
   /// NFLOG groups to subscribe to.
   std::vector<std::uint16_t> groups;
+  /// Subscribe to ruleset changes too, and pull a snapshot after every
+  /// (re)connect and after every `resync_needed`.
+  bool ruleset = false;
   /// Unanswered batches per subscription (0: the node's default).
   std::uint32_t max_in_flight = 0;
   /// Pause between connection attempts.
@@ -78,6 +81,13 @@ struct session_handler {
   std::function<void(const node_caps&, log_batch&)> batch;
   std::function<void(const node_caps&, const log_loss&)> kernel_loss;
   std::function<void(const node_caps&, const node_loss&)> network_loss;
+  /// One ruleset commit (with `session_options::ruleset`).
+  std::function<void(const node_caps&, nft::transaction&)> commit;
+  /// The kernel dropped ruleset notifications; a snapshot follows.
+  std::function<void(const node_caps&, const resync_needed&)> ruleset_loss;
+  /// A consistent snapshot: after each (re)connect and `ruleset_loss`.
+  /// Commits with `gen_id <= ruleset::gen_id` are already in it.
+  std::function<void(const node_caps&, nft::ruleset&)> snapshot;
   /// A connection attempt failed, a subscription was refused, or the node
   /// went away (reported once per outage; the session keeps retrying).
   std::function<void(const endpoint&, const caf::error&)> trouble;

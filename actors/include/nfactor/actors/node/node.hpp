@@ -2,9 +2,11 @@
 // The node: one host's netfilter actors behind one typed interface that
 // remote programs reach through CAF's middleman (BASP over TLS).
 //
-//   client --caps / subscribe / unsubscribe / stats--> node
+//   client --caps / subscribe / unsubscribe / snapshot / stats--> node
 //   node   --log_started, log_batch (request), log_loss, node_loss--> sub
+//   node   --nft::transaction (request), resync_needed--> ruleset sub
 //   node   <--owner of-- log listener per bound group (spawned on demand)
+//   node   <--owner of-- the nf_tables monitor (commits, snapshots)
 //
 // Streams cross the network as batches only, with at most `max_in_flight`
 // unanswered batches per subscription (BASP itself buffers without bound);
@@ -25,6 +27,7 @@
 
 #include "nfactor/actors/log_listener.hpp"
 #include "nfactor/actors/log_types.hpp"
+#include "nfactor/actors/monitor.hpp"
 #include "nfactor/actors/node/types.hpp"
 #include "nfactor/actors/type_ids.hpp"
 
@@ -40,15 +43,26 @@ using node_actor = caf::typed_actor<
     // error if the group is not offered or cannot be bound (EPERM).
     caf::replies_to<subscribe_atom, log_atom, std::uint16_t, subscriber,
                     std::uint32_t>::with<node_subscription>,
+    // Subscribes `subscriber` to ruleset changes: one `nft::transaction`
+    // per commit (object events with the committer's pid and name, the
+    // generation it produced). An error if the node offers no ruleset.
+    caf::replies_to<subscribe_atom, ruleset_atom, subscriber,
+                    std::uint32_t>::with<node_subscription>,
+    // A consistent snapshot of the ruleset (family: NFPROTO_UNSPEC for
+    // all; table: "" for all). Commits after it reach ruleset
+    // subscribers; none before it.
+    caf::replies_to<snapshot_atom, std::uint8_t,
+                    std::string>::with<nft::ruleset>,
     // Ends a subscription; the reply says whether it existed.
     caf::replies_to<unsubscribe_atom, std::uint64_t>::with<bool>,
     // Counters.
     caf::replies_to<stats_atom>::with<node_stats>>;
 
 /// The node's full interface: it owns the log listeners.
-using node_impl =
-    node_actor::extend<caf::reacts_to<log_started>, caf::reacts_to<log_batch>,
-                       caf::reacts_to<log_loss>>;
+using node_impl = node_actor::extend<
+    caf::reacts_to<log_started>, caf::reacts_to<log_batch>,
+    caf::reacts_to<log_loss>, caf::reacts_to<nft::transaction>,
+    caf::reacts_to<resync_needed>, caf::reacts_to<nft::ruleset>>;
 
 static_assert(std::is_convertible_v<node_impl, node_actor>,
               "clients get the narrow view of the node");
@@ -67,6 +81,11 @@ struct node_options {
   /// Template of every group's listener (its `nflog.group` is set per
   /// group; `nflog.ns` says where the sockets live).
   log_listener_options log;
+  /// Offer ruleset changes and snapshots (a monitor runs for the node's
+  /// whole life).
+  bool ruleset = true;
+  /// The monitor's options (`ns` says whose ruleset).
+  monitor_options monitor;
   /// Unanswered batches per subscription when the subscriber asks for 0.
   std::uint32_t default_in_flight = 32;
   /// Most unanswered batches a subscriber may ask for.

@@ -14,6 +14,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "nfactor/actors/log_types.hpp"
+#include "nfactor/actors/nft_types.hpp"
 
 namespace nfactor::actors::node {
 
@@ -128,14 +129,17 @@ typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
            x.rss_bytes);
 }
 
-/// What a subscriber of a node handles. `log_batch` arrives as a request:
-/// returning from the handler is the acknowledgement that gives the node
-/// its credit back. `log_loss` reports events the kernel dropped before
-/// the node read them, `node_loss` batches the node dropped because the
-/// subscriber was slow.
+/// What a subscriber of a node handles. `log_batch` and `nft::transaction`
+/// (one per ruleset commit) arrive as requests: returning from the handler
+/// is the acknowledgement that gives the node its credit back. `log_loss`
+/// reports events the kernel dropped before the node read them,
+/// `resync_needed` ruleset notifications the kernel dropped (pull a
+/// snapshot), `node_loss` batches the node dropped because the subscriber
+/// was slow.
 using subscriber =
     caf::typed_actor<caf::reacts_to<log_started>, caf::reacts_to<log_batch>,
-                     caf::reacts_to<log_loss>, caf::reacts_to<node_loss>>;
+                     caf::reacts_to<log_loss>, caf::reacts_to<nft::transaction>,
+                     caf::reacts_to<resync_needed>, caf::reacts_to<node_loss>>;
 
 } // namespace nfactor::actors::node
 
