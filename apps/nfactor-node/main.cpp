@@ -106,6 +106,7 @@ nfactor::result<node::node_options> make_options(const node_config& cfg) {
   if (!cfg.netns.empty()) {
     o.log.nflog.ns = nfactor::sys::netns::named(cfg.netns);
     o.monitor.ns = o.log.nflog.ns;
+    o.tx.ns = o.log.nflog.ns;
   }
   o.ruleset = cfg.ruleset;
   if (cfg.copy == "none")

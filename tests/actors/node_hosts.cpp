@@ -8,11 +8,19 @@
 #include <cstring>
 
 #include <arpa/inet.h>
+#include <linux/netfilter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "node_support.hpp"
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "nfactor/actors/error.hpp"
+#include "nfactor/actors/node/client.hpp"
+#include "nfactor/nft/batch.hpp"
+#include "nfactor/nft/batch_ops.hpp"
 #include "nfactor/sys/netns.hpp"
+#include "node_support.hpp"
 
 using namespace nfactor;
 using nlohmann::json;
@@ -195,6 +203,59 @@ BOOST_FIXTURE_TEST_CASE(ruleset_commits_in_a_reach_b_after_a_snapshot,
   BOOST_TEST(ch[2]["chain"] == "c");
   BOOST_TEST(ch[2]["exprs"].get<std::string>().find("counter") !=
              std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_commit_from_b_goes_through_the_transactor_of_a,
+                        hosts_fixture) {
+  auto node = start_node();
+  auto coll = start_collector({"--ruleset"});
+  BOOST_REQUIRE_MESSAGE(
+      coll->wait_for_json([](const json& j) { return is(j, "snapshot"); }),
+      coll->text());
+  // A client program in B (this process, its actor system's threads and
+  // sockets inside B) commits a batch through the node in A.
+  actors::node::config cfg;
+  cfg.openssl_certificate = certs("client.pem");
+  cfg.openssl_key = certs("client.key");
+  cfg.openssl_cafile = certs("ca.pem");
+  NFACTOR_REQUIRE_OK(cfg.prepare_security(a_addr));
+  std::unique_ptr<caf::actor_system> sys;
+  NFACTOR_REQUIRE_OK(sys::run_in(
+      b.ns(), [&] { sys = std::make_unique<caf::actor_system>(cfg); }));
+  auto n = actors::node::connect_node(*sys, {a_addr, 4242}, true);
+  BOOST_REQUIRE(n);
+  nft::batch batch;
+  nft::table t;
+  t.family = NFPROTO_IPV4;
+  t.name = "from_b";
+  nft::add(batch, t);
+  auto enc = std::move(batch).finish();
+  NFACTOR_REQUIRE_OK(enc);
+  std::optional<nft::commit_result> result;
+  std::string err;
+  {
+    caf::scoped_actor self{*sys};
+    self->request(*n, std::chrono::seconds{30}, actors::node::commit_atom_v,
+                  *enc)
+        .receive([&](nft::commit_result& r) { result = r; },
+                 [&](caf::error& e) { err = actors::describe(e); });
+  }
+  BOOST_REQUIRE_MESSAGE(result.has_value(), err);
+  BOOST_TEST(result->changed);
+  // In A's ruleset, and in B's monitor stream with the new generation.
+  BOOST_TEST(a.nft("list tables").find("table ip from_b") != std::string::npos);
+  BOOST_REQUIRE_MESSAGE(coll->wait_for_json([](const json& j) {
+    return is(j, "commit") && j["changes"][0]["name"] == "from_b";
+  }),
+                        coll->text());
+  auto commit = of_type(*coll, "commit").back();
+  BOOST_TEST(commit["gen"] == result->genid);
+  BOOST_TEST(commit["node"] == "hostA");
+  // Committed by a thread of the node's process (the kernel reports the
+  // transactor thread's id and comm, CAF's "caf.actor").
+  auto task = "/proc/" + std::to_string(node->pid()) + "/task/" +
+              std::to_string(commit["pid"].get<int>());
+  BOOST_TEST(std::filesystem::exists(task), task);
 }
 
 BOOST_FIXTURE_TEST_CASE(peers_without_a_valid_certificate_are_refused,

@@ -11,6 +11,7 @@
 #include <caf/openssl/manager.hpp>
 
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/sup/failure.hpp"
 
 namespace nfactor::actors::node {
 
@@ -62,15 +63,7 @@ class session_actor : public session_impl::base {
   session_actor(caf::actor_config& cfg, session_options opts,
                 session_handler handler)
     : super(cfg), opts_(std::move(opts)), h_(std::move(handler)) {
-    set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& p) {
-      try {
-        std::rethrow_exception(p);
-      } catch (const std::exception& e) {
-        return caf::make_error(caf::sec::runtime_error, e.what());
-      } catch (...) {
-        return caf::make_error(caf::sec::runtime_error, "unknown exception");
-      }
-    });
+    set_exception_handler(sup::keep_cause);
   }
 
   const char* name() const override { return "nfactor.node_session"; }

@@ -85,7 +85,23 @@ class node_impl_actor : public node_impl::base {
                                opts_.monitor);
       monitor(monitor_);
     }
+    if (opts_.commit) {
+      tx_ = spawn_transactor(system(), opts_.tx);
+      monitor(tx_);
+    }
     return {
+        [this](commit_atom,
+               nft::encoded_batch& b) -> caf::result<nft::commit_result> {
+          if (!tx_)
+            return no_commits();
+          return delegate(tx_, commit_atom_v, std::move(b));
+        },
+        [this](commit_atom, nft::encoded_batch& b,
+               std::uint32_t gen) -> caf::result<nft::commit_result> {
+          if (!tx_)
+            return no_commits();
+          return delegate(tx_, commit_atom_v, std::move(b), gen);
+        },
         [this](caps_atom) { return caps(); },
         [this](subscribe_atom, ruleset_atom, subscriber sub,
                std::uint32_t in_flight) -> caf::result<node_subscription> {
@@ -139,6 +155,16 @@ class node_impl_actor : public node_impl::base {
     groups_.clear();
     subs_.clear();
     monitor_ = nullptr;
+    // The transactor has no owner to watch: it goes with us.
+    if (tx_)
+      caf::anon_send_exit(tx_, caf::exit_reason::user_shutdown);
+    tx_ = nullptr;
+  }
+
+  caf::error no_commits() const {
+    return to_caf_error(
+        make_error(errc::invalid_argument, "commit",
+                   "node " + opts_.name + " offers no commits"));
   }
 
  private:
@@ -152,6 +178,8 @@ class node_impl_actor : public node_impl::base {
       c.services.emplace_back("ruleset");
       c.services.emplace_back("snapshot");
     }
+    if (tx_)
+      c.services.emplace_back("commit");
     c.incarnation = incarnation_;
     return c;
   }
@@ -307,6 +335,12 @@ class node_impl_actor : public node_impl::base {
   }
 
   void on_down(const caf::down_msg& dm) {
+    if (tx_ && dm.source == tx_.address()) {
+      std::fprintf(stderr, "nfactor-node: transactor: %s\n",
+                   describe(dm.reason).c_str());
+      tx_ = nullptr;
+      return;
+    }
     if (monitor_ && dm.source == monitor_.address()) {
       std::fprintf(stderr, "nfactor-node: ruleset monitor: %s\n",
                    describe(dm.reason).c_str());
@@ -379,6 +413,7 @@ class node_impl_actor : public node_impl::base {
 
   node_options opts_;
   monitor_actor monitor_;
+  transactor tx_;
   std::uint64_t incarnation_ = 0;
   std::uint64_t next_id_ = 1;
   std::uint64_t kernel_overruns_ = 0;

@@ -28,6 +28,7 @@
 #include "nfactor/actors/log_listener.hpp"
 #include "nfactor/actors/log_types.hpp"
 #include "nfactor/actors/monitor.hpp"
+#include "nfactor/actors/transactor.hpp"
 #include "nfactor/actors/node/types.hpp"
 #include "nfactor/actors/type_ids.hpp"
 
@@ -53,6 +54,12 @@ using node_actor = caf::typed_actor<
     // subscribers; none before it.
     caf::replies_to<snapshot_atom, std::uint8_t,
                     std::string>::with<nft::ruleset>,
+    // Applies a batch atomically through the node's transactor (all or
+    // nothing); with a generation, only if the ruleset is still at it
+    // (else errc::conflict). An error if the node offers no commits.
+    caf::replies_to<commit_atom, nft::encoded_batch>::with<nft::commit_result>,
+    caf::replies_to<commit_atom, nft::encoded_batch,
+                    std::uint32_t>::with<nft::commit_result>,
     // Ends a subscription; the reply says whether it existed.
     caf::replies_to<unsubscribe_atom, std::uint64_t>::with<bool>,
     // Counters.
@@ -86,6 +93,10 @@ struct node_options {
   bool ruleset = true;
   /// The monitor's options (`ns` says whose ruleset).
   monitor_options monitor;
+  /// Offer commits (a transactor runs for the node's whole life).
+  bool commit = true;
+  /// The transactor's options (`ns` says whose ruleset).
+  transactor_options tx;
   /// Unanswered batches per subscription when the subscriber asks for 0.
   std::uint32_t default_in_flight = 32;
   /// Most unanswered batches a subscriber may ask for.
