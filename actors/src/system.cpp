@@ -4,6 +4,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "nfactor/actors/log_types.hpp"
+#include "nfactor/actors/node/types.hpp"
 #include "nfactor/actors/sup/type_ids.hpp"
 #include "nfactor/actors/nft_types.hpp"
 #include "nfactor/actors/transactor.hpp"
@@ -17,6 +18,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::nfactor_sup>();
   cfg.add_message_types<caf::id_block::nfactor_nft>();
   cfg.add_message_types<caf::id_block::nfactor_tx>();
+  cfg.add_message_types<caf::id_block::nfactor_node>();
 }
 
 } // namespace nfactor::actors

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// The node: one host's netfilter actors behind one typed interface that
+// remote programs reach through CAF's middleman (BASP over TLS).
+//
+//   client --caps / subscribe / unsubscribe / snapshot / stats--> node
+//   node   --log_started, log_batch (request), log_loss, node_loss--> sub
+//   node   --nft::transaction (request), resync_needed--> ruleset sub
+//   node   <--owner of-- log listener per bound group (spawned on demand)
+//   node   <--owner of-- the nf_tables monitor (commits, snapshots)
+//
+// Streams cross the network as batches only, with at most `max_in_flight`
+// unanswered batches per subscription (BASP itself buffers without bound);
+// a batch without credit is dropped, counted and reported to the
+// subscriber with a `node_loss` before its next batch. The node monitors
+// every subscriber: when one goes down (or its connection drops) its
+// subscriptions end, and a group nobody listens to any more is unbound
+// (its listener stopped).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "nfactor/actors/log_listener.hpp"
+#include "nfactor/actors/log_types.hpp"
+#include "nfactor/actors/monitor.hpp"
+#include "nfactor/actors/transactor.hpp"
+#include "nfactor/actors/node/types.hpp"
+#include "nfactor/actors/type_ids.hpp"
+
+namespace nfactor::actors::node {
+
+/// The node as clients see it.
+using node_actor = caf::typed_actor<
+    // What the node offers.
+    caf::replies_to<caps_atom>::with<node_caps>,
+    // Subscribes `subscriber` to NFLOG group `group` with at most
+    // `max_in_flight` unanswered batches (0: the node's default; capped by
+    // the node's maximum). The reply comes once the group is bound; an
+    // error if the group is not offered or cannot be bound (EPERM).
+    caf::replies_to<subscribe_atom, log_atom, std::uint16_t, subscriber,
+                    std::uint32_t>::with<node_subscription>,
+    // Subscribes `subscriber` to ruleset changes: one `nft::transaction`
+    // per commit (object events with the committer's pid and name, the
+    // generation it produced). An error if the node offers no ruleset.
+    caf::replies_to<subscribe_atom, ruleset_atom, subscriber,
+                    std::uint32_t>::with<node_subscription>,
+    // A consistent snapshot of the ruleset (family: NFPROTO_UNSPEC for
+    // all; table: "" for all). Commits after it reach ruleset
+    // subscribers; none before it.
+    caf::replies_to<snapshot_atom, std::uint8_t,
+                    std::string>::with<nft::ruleset>,
+    // Applies a batch atomically through the node's transactor (all or
+    // nothing); with a generation, only if the ruleset is still at it
+    // (else errc::conflict). An error if the node offers no commits.
+    caf::replies_to<commit_atom, nft::encoded_batch>::with<nft::commit_result>,
+    caf::replies_to<commit_atom, nft::encoded_batch,
+                    std::uint32_t>::with<nft::commit_result>,
+    // Ends a subscription; the reply says whether it existed.
+    caf::replies_to<unsubscribe_atom, std::uint64_t>::with<bool>,
+    // Counters.
+    caf::replies_to<stats_atom>::with<node_stats>>;
+
+/// The node's full interface: it owns the log listeners.
+using node_impl = node_actor::extend<
+    caf::reacts_to<log_started>, caf::reacts_to<log_batch>,
+    caf::reacts_to<log_loss>, caf::reacts_to<nft::transaction>,
+    caf::reacts_to<resync_needed>, caf::reacts_to<nft::ruleset>>;
+
+static_assert(std::is_convertible_v<node_impl, node_actor>,
+              "clients get the narrow view of the node");
+static_assert(std::is_convertible_v<node_impl, log_batch_owner>,
+              "the node owns its log listeners");
+
+/// How a node runs.
+struct node_options {
+  /// Reported in `node_caps::name`.
+  std::string name;
+  /// The namespace's name for `node_caps::netns` ("" = own).
+  std::string netns_name;
+  /// NFLOG groups clients may subscribe to; each is bound while somebody
+  /// listens to it.
+  std::vector<std::uint16_t> groups;
+  /// Template of every group's listener (its `nflog.group` is set per
+  /// group; `nflog.ns` says where the sockets live).
+  log_listener_options log;
+  /// Offer ruleset changes and snapshots (a monitor runs for the node's
+  /// whole life).
+  bool ruleset = true;
+  /// The monitor's options (`ns` says whose ruleset).
+  monitor_options monitor;
+  /// Offer commits (a transactor runs for the node's whole life).
+  bool commit = true;
+  /// The transactor's options (`ns` says whose ruleset).
+  transactor_options tx;
+  /// Unanswered batches per subscription when the subscriber asks for 0.
+  std::uint32_t default_in_flight = 32;
+  /// Most unanswered batches a subscriber may ask for.
+  std::uint32_t max_in_flight = 256;
+
+  /// Success, or the first option out of range.
+  [[nodiscard]] result<void> validate() const;
+};
+
+/// Spawns a node. Invalid options give the error at once.
+[[nodiscard]] caf::expected<node_actor> spawn_node(caf::actor_system& sys,
+                                                   node_options opts);
+
+} // namespace nfactor::actors::node

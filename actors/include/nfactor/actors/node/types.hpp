@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+// Message types of the node interface and the type ID block `nfactor_node`
+// (700..799). Registered by `nfactor::actors::add_message_types(cfg)`, like
+// every other block, so every node and client agrees on them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "nfactor/actors/log_types.hpp"
+#include "nfactor/actors/nft_types.hpp"
+
+namespace nfactor::actors::node {
+
+/// What a node offers (the reply to `caps_atom`).
+struct node_caps {
+  /// The node's name (`--name`, default the host name); clients tag what
+  /// they receive with it.
+  std::string name;
+  /// The network namespace the node's sockets live in ("" = its own).
+  std::string netns;
+  /// NFLOG groups a client may subscribe to.
+  std::vector<std::uint16_t> groups;
+  /// Other services: "ruleset" (monitor stream), "commit", "snapshot".
+  std::vector<std::string> services;
+  /// Identifies this run of the node: a client that sees it change knows
+  /// the node restarted and that its state must be resynchronised.
+  std::uint64_t incarnation = 0;
+
+  friend bool operator==(const node_caps&, const node_caps&) = default;
+};
+
+/// A subscription granted by a node (the reply to `subscribe_atom`).
+struct node_subscription {
+  /// Names it in `unsubscribe_atom` and in loss notices.
+  std::uint64_t id = 0;
+  /// "log:GROUP" or "ruleset".
+  std::string source;
+  /// Batches the node sends before it waits for replies.
+  std::uint32_t max_in_flight = 0;
+
+  friend bool operator==(const node_subscription&,
+                         const node_subscription&) = default;
+};
+
+/// Batches the node dropped for a subscriber that did not reply fast
+/// enough (no credit left). Sent before the next batch that does go out.
+struct node_loss {
+  std::uint64_t subscription = 0;
+  std::string source;
+  /// Dropped since the previous notice.
+  std::uint64_t batches = 0;
+  std::uint64_t events = 0;
+  /// Dropped since the subscription began.
+  std::uint64_t total_batches = 0;
+  std::uint64_t total_events = 0;
+
+  friend bool operator==(const node_loss&, const node_loss&) = default;
+};
+
+/// Counters of one subscription.
+struct subscription_stats {
+  std::uint64_t id = 0;
+  std::string source;
+  /// The subscriber (CAF's rendering of its address, with its node).
+  std::string subscriber;
+  std::uint64_t batches_sent = 0;
+  std::uint64_t events_sent = 0;
+  std::uint64_t batches_dropped = 0;
+  std::uint64_t events_dropped = 0;
+  std::uint32_t in_flight = 0;
+  std::uint32_t max_in_flight = 0;
+
+  friend bool operator==(const subscription_stats&,
+                         const subscription_stats&) = default;
+};
+
+/// The node's counters (the reply to `stats_atom`).
+struct node_stats {
+  std::string name;
+  std::uint64_t incarnation = 0;
+  std::vector<subscription_stats> subscriptions;
+  /// NFLOG groups bound now.
+  std::vector<std::uint16_t> bound_groups;
+  /// Kernel-side losses reported by the listeners (ENOBUFS episodes).
+  std::uint64_t kernel_overruns = 0;
+  /// Resident set size of the node process, bytes (0 if unknown).
+  std::uint64_t rss_bytes = 0;
+
+  friend bool operator==(const node_stats&, const node_stats&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_caps& x) {
+  return f(caf::meta::type_name("nfactor::actors::node::node_caps"), x.name,
+           x.netns, x.groups, x.services, x.incarnation);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_subscription& x) {
+  return f(caf::meta::type_name("nfactor::actors::node::node_subscription"),
+           x.id, x.source, x.max_in_flight);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_loss& x) {
+  return f(caf::meta::type_name("nfactor::actors::node::node_loss"),
+           x.subscription, x.source, x.batches, x.events, x.total_batches,
+           x.total_events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subscription_stats& x) {
+  return f(caf::meta::type_name("nfactor::actors::node::subscription_stats"),
+           x.id, x.source, x.subscriber, x.batches_sent, x.events_sent,
+           x.batches_dropped, x.events_dropped, x.in_flight, x.max_in_flight);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
+  return f(caf::meta::type_name("nfactor::actors::node::node_stats"), x.name,
+           x.incarnation, x.subscriptions, x.bound_groups, x.kernel_overruns,
+           x.rss_bytes);
+}
+
+/// What a subscriber of a node handles. `log_batch` and `nft::transaction`
+/// (one per ruleset commit) arrive as requests: returning from the handler
+/// is the acknowledgement that gives the node its credit back. `log_loss`
+/// reports events the kernel dropped before the node read them,
+/// `resync_needed` ruleset notifications the kernel dropped (pull a
+/// snapshot), `node_loss` batches the node dropped because the subscriber
+/// was slow.
+using subscriber =
+    caf::typed_actor<caf::reacts_to<log_started>, caf::reacts_to<log_batch>,
+                     caf::reacts_to<log_loss>, caf::reacts_to<nft::transaction>,
+                     caf::reacts_to<resync_needed>, caf::reacts_to<node_loss>>;
+
+} // namespace nfactor::actors::node
+
+CAF_BEGIN_TYPE_ID_BLOCK(nfactor_node, 700)
+CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_caps))
+CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_subscription))
+CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_loss))
+CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::subscription_stats))
+CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_stats))
+CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::subscriber))
+CAF_END_TYPE_ID_BLOCK(nfactor_node)
+
+// Requests of the node interface (≤ 10 characters each).
+CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, caps_atom, "caps")
+CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, subscribe_atom, "subscribe")
+CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, unsubscribe_atom, "unsubscr")
+CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, log_atom, "log")
+CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, ruleset_atom, "ruleset")
+CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, commit_atom, "commit")
+CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, snapshot_atom, "snapshot")
+CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, reconnect_atom, "reconnect")

@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nfactor/actors/node/node.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <set>
+
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "nfactor/actors/error.hpp"
+#include "nfactor/actors/node/credit.hpp"
+
+namespace nfactor::actors::node {
+
+namespace {
+
+std::uint64_t rss_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f)
+    return 0;
+  unsigned long long pages = 0, resident = 0;
+  int n = std::fscanf(f, "%llu %llu", &pages, &resident);
+  std::fclose(f);
+  if (n != 2)
+    return 0;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// Streams are keyed by NFLOG group; key 0 (not a group) is the ruleset.
+constexpr std::uint16_t ruleset_key = 0;
+
+std::string log_source(std::uint16_t group) {
+  return group == ruleset_key ? "ruleset" : "log:" + std::to_string(group);
+}
+
+// One subscriber's interest in one stream.
+struct subscription {
+  std::uint64_t id = 0;
+  /// The NFLOG group, or `ruleset_key`.
+  std::uint16_t group = 0;
+  subscriber sub;
+  credit_window window;
+  std::uint64_t events_sent = 0;
+};
+
+// A listener request waiting for the group to be bound.
+struct pending_subscribe {
+  std::uint64_t id = 0;
+  caf::typed_response_promise<node_subscription> promise;
+};
+
+// One NFLOG group: its listener while somebody listens.
+struct group_state {
+  log_listener listener;
+  caf::actor_addr listener_addr;
+  bool started = false;
+  // Stop sent, down not yet seen: a new listener must wait for the old
+  // one to release the group (else EPERM).
+  bool stopping = false;
+  std::vector<pending_subscribe> pending;
+};
+
+class node_impl_actor : public node_impl::base {
+ public:
+  using super = node_impl::base;
+
+  node_impl_actor(caf::actor_config& cfg, node_options opts)
+    : super(cfg), opts_(std::move(opts)) {
+    std::random_device rd;
+    incarnation_ = (std::uint64_t{rd()} << 32) | rd();
+    if (incarnation_ == 0)
+      incarnation_ = 1;
+  }
+
+  const char* name() const override { return "nfactor.node"; }
+
+  behavior_type make_behavior() override {
+    set_down_handler([this](caf::down_msg& dm) { on_down(dm); });
+    if (opts_.ruleset) {
+      monitor_ = spawn_monitor(system(), caf::actor_cast<caf::actor>(this),
+                               opts_.monitor);
+      monitor(monitor_);
+    }
+    if (opts_.commit) {
+      tx_ = spawn_transactor(system(), opts_.tx);
+      monitor(tx_);
+    }
+    return {
+        [this](commit_atom,
+               nft::encoded_batch& b) -> caf::result<nft::commit_result> {
+          if (!tx_)
+            return no_commits();
+          return delegate(tx_, commit_atom_v, std::move(b));
+        },
+        [this](commit_atom, nft::encoded_batch& b,
+               std::uint32_t gen) -> caf::result<nft::commit_result> {
+          if (!tx_)
+            return no_commits();
+          return delegate(tx_, commit_atom_v, std::move(b), gen);
+        },
+        [this](caps_atom) { return caps(); },
+        [this](subscribe_atom, ruleset_atom, subscriber sub,
+               std::uint32_t in_flight) -> caf::result<node_subscription> {
+          if (!monitor_)
+            return to_caf_error(
+                make_error(errc::invalid_argument, "subscribe",
+                           "node " + opts_.name + " offers no ruleset stream"));
+          if (!sub)
+            return to_caf_error(make_error(errc::invalid_argument, "subscribe",
+                                           "no subscriber"));
+          auto id = add_subscription(ruleset_key, std::move(sub), in_flight);
+          return grant(id);
+        },
+        [this](snapshot_atom, std::uint8_t family,
+               std::string table) -> caf::result<nft::ruleset> {
+          if (!monitor_)
+            return to_caf_error(
+                make_error(errc::invalid_argument, "snapshot",
+                           "node " + opts_.name + " offers no ruleset"));
+          return delegate(monitor_, pull_atom_v, family, std::move(table));
+        },
+        [this](nft::transaction& t) {
+          auto n = t.changes.size();
+          relay(ruleset_key, t, n);
+        },
+        [this](resync_needed& r) {
+          for (auto& [id, s] : subs_)
+            if (s.group == ruleset_key)
+              send(s.sub, r);
+        },
+        [](nft::ruleset&) {
+          // Only sent with monitor_options::auto_resync; subscribers pull
+          // snapshots themselves.
+        },
+        [this](subscribe_atom, log_atom, std::uint16_t group, subscriber sub,
+               std::uint32_t in_flight) -> caf::result<node_subscription> {
+          return subscribe_log(group, std::move(sub), in_flight);
+        },
+        [this](unsubscribe_atom, std::uint64_t id) { return unsubscribe(id); },
+        [this](stats_atom) { return stats(); },
+        [this](log_started& s) { on_started(s); },
+        [this](log_batch& b) { fan_out(b); },
+        [this](log_loss& l) { on_kernel_loss(l); },
+    };
+  }
+
+  // Handles are strong references: a listener holds its owner (us), so
+  // ours must go when we exit, or neither is ever destroyed (and the
+  // detached listener's thread keeps ~actor_system waiting).
+  void on_exit() override {
+    groups_.clear();
+    subs_.clear();
+    monitor_ = nullptr;
+    // The transactor has no owner to watch: it goes with us.
+    if (tx_)
+      caf::anon_send_exit(tx_, caf::exit_reason::user_shutdown);
+    tx_ = nullptr;
+  }
+
+  caf::error no_commits() const {
+    return to_caf_error(
+        make_error(errc::invalid_argument, "commit",
+                   "node " + opts_.name + " offers no commits"));
+  }
+
+ private:
+  node_caps caps() const {
+    node_caps c;
+    c.name = opts_.name;
+    c.netns = opts_.netns_name;
+    c.groups = opts_.groups;
+    c.services = {"log"};
+    if (monitor_) {
+      c.services.emplace_back("ruleset");
+      c.services.emplace_back("snapshot");
+    }
+    if (tx_)
+      c.services.emplace_back("commit");
+    c.incarnation = incarnation_;
+    return c;
+  }
+
+  caf::result<node_subscription>
+  subscribe_log(std::uint16_t group, subscriber sub, std::uint32_t in_flight) {
+    if (std::find(opts_.groups.begin(), opts_.groups.end(), group) ==
+        opts_.groups.end())
+      return to_caf_error(make_error(errc::invalid_argument, "subscribe",
+                                     "NFLOG group " + std::to_string(group) +
+                                         " is not offered by node " +
+                                         opts_.name));
+    if (!sub)
+      return to_caf_error(
+          make_error(errc::invalid_argument, "subscribe", "no subscriber"));
+    auto id = add_subscription(group, std::move(sub), in_flight);
+    auto& g = groups_[group];
+    if (g.started && !g.stopping)
+      return grant(id);
+    auto promise = make_response_promise<node_subscription>();
+    g.pending.push_back({id, promise});
+    if (!g.listener && !g.stopping)
+      start_listener(group, g);
+    return promise;
+  }
+
+  std::uint64_t add_subscription(std::uint16_t key, subscriber sub,
+                                 std::uint32_t in_flight) {
+    if (in_flight == 0)
+      in_flight = opts_.default_in_flight;
+    in_flight = std::min(in_flight, opts_.max_in_flight);
+    auto id = next_id_++;
+    monitor(sub);
+    subs_.emplace(
+        id, subscription{id, key, std::move(sub), credit_window{in_flight}, 0});
+    return id;
+  }
+
+  node_subscription grant(std::uint64_t id) const {
+    const auto& s = subs_.at(id);
+    return {id, log_source(s.group), s.window.limit()};
+  }
+
+  void start_listener(std::uint16_t group, group_state& g) {
+    auto lopts = opts_.log;
+    lopts.nflog.group = group;
+    auto owner = caf::actor_cast<log_batch_owner>(this);
+    auto l = spawn_log_listener(system(), owner, std::move(lopts));
+    if (!l) {
+      fail_pending(group, l.error());
+      return;
+    }
+    g.listener = *l;
+    g.listener_addr = l->address();
+    g.started = false;
+    monitor(g.listener);
+  }
+
+  // Every waiting subscribe of `group` fails with `err`.
+  void fail_pending(std::uint16_t group, const caf::error& err) {
+    auto& g = groups_[group];
+    for (auto& p : g.pending) {
+      subs_.erase(p.id);
+      p.promise.deliver(err);
+    }
+    g.pending.clear();
+  }
+
+  void on_started(const log_started& s) {
+    auto i = groups_.find(s.group);
+    if (i == groups_.end())
+      return;
+    auto& g = i->second;
+    g.started = true;
+    auto pending = std::move(g.pending);
+    g.pending.clear();
+    for (auto& p : pending) {
+      auto j = subs_.find(p.id);
+      if (j == subs_.end())
+        continue; // the subscriber left meanwhile
+      send(j->second.sub, s);
+      p.promise.deliver(grant(p.id));
+    }
+  }
+
+  caf::result<bool> unsubscribe(std::uint64_t id) {
+    auto i = subs_.find(id);
+    if (i == subs_.end())
+      return false;
+    auto group = i->second.group;
+    subs_.erase(i);
+    release_if_unused(group);
+    return true;
+  }
+
+  // Stops the listener of `group` if no subscription needs it.
+  void release_if_unused(std::uint16_t group) {
+    if (group == ruleset_key)
+      return;
+    for (auto& [id, s] : subs_)
+      if (s.group == group)
+        return;
+    auto i = groups_.find(group);
+    if (i == groups_.end() || !i->second.listener || i->second.stopping)
+      return;
+    // The down message says when the group is free again; the reply to
+    // the stop request carries nothing more.
+    request(i->second.listener, caf::infinite, stop_atom_v)
+        .then([] {}, [](caf::error&) {});
+    i->second.stopping = true;
+  }
+
+  void fan_out(log_batch& b) {
+    auto n = b.events.size();
+    relay(b.group, b, n);
+  }
+
+  // Sends `b` (`n` events) to every subscriber of stream `key` that has
+  // credit; counts it as dropped for the others.
+  template <class Batch>
+  void relay(std::uint16_t key, Batch& b, std::size_t n) {
+    std::vector<subscription*> targets;
+    for (auto& [id, s] : subs_)
+      if (s.group == key)
+        targets.push_back(&s);
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      auto& s = *targets[k];
+      if (!s.window.take(n))
+        continue;
+      if (auto loss = s.window.take_loss())
+        send(s.sub, node_loss{s.id, log_source(s.group), loss->batches,
+                              loss->events, s.window.total_dropped().batches,
+                              s.window.total_dropped().events});
+      s.events_sent += n;
+      auto id = s.id;
+      auto release = [this, id] {
+        if (auto j = subs_.find(id); j != subs_.end())
+          j->second.window.release();
+      };
+      // The last target may have the batch itself.
+      auto batch = k + 1 == targets.size() ? std::move(b) : b;
+      request(s.sub, caf::infinite, std::move(batch))
+          .then([release] { release(); },
+                [release](caf::error&) { release(); });
+    }
+  }
+
+  void on_kernel_loss(const log_loss& l) {
+    kernel_overruns_ += l.overruns;
+    for (auto& [id, s] : subs_)
+      if (s.group == l.group)
+        send(s.sub, l);
+  }
+
+  void on_down(const caf::down_msg& dm) {
+    if (tx_ && dm.source == tx_.address()) {
+      std::fprintf(stderr, "nfactor-node: transactor: %s\n",
+                   describe(dm.reason).c_str());
+      tx_ = nullptr;
+      return;
+    }
+    if (monitor_ && dm.source == monitor_.address()) {
+      std::fprintf(stderr, "nfactor-node: ruleset monitor: %s\n",
+                   describe(dm.reason).c_str());
+      monitor_ = nullptr;
+      for (auto j = subs_.begin(); j != subs_.end();)
+        j = j->second.group == ruleset_key ? subs_.erase(j) : std::next(j);
+      return;
+    }
+    for (auto i = groups_.begin(); i != groups_.end(); ++i) {
+      auto& g = i->second;
+      if (g.listener_addr != dm.source)
+        continue;
+      auto group = i->first;
+      bool was_stopping = g.stopping;
+      g.listener = nullptr;
+      g.listener_addr = nullptr;
+      g.started = false;
+      g.stopping = false;
+      if (!was_stopping && dm.reason) {
+        // The listener failed: subscribers of the group learn it from
+        // the failed subscribe (if pending) or lose the stream.
+        std::fprintf(stderr, "nfactor-node: listener of group %u: %s\n", group,
+                     describe(dm.reason).c_str());
+        fail_pending(group, dm.reason);
+        for (auto j = subs_.begin(); j != subs_.end();)
+          j = j->second.group == group ? subs_.erase(j) : std::next(j);
+      } else if (!g.pending.empty()) {
+        start_listener(group, g); // a subscriber came while it stopped
+      }
+      return;
+    }
+    // A subscriber went away (or its node's connection dropped).
+    std::set<std::uint16_t> touched;
+    for (auto j = subs_.begin(); j != subs_.end();) {
+      if (j->second.sub.address() == dm.source) {
+        touched.insert(j->second.group);
+        j = subs_.erase(j);
+      } else {
+        ++j;
+      }
+    }
+    for (auto group : touched)
+      release_if_unused(group);
+  }
+
+  node_stats stats() const {
+    node_stats st;
+    st.name = opts_.name;
+    st.incarnation = incarnation_;
+    for (const auto& [id, s] : subs_) {
+      subscription_stats x;
+      x.id = id;
+      x.source = log_source(s.group);
+      x.subscriber = caf::to_string(s.sub.address());
+      x.batches_sent = s.window.sent();
+      x.events_sent = s.events_sent;
+      x.batches_dropped = s.window.total_dropped().batches;
+      x.events_dropped = s.window.total_dropped().events;
+      x.in_flight = s.window.in_flight();
+      x.max_in_flight = s.window.limit();
+      st.subscriptions.push_back(std::move(x));
+    }
+    for (const auto& [group, g] : groups_)
+      if (g.started && g.listener)
+        st.bound_groups.push_back(group);
+    st.kernel_overruns = kernel_overruns_;
+    st.rss_bytes = rss_bytes();
+    return st;
+  }
+
+  node_options opts_;
+  monitor_actor monitor_;
+  transactor tx_;
+  std::uint64_t incarnation_ = 0;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t kernel_overruns_ = 0;
+  std::map<std::uint64_t, subscription> subs_;
+  std::map<std::uint16_t, group_state> groups_;
+};
+
+} // namespace
+
+result<void> node_options::validate() const {
+  if (groups.empty())
+    return make_error(errc::invalid_argument, "node options",
+                      "no NFLOG group offered (--group)");
+  for (auto g : groups)
+    if (g == 0)
+      return make_error(errc::invalid_argument, "node options",
+                        "NFLOG group 0 is not a group (1..65535)");
+  if (default_in_flight == 0 || max_in_flight == 0 ||
+      default_in_flight > max_in_flight)
+    return make_error(errc::invalid_argument, "node options",
+                      "need 1 <= default_in_flight <= max_in_flight");
+  auto lopts = log;
+  lopts.nflog.group = groups.front();
+  return lopts.validate();
+}
+
+caf::expected<node_actor> spawn_node(caf::actor_system& sys,
+                                     node_options opts) {
+  if (auto r = opts.validate(); !r)
+    return to_caf_error(r.err());
+  return sys.spawn<node_impl_actor>(std::move(opts));
+}
+
+} // namespace nfactor::actors::node

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+// nfactor-collect: connects to one or more nodes, subscribes to NFLOG
+// groups and writes the merged stream as JSON lines tagged by node. After a
+// node restarts (or the connection drops) it reconnects, resubscribes and
+// writes a "resync" line; losses are written as "loss" / "kernel_loss".
+//
+//   nfactor-collect --node=10.0.0.1:4242,10.0.0.2:4242 --group=5
+//     --openssl.certificate=client.pem --openssl.key=client.key
+//     --openssl.cafile=ca.pem
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <pthread.h>
+
+#include <caf/all.hpp>
+
+#include "json.hpp"
+#include "nfactor/actors/error.hpp"
+#include "nfactor/actors/node/client.hpp"
+
+namespace node = nfactor::actors::node;
+
+namespace {
+
+class collect_config : public node::config {
+ public:
+  std::string nodes;
+  std::string groups;
+  std::string output;
+  std::uint32_t in_flight = 0;
+  std::uint32_t retry_ms = 500;
+  std::uint32_t slow_us = 0;
+  bool count_only = false;
+  bool ruleset = false;
+
+  collect_config() {
+    opt_group{custom_options_, "global"}
+        .add(nodes, "node,n", "nodes to collect from: HOST:PORT[,HOST:PORT]")
+        .add(groups, "group,g", "NFLOG groups to subscribe to, e.g. 5 or 5,6")
+        .add(output, "output,o", "write JSON lines here (default: stdout)")
+        .add(in_flight, "in-flight",
+             "unanswered batches per subscription (0: the node's default)")
+        .add(retry_ms, "retry-ms", "pause between reconnection attempts")
+        .add(slow_us, "slow-us",
+             "sleep this long per batch (to try a slow collector)")
+        .add(ruleset, "ruleset",
+             "also stream ruleset commits (and snapshots after connects)")
+        .add(count_only, "count-only",
+             "write no event lines, only notices and a final count");
+  }
+};
+
+std::vector<std::string> split(std::string text) {
+  std::vector<std::string> out;
+  for (char& c : text)
+    if (c == '[' || c == ']' || c == '"')
+      c = ' ';
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    auto end = text.find(',', pos);
+    if (end == std::string::npos)
+      end = text.size();
+    auto item = text.substr(pos, end - pos);
+    auto first = item.find_first_not_of(' ');
+    if (first != std::string::npos)
+      out.push_back(item.substr(first, item.find_last_not_of(' ') - first + 1));
+    pos = end + 1;
+  }
+  return out;
+}
+
+// Serialises lines from all sessions into one stream.
+class writer {
+ public:
+  explicit writer(std::FILE* out) : out_(out) {}
+
+  void write(const nlohmann::json& j) {
+    auto line = j.dump();
+    line.push_back('\n');
+    std::lock_guard<std::mutex> guard{mtx_};
+    std::fwrite(line.data(), 1, line.size(), out_);
+    std::fflush(out_);
+  }
+
+  void write_batch(const std::string& node_name,
+                   const nfactor::actors::log_batch& b) {
+    std::string text;
+    for (const auto& ev : b.events) {
+      text += nfactor::collect::log_line(node_name, ev).dump();
+      text.push_back('\n');
+    }
+    std::lock_guard<std::mutex> guard{mtx_};
+    std::fwrite(text.data(), 1, text.size(), out_);
+    std::fflush(out_);
+  }
+
+ private:
+  std::mutex mtx_;
+  std::FILE* out_;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  collect_config cfg;
+  if (auto err = cfg.parse(argc, argv)) {
+    std::fprintf(stderr, "nfactor-collect: %s\n", cfg.render(err).c_str());
+    return 2;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  std::vector<node::endpoint> endpoints;
+  for (const auto& text : split(cfg.nodes)) {
+    auto ep = node::parse_endpoint(text);
+    if (!ep) {
+      std::fprintf(stderr, "nfactor-collect: %s\n", ep.err().message().c_str());
+      return 2;
+    }
+    endpoints.push_back(*ep);
+  }
+  if (endpoints.empty()) {
+    std::fprintf(stderr, "nfactor-collect: no --node given\n");
+    return 2;
+  }
+  std::vector<std::uint16_t> groups;
+  for (const auto& text : split(cfg.groups)) {
+    auto v = std::stoul(text);
+    if (v == 0 || v > 65535) {
+      std::fprintf(stderr, "nfactor-collect: bad group '%s'\n", text.c_str());
+      return 2;
+    }
+    groups.push_back(static_cast<std::uint16_t>(v));
+  }
+  for (const auto& ep : endpoints)
+    if (auto ok = node::validate(cfg.security(), ep.host); !ok) {
+      std::fprintf(stderr, "nfactor-collect: %s: %s\n", ep.to_string().c_str(),
+                   ok.err().message().c_str());
+      return 2;
+    }
+  node::prepare(cfg, cfg.security());
+  std::FILE* out = stdout;
+  if (!cfg.output.empty()) {
+    out = std::fopen(cfg.output.c_str(), "a");
+    if (!out) {
+      std::perror(cfg.output.c_str());
+      return 2;
+    }
+  }
+  writer w{out};
+  std::atomic<std::uint64_t> events{0};
+  std::atomic<std::uint64_t> dropped{0};
+  caf::actor_system sys{cfg};
+  std::vector<node::session> sessions;
+  for (const auto& ep : endpoints) {
+    node::session_options so;
+    so.where = ep;
+    so.tls = cfg.security().tls();
+    so.groups = groups;
+    so.max_in_flight = cfg.in_flight;
+    so.ruleset = cfg.ruleset;
+    so.retry = std::chrono::milliseconds{cfg.retry_ms};
+    node::session_handler h;
+    auto where = ep.to_string();
+    h.connected = [&w, where](const node::node_caps& caps,
+                              std::optional<std::uint64_t> previous) {
+      w.write(nfactor::collect::connected_line(caps, where, previous));
+    };
+    h.batch = [&, slow = cfg.slow_us, quiet = cfg.count_only](
+                  const node::node_caps& caps, nfactor::actors::log_batch& b) {
+      events += b.events.size();
+      if (!quiet)
+        w.write_batch(caps.name, b);
+      if (slow > 0)
+        std::this_thread::sleep_for(std::chrono::microseconds{slow});
+    };
+    h.kernel_loss = [&w](const node::node_caps& caps,
+                         const nfactor::actors::log_loss& l) {
+      w.write(nfactor::collect::kernel_loss_line(caps.name, l));
+    };
+    h.network_loss = [&](const node::node_caps& caps,
+                         const node::node_loss& l) {
+      dropped += l.events;
+      w.write(nfactor::collect::loss_line(caps.name, l));
+    };
+    h.commit = [&w](const node::node_caps& caps, nfactor::nft::transaction& t) {
+      w.write(nfactor::collect::commit_line(caps.name, t));
+    };
+    h.snapshot = [&w](const node::node_caps& caps, nfactor::nft::ruleset& r) {
+      w.write(nfactor::collect::snapshot_line(caps.name, r));
+    };
+    h.ruleset_loss = [&w](const node::node_caps& caps,
+                          const nfactor::actors::resync_needed& r) {
+      w.write(nfactor::collect::ruleset_loss_line(caps.name, r));
+    };
+    h.trouble = [&w, where](const node::endpoint&, const caf::error& e) {
+      w.write(
+          nfactor::collect::trouble_line(where, nfactor::actors::describe(e)));
+    };
+    sessions.push_back(node::spawn_session(sys, so, std::move(h)));
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  for (auto& s : sessions)
+    caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+  w.write({{"type", "summary"},
+           {"events", events.load()},
+           {"dropped_by_nodes", dropped.load()}});
+  return 0;
+}

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+// The node's relay in one process, two actor systems joined by mutual TLS
+// on loopback inside a scratch namespace: a batch with every field of an
+// event set arrives equal, credits bound the batches in flight, dropped
+// batches are counted and reported before the next one, and a subscriber
+// going away ends its subscription.
+#include <boost/test/unit_test.hpp>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "nfactor/actors/error.hpp"
+#include "nfactor/actors/node/client.hpp"
+#include "nfactor/actors/node/node.hpp"
+#include "node_support.hpp"
+
+using namespace nfactor;
+using namespace nfactor::actors;
+using namespace std::chrono_literals;
+
+// Tells the test subscriber to answer the batches it holds.
+CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, release_atom, "release")
+
+namespace {
+
+template <class T>
+std::string why(const caf::expected<T>& x) {
+  return x ? std::string{"ok"} : caf::to_string(x.error());
+}
+
+// One actor system whose threads (and so sockets) live in `ns`.
+struct side {
+  node::config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::vector<caf::actor_addr> to_stop;
+
+  side(const sys::netns& ns, const test::test_certs& certs,
+       const std::string& who) {
+    cfg.openssl_certificate = certs(who + ".pem");
+    cfg.openssl_key = certs(who + ".key");
+    cfg.openssl_cafile = certs("ca.pem");
+    NFACTOR_REQUIRE_OK(cfg.prepare_security("127.0.0.1"));
+    auto st = sys::run_in(
+        ns, [&] { sys = std::make_unique<caf::actor_system>(cfg); });
+    NFACTOR_REQUIRE_OK(st);
+  }
+  ~side() {
+    for (auto& a : to_stop)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+};
+
+// Every field of an NFLOG event set (values as the decoder would give).
+nflog::log_event full_event(std::uint32_t seq) {
+  nflog::log_event e;
+  e.family = 2;
+  e.group = 5;
+  e.hw_protocol = 0x0800;
+  e.hook = 3;
+  e.mark = 0xdeadbeef;
+  e.timestamp = nflog::timestamp{1700000000, 123456};
+  e.indev = 1;
+  e.outdev = 2;
+  e.physindev = 3;
+  e.physoutdev = 4;
+  e.indev_name = "lo";
+  e.outdev_name = "veth0";
+  e.physindev_name = "br0";
+  e.physoutdev_name = "eth1";
+  e.hwaddr = nflog::hw_address{6, {0, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0}};
+  e.payload = byte_buffer{0x45, 0, 0, 28, 0xff, 0};
+  e.prefix = "nfx \"quoted\"";
+  e.uid = 1000;
+  e.gid = 100;
+  e.seq = seq;
+  e.seq_global = seq + 1000;
+  e.hwtype = 1;
+  e.hwlen = 14;
+  e.hwheader = byte_buffer(14, 0xab);
+  e.ct = byte_buffer{1, 2, 3, 4};
+  nflog::ip_address src;
+  src.version = 6;
+  src.bytes[15] = 1;
+  nflog::ct_tuple t;
+  t.src = src;
+  t.dst = src;
+  t.l4proto = 17;
+  t.src_port = 1234;
+  t.dst_port = 9999;
+  t.echo_id = 7;
+  t.icmp_type = 8;
+  t.icmp_code = 0;
+  t.zone = 3;
+  nflog::conntrack ct;
+  ct.orig = t;
+  ct.reply = t;
+  ct.status = 0x188;
+  ct.tcp_state = 3;
+  ct.id = 42;
+  ct.mark = 9;
+  ct.timeout = 30;
+  ct.use = 2;
+  ct.zone = 3;
+  e.conntrack = ct;
+  e.ctinfo = 2;
+  e.vlan = nflog::vlan_tag{0x8100, 0x0123};
+  e.l2hdr = byte_buffer{1, 2, 3};
+  return e;
+}
+
+log_batch batch_of(std::size_t n, std::uint32_t first_seq) {
+  log_batch b;
+  b.group = 5;
+  for (std::size_t i = 0; i < n; ++i)
+    b.events.push_back(full_event(first_seq + static_cast<std::uint32_t>(i)));
+  return b;
+}
+
+struct held_state {
+  std::vector<caf::response_promise> held;
+};
+
+// A subscriber that forwards what it gets to `observer`; with `hold`, it
+// answers no batch until told (`release_atom`).
+caf::behavior test_subscriber(caf::stateful_actor<held_state>* self,
+                              caf::actor observer, bool hold) {
+  return {
+      [=](log_started& s) { self->send(observer, s); },
+      [=](log_batch& b) -> caf::result<void> {
+        self->send(observer, b);
+        if (!hold)
+          return caf::unit;
+        auto rp = self->make_response_promise();
+        self->state.held.push_back(rp);
+        return caf::delegated<void>{};
+      },
+      [=](log_loss& l) { self->send(observer, l); },
+      [=](node::node_loss& l) { self->send(observer, l); },
+      [=](node::release_atom) {
+        for (auto& rp : self->state.held)
+          rp.deliver(caf::unit);
+        self->state.held.clear();
+      },
+  };
+}
+
+struct relay_fixture : test::netns_fixture {
+  test::test_certs certs;
+  side server{netns.ns(), certs, "node"};
+  side client{netns.ns(), certs, "client"};
+  node::node_actor node_handle;
+  node::node_actor remote;
+
+  relay_fixture() {
+    node::node_options opts;
+    opts.name = "local";
+    opts.groups = {5};
+    opts.log.nflog.ns = netns.ns();
+    auto n = node::spawn_node(*server.sys, opts);
+    BOOST_REQUIRE(n);
+    node_handle = *n;
+    server.to_stop.push_back(n->address());
+    auto port = node::publish(node_handle, 0, "127.0.0.1", true);
+    BOOST_REQUIRE_MESSAGE(port, why(port));
+    auto r = node::connect_node(*client.sys, {"127.0.0.1", *port}, true);
+    BOOST_REQUIRE_MESSAGE(r, why(r));
+    remote = *r;
+  }
+
+  // Injects `b` as if the group's listener had read it.
+  void inject(log_batch b) {
+    caf::anon_send(caf::actor_cast<node::node_impl>(node_handle), std::move(b));
+  }
+
+  node::node_stats stats(caf::scoped_actor& self) {
+    node::node_stats out;
+    self->request(remote, 10s, stats_atom_v)
+        .receive([&](node::node_stats& s) { out = std::move(s); },
+                 [&](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    return out;
+  }
+
+  node::node_subscription subscribe(caf::scoped_actor& self,
+                                    const node::subscriber& sub,
+                                    std::uint32_t in_flight) {
+    node::node_subscription out;
+    self->request(remote, 10s, node::subscribe_atom_v, node::log_atom_v,
+                  std::uint16_t{5}, sub, in_flight)
+        .receive([&](node::node_subscription& s) { out = s; },
+                 [&](caf::error& e) { BOOST_FAIL(describe(e)); });
+    return out;
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(node_relay,
+                      *boost::unit_test::precondition(test::needs_kernel))
+
+BOOST_FIXTURE_TEST_CASE(every_field_crosses_the_network_intact, relay_fixture) {
+  caf::scoped_actor self{*client.sys};
+  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
+  client.to_stop.push_back(sub.address());
+  auto s = subscribe(self, caf::actor_cast<node::subscriber>(sub), 0);
+  BOOST_TEST(s.source == "log:5");
+  BOOST_TEST(s.max_in_flight == 32u); // the node's default
+  self->receive([](log_started& st) { BOOST_TEST(st.group == 5); },
+                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
+  auto sent = batch_of(3, 10);
+  inject(sent);
+  self->receive([&](log_batch& got) { BOOST_TEST((got == sent)); },
+                caf::after(10s) >> [] { BOOST_FAIL("no batch"); });
+  auto caps_ok = false;
+  self->request(remote, 10s, node::caps_atom_v)
+      .receive(
+          [&](node::node_caps& c) {
+            caps_ok = c.name == "local" &&
+                      c.groups == std::vector<std::uint16_t>{5} &&
+                      c.incarnation != 0;
+          },
+          [&](caf::error&) {});
+  BOOST_TEST(caps_ok);
+}
+
+BOOST_FIXTURE_TEST_CASE(credits_bound_batches_in_flight_and_loss_is_reported,
+                        relay_fixture) {
+  caf::scoped_actor self{*client.sys};
+  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, true);
+  client.to_stop.push_back(sub.address());
+  auto s = subscribe(self, caf::actor_cast<node::subscriber>(sub), 1);
+  BOOST_TEST(s.max_in_flight == 1u);
+  self->receive([](log_started&) {},
+                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
+  inject(batch_of(2, 0));
+  self->receive([](log_batch& b) { BOOST_TEST(b.events.size() == 2u); },
+                caf::after(10s) >> [] { BOOST_FAIL("no batch"); });
+  // No credit left: these three are dropped and counted.
+  for (std::uint32_t i = 0; i < 3; ++i)
+    inject(batch_of(3, 2 + 3 * i));
+  // The stats request queues behind the injected batches at the node only
+  // if it comes from the same sender; poll until the node has seen them.
+  node::node_stats st;
+  for (int i = 0; i < 500; ++i) {
+    st = stats(self);
+    if (!st.subscriptions.empty() && st.subscriptions[0].batches_dropped == 3)
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  BOOST_REQUIRE_EQUAL(st.subscriptions.size(), 1u);
+  BOOST_TEST(st.subscriptions[0].batches_sent == 1u);
+  BOOST_TEST(st.subscriptions[0].in_flight == 1u);
+  BOOST_TEST(st.subscriptions[0].batches_dropped == 3u);
+  BOOST_TEST(st.subscriptions[0].events_dropped == 9u);
+  BOOST_TEST(st.bound_groups == std::vector<std::uint16_t>{5});
+  // The subscriber answers: the credit returns; the next batch is preceded
+  // by the loss notice.
+  self->send(sub, node::release_atom_v);
+  for (int i = 0; i < 500; ++i) {
+    st = stats(self);
+    if (st.subscriptions[0].in_flight == 0)
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  BOOST_TEST(st.subscriptions[0].in_flight == 0u);
+  inject(batch_of(1, 11));
+  self->receive(
+      [&](node::node_loss& l) {
+        BOOST_TEST(l.subscription == s.id);
+        BOOST_TEST(l.source == "log:5");
+        BOOST_TEST(l.batches == 3u);
+        BOOST_TEST(l.events == 9u);
+        BOOST_TEST(l.total_events == 9u);
+      },
+      caf::after(10s) >> [] { BOOST_FAIL("no loss notice"); });
+  self->receive(
+      [](log_batch& b) {
+        BOOST_TEST((b.events.at(0).seq == std::optional<std::uint32_t>{11}));
+      },
+      caf::after(10s) >> [] { BOOST_FAIL("no batch after the notice"); });
+}
+
+BOOST_FIXTURE_TEST_CASE(a_subscriber_going_down_ends_its_subscriptions,
+                        relay_fixture) {
+  caf::scoped_actor self{*client.sys};
+  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
+  auto s = subscribe(self, caf::actor_cast<node::subscriber>(sub), 0);
+  self->receive([](log_started&) {},
+                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
+  BOOST_TEST(stats(self).subscriptions.size() == 1u);
+  self->send_exit(sub, caf::exit_reason::user_shutdown);
+  node::node_stats st;
+  for (int i = 0; i < 500; ++i) {
+    st = stats(self);
+    if (st.subscriptions.empty() && st.bound_groups.empty())
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  BOOST_TEST(st.subscriptions.empty());
+  BOOST_TEST(st.bound_groups.empty()); // the group was unbound
+  bool existed = true;
+  self->request(remote, 10s, node::unsubscribe_atom_v, s.id)
+      .receive([&](bool b) { existed = b; }, [](caf::error&) {});
+  BOOST_TEST(!existed);
+}
+
+BOOST_FIXTURE_TEST_CASE(groups_not_offered_are_refused, relay_fixture) {
+  caf::scoped_actor self{*client.sys};
+  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
+  client.to_stop.push_back(sub.address());
+  std::string err;
+  self->request(remote, 10s, node::subscribe_atom_v, node::log_atom_v,
+                std::uint16_t{6}, caf::actor_cast<node::subscriber>(sub),
+                std::uint32_t{0})
+      .receive([](node::node_subscription&) {},
+               [&](caf::error& e) { err = describe(e); });
+  BOOST_TEST(err.find("group 6 is not offered") != std::string::npos, err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
