@@ -3,12 +3,14 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "nfactor/actors/transactor.hpp"
 #include "nfactor/actors/type_ids.hpp"
 
 namespace nfactor::actors {
 
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::nfactor_core>();
+  cfg.add_message_types<caf::id_block::nfactor_tx>();
 }
 
 } // namespace nfactor::actors

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+// The transactor actor: the write side of nf_tables.
+//
+//   client -- commit_atom, encoded_batch [, genid] --> transactor
+//          <-- commit_result {genid, changed, portid, seq, acked, bytes}
+//              | error (op #index, errno, extack) | errc::conflict
+//   client -- get_gen_atom --> gen_info;  ident_atom --> tx_identity
+//
+// It owns one NETLINK_NETFILTER socket (optionally in another network
+// namespace) on its own thread (spawned detached). Requests are handled one
+// at a time in mailbox order, so commits never interleave. Each commit is
+// one datagram the kernel applies all or nothing (see nft/transaction.hpp).
+//
+// Provenance: a commit's NEWGEN notification carries the transactor's port
+// id in nlmsg_pid and the commit's `seq` in nlmsg_seq (plus this process's
+// pid in NFTA_GEN_PROC_PID). A monitor compares those with `tx_identity` /
+// `commit_result` to tell this transactor's commits from everyone else's.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "nfactor/actors/type_ids.hpp"
+#include "nfactor/nft/batch.hpp"
+#include "nfactor/nft/transaction.hpp"
+#include "nfactor/sys/netns.hpp"
+
+namespace nfactor::actors {
+
+/// Who a transactor is on the wire: what a monitor matches NEWGEN against.
+struct tx_identity {
+  /// The socket's netlink port id (NEWGEN nlmsg_pid of its commits).
+  std::uint32_t portid = 0;
+  /// This process's pid (NFTA_GEN_PROC_PID of its commits).
+  std::uint32_t pid = 0;
+  /// The namespace the socket lives in, in words.
+  std::string netns;
+  /// Commits that changed the ruleset, with their generation and seq.
+  std::vector<nft::commit_result> recent;
+
+  friend bool operator==(const tx_identity&, const tx_identity&) = default;
+};
+
+/// Counters of a transactor.
+struct tx_stats {
+  std::uint64_t commits = 0;
+  std::uint64_t conflicts = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t operations = 0;
+  std::uint64_t bytes = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tx_identity& x) {
+  return f(caf::meta::type_name("nfactor::actors::tx_identity"), x.portid,
+           x.pid, x.netns, x.recent);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tx_stats& x) {
+  return f(caf::meta::type_name("nfactor::actors::tx_stats"), x.commits,
+           x.conflicts, x.failures, x.operations, x.bytes);
+}
+
+} // namespace nfactor::actors
+
+namespace nfactor::nft {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_op& x) {
+  return f(caf::meta::type_name("nfactor::nft::batch_op"), x.index, x.msg_type,
+           x.flags, x.object, x.seq, x.offset);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, encoded_batch& x) {
+  return f(caf::meta::type_name("nfactor::nft::encoded_batch"), x.body, x.ops,
+           x.begin_seq);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, commit_result& x) {
+  return f(caf::meta::type_name("nfactor::nft::commit_result"), x.genid,
+           x.changed, x.portid, x.seq, x.acked, x.bytes);
+}
+
+} // namespace nfactor::nft
+
+CAF_BEGIN_TYPE_ID_BLOCK(nfactor_tx, 500)
+CAF_ADD_TYPE_ID(nfactor_tx, (nfactor::nft::encoded_batch))
+CAF_ADD_TYPE_ID(nfactor_tx, (nfactor::nft::commit_result))
+CAF_ADD_TYPE_ID(nfactor_tx, (nfactor::actors::tx_identity))
+CAF_ADD_TYPE_ID(nfactor_tx, (nfactor::actors::tx_stats))
+CAF_END_TYPE_ID_BLOCK(nfactor_tx)
+
+CAF_ADD_ATOM(nfactor_tx, nfactor::actors, commit_atom, "commit")
+CAF_ADD_ATOM(nfactor_tx, nfactor::actors, ident_atom, "ident")
+
+namespace nfactor::actors {
+
+/// The transactor as clients see it.
+using transactor = caf::typed_actor<
+    caf::replies_to<commit_atom, nft::encoded_batch>::with<nft::commit_result>,
+    caf::replies_to<commit_atom, nft::encoded_batch,
+                    std::uint32_t>::with<nft::commit_result>,
+    caf::replies_to<get_gen_atom>::with<nft::gen_info>,
+    caf::replies_to<ident_atom>::with<tx_identity>,
+    caf::replies_to<stats_atom>::with<tx_stats>>;
+
+/// Options of a transactor.
+struct transactor_options {
+  /// The namespace whose ruleset it writes. Default: the caller's.
+  sys::netns ns = sys::netns::current();
+  /// Longest wait for the kernel's replies to one commit.
+  std::chrono::milliseconds timeout{30000};
+  /// How many recent commits `ident_atom` reports (for monitors).
+  std::size_t keep_recent = 64;
+};
+
+/// Spawns a transactor (detached). A failure to open the socket ends it
+/// with that error as its exit reason.
+[[nodiscard]] transactor spawn_transactor(caf::actor_system& sys,
+                                          transactor_options opts = {});
+
+} // namespace nfactor::actors

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "nfactor/nft/data.hpp"
+#include "nfactor/nft/fwd.hpp"
+
+namespace nfactor::nft::expr {
+
+/// Forwards the packet to a device (netdev, NFTA_FWD_*).
+struct fwd {
+  /// Device register.
+  std::optional<std::uint32_t> sreg_dev;
+  /// Address register.
+  std::optional<std::uint32_t> sreg_addr;
+  /// NFPROTO_IPV4 or _IPV6.
+  std::optional<std::uint32_t> nfproto;
+
+  /// The descriptor of this kind in `expr_kinds()`.
+  static const expr_kind& kind();
+
+  friend bool operator==(const fwd&, const fwd&) = default;
+};
+
+} // namespace nfactor::nft::expr

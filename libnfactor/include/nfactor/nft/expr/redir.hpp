@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "nfactor/nft/data.hpp"
+#include "nfactor/nft/fwd.hpp"
+
+namespace nfactor::nft::expr {
+
+/// Redirect to the local machine (NFTA_REDIR_*).
+struct redir {
+  /// Register of the lowest port.
+  std::optional<std::uint32_t> reg_proto_min;
+  /// Register of the highest port.
+  std::optional<std::uint32_t> reg_proto_max;
+  /// NF_NAT_RANGE_* flags.
+  std::optional<std::uint32_t> flags;
+
+  /// The descriptor of this kind in `expr_kinds()`.
+  static const expr_kind& kind();
+
+  friend bool operator==(const redir&, const redir&) = default;
+};
+
+} // namespace nfactor::nft::expr

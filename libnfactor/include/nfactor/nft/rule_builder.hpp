@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// A small C++ front for readable rules, built on the expression table
+// (expr.hpp). It emits the expressions nft itself emits, dependencies
+// included (meta nfproto in inet tables, meta l4proto before a port):
+//
+//   nft: add rule ip t c ip saddr 10.0.0.1 udp dport 53 counter accept
+//   C++: rule_builder{family::ipv4, "t", "c"}
+//          .match(ip::saddr, "10.0.0.1").match(udp::dport, 53)
+//          .counter().accept().build()
+//
+//   [ payload load 4b @ network header + 12 => reg 1 ]
+//   [ cmp eq reg 1 0x0100000a ]
+//   [ meta load l4proto => reg 1 ]
+//   [ cmp eq reg 1 0x00000011 ]
+//   [ payload load 2b @ transport header + 2 => reg 1 ]
+//   [ cmp eq reg 1 0x00003500 ]
+//   [ counter pkts 0 bytes 0 ]
+//   [ immediate reg 0 accept ]
+//
+// Bad input (an address that does not parse, a value too wide for its
+// field) is kept and returned once by `build()`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "nfactor/error.hpp"
+#include "nfactor/nfnl/codec.hpp"
+#include "nfactor/nft/rule.hpp"
+
+namespace nfactor::nft::front {
+
+/// A packet field a rule can match: where it is loaded from and how its
+/// values are written.
+struct field {
+  enum class source : std::uint8_t { payload, meta, ct };
+  enum class shape : std::uint8_t {
+    integer_be, ///< network byte order integer (ports, protocols)
+    integer_ne, ///< host byte order integer (marks, ifindex, uid)
+    ipv4,       ///< "10.0.0.1" or "10.0.0.0/24"
+    ipv6,       ///< "2001:db8::1" or "2001:db8::/32"
+    ifname,     ///< interface name, 16 bytes NUL padded
+    bits,       ///< a bit mask (ct state): matches when any bit is set
+  };
+  const char* name;
+  source from;
+  /// Payload base (NFT_PAYLOAD_*), meta key (NFT_META_*) or ct key.
+  std::uint32_t key;
+  std::uint32_t offset;
+  std::uint32_t len;
+  shape kind;
+  /// Network protocol the field needs (NFPROTO_IPV4/6), 0 for none.
+  std::uint8_t nfproto;
+  /// Transport protocol the field needs (IPPROTO_*), 0 for none.
+  std::uint8_t l4proto;
+};
+
+namespace ip {
+inline constexpr field saddr{"ip saddr",
+                             field::source::payload,
+                             NFT_PAYLOAD_NETWORK_HEADER,
+                             12,
+                             4,
+                             field::shape::ipv4,
+                             NFPROTO_IPV4,
+                             0};
+inline constexpr field daddr{"ip daddr",
+                             field::source::payload,
+                             NFT_PAYLOAD_NETWORK_HEADER,
+                             16,
+                             4,
+                             field::shape::ipv4,
+                             NFPROTO_IPV4,
+                             0};
+inline constexpr field protocol{"ip protocol",
+                                field::source::payload,
+                                NFT_PAYLOAD_NETWORK_HEADER,
+                                9,
+                                1,
+                                field::shape::integer_be,
+                                NFPROTO_IPV4,
+                                0};
+} // namespace ip
+
+namespace ip6 {
+inline constexpr field saddr{"ip6 saddr",
+                             field::source::payload,
+                             NFT_PAYLOAD_NETWORK_HEADER,
+                             8,
+                             16,
+                             field::shape::ipv6,
+                             NFPROTO_IPV6,
+                             0};
+inline constexpr field daddr{"ip6 daddr",
+                             field::source::payload,
+                             NFT_PAYLOAD_NETWORK_HEADER,
+                             24,
+                             16,
+                             field::shape::ipv6,
+                             NFPROTO_IPV6,
+                             0};
+} // namespace ip6
+
+namespace tcp {
+inline constexpr field sport{"tcp sport",
+                             field::source::payload,
+                             NFT_PAYLOAD_TRANSPORT_HEADER,
+                             0,
+                             2,
+                             field::shape::integer_be,
+                             0,
+                             6};
+inline constexpr field dport{"tcp dport",
+                             field::source::payload,
+                             NFT_PAYLOAD_TRANSPORT_HEADER,
+                             2,
+                             2,
+                             field::shape::integer_be,
+                             0,
+                             6};
+} // namespace tcp
+
+namespace udp {
+inline constexpr field sport{"udp sport",
+                             field::source::payload,
+                             NFT_PAYLOAD_TRANSPORT_HEADER,
+                             0,
+                             2,
+                             field::shape::integer_be,
+                             0,
+                             17};
+inline constexpr field dport{"udp dport",
+                             field::source::payload,
+                             NFT_PAYLOAD_TRANSPORT_HEADER,
+                             2,
+                             2,
+                             field::shape::integer_be,
+                             0,
+                             17};
+} // namespace udp
+
+namespace meta {
+inline constexpr field l4proto{"meta l4proto",
+                               field::source::meta,
+                               NFT_META_L4PROTO,
+                               0,
+                               1,
+                               field::shape::integer_be,
+                               0,
+                               0};
+inline constexpr field nfproto{"meta nfproto",
+                               field::source::meta,
+                               NFT_META_NFPROTO,
+                               0,
+                               1,
+                               field::shape::integer_be,
+                               0,
+                               0};
+inline constexpr field mark{"meta mark",
+                            field::source::meta,
+                            NFT_META_MARK,
+                            0,
+                            4,
+                            field::shape::integer_ne,
+                            0,
+                            0};
+inline constexpr field iif{"meta iif",
+                           field::source::meta,
+                           NFT_META_IIF,
+                           0,
+                           4,
+                           field::shape::integer_ne,
+                           0,
+                           0};
+inline constexpr field oif{"meta oif",
+                           field::source::meta,
+                           NFT_META_OIF,
+                           0,
+                           4,
+                           field::shape::integer_ne,
+                           0,
+                           0};
+inline constexpr field iifname{"meta iifname",
+                               field::source::meta,
+                               NFT_META_IIFNAME,
+                               0,
+                               16,
+                               field::shape::ifname,
+                               0,
+                               0};
+inline constexpr field oifname{"meta oifname",
+                               field::source::meta,
+                               NFT_META_OIFNAME,
+                               0,
+                               16,
+                               field::shape::ifname,
+                               0,
+                               0};
+inline constexpr field skuid{"meta skuid",
+                             field::source::meta,
+                             NFT_META_SKUID,
+                             0,
+                             4,
+                             field::shape::integer_ne,
+                             0,
+                             0};
+inline constexpr field skgid{"meta skgid",
+                             field::source::meta,
+                             NFT_META_SKGID,
+                             0,
+                             4,
+                             field::shape::integer_ne,
+                             0,
+                             0};
+} // namespace meta
+
+namespace ct {
+inline constexpr field state{
+    "ct state", field::source::ct, NFT_CT_STATE, 0, 4, field::shape::bits, 0,
+    0};
+inline constexpr field mark{
+    "ct mark", field::source::ct,        NFT_CT_MARK, 0,
+    4,         field::shape::integer_ne, 0,           0};
+/// ct state bits (NF_CT_STATE_BIT, nf_conntrack_common.h).
+inline constexpr std::uint32_t invalid = NF_CT_STATE_INVALID_BIT;
+inline constexpr std::uint32_t established = NF_CT_STATE_BIT(IP_CT_ESTABLISHED);
+inline constexpr std::uint32_t related = NF_CT_STATE_BIT(IP_CT_RELATED);
+inline constexpr std::uint32_t new_ = NF_CT_STATE_BIT(IP_CT_NEW);
+inline constexpr std::uint32_t untracked = NF_CT_STATE_UNTRACKED_BIT;
+} // namespace ct
+
+/// Comparison of a match.
+enum class cmp_op : std::uint32_t {
+  eq = NFT_CMP_EQ,
+  ne = NFT_CMP_NEQ,
+  lt = NFT_CMP_LT,
+  lte = NFT_CMP_LTE,
+  gt = NFT_CMP_GT,
+  gte = NFT_CMP_GTE,
+};
+
+/// A value to match: a number or text (an address, an interface name).
+struct value {
+  std::variant<std::uint64_t, std::string> v;
+  value(std::uint64_t x) : v(x) {}
+  value(int x) : v(static_cast<std::uint64_t>(x)) {}
+  value(unsigned x) : v(static_cast<std::uint64_t>(x)) {}
+  value(const char* s) : v(std::string{s}) {}
+  value(std::string s) : v(std::move(s)) {}
+};
+
+/// An inclusive range of numbers ("udp dport 1000-2000").
+struct range_of {
+  std::uint64_t from = 0;
+  std::uint64_t to = 0;
+};
+
+/// Options of `log()`; every field optional, as in nft.
+struct log_options {
+  std::optional<std::uint16_t> group = {};
+  std::optional<std::string> prefix = {};
+  std::optional<std::uint32_t> snaplen = {};
+  std::optional<std::uint16_t> qthreshold = {};
+  std::optional<std::uint32_t> level = {};
+  std::optional<std::uint32_t> flags = {};
+};
+
+/// Options of `limit()`: `rate` per `unit` seconds, with `burst`.
+struct limit_options {
+  std::uint64_t rate = 0;
+  std::uint64_t unit = 1;
+  std::uint32_t burst = 0;
+  /// Count bytes instead of packets (NFT_LIMIT_PKT_BYTES).
+  bool bytes = false;
+  /// Match when over the limit (NFT_LIMIT_F_INV).
+  bool over = false;
+};
+
+/// Builds one rule from matches and statements, in order.
+class rule_builder {
+ public:
+  rule_builder(nfnl::family family, std::string table, std::string chain);
+
+  /// `field op value`, e.g. `match(tcp::dport, 22)`,
+  /// `match(ip::saddr, "10.0.0.0/8")`, `match(meta::iifname, "lo")`,
+  /// `match(ct::state, ct::established | ct::related)`.
+  rule_builder& match(const field& f, const value& v, cmp_op op = cmp_op::eq);
+
+  /// `field from-to` (or `!= from-to` when `negate`).
+  rule_builder& match(const field& f, range_of r, bool negate = false);
+
+  /// `field @set` (a lookup in the named set; `!= @set` when `negate`).
+  rule_builder& match_set(const field& f, std::string set, bool negate = false);
+
+  rule_builder& counter();
+  rule_builder& log(const log_options& o = {});
+  rule_builder& limit(const limit_options& o);
+  /// `meta mark set v`.
+  rule_builder& set_mark(std::uint32_t mark);
+  rule_builder& notrack();
+  rule_builder& masquerade();
+  /// `snat to ADDR` / `dnat to ADDR` (IPv4 or IPv6 address).
+  rule_builder& snat(std::string_view addr);
+  rule_builder& dnat(std::string_view addr);
+  /// `reject` (ICMP port unreachable; TCP reset with `tcp_reset`).
+  rule_builder& reject(bool tcp_reset = false);
+  /// `queue num N [bypass]`.
+  rule_builder& queue(std::uint16_t num, bool bypass = false);
+
+  rule_builder& accept();
+  rule_builder& drop();
+  /// `return`.
+  rule_builder& ret();
+  rule_builder& jump(std::string chain);
+  rule_builder& go_to(std::string chain);
+  /// `continue`.
+  rule_builder& next();
+
+  /// Any expression of the table, as is.
+  rule_builder& then(expression e);
+
+  /// `comment "text"`.
+  rule_builder& comment(std::string_view text);
+
+  /// The rule, or the first error.
+  [[nodiscard]] result<rule> build() const&;
+  [[nodiscard]] result<rule> build() &&;
+
+ private:
+  void need(const field& f);
+  void load(const field& f);
+  void fail(std::string detail);
+  rule_builder& verdict(std::int32_t code, std::optional<std::string> chain);
+  rule_builder& nat(std::uint32_t type, std::string_view addr);
+
+  rule r_;
+  std::uint8_t l3_ = 0; // nfproto already required
+  std::uint8_t l4_ = 0; // l4proto already required
+  std::optional<error> err_;
+};
+
+} // namespace nfactor::nft::front

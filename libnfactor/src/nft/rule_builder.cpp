@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nfactor/nft/rule_builder.hpp"
+
+#include <charconv>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
+
+namespace nfactor::nft::front {
+
+namespace {
+
+constexpr std::uint32_t reg = NFT_REG_1;
+
+// An address with an optional prefix length ("10.0.0.0/8").
+struct prefixed {
+  byte_buffer bytes;
+  std::uint32_t prefix = 0;
+};
+
+std::optional<prefixed> parse_address(std::string_view text, int af) {
+  auto slash = text.find('/');
+  std::string addr{text.substr(0, slash)};
+  prefixed out;
+  out.bytes.resize(af == AF_INET ? 4 : 16);
+  if (::inet_pton(af, addr.c_str(), out.bytes.data()) != 1)
+    return std::nullopt;
+  out.prefix = static_cast<std::uint32_t>(out.bytes.size() * 8);
+  if (slash != std::string_view::npos) {
+    auto p = text.substr(slash + 1);
+    std::uint32_t n = 0;
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), n);
+    if (ec != std::errc{} || end != p.data() + p.size() || n == 0 ||
+        n > out.prefix)
+      return std::nullopt;
+    out.prefix = n;
+  }
+  return out;
+}
+
+data host_value(std::uint64_t v, std::uint32_t len) {
+  data d;
+  d.value.resize(len);
+  std::memcpy(d.value.data(), &v, len); // little-endian host: low bytes
+  return d;
+}
+
+} // namespace
+
+rule_builder::rule_builder(nfnl::family family, std::string table,
+                           std::string chain) {
+  r_.family = static_cast<std::uint8_t>(family);
+  r_.table = std::move(table);
+  r_.chain = std::move(chain);
+  if (family == nfnl::family::ipv4)
+    l3_ = NFPROTO_IPV4;
+  else if (family == nfnl::family::ipv6)
+    l3_ = NFPROTO_IPV6;
+}
+
+void rule_builder::fail(std::string detail) {
+  if (!err_)
+    err_ = make_error(errc::invalid_argument,
+                      "build rule " + r_.table + " " + r_.chain,
+                      std::move(detail));
+}
+
+void rule_builder::need(const field& f) {
+  if (f.nfproto && l3_ != f.nfproto) {
+    if (l3_ != 0) {
+      fail(std::string{f.name} + " cannot match in this family");
+      return;
+    }
+    // inet (and other multi-protocol) tables: nft checks nfproto first.
+    r_.exprs.push_back(
+        expr::meta{.key = NFT_META_NFPROTO, .dreg = reg, .sreg = {}});
+    r_.exprs.push_back(expr::cmp{
+        .sreg = reg, .op = NFT_CMP_EQ, .value = make_be(f.nfproto, 1)});
+    l3_ = f.nfproto;
+  }
+  if (f.l4proto && l4_ != f.l4proto) {
+    r_.exprs.push_back(
+        expr::meta{.key = NFT_META_L4PROTO, .dreg = reg, .sreg = {}});
+    r_.exprs.push_back(expr::cmp{
+        .sreg = reg, .op = NFT_CMP_EQ, .value = make_be(f.l4proto, 1)});
+    l4_ = f.l4proto;
+  }
+}
+
+void rule_builder::load(const field& f) {
+  switch (f.from) {
+  case field::source::payload: {
+    expr::payload p;
+    p.dreg = reg;
+    p.base = f.key;
+    p.offset = f.offset;
+    p.len = f.len;
+    r_.exprs.push_back(p);
+    break;
+  }
+  case field::source::meta:
+    r_.exprs.push_back(expr::meta{.key = f.key, .dreg = reg, .sreg = {}});
+    break;
+  case field::source::ct: {
+    expr::ct c;
+    c.dreg = reg;
+    c.key = f.key;
+    r_.exprs.push_back(c);
+    break;
+  }
+  }
+}
+
+rule_builder& rule_builder::match(const field& f, const value& v, cmp_op op) {
+  need(f);
+  auto cmp = [&](data d) {
+    r_.exprs.push_back(expr::cmp{.sreg = reg,
+                                 .op = static_cast<std::uint32_t>(op),
+                                 .value = std::move(d)});
+  };
+  const auto* num = std::get_if<std::uint64_t>(&v.v);
+  const auto* text = std::get_if<std::string>(&v.v);
+  switch (f.kind) {
+  case field::shape::integer_be:
+  case field::shape::integer_ne:
+  case field::shape::bits: {
+    if (!num) {
+      fail(std::string{f.name} + " takes a number");
+      break;
+    }
+    if (f.len < 8 && *num >> (8 * f.len)) {
+      fail(std::string{f.name} + " value " + std::to_string(*num) +
+           " does not fit in " + std::to_string(f.len) + " bytes");
+      break;
+    }
+    load(f);
+    if (f.kind == field::shape::bits) {
+      // "ct state established,related": any of the bits set.
+      expr::bitwise b;
+      b.sreg = reg;
+      b.dreg = reg;
+      b.len = f.len;
+      b.mask = host_value(*num, f.len);
+      b.xor_ = host_value(0, f.len);
+      r_.exprs.push_back(std::move(b));
+      r_.exprs.push_back(
+          expr::cmp{.sreg = reg,
+                    .op = op == cmp_op::eq ? NFT_CMP_NEQ : NFT_CMP_EQ,
+                    .value = host_value(0, f.len)});
+    } else if (f.kind == field::shape::integer_be) {
+      cmp(make_be(*num, f.len));
+    } else {
+      cmp(host_value(*num, f.len));
+    }
+    break;
+  }
+  case field::shape::ifname:
+    if (!text || text->empty() || text->size() >= f.len) {
+      fail(std::string{f.name} + " takes an interface name of 1 to 15 bytes");
+      break;
+    }
+    load(f);
+    cmp(make_string(*text, f.len));
+    break;
+  case field::shape::ipv4:
+  case field::shape::ipv6: {
+    auto a = text
+                 ? parse_address(*text, f.kind == field::shape::ipv4 ? AF_INET
+                                                                     : AF_INET6)
+                 : std::nullopt;
+    if (!a) {
+      fail(std::string{f.name} + ": '" + (text ? *text : std::string{"?"}) +
+           "' is not an address[/prefix]");
+      break;
+    }
+    // Byte-aligned prefixes load only their bytes; others load the whole
+    // field and mask it (what nft emits for both).
+    auto bytes = a->prefix % 8 ? f.len : a->prefix / 8;
+    auto sub = f;
+    sub.len = bytes;
+    load(sub);
+    a->bytes.resize(bytes);
+    if (a->prefix % 8) {
+      byte_buffer mask(bytes, 0);
+      for (std::uint32_t bit = 0; bit < a->prefix; ++bit)
+        mask[bit / 8] |= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+      for (std::size_t i = 0; i < bytes; ++i)
+        a->bytes[i] &= mask[i];
+      expr::bitwise b;
+      b.sreg = reg;
+      b.dreg = reg;
+      b.len = bytes;
+      b.mask = make_value(mask);
+      b.xor_ = make_value(byte_buffer(bytes, 0));
+      r_.exprs.push_back(std::move(b));
+    }
+    cmp(make_value(a->bytes));
+    break;
+  }
+  }
+  return *this;
+}
+
+rule_builder& rule_builder::match(const field& f, range_of r, bool negate) {
+  need(f);
+  if (f.kind != field::shape::integer_be &&
+      f.kind != field::shape::integer_ne) {
+    fail(std::string{f.name} + " cannot match a range");
+    return *this;
+  }
+  if (r.from > r.to || (f.len < 8 && r.to >> (8 * f.len))) {
+    fail(std::string{f.name} + " range " + std::to_string(r.from) + "-" +
+         std::to_string(r.to) + " is empty or too wide");
+    return *this;
+  }
+  load(f);
+  auto enc = [&](std::uint64_t v) {
+    return f.kind == field::shape::integer_be ? make_be(v, f.len)
+                                              : host_value(v, f.len);
+  };
+  r_.exprs.push_back(expr::range{.sreg = reg,
+                                 .op = negate ? NFT_RANGE_NEQ : NFT_RANGE_EQ,
+                                 .from = enc(r.from),
+                                 .to = enc(r.to)});
+  return *this;
+}
+
+rule_builder& rule_builder::match_set(const field& f, std::string set,
+                                      bool negate) {
+  need(f);
+  if (set.empty()) {
+    fail("a set lookup needs a set name");
+    return *this;
+  }
+  load(f);
+  expr::lookup l;
+  l.set = std::move(set);
+  l.sreg = reg;
+  if (negate)
+    l.flags = NFT_LOOKUP_F_INV;
+  r_.exprs.push_back(std::move(l));
+  return *this;
+}
+
+rule_builder& rule_builder::counter() {
+  return then(expr::counter{});
+}
+
+rule_builder& rule_builder::log(const log_options& o) {
+  expr::log l;
+  l.prefix = o.prefix;
+  l.group = o.group;
+  l.snaplen = o.snaplen;
+  l.qthreshold = o.qthreshold;
+  l.level = o.level;
+  l.flags = o.flags;
+  if (l.group && l.level)
+    fail("log to a group (NFLOG) takes no syslog level");
+  return then(std::move(l));
+}
+
+rule_builder& rule_builder::limit(const limit_options& o) {
+  if (o.rate == 0 || o.unit == 0) {
+    fail("limit needs a rate and a unit above zero");
+    return *this;
+  }
+  expr::limit l;
+  l.rate = o.rate;
+  l.unit = o.unit;
+  l.burst = o.burst;
+  l.type = o.bytes ? NFT_LIMIT_PKT_BYTES : NFT_LIMIT_PKTS;
+  l.flags = o.over ? NFT_LIMIT_F_INV : 0;
+  return then(l);
+}
+
+rule_builder& rule_builder::set_mark(std::uint32_t mark) {
+  r_.exprs.push_back(
+      expr::immediate{.dreg = reg, .value = host_value(mark, 4)});
+  expr::meta m;
+  m.key = NFT_META_MARK;
+  m.sreg = reg;
+  return then(m);
+}
+
+rule_builder& rule_builder::notrack() {
+  return then(expr::notrack{});
+}
+
+rule_builder& rule_builder::masquerade() {
+  return then(expr::masq{});
+}
+
+rule_builder& rule_builder::nat(std::uint32_t type, std::string_view addr) {
+  auto a4 = parse_address(addr, AF_INET);
+  auto a6 = a4 ? std::nullopt : parse_address(addr, AF_INET6);
+  if ((!a4 && !a6) || addr.find('/') != std::string_view::npos) {
+    fail("nat: '" + std::string{addr} + "' is not an address");
+    return *this;
+  }
+  auto& a = a4 ? *a4 : *a6;
+  r_.exprs.push_back(
+      expr::immediate{.dreg = reg, .value = make_value(a.bytes)});
+  expr::nat n;
+  n.type = type;
+  n.family = a4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+  n.reg_addr_min = reg;
+  return then(n);
+}
+
+rule_builder& rule_builder::snat(std::string_view addr) {
+  return nat(NFT_NAT_SNAT, addr);
+}
+
+rule_builder& rule_builder::dnat(std::string_view addr) {
+  return nat(NFT_NAT_DNAT, addr);
+}
+
+rule_builder& rule_builder::reject(bool tcp_reset) {
+  expr::reject r;
+  if (tcp_reset) {
+    need(tcp::dport); // adds the l4proto tcp dependency only
+    r.type = NFT_REJECT_TCP_RST;
+    r.icmp_code = 0;
+  } else if (r_.family == NFPROTO_IPV4 || r_.family == NFPROTO_IPV6) {
+    r.type = NFT_REJECT_ICMP_UNREACH;
+    r.icmp_code = r_.family == NFPROTO_IPV4 ? 3 : 4; // port unreachable
+  } else {
+    r.type = NFT_REJECT_ICMPX_UNREACH;
+    r.icmp_code = NFT_REJECT_ICMPX_PORT_UNREACH;
+  }
+  return then(r);
+}
+
+rule_builder& rule_builder::queue(std::uint16_t num, bool bypass) {
+  expr::queue q;
+  q.num = num;
+  q.total = 1;
+  if (bypass)
+    q.flags = NFT_QUEUE_FLAG_BYPASS;
+  return then(q);
+}
+
+rule_builder& rule_builder::verdict(std::int32_t code,
+                                    std::optional<std::string> chain) {
+  if (chain && chain->empty()) {
+    fail("jump and goto need a chain name");
+    return *this;
+  }
+  return then(expr::immediate{.dreg = NFT_REG_VERDICT,
+                              .value = make_verdict(code, std::move(chain))});
+}
+
+rule_builder& rule_builder::accept() {
+  return verdict(NF_ACCEPT, {});
+}
+rule_builder& rule_builder::drop() {
+  return verdict(NF_DROP, {});
+}
+rule_builder& rule_builder::ret() {
+  return verdict(NFT_RETURN, {});
+}
+rule_builder& rule_builder::next() {
+  return verdict(NFT_CONTINUE, {});
+}
+rule_builder& rule_builder::jump(std::string chain) {
+  return verdict(NFT_JUMP, std::move(chain));
+}
+rule_builder& rule_builder::go_to(std::string chain) {
+  return verdict(NFT_GOTO, std::move(chain));
+}
+
+rule_builder& rule_builder::then(expression e) {
+  r_.exprs.push_back(std::move(e));
+  return *this;
+}
+
+rule_builder& rule_builder::comment(std::string_view text) {
+  if (text.size() > 128)
+    fail("comments are limited to 128 bytes");
+  else
+    r_.userdata = comment_userdata(text);
+  return *this;
+}
+
+result<rule> rule_builder::build() const& {
+  if (err_)
+    return *err_;
+  return r_;
+}
+
+result<rule> rule_builder::build() && {
+  if (err_)
+    return std::move(*err_);
+  return std::move(r_);
+}
+
+} // namespace nfactor::nft::front

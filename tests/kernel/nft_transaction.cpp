@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+// Batches against nf_tables in a scratch namespace: all-or-nothing, errors
+// attributed to their operation, the generation guard, the NEWGEN echo and
+// the one-datagram rule. `nft -j list` is the oracle.
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+#include <string>
+
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <nlohmann/json.hpp>
+
+#include "netns_fixture.hpp"
+#include "nfactor/nft/batch.hpp"
+#include "nfactor/nft/gen.hpp"
+#include "nfactor/nft/transaction.hpp"
+
+using namespace nfactor;
+using nfactor::test::needs_kernel;
+using nfactor::test::netns_fixture;
+
+namespace {
+
+sys::socket open_in(const nfactor::test::scratch_netns& ns) {
+  sys::socket_options o;
+  o.ns = ns.ns();
+  auto s = sys::socket::open(o);
+  NFACTOR_REQUIRE_OK(s);
+  return std::move(*s);
+}
+
+// A table operation written directly (the envelope is under test here,
+// not the object encoders).
+void table_op(nft::batch& b, nft::verb v, const std::string& name,
+              std::uint8_t msg = NFT_MSG_NEWTABLE) {
+  auto& w = b.op(v, msg, nfnl::family::inet, "table inet " + name);
+  w.attr_str(NFTA_TABLE_NAME, name);
+  b.done();
+}
+
+std::set<std::string> tables(const nfactor::test::scratch_netns& ns) {
+  auto j = nlohmann::json::parse(ns.nft_json("list tables"));
+  std::set<std::string> out;
+  for (auto& item : j["nftables"])
+    if (item.contains("table"))
+      out.insert(item["table"]["name"].get<std::string>());
+  return out;
+}
+
+nft::encoded_batch finish(nft::batch& b) {
+  auto r = std::move(b).finish();
+  NFACTOR_REQUIRE_OK(r);
+  return std::move(*r);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(nft_transaction,
+                      *boost::unit_test::precondition(needs_kernel))
+
+BOOST_FIXTURE_TEST_CASE(commit_applies_and_reports_new_gen, netns_fixture) {
+  auto s = open_in(netns);
+  auto g0 = nft::get_gen(s);
+  NFACTOR_REQUIRE_OK(g0);
+  nft::batch b;
+  table_op(b, nft::verb::add, "alpha");
+  table_op(b, nft::verb::create, "beta");
+  auto enc = finish(b);
+  auto r = nft::commit(s, enc);
+  NFACTOR_REQUIRE_OK(r);
+  BOOST_TEST(r->changed);
+  BOOST_TEST(r->genid == g0->id + 1);
+  BOOST_TEST(r->acked == 2u);
+  BOOST_TEST(r->portid == s.portid());
+  BOOST_TEST((tables(netns) == std::set<std::string>{"alpha", "beta"}));
+  // add of an existing table changes nothing; create refuses it.
+  nft::batch again;
+  table_op(again, nft::verb::add, "alpha");
+  auto enc2 = finish(again);
+  auto r2 = nft::commit(s, enc2);
+  NFACTOR_REQUIRE_OK(r2);
+  BOOST_TEST(!r2->changed);
+  BOOST_TEST(r2->genid == r->genid);
+  nft::batch excl;
+  table_op(excl, nft::verb::create, "alpha");
+  auto enc3 = finish(excl);
+  auto r3 = nft::commit(s, enc3);
+  BOOST_REQUIRE(!r3);
+  BOOST_TEST(r3.err().errno_value() == EEXIST);
+  BOOST_TEST(r3.err().op == "NEWTABLE #0 table inet alpha");
+}
+
+BOOST_FIXTURE_TEST_CASE(invalid_middle_operation_applies_nothing,
+                        netns_fixture) {
+  netns.nft("add table inet keep");
+  auto before = netns.nft_json("list ruleset");
+  auto s = open_in(netns);
+  nft::batch b;
+  table_op(b, nft::verb::add, "first");
+  table_op(b, nft::verb::add, "second");
+  // Operation 2 bypasses the name check: 300 bytes break the kernel's
+  // attribute policy (NFT_NAME_MAXLEN - 1), which it reports in extack.
+  auto& w = b.op(nft::verb::add, NFT_MSG_NEWTABLE, nfnl::family::inet,
+                 "table inet xxx...");
+  w.attr_str(NFTA_TABLE_NAME, std::string(300, 'x'));
+  b.done();
+  table_op(b, nft::verb::add, "fourth");
+  auto enc = finish(b);
+  auto r = nft::commit(s, enc);
+  BOOST_REQUIRE(!r);
+  const auto& e = r.err();
+  BOOST_TEST_MESSAGE("error: " << e.message());
+  BOOST_TEST(e.op == "NEWTABLE #2 table inet xxx...");
+  BOOST_TEST(e.errno_value() == ERANGE);
+  BOOST_TEST(e.seq == enc.ops[2].seq);
+  BOOST_TEST(!e.extack.empty());
+  BOOST_TEST(e.extack_offset.has_value());
+  BOOST_TEST(netns.nft_json("list ruleset") == before);
+}
+
+BOOST_FIXTURE_TEST_CASE(stale_genid_is_a_conflict, netns_fixture) {
+  auto s = open_in(netns);
+  auto g = nft::get_gen(s);
+  NFACTOR_REQUIRE_OK(g);
+  netns.nft("add table inet other"); // somebody else commits first
+  nft::batch b;
+  table_op(b, nft::verb::add, "mine");
+  auto enc = finish(b);
+  nft::commit_options o;
+  o.genid = g->id;
+  auto r = nft::commit(s, enc, o);
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.err().code == make_error_code(errc::conflict));
+  BOOST_TEST(r.err().seq == enc.begin_seq);
+  BOOST_TEST((tables(netns) == std::set<std::string>{"other"}));
+  // With the fresh generation the same batch goes through.
+  auto g2 = nft::get_gen(s);
+  NFACTOR_REQUIRE_OK(g2);
+  o.genid = g2->id;
+  auto r2 = nft::commit(s, enc, o);
+  NFACTOR_REQUIRE_OK(r2);
+  BOOST_TEST(r2->genid == g2->id + 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(newgen_names_the_committer, netns_fixture) {
+  // A monitor socket sees the commit's NEWGEN with the committing socket's
+  // port id and BEGIN's seq: that is how a monitor attributes it.
+  sys::socket_options mo;
+  mo.ns = netns.ns();
+  mo.groups = {NFNLGRP_NFTABLES};
+  auto mon = sys::socket::open(mo);
+  NFACTOR_REQUIRE_OK(mon);
+  auto s = open_in(netns);
+  nft::batch b;
+  table_op(b, nft::verb::add, "seen");
+  table_op(b, nft::verb::add, "seen2");
+  auto enc = finish(b);
+  auto r = nft::commit(s, enc);
+  NFACTOR_REQUIRE_OK(r);
+  std::vector<std::uint8_t> buf(sys::default_recv_buffer);
+  std::optional<nl::message> newgen;
+  std::optional<nft::gen_info> info;
+  while (!info) {
+    auto ready = mon->wait_readable(std::chrono::seconds(5));
+    BOOST_REQUIRE(ready && *ready);
+    auto got = mon->recv(buf);
+    NFACTOR_REQUIRE_OK(got);
+    nl::message_reader rd{byte_view{buf.data(), got->size}};
+    while (rd.next()) {
+      auto& m = rd.get();
+      if (nfnl::split_type(m.type).msg == NFT_MSG_NEWGEN) {
+        BOOST_TEST(m.portid == r->portid);
+        BOOST_TEST(m.seq == r->seq);
+        BOOST_TEST(m.seq == enc.ops[0].seq);
+        auto g = nft::decode_gen(m);
+        NFACTOR_REQUIRE_OK(g);
+        info = *g;
+      }
+    }
+  }
+  BOOST_TEST(info->id == r->genid);
+  BOOST_TEST(*info->proc_pid == static_cast<std::uint32_t>(::getpid()));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_batch_is_one_datagram, netns_fixture) {
+  // Verifies the kernel rule the batch layout relies on: BEGIN and the
+  // operations in one datagram, END in the next, commit nothing.
+  auto s = open_in(netns);
+  nft::batch b;
+  table_op(b, nft::verb::add, "split");
+  auto enc = finish(b);
+  enc.stamp(100);
+  auto first = enc.begin_message(std::nullopt);
+  first.insert(first.end(), enc.body.begin(), enc.body.end());
+  NFACTOR_REQUIRE_OK(s.send(first));
+  NFACTOR_REQUIRE_OK(s.send(enc.end_message()));
+  // Both datagrams were handled inside send(); read what came back.
+  std::vector<std::uint8_t> buf(sys::default_recv_buffer);
+  for (;;) {
+    auto got = s.recv(buf);
+    NFACTOR_REQUIRE_OK(got);
+    if (got->status != sys::recv_status::data)
+      break;
+  }
+  BOOST_TEST(tables(netns).empty());
+  // The same batch in one datagram commits.
+  auto r = nft::commit(s, enc);
+  NFACTOR_REQUIRE_OK(r);
+  BOOST_TEST((tables(netns) == std::set<std::string>{"split"}));
+}
+
+BOOST_FIXTURE_TEST_CASE(large_batch_sizes_buffers, netns_fixture) {
+  // 20000 operations, ~800 KB: far over the default 208 KiB buffers.
+  auto s = open_in(netns);
+  nft::batch b;
+  constexpr int n = 20000;
+  for (int i = 0; i < n; ++i)
+    table_op(b, nft::verb::add, "t" + std::to_string(i));
+  auto enc = finish(b);
+  auto r = nft::commit(s, enc);
+  NFACTOR_REQUIRE_OK(r);
+  BOOST_TEST(r->acked == static_cast<std::uint32_t>(n));
+  BOOST_TEST(r->bytes > 600'000u);
+  BOOST_TEST(tables(netns).size() == static_cast<std::size_t>(n));
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_name_is_refused_before_sending, netns_fixture) {
+  auto s = open_in(netns);
+  auto g0 = nft::get_gen(s);
+  NFACTOR_REQUIRE_OK(g0);
+  nft::batch b;
+  table_op(b, nft::verb::add, "ok");
+  b.check_name("table", "");
+  auto r = std::move(b).finish();
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.err().code == make_error_code(errc::invalid_argument));
+  BOOST_TEST(r.err().detail.find("table name is empty") != std::string::npos);
+  auto g1 = nft::get_gen(s);
+  NFACTOR_REQUIRE_OK(g1);
+  BOOST_TEST(g1->id == g0->id);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
