@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// nf_tables notifications (NFNLGRP_NFTABLES) and commit framing. Within one
+// commit the kernel sends the object events (NEW*/DEL* of tables, chains,
+// rules, sets, elements, objects, flowtables) first and NEWGEN last
+// (nf_tables_commit → nft_commit_notify, then nf_tables_gen_notify). So
+// the provenance in a NEWGEN (gen id, committer pid and comm) belongs to
+// the events received before it, and `commit_framer` emits one
+// `transaction` per NEWGEN.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "nfactor/bytes.hpp"
+#include "nfactor/error.hpp"
+#include "nfactor/nft/chain.hpp"
+#include "nfactor/nft/elem.hpp"
+#include "nfactor/nft/flowtable.hpp"
+#include "nfactor/nft/gen.hpp"
+#include "nfactor/nft/object.hpp"
+#include "nfactor/nft/rule.hpp"
+#include "nfactor/nft/set.hpp"
+#include "nfactor/nft/table.hpp"
+#include "nfactor/nl/message.hpp"
+
+namespace nfactor::nft {
+
+/// Any nf_tables object a notification or dump can carry.
+using entity =
+    std::variant<table, chain, rule, set, elem_list, object, flowtable>;
+
+/// One object event: NFT_MSG_NEW* (`added`) or NFT_MSG_DEL* (removed).
+struct change {
+  /// True for NEW*, false for DEL*.
+  bool added = true;
+  /// The nlmsghdr flags (NLM_F_REPLACE on a replaced rule, ...).
+  std::uint16_t flags = 0;
+  /// The object.
+  nft::entity entity;
+
+  friend bool operator==(const change&, const change&) = default;
+};
+
+/// One commit: its generation, the committing process, and its changes
+/// in kernel order.
+struct transaction {
+  /// The generation the commit produced.
+  std::uint32_t gen_id = 0;
+  /// Pid of the committing process.
+  std::optional<std::uint32_t> proc_pid;
+  /// Name (comm) of the committing process.
+  std::optional<std::string> proc_name;
+  /// The object events of the commit.
+  std::vector<change> changes;
+
+  friend bool operator==(const transaction&, const transaction&) = default;
+};
+
+/// One change with its commit's provenance (the flat per-event form).
+struct flat_event {
+  std::uint32_t gen_id = 0;
+  std::optional<std::uint32_t> proc_pid;
+  std::optional<std::string> proc_name;
+  nft::change change;
+
+  friend bool operator==(const flat_event&, const flat_event&) = default;
+};
+
+/// A decoded notification: an object event or a NEWGEN.
+using notification = std::variant<change, gen_info>;
+
+/// Decodes one nf_tables message; nullopt for message types that carry no
+/// object (e.g. NFT_MSG_TRACE), an error for malformed ones.
+[[nodiscard]] result<std::optional<notification>>
+decode_notification(const nl::message& msg);
+
+/// The NFT_MSG_* type of `c` (NEWRULE, DELSET, ...).
+[[nodiscard]] std::uint8_t message_type(const change& c) noexcept;
+
+/// The kind of `e` in words ("table", "chain", "rule", "set", "element",
+/// "object", "flowtable").
+[[nodiscard]] const char* kind_name(const entity& e) noexcept;
+
+/// Appends `changes` as nf_tables messages (the wire form, used to carry
+/// transactions between CAF nodes).
+void encode_changes(byte_buffer& out, const std::vector<change>& changes);
+
+/// Decodes what `encode_changes` wrote.
+[[nodiscard]] result<std::vector<change>> decode_changes(byte_view bytes);
+
+/// The flat per-event form of `t` (every change with the provenance).
+[[nodiscard]] std::vector<flat_event> flatten(const transaction& t);
+
+/// Groups notifications into commits.
+class commit_framer {
+ public:
+  /// Feeds one message; returns the transaction it completes (on NEWGEN).
+  /// Messages without an object are ignored.
+  [[nodiscard]] result<std::optional<transaction>> feed(const nl::message& msg);
+
+  /// Drops the changes collected so far (after a loss, they cannot be
+  /// attributed to a commit).
+  void reset() noexcept { pending_.clear(); }
+
+  /// Number of changes waiting for their NEWGEN.
+  [[nodiscard]] std::size_t pending() const noexcept { return pending_.size(); }
+
+ private:
+  std::vector<change> pending_;
+};
+
+} // namespace nfactor::nft

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// A consistent snapshot of the nf_tables ruleset (the "pull" side): dumps
+// of tables, chains, rules, sets, set elements, objects and flowtables,
+// taken between two GETGEN requests. The dump is consistent when both
+// generations agree, every dump message carries the generation's low 16
+// bits in nfgenmsg.res_id, and no part has NLM_F_DUMP_INTR; otherwise it is
+// retried, and after `max_attempts` the result is `errc::inconsistent`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nfactor/bytes.hpp"
+#include "nfactor/error.hpp"
+#include "nfactor/nft/event.hpp"
+#include "nfactor/sys/request.hpp"
+#include "nfactor/sys/socket.hpp"
+
+namespace nfactor::nft {
+
+/// A set with its elements.
+struct set_with_elems {
+  nft::set set;
+  std::vector<set_elem> elems;
+  friend bool operator==(const set_with_elems&,
+                         const set_with_elems&) = default;
+};
+
+/// The ruleset at one generation.
+struct ruleset {
+  /// The generation the dump is consistent with.
+  std::uint32_t gen_id = 0;
+  std::vector<table> tables;
+  std::vector<chain> chains;
+  std::vector<rule> rules;
+  std::vector<set_with_elems> sets;
+  std::vector<object> objects;
+  std::vector<flowtable> flowtables;
+  /// Dump attempts it took (1 when the first was consistent).
+  std::uint32_t attempts = 0;
+
+  /// Every object as a NEW change, in creation order (tables, sets,
+  /// elements, objects, flowtables, chains, rules): the wire form and the
+  /// form a consumer replays.
+  [[nodiscard]] std::vector<change> as_changes() const;
+
+  friend bool operator==(const ruleset&, const ruleset&) = default;
+};
+
+/// What to dump.
+struct pull_options {
+  /// NFPROTO_* family; NFPROTO_UNSPEC (0) for all.
+  std::uint8_t family = 0;
+  /// Only this table (with `family`), if set.
+  std::optional<std::string> table;
+  /// Whether to dump set elements.
+  bool elements = true;
+  /// Attempts before giving up with `errc::inconsistent`.
+  int max_attempts = 8;
+  /// Per-exchange time-out and receive buffer.
+  sys::exchange_options exchange{std::chrono::milliseconds{5000}, 256 * 1024};
+};
+
+/// Takes a consistent snapshot over `sock` (a plain request socket).
+[[nodiscard]] result<ruleset> pull(sys::socket& sock,
+                                   const pull_options& opts = {});
+
+/// Rebuilds a ruleset from `changes` (as `as_changes()` produced them).
+[[nodiscard]] ruleset from_changes(std::uint32_t gen_id,
+                                   std::vector<change> changes);
+
+/// Applies one change to `rs` (add, replace or remove by handle/name):
+/// how a consumer keeps a snapshot current from the monitor's stream.
+void apply(ruleset& rs, const change& c);
+
+} // namespace nfactor::nft
