@@ -4,6 +4,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "nfactor/actors/transactor.hpp"
+#include "nfactor/actors/log_types.hpp"
 #include "nfactor/actors/type_ids.hpp"
 
 namespace nfactor::actors {
@@ -11,6 +12,7 @@ namespace nfactor::actors {
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::nfactor_core>();
   cfg.add_message_types<caf::id_block::nfactor_tx>();
+  cfg.add_message_types<caf::id_block::nfactor_log>();
 }
 
 } // namespace nfactor::actors

@@ -56,8 +56,11 @@ result<void> exchange(socket& sock, byte_view req, std::uint32_t seq,
     nl::message_reader reader{byte_view{buf.data(), got->size}};
     while (reader.next()) {
       const auto& msg = reader.get();
-      if (msg.seq != seq)
-        continue; // a notification or a stale reply, not ours
+      if (msg.seq != seq) { // a notification or a stale reply, not ours
+        if (opts.on_other)
+          opts.on_other(msg);
+        continue;
+      }
       if (msg.flags & NLM_F_DUMP_INTR)
         interrupted = true;
       switch (msg.type) {

@@ -23,6 +23,11 @@ struct exchange_options {
   std::chrono::milliseconds timeout{5000};
   /// Receive buffer for one datagram. Default 64 KiB.
   std::size_t buffer_size = default_recv_buffer;
+  /// Called for messages that do not answer this exchange (another
+  /// sequence number: multicast notifications, NFLOG events) that arrive
+  /// while it waits, so a caller that shares the socket loses none of
+  /// them. Default: they are skipped.
+  std::function<void(const nl::message&)> on_other;
 };
 
 /// Sends `request` (one message that carries NLM_F_ACK and sequence

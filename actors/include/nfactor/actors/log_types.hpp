@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+// The log listener's message types, their `inspect()` overloads and the
+// type ID block `nfactor_log` (300..399). libnfactor's NFLOG value types
+// get their `inspect()` here, in their own namespace, so libnfactor stays
+// free of CAF.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+#include <caf/type_id.hpp>
+
+#include "nfactor/actors/inspect.hpp"
+#include "nfactor/nflog/event.hpp"
+
+namespace nfactor::actors {
+
+/// Sent to the owner once the group is bound and configured.
+struct log_started {
+  std::uint16_t group = 0;
+  /// The listener socket's netlink port id (as /proc/net/netfilter/
+  /// nfnetlink_log shows it).
+  std::uint32_t portid = 0;
+  /// The receive buffer the kernel granted, in bytes.
+  std::int32_t rcvbuf = 0;
+
+  friend bool operator==(const log_started&, const log_started&) = default;
+};
+
+/// The events of one socket wake-up, in kernel order. The owner's reply
+/// (returning from its handler) gives the listener its credit back.
+struct log_batch {
+  std::uint16_t group = 0;
+  std::vector<nflog::log_event> events;
+
+  friend bool operator==(const log_batch&, const log_batch&) = default;
+};
+
+/// Events were lost between the kernel and the listener (the receive
+/// buffer overflowed: ENOBUFS). The listener keeps reading; the owner may
+/// resynchronise whatever state it derives from the events.
+struct log_loss {
+  std::uint16_t group = 0;
+  /// ENOBUFS episodes since the previous report.
+  std::uint64_t overruns = 0;
+  /// Events lost since the previous report, from sequence-number gaps.
+  std::uint64_t lost = 0;
+  /// True when `lost` is exact (the seq flag is on); otherwise only
+  /// `overruns` says that something was lost.
+  bool exact = false;
+  /// Totals since the listener started.
+  std::uint64_t total_overruns = 0;
+  std::uint64_t total_lost = 0;
+
+  friend bool operator==(const log_loss&, const log_loss&) = default;
+};
+
+/// The listener's counters (the reply to `stats_atom`).
+struct log_stats {
+  std::uint16_t group = 0;
+  std::uint32_t portid = 0;
+  /// Events read and decoded.
+  std::uint64_t received = 0;
+  /// Events the owner has acknowledged (its handler returned).
+  std::uint64_t delivered = 0;
+  /// Events sent to the owner, not yet acknowledged.
+  std::uint64_t in_flight = 0;
+  /// Events lost, from sequence gaps (exact with the seq flag).
+  std::uint64_t lost = 0;
+  /// ENOBUFS episodes.
+  std::uint64_t enobufs = 0;
+  /// Messages that failed to decode and were skipped.
+  std::uint64_t decode_errors = 0;
+  /// Datagrams read.
+  std::uint64_t datagrams = 0;
+  /// Batches (or, per-event owners, events) sent to the owner.
+  std::uint64_t messages = 0;
+  /// Receive buffer granted by the kernel, bytes.
+  std::int32_t rcvbuf = 0;
+  /// Time since the group was bound, microseconds.
+  std::int64_t uptime_us = 0;
+  /// CPU time of the listener's thread, microseconds.
+  std::int64_t cpu_us = 0;
+
+  friend bool operator==(const log_stats&, const log_stats&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_started& x) {
+  return f(caf::meta::type_name("nfactor::actors::log_started"), x.group,
+           x.portid, x.rcvbuf);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_batch& x) {
+  return f(caf::meta::type_name("nfactor::actors::log_batch"), x.group,
+           x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_loss& x) {
+  return f(caf::meta::type_name("nfactor::actors::log_loss"), x.group,
+           x.overruns, x.lost, x.exact, x.total_overruns, x.total_lost);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_stats& x) {
+  return f(caf::meta::type_name("nfactor::actors::log_stats"), x.group,
+           x.portid, x.received, x.delivered, x.in_flight, x.lost, x.enobufs,
+           x.decode_errors, x.datagrams, x.messages, x.rcvbuf, x.uptime_us,
+           x.cpu_us);
+}
+
+} // namespace nfactor::actors
+
+namespace nfactor::nflog {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ip_address& x) {
+  return f(caf::meta::type_name("nfactor::nflog::ip_address"), x.version,
+           x.bytes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ct_tuple& x) {
+  using actors::opt;
+  return f(caf::meta::type_name("nfactor::nflog::ct_tuple"), opt(x.src),
+           opt(x.dst), opt(x.l4proto), opt(x.src_port), opt(x.dst_port),
+           opt(x.echo_id), opt(x.icmp_type), opt(x.icmp_code), opt(x.zone));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, conntrack& x) {
+  using actors::opt;
+  return f(caf::meta::type_name("nfactor::nflog::conntrack"), opt(x.orig),
+           opt(x.reply), opt(x.status), opt(x.tcp_state), opt(x.id),
+           opt(x.mark), opt(x.timeout), opt(x.use), opt(x.zone));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timestamp& x) {
+  return f(caf::meta::type_name("nfactor::nflog::timestamp"), x.sec, x.usec);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hw_address& x) {
+  return f(caf::meta::type_name("nfactor::nflog::hw_address"), x.len, x.bytes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, vlan_tag& x) {
+  return f(caf::meta::type_name("nfactor::nflog::vlan_tag"), x.proto, x.tci);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_event& x) {
+  using actors::opt;
+  return f(caf::meta::type_name("nfactor::nflog::log_event"), x.family, x.group,
+           opt(x.hw_protocol), opt(x.hook), opt(x.mark), opt(x.timestamp),
+           opt(x.indev), opt(x.outdev), opt(x.physindev), opt(x.physoutdev),
+           opt(x.indev_name), opt(x.outdev_name), opt(x.physindev_name),
+           opt(x.physoutdev_name), opt(x.hwaddr), opt(x.payload), opt(x.prefix),
+           opt(x.uid), opt(x.gid), opt(x.seq), opt(x.seq_global), opt(x.hwtype),
+           opt(x.hwlen), opt(x.hwheader), opt(x.ct), opt(x.conntrack),
+           opt(x.ctinfo), opt(x.vlan), opt(x.l2hdr));
+}
+
+} // namespace nfactor::nflog
+
+CAF_BEGIN_TYPE_ID_BLOCK(nfactor_log, 300)
+CAF_ADD_TYPE_ID(nfactor_log, (nfactor::nflog::log_event))
+CAF_ADD_TYPE_ID(nfactor_log, (nfactor::actors::log_started))
+CAF_ADD_TYPE_ID(nfactor_log, (nfactor::actors::log_batch))
+CAF_ADD_TYPE_ID(nfactor_log, (nfactor::actors::log_loss))
+CAF_ADD_TYPE_ID(nfactor_log, (nfactor::actors::log_stats))
+CAF_END_TYPE_ID_BLOCK(nfactor_log)
+
+// The listener's self-sent wake-up (internal; not in the owners' view).
+CAF_ADD_ATOM(nfactor_log, nfactor::actors, log_tick_atom, "logtick")

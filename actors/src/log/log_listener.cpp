@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nfactor/actors/log_listener.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <chrono>
+#include <ctime>
+#include <exception>
+#include <optional>
+#include <variant>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "nfactor/actors/error.hpp"
+#include "nfactor/nflog/listener.hpp"
+
+namespace nfactor::actors {
+
+namespace {
+
+using owner_handle = std::variant<log_batch_owner, log_event_owner>;
+
+std::int64_t thread_cpu_us() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+class listener_actor : public log_listener_impl::base {
+ public:
+  using super = log_listener_impl::base;
+
+  listener_actor(caf::actor_config& cfg, owner_handle owner,
+                 log_listener_options opts)
+    : super(cfg), owner_(std::move(owner)), opts_(std::move(opts)) {
+    set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& p) {
+      try {
+        std::rethrow_exception(p);
+      } catch (const std::exception& e) {
+        return caf::make_error(caf::sec::runtime_error, e.what());
+      } catch (...) {
+        return caf::make_error(caf::sec::runtime_error, "unknown exception");
+      }
+    });
+  }
+
+  const char* name() const override { return "nfactor.log_listener"; }
+
+  // Wakes the poll for every message that is not our own tick, so control
+  // messages, exit and down messages are served at once. The owner's acks
+  // (responses) do not wake it: they are served between passes anyway, and
+  // when credits run out the poll uses a short time-out to pick them up.
+  // That saves a wake-up per batch.
+  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
+    bool quiet = ptr && (ptr->sender == ctrl() || ptr->mid.is_response());
+    super::enqueue(std::move(ptr), eu);
+    if (!quiet && wake_fd_ >= 0) {
+      std::uint64_t one = 1;
+      [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+    }
+  }
+
+  behavior_type make_behavior() override {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    auto opened = wake_fd_ < 0 ? result<nflog::listener>{errno_error(
+                                     "eventfd", "log listener wake-up")}
+                               : nflog::listener::open(opts_.nflog);
+    if (!opened) {
+      quit(to_caf_error(opened.err()));
+    } else {
+      listener_.emplace(std::move(*opened));
+      started_ = std::chrono::steady_clock::now();
+      std::visit([this](auto& o) { monitor(o); }, owner_);
+      set_down_handler([this](caf::down_msg& dm) {
+        if (dm.source == owner_address()) {
+          shutdown();
+          quit();
+        }
+      });
+      std::visit(
+          [this](auto& o) {
+            send(o, log_started{opts_.nflog.group, listener_->portid(),
+                                listener_->rcvbuf()});
+          },
+          owner_);
+      send(this, log_tick_atom_v);
+    }
+    return {
+        [this](stats_atom) { return stats(); },
+        [this](stop_atom) {
+          shutdown();
+          quit();
+        },
+        [this](log_tick_atom) { pass(); },
+    };
+  }
+
+  void on_exit() override {
+    shutdown();
+    if (wake_fd_ >= 0) {
+      ::close(wake_fd_);
+      wake_fd_ = -1;
+    }
+  }
+
+ private:
+  caf::actor_addr owner_address() const {
+    return std::visit([](auto& o) { return o.address(); }, owner_);
+  }
+
+  void shutdown() {
+    if (listener_) {
+      (void)listener_->close();
+      listener_.reset();
+    }
+  }
+
+  log_stats stats() const {
+    log_stats s;
+    s.group = opts_.nflog.group;
+    s.delivered = delivered_;
+    s.in_flight = in_flight_;
+    s.messages = messages_;
+    s.cpu_us = thread_cpu_us();
+    if (listener_) {
+      const auto& c = listener_->counters();
+      s.portid = listener_->portid();
+      s.received = c.received;
+      s.lost = c.lost;
+      s.enobufs = c.enobufs;
+      s.decode_errors = c.decode_errors;
+      s.datagrams = c.datagrams;
+      s.rcvbuf = listener_->rcvbuf();
+    }
+    s.uptime_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started_)
+                      .count();
+    return s;
+  }
+
+  // One wake-up: wait for the socket or a message, read what is there,
+  // hand it to the owner, and come back through the mailbox.
+  void pass() {
+    if (!listener_)
+      return;
+    bool may_read = in_flight_ < opts_.max_in_flight;
+    pollfd fds[2] = {
+        {wake_fd_, POLLIN, 0},
+        {listener_->fd(), static_cast<short>(may_read ? POLLIN : 0), 0}};
+    // Out of credits: wait for acks, which do not signal the eventfd.
+    int timeout_ms = may_read ? 1000 : 1;
+    if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
+      throw std::runtime_error(std::string{"poll: "} + std::strerror(errno));
+    if (fds[0].revents & POLLIN) {
+      std::uint64_t n = 0;
+      [[maybe_unused]] auto r = ::read(wake_fd_, &n, sizeof(n));
+    }
+    if (may_read && (fds[1].revents & (POLLIN | POLLERR)))
+      read_socket();
+    send(this, log_tick_atom_v);
+  }
+
+  void read_socket() {
+    batch_.clear();
+    auto budget = std::min(opts_.max_batch, opts_.max_in_flight - in_flight_);
+    auto res = listener_->drain_into(batch_, budget, opts_.max_datagrams);
+    if (!res) {
+      quit(to_caf_error(res.err()));
+      return;
+    }
+    if (!batch_.empty())
+      deliver();
+    if (res->overruns > 0 || res->lost > 0) {
+      const auto& c = listener_->counters();
+      log_loss loss{opts_.nflog.group,     res->overruns, res->lost,
+                    opts_.nflog.flags.seq, c.enobufs,     c.lost};
+      std::visit([&](auto& o) { send(o, loss); }, owner_);
+    }
+  }
+
+  void deliver() {
+    auto n = batch_.size();
+    if (auto* o = std::get_if<log_batch_owner>(&owner_)) {
+      in_flight_ += n;
+      ++messages_;
+      log_batch b{opts_.nflog.group, std::move(batch_)};
+      batch_ = {};
+      batch_.reserve(opts_.max_batch);
+      request(*o, caf::infinite, std::move(b))
+          .then([this, n] { acked(n); }, [this, n](caf::error&) { acked(n); });
+      return;
+    }
+    auto& o = std::get<log_event_owner>(owner_);
+    for (auto& ev : batch_) {
+      ++in_flight_;
+      ++messages_;
+      request(o, caf::infinite, std::move(ev))
+          .then([this] { acked(1); }, [this](caf::error&) { acked(1); });
+    }
+    batch_.clear();
+  }
+
+  void acked(std::size_t n) {
+    in_flight_ -= n;
+    delivered_ += n;
+  }
+
+  owner_handle owner_;
+  log_listener_options opts_;
+  std::optional<nflog::listener> listener_;
+  std::vector<nflog::log_event> batch_;
+  int wake_fd_ = -1;
+  std::size_t in_flight_ = 0;
+  std::uint64_t delivered_ = 0;
+  std::uint64_t messages_ = 0;
+  std::chrono::steady_clock::time_point started_ =
+      std::chrono::steady_clock::now();
+};
+
+template <class Owner>
+caf::expected<log_listener> spawn_for(caf::actor_system& sys, Owner owner,
+                                      log_listener_options opts) {
+  if (!owner)
+    return to_caf_error(make_error(errc::invalid_argument, "spawn log listener",
+                                   "the owner handle is invalid"));
+  if (auto st = opts.validate(); !st)
+    return to_caf_error(st.err());
+  auto h = sys.spawn<listener_actor, caf::detached>(owner_handle{owner},
+                                                    std::move(opts));
+  return caf::actor_cast<log_listener>(h);
+}
+
+template <class Owner>
+caf::expected<log_listener> start_for(caf::actor_system& sys, Owner owner,
+                                      log_listener_options opts) {
+  auto h = spawn_for(sys, std::move(owner), std::move(opts));
+  if (!h)
+    return h;
+  caf::scoped_actor self{sys};
+  self->monitor(*h);
+  caf::error failure;
+  bool ready = false;
+  self->request(*h, std::chrono::seconds{60}, stats_atom_v)
+      .receive([&](const log_stats&) { ready = true; },
+               [&](caf::error& e) { failure = std::move(e); });
+  if (ready) {
+    self->demonitor(h->address());
+    return h;
+  }
+  // The listener failed to open: its exit reason says why.
+  self->receive([&](caf::down_msg& dm) {
+    if (dm.reason)
+      failure = std::move(dm.reason);
+  });
+  return failure;
+}
+
+} // namespace
+
+result<void> log_listener_options::validate() const {
+  if (auto st = nflog.validate(); !st)
+    return st;
+  auto bad = [](std::string detail) {
+    return make_error(errc::invalid_argument, "validate log listener options",
+                      std::move(detail));
+  };
+  if (max_batch == 0)
+    return bad("max_batch must be at least 1");
+  if (max_in_flight < max_batch)
+    return bad("max_in_flight (" + std::to_string(max_in_flight) +
+               ") must be at least max_batch (" + std::to_string(max_batch) +
+               ")");
+  if (max_datagrams == 0)
+    return bad("max_datagrams must be at least 1");
+  return {};
+}
+
+caf::expected<log_listener> spawn_log_listener(caf::actor_system& sys,
+                                               log_batch_owner owner,
+                                               log_listener_options opts) {
+  return spawn_for(sys, std::move(owner), std::move(opts));
+}
+
+caf::expected<log_listener> spawn_log_listener(caf::actor_system& sys,
+                                               log_event_owner owner,
+                                               log_listener_options opts) {
+  return spawn_for(sys, std::move(owner), std::move(opts));
+}
+
+caf::expected<log_listener> start_log_listener(caf::actor_system& sys,
+                                               log_batch_owner owner,
+                                               log_listener_options opts) {
+  return start_for(sys, std::move(owner), std::move(opts));
+}
+
+caf::expected<log_listener> start_log_listener(caf::actor_system& sys,
+                                               log_event_owner owner,
+                                               log_listener_options opts) {
+  return start_for(sys, std::move(owner), std::move(opts));
+}
+
+} // namespace nfactor::actors

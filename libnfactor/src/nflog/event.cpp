@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nfactor/nflog/event.hpp"
+
+#include <cstdio>
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_arp.h>
+
+#include "nfactor/nfnl/codec.hpp"
+
+namespace nfactor::nflog {
+
+std::string hw_address::to_string() const {
+  std::string out;
+  char buf[4];
+  for (std::size_t i = 0; i < len && i < bytes.size(); ++i) {
+    std::snprintf(buf, sizeof(buf), i ? ":%02x" : "%02x", bytes[i]);
+    out += buf;
+  }
+  return out;
+}
+
+const char* hook_name(std::uint8_t family, std::uint8_t hook) noexcept {
+  if (family == NFPROTO_ARP) {
+    switch (hook) {
+    case NF_ARP_IN:
+      return "input";
+    case NF_ARP_OUT:
+      return "output";
+    case NF_ARP_FORWARD:
+      return "forward";
+    default:
+      return "unknown";
+    }
+  }
+  if (family == NFPROTO_NETDEV) {
+    switch (hook) {
+    case NF_NETDEV_INGRESS:
+      return "ingress";
+    case NF_NETDEV_EGRESS:
+      return "egress";
+    default:
+      return "unknown";
+    }
+  }
+  // ip, ip6, inet and bridge share the NF_INET_* numbering.
+  switch (hook) {
+  case NF_INET_PRE_ROUTING:
+    return "prerouting";
+  case NF_INET_LOCAL_IN:
+    return "input";
+  case NF_INET_FORWARD:
+    return "forward";
+  case NF_INET_LOCAL_OUT:
+    return "output";
+  case NF_INET_POST_ROUTING:
+    return "postrouting";
+  default:
+    return "unknown";
+  }
+}
+
+std::string to_string(const log_event& ev) {
+  std::string out = "group " + std::to_string(ev.group) + ' ' +
+                    nfnl::to_string(static_cast<nfnl::family>(ev.family));
+  if (ev.hook)
+    out += std::string{" "} + hook_name(ev.family, *ev.hook);
+  if (ev.prefix)
+    out += " prefix \"" + *ev.prefix + '"';
+  auto dev = [&](const char* what, const std::optional<std::uint32_t>& idx,
+                 const std::optional<std::string>& name) {
+    if (!idx)
+      return;
+    out += std::string{" "} + what + ' ';
+    out += name ? *name : std::to_string(*idx);
+  };
+  dev("in", ev.indev, ev.indev_name);
+  dev("out", ev.outdev, ev.outdev_name);
+  dev("physin", ev.physindev, ev.physindev_name);
+  dev("physout", ev.physoutdev, ev.physoutdev_name);
+  if (ev.mark)
+    out += " mark 0x" + [&] {
+      char buf[12];
+      std::snprintf(buf, sizeof(buf), "%x", *ev.mark);
+      return std::string{buf};
+    }();
+  if (ev.uid)
+    out += " uid " + std::to_string(*ev.uid);
+  if (ev.gid)
+    out += " gid " + std::to_string(*ev.gid);
+  if (ev.seq)
+    out += " seq " + std::to_string(*ev.seq);
+  if (ev.hwaddr)
+    out += " hwaddr " + ev.hwaddr->to_string();
+  if (ev.vlan)
+    out += " vlan " + std::to_string(ev.vlan->tci & 0x0fff);
+  if (ev.conntrack && ev.conntrack->id)
+    out += " ct id " + std::to_string(*ev.conntrack->id);
+  if (ev.payload)
+    out += " len " + std::to_string(ev.payload->size());
+  return out;
+}
+
+} // namespace nfactor::nflog

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nfactor/nflog/listener.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include <linux/netlink.h>
+
+#include "nfactor/nflog/decode.hpp"
+#include "nfactor/nflog/group.hpp"
+#include "nfactor/nl/message.hpp"
+#include "nfactor/sys/request.hpp"
+
+namespace nfactor::nflog {
+
+namespace {
+
+// A datagram holds one kernel batch (at most nlbufsiz) or a single event
+// larger than that (at most a 64 KiB packet plus its attributes).
+std::size_t recv_buffer_size(const options& o) {
+  return std::max<std::size_t>(o.nlbufsiz, 65536) + 16384;
+}
+
+} // namespace
+
+listener::listener(options opts, sys::socket sock)
+  : opts_(std::move(opts)), sock_(std::move(sock)) {
+  buf_.resize(recv_buffer_size(opts_));
+}
+
+listener::listener(listener&&) noexcept = default;
+listener& listener::operator=(listener&&) noexcept = default;
+
+listener::~listener() {
+  (void)close();
+}
+
+result<listener> listener::open(options opts) {
+  if (auto st = opts.validate(); !st)
+    return std::move(st).err();
+  sys::socket_options so;
+  so.ns = opts.ns;
+  so.rcvbuf = opts.rcvbuf;
+  auto sock = sys::socket::open(so);
+  if (!sock)
+    return std::move(sock).err();
+  listener out{std::move(opts), std::move(*sock)};
+  if (out.opts_.resolve_names) {
+    auto names = ifname_cache::open(out.opts_.ns);
+    if (!names)
+      return std::move(names).err();
+    out.names_.emplace(std::move(*names));
+  }
+  if (auto st = out.configure(); !st) {
+    out.sock_.close(); // closing releases whatever was bound
+    return std::move(st).err();
+  }
+  return out;
+}
+
+result<void> listener::configure() {
+  const auto g = opts_.group;
+  sys::exchange_options ex;
+  // Events can arrive between BIND and the last ack: keep them.
+  ex.on_other = [this](const nl::message& msg) {
+    drain_result ignored;
+    decode_message(
+        msg, [this](log_event& ev) { pending_.push_back(std::move(ev)); },
+        ignored);
+  };
+  // Sends one config message built by `append` and waits for its ack.
+  auto step = [&](const std::string& op, auto append) -> result<void> {
+    byte_buffer req;
+    auto seq = sock_.next_seq();
+    append(req, seq);
+    return sys::request(sock_, req, seq, op, {}, ex);
+  };
+  using buf = byte_buffer;
+  using u32 = std::uint32_t;
+  for (auto f : opts_.families) {
+    auto op = std::string{"NFULNL_CFG_CMD_PF_BIND "} + nfnl::to_string(f);
+    if (auto st = step(op, [&](buf& b, u32 s) { append_pf_bind(b, s, f); });
+        !st)
+      return st;
+  }
+  if (auto st = bind_group(sock_, g, ex); !st)
+    return st;
+  auto gs = " group " + std::to_string(g);
+  const auto& o = opts_;
+  if (auto st = step(
+          "NFULA_CFG_MODE" + gs,
+          [&](buf& b, u32 s) { append_mode(b, s, g, o.mode, o.copy_range); });
+      !st)
+    return st;
+  if (auto st = step("NFULA_CFG_FLAGS" + gs,
+                     [&](buf& b, u32 s) { append_flags(b, s, g, o.flags); });
+      !st) {
+    auto e = std::move(st).err();
+    if (e.errno_value() == EOPNOTSUPP && o.flags.conntrack)
+      e.detail = "the conntrack flag needs conntrack glue in the kernel "
+                 "(CONFIG_NETFILTER_NETLINK_GLUE_CT)";
+    return e;
+  }
+  if (auto st =
+          step("NFULA_CFG_QTHRESH" + gs,
+               [&](buf& b, u32 s) { append_qthresh(b, s, g, o.qthresh); });
+      !st)
+    return st;
+  if (auto st = step(
+          "NFULA_CFG_TIMEOUT" + gs,
+          [&](buf& b, u32 s) { append_timeout(b, s, g, o.flush_timeout); });
+      !st)
+    return st;
+  return step("NFULA_CFG_NLBUFSIZ" + gs,
+              [&](buf& b, u32 s) { append_nlbufsiz(b, s, g, o.nlbufsiz); });
+}
+
+void listener::finish(log_event& ev, drain_result& res) {
+  std::uint64_t gap = 0;
+  if (ev.seq)
+    gap = seq_.observe(*ev.seq);
+  if (ev.seq_global) {
+    auto g = seq_global_.observe(*ev.seq_global);
+    if (!ev.seq)
+      gap = g;
+  }
+  res.lost += gap;
+  counters_.lost += gap;
+  if (names_) {
+    auto name = [&](const std::optional<std::uint32_t>& idx,
+                    std::optional<std::string>& out) {
+      if (!idx)
+        return;
+      if (auto* n = names_->lookup(*idx, now_))
+        out = *n;
+    };
+    name(ev.indev, ev.indev_name);
+    name(ev.outdev, ev.outdev_name);
+    name(ev.physindev, ev.physindev_name);
+    name(ev.physoutdev, ev.physoutdev_name);
+  }
+  ++res.events;
+  ++counters_.received;
+}
+
+void listener::decode_message(const nl::message& msg, const event_sink& sink,
+                              drain_result& res) {
+  if (!is_packet(msg))
+    return; // NLMSG_DONE closes multipart batches; nothing else is ours
+  bool ok = true;
+  if (into_) {
+    ok = decode_packet_back(msg, *into_, last_decode_error_);
+  } else if (auto st = decode_packet(msg, scratch_); !st) {
+    last_decode_error_ = std::move(st).err();
+    ok = false;
+  }
+  if (!ok) {
+    ++res.decode_errors;
+    ++counters_.decode_errors;
+    return;
+  }
+  if (into_) {
+    finish(into_->back(), res);
+    return;
+  }
+  finish(scratch_, res);
+  sink(scratch_);
+}
+
+drain_result listener::decode_datagram(byte_view datagram,
+                                       const event_sink& sink) {
+  drain_result res;
+  now_ = std::chrono::steady_clock::now();
+  nl::message_reader reader{datagram};
+  while (reader.next())
+    decode_message(reader.get(), sink, res);
+  if (auto st = reader.status(); !st) {
+    ++res.decode_errors;
+    ++counters_.decode_errors;
+    last_decode_error_ = std::move(st).err();
+  }
+  return res;
+}
+
+result<drain_result> listener::drain(const event_sink& sink,
+                                     std::size_t max_datagrams) {
+  drain_result total;
+  if (!pending_.empty()) {
+    for (auto& ev : pending_)
+      sink(ev);
+    total.events += pending_.size();
+    pending_.clear();
+  }
+  for (std::size_t i = 0; i < max_datagrams; ++i) {
+    auto got = sock_.recv(buf_);
+    if (!got)
+      return std::move(got).err();
+    if (got->status == sys::recv_status::would_block) {
+      total.would_block = true;
+      break;
+    }
+    if (got->status == sys::recv_status::overrun) {
+      ++total.overruns;
+      ++counters_.enobufs;
+      continue;
+    }
+    ++total.datagrams;
+    ++counters_.datagrams;
+    auto r = decode_datagram(byte_view{buf_.data(), got->size}, sink);
+    total.events += r.events;
+    total.lost += r.lost;
+    total.decode_errors += r.decode_errors;
+  }
+  return total;
+}
+
+result<drain_result> listener::drain_into(std::vector<log_event>& out,
+                                          std::size_t max_events,
+                                          std::size_t max_datagrams) {
+  drain_result total;
+  for (auto& ev : pending_)
+    out.push_back(std::move(ev));
+  total.events += pending_.size();
+  pending_.clear();
+  // Events are decoded in place at the end of `out`.
+  into_ = &out;
+  auto sink = [](log_event&) {
+  };
+  // One datagram at a time so the event cap is checked between them.
+  for (std::size_t i = 0; i < max_datagrams && out.size() < max_events; ++i) {
+    auto r = drain(sink, 1);
+    if (!r) {
+      into_ = nullptr;
+      return r;
+    }
+    total.datagrams += r->datagrams;
+    total.events += r->events;
+    total.overruns += r->overruns;
+    total.lost += r->lost;
+    total.decode_errors += r->decode_errors;
+    if (r->would_block) {
+      total.would_block = true;
+      break;
+    }
+  }
+  into_ = nullptr;
+  return total;
+}
+
+result<bool> listener::wait_readable(std::chrono::milliseconds timeout) {
+  if (!pending_.empty())
+    return true;
+  return sock_.wait_readable(timeout);
+}
+
+result<void> listener::close() {
+  if (!sock_.is_open())
+    return {};
+  sys::exchange_options ex;
+  ex.timeout = std::chrono::milliseconds{2000};
+  auto st = unbind_group(sock_, opts_.group, ex);
+  sock_.close();
+  return st;
+}
+
+} // namespace nfactor::nflog
