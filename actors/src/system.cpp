@@ -5,6 +5,7 @@
 
 #include "nfactor/actors/transactor.hpp"
 #include "nfactor/actors/log_types.hpp"
+#include "nfactor/actors/sup/type_ids.hpp"
 #include "nfactor/actors/type_ids.hpp"
 
 namespace nfactor::actors {
@@ -13,6 +14,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::nfactor_core>();
   cfg.add_message_types<caf::id_block::nfactor_tx>();
   cfg.add_message_types<caf::id_block::nfactor_log>();
+  cfg.add_message_types<caf::id_block::nfactor_sup>();
 }
 
 } // namespace nfactor::actors

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared by the supervision tests: an actor system with nfactor's types, a
+// scoped actor that observes a supervisor's state changes, and printers so
+// BOOST_TEST can show CAF values. Every wait is for a message; `patience`
+// only bounds a broken test.
+#pragma once
+
+#include <chrono>
+#include <ostream>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include <caf/all.hpp>
+
+#include "nfactor/actors/sup/supervisor.hpp"
+#include "nfactor/actors/system.hpp"
+
+namespace caf {
+inline std::ostream& boost_test_print_type(std::ostream& os, const error& e) {
+  return os << to_string(e);
+}
+inline std::ostream& boost_test_print_type(std::ostream& os, const actor& a) {
+  return os << to_string(a);
+}
+inline std::ostream& boost_test_print_type(std::ostream& os, exit_reason r) {
+  return os << to_string(r);
+}
+} // namespace caf
+
+namespace nfactor::actors::sup {
+inline std::ostream& boost_test_print_type(std::ostream& os, child_state s) {
+  return os << to_string(s);
+}
+} // namespace nfactor::actors::sup
+
+namespace nfactor::test {
+
+/// Bounds a wait in a broken test; never a timing check.
+inline constexpr auto patience = std::chrono::seconds{10};
+
+/// An actor system with nfactor's message types and a scoped actor that
+/// observes supervisors.
+struct sup_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  caf::scoped_actor self;
+
+  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
+    actors::add_message_types(c);
+    return c;
+  }
+  sup_fixture() : sys(prepare(cfg)), self(sys) {}
+
+  /// `o` with this test's scoped actor as the observer.
+  actors::sup::options observed(actors::sup::options o = {}) {
+    o.observer = caf::actor{self};
+    return o;
+  }
+
+  /// An owner that does nothing but exist. (Function-based actors get an
+  /// argument here: for none, CAF 0.17.6 dereferences a null argument
+  /// tuple, which UBSan reports.)
+  caf::actor spawn_owner() {
+    return sys.spawn(
+        [](caf::event_based_actor*, const std::string&) -> caf::behavior {
+          return {[](const std::string&) {
+          }};
+        },
+        std::string{"owner"});
+  }
+
+  /// The next state change a supervisor reports.
+  actors::sup::child_info next_event() {
+    actors::sup::child_info out;
+    self->receive([&](const actors::sup::child_info& x) { out = x; },
+                  caf::after(patience) >>
+                      [] { BOOST_FAIL("no state change within patience"); });
+    return out;
+  }
+
+  /// Skips reports until `name` is in state `st`.
+  actors::sup::child_info await(const std::string& name,
+                                actors::sup::child_state st) {
+    for (;;) {
+      auto x = next_event();
+      if (x.name == name && x.state == st)
+        return x;
+    }
+  }
+
+  /// Asks `s` about child `name`.
+  actors::sup::child_info whereis(const actors::sup::supervisor& s,
+                                  const std::string& name) {
+    actors::sup::child_info out;
+    self->request(s, patience, actors::sup::whereis_atom_v, name)
+        .receive([&](const actors::sup::child_info& x) { out = x; },
+                 [](const caf::error& e) {
+                   BOOST_FAIL("whereis failed: " << caf::to_string(e));
+                 });
+    return out;
+  }
+
+  /// Waits for the monitored `s` to go down (skipping state reports);
+  /// returns its exit reason.
+  caf::error await_down(const actors::sup::supervisor& s) {
+    caf::error reason;
+    bool seen = false;
+    while (!seen)
+      self->receive(
+          [&](caf::down_msg& dm) {
+            if (dm.source == caf::actor_cast<caf::actor_addr>(s)) {
+              reason = std::move(dm.reason);
+              seen = true;
+            }
+          },
+          [](const actors::sup::child_info&) {},
+          caf::after(patience) >>
+              [] { BOOST_FAIL("supervisor did not stop within patience"); });
+    return reason;
+  }
+};
+
+} // namespace nfactor::test
