@@ -36,6 +36,7 @@
 #include "nfactor/nft/elem.hpp"
 #include "nfactor/nft/rule.hpp"
 #include "nfactor/nft/set.hpp"
+#include "nfactor/nft/snapshot.hpp"
 #include "nfactor/nft/table.hpp"
 
 namespace nfactor::nft::json {
@@ -83,5 +84,14 @@ void append(batch& b, const operation& op);
 /// One line per operation for `--dry-run`: "add rule inet t input" and,
 /// for rules, the expressions as libnftnl renders them.
 [[nodiscard]] std::string describe(const operation& op);
+
+/// The operations that turn `current` into the ruleset `desired` lists
+/// (add operations, as `read()` returns for a listing): missing tables,
+/// chains, sets and elements are added; extra ones deleted; a chain whose
+/// rules differ (counter values and handles aside) is flushed and refilled;
+/// a set whose definition differs is re-created. Nothing for what matches.
+/// Other verbs in `desired` are kept as they are, after the difference.
+[[nodiscard]] std::vector<operation>
+reconcile(const ruleset& current, const std::vector<operation>& desired);
 
 } // namespace nfactor::nft::json

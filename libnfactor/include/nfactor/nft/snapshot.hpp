@@ -61,7 +61,8 @@ struct pull_options {
   /// Attempts before giving up with `errc::inconsistent`.
   int max_attempts = 8;
   /// Per-exchange time-out and receive buffer.
-  sys::exchange_options exchange{std::chrono::milliseconds{5000}, 256 * 1024};
+  sys::exchange_options exchange{std::chrono::milliseconds{5000}, 256 * 1024,
+                                 {}};
 };
 
 /// Takes a consistent snapshot over `sock` (a plain request socket).

@@ -462,12 +462,14 @@ set_and_elems read_set(const value& v, bool is_map, const std::string& path) {
   return out;
 }
 
-rule read_rule(const value& v, const std::string& path, bool need_expr) {
+rule read_rule(const value& v, const std::string& path, bool need_expr,
+               bool keep_handle) {
   rule r;
   r.family = family_of(v, path);
   r.table = need_string(v, "table", path);
   r.chain = need_string(v, "chain", path);
-  if (auto* h = member(v, "handle"))
+  // A listing's handles name the rules there; a new rule gets its own.
+  if (auto* h = member(v, "handle"); h && keep_handle)
     r.handle = need_uint(*h, path + ".handle", UINT64_MAX);
   if (auto* c = member(v, "comment")) {
     if (!c->is_string() || c->get<std::string>().size() > 128)
@@ -524,7 +526,10 @@ void read_object(const value& item, verb vb, const std::string& path,
   } else if (kind == "rule") {
     if ((vb == verb::remove || vb == verb::replace) && !member(v, "handle"))
       fail(p, "needs a \"handle\"");
-    out.push_back({vb, read_rule(v, p, vb != verb::remove), p});
+    out.push_back({vb,
+                   read_rule(v, p, vb != verb::remove,
+                             vb == verb::remove || vb == verb::replace),
+                   p});
   } else if (kind == "element") {
     // {"element": {"family", "table", "name", "elem": [...]}}: the set's
     // type is not in the object, so only plain typed values are accepted
