@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "nfactor/nfnl/codec.hpp"
@@ -43,9 +44,31 @@ std::string label(const key& k, const char* what) {
 std::pair<std::vector<expression>, std::optional<byte_buffer>>
 comparable(const rule& r) {
   auto exprs = r.exprs;
-  for (auto& e : exprs)
-    if (auto* c = std::get_if<expr::counter>(&e.value))
+  // Counter values, and what the kernel fills in for defaults (bitwise op
+  // BOOL, lookup flags 0, no
+  // code for a TCP reset, nat addr_max = addr_min and NF_NAT_RANGE_MAP_IPS), so a rule
+  // from the kernel equals the rule it was made from.
+  for (auto& e : exprs) {
+    if (auto* c = std::get_if<expr::counter>(&e.value)) {
       *c = expr::counter{};
+    } else if (auto* b = std::get_if<expr::bitwise>(&e.value)) {
+      if (b->op == NFT_BITWISE_BOOL)
+        b->op.reset();
+    } else if (auto* r = std::get_if<expr::reject>(&e.value)) {
+      if (r->type == NFT_REJECT_TCP_RST)
+        r->icmp_code.reset();
+    } else if (auto* l = std::get_if<expr::lookup>(&e.value)) {
+      if (l->flags == 0u)
+        l->flags.reset();
+    } else if (auto* n = std::get_if<expr::nat>(&e.value)) {
+      if (n->reg_addr_max == n->reg_addr_min)
+        n->reg_addr_max.reset();
+      if (n->reg_addr_min && n->flags)
+        *n->flags &= ~std::uint32_t{NF_NAT_RANGE_MAP_IPS};
+      if (n->flags == 0u)
+        n->flags.reset();
+    }
+  }
   return {std::move(exprs), r.userdata};
 }
 
@@ -53,7 +76,9 @@ bool same_definition(const set& a, const set& b) {
   return a.flags.value_or(0) == b.flags.value_or(0) &&
          a.key_type == b.key_type && a.key_len == b.key_len &&
          a.data_type == b.data_type &&
-         a.data_len.value_or(0) == b.data_len.value_or(0);
+         // the kernel reports sizeof(struct nft_verdict) for verdict maps
+         (a.data_type == NFT_DATA_VERDICT ||
+          a.data_len.value_or(0) == b.data_len.value_or(0));
 }
 
 bool same_chain(const chain& a, const chain& b) {
