@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : exit_bad_input;
   }
   if (flush && reconcile)
-    return complain(exit_bad_input, "--flush and --reconcile exclude each other");
+    return complain(exit_bad_input,
+                    "--flush and --reconcile exclude each other");
 
   auto text = slurp(file);
   if (!text)
@@ -166,12 +167,11 @@ int main(int argc, char** argv) {
               << (r.changed ? "" : " (unchanged)") << "\n";
   };
   if (genid)
-    self->request(tx, caf::infinite, actors::commit_atom::value,
-                  built->batch, *genid)
+    self->request(tx, caf::infinite, actors::commit_atom::value, built->batch,
+                  *genid)
         .receive(done, failed);
   else
-    self->request(tx, caf::infinite, actors::commit_atom::value,
-                  built->batch)
+    self->request(tx, caf::infinite, actors::commit_atom::value, built->batch)
         .receive(done, failed);
   self->send_exit(tx, caf::exit_reason::user_shutdown);
   return rc;

@@ -103,7 +103,8 @@ byte_buffer scalar_bytes(const dtype& t, const value& v,
       n = static_cast<std::uint64_t>(it->second);
     } else {
       n = need_uint(v, path,
-                    t.len >= 8 ? UINT64_MAX : (std::uint64_t{1} << (8 * t.len)) - 1);
+                    t.len >= 8 ? UINT64_MAX
+                               : (std::uint64_t{1} << (8 * t.len)) - 1);
     }
     for (std::uint32_t i = 0; i < t.len; ++i) {
       auto byte = static_cast<std::uint8_t>(n >> (8 * i));
@@ -317,8 +318,8 @@ set_and_elems read_set(const value& v, bool is_map, const std::string& path) {
   s.family = family_of(v, path);
   s.table = need_string(v, "table", path);
   s.name = need_string(v, "name", path);
-  const auto& key = find_dtype(v.contains("type") ? v["type"] : value{},
-                               path + ".type");
+  const auto& key =
+      find_dtype(v.contains("type") ? v["type"] : value{}, path + ".type");
   s.key_type = key.id;
   s.key_len = key.len;
   std::uint32_t flags = 0;

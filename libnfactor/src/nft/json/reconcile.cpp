@@ -35,9 +35,8 @@ key set_key(const set& s) {
 
 std::string label(const key& k, const char* what) {
   return "current " + std::string{what} + " " +
-         nfnl::to_string(static_cast<nfnl::family>(std::get<0>(k))) +
-         " " + std::get<1>(k) + (std::get<2>(k).empty() ? "" : " ") +
-         std::get<2>(k);
+         nfnl::to_string(static_cast<nfnl::family>(std::get<0>(k))) + " " +
+         std::get<1>(k) + (std::get<2>(k).empty() ? "" : " ") + std::get<2>(k);
 }
 
 // A rule as compared: expressions without counter values, and user data.
@@ -46,8 +45,8 @@ comparable(const rule& r) {
   auto exprs = r.exprs;
   // Counter values, and what the kernel fills in for defaults (bitwise op
   // BOOL, lookup flags 0, no
-  // code for a TCP reset, nat addr_max = addr_min and NF_NAT_RANGE_MAP_IPS), so a rule
-  // from the kernel equals the rule it was made from.
+  // code for a TCP reset, nat addr_max = addr_min and NF_NAT_RANGE_MAP_IPS), so
+  // a rule from the kernel equals the rule it was made from.
   for (auto& e : exprs) {
     if (auto* c = std::get_if<expr::counter>(&e.value)) {
       *c = expr::counter{};

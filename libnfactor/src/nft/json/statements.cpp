@@ -88,8 +88,8 @@ constexpr std::array<named_number, 2> nfprotos{{
 }};
 
 template <std::size_t N>
-std::optional<std::uint32_t>
-lookup(const std::array<named_number, N>& table, std::string_view name) {
+std::optional<std::uint32_t> lookup(const std::array<named_number, N>& table,
+                                    std::string_view name) {
   for (auto& e : table)
     if (e.name == name)
       return e.value;
@@ -187,8 +187,8 @@ void read_match(const value& m, f::rule_builder& rb, const std::string& path) {
       list = s;
     if (list->is_array()) {
       for (std::size_t i = 0; i < list->size(); ++i)
-        bits |= integer_of(fld, (*list)[i],
-                           rpath + "[" + std::to_string(i) + "]");
+        bits |=
+            integer_of(fld, (*list)[i], rpath + "[" + std::to_string(i) + "]");
     } else {
       bits = integer_of(fld, *list, rpath);
     }
@@ -216,8 +216,8 @@ void read_match(const value& m, f::rule_builder& rb, const std::string& path) {
     return;
   }
   if (right->is_object() || right->is_array())
-    fail(rpath, "anonymous sets and expressions are not supported: " +
-                    right->dump());
+    fail(rpath,
+         "anonymous sets and expressions are not supported: " + right->dump());
   f::cmp_op c = f::cmp_op::eq;
   if (op == "==" || op == "in")
     c = f::cmp_op::eq;
@@ -259,8 +259,9 @@ void read_log(const value& v, f::rule_builder& rb, const std::string& path) {
       else if (k == "queue-threshold")
         o.qthreshold = static_cast<std::uint16_t>(need_uint(x, p, 0xffff));
       else if (k == "level")
-        o.level = x.is_string() ? log_level(x.get<std::string>(), p)
-                                : static_cast<std::uint32_t>(need_uint(x, p, 7));
+        o.level = x.is_string()
+                      ? log_level(x.get<std::string>(), p)
+                      : static_cast<std::uint32_t>(need_uint(x, p, 7));
       else
         fail(p, "unsupported log option");
     }
@@ -278,8 +279,8 @@ void read_limit(const value& v, f::rule_builder& rb, const std::string& path) {
     o.bytes = true;
   else if (unit != "packets")
     fail(path + ".rate_unit", "unsupported rate unit '" + unit + "'");
-  auto per = v.contains("per") ? need_string(v, "per", path)
-                               : std::string{"second"};
+  auto per =
+      v.contains("per") ? need_string(v, "per", path) : std::string{"second"};
   static constexpr std::array<named_number, 5> units{{{"second", 1},
                                                       {"minute", 60},
                                                       {"hour", 3600},
@@ -355,9 +356,8 @@ void read_statement(const value& s, f::rule_builder& rb,
     auto* meta = key ? member(*key, "meta") : nullptr;
     if (!meta || need_string(*meta, "key", p + ".key") != "mark")
       fail(p, "only \"meta mark set\" is supported");
-    rb.set_mark(static_cast<std::uint32_t>(
-        need_uint(v.contains("value") ? v["value"] : value{}, p + ".value",
-                  0xffffffff)));
+    rb.set_mark(static_cast<std::uint32_t>(need_uint(
+        v.contains("value") ? v["value"] : value{}, p + ".value", 0xffffffff)));
   } else if (kind == "notrack") {
     none();
     rb.notrack();
@@ -386,9 +386,8 @@ void read_statement(const value& s, f::rule_builder& rb,
       else
         fail(p + ".flags", "only the bypass flag is supported");
     }
-    rb.queue(static_cast<std::uint16_t>(
-                 need_uint(v.contains("num") ? v["num"] : value{0},
-                           p + ".num", 0xffff)),
+    rb.queue(static_cast<std::uint16_t>(need_uint(
+                 v.contains("num") ? v["num"] : value{0}, p + ".num", 0xffff)),
              bypass);
   } else {
     fail(p, "unsupported statement '" + kind + "'");
