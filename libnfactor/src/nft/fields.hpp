@@ -134,6 +134,12 @@ void get(nl::attr_reader& r, V& v, std::uint16_t elem) {
   } else if constexpr (std::is_same_v<V, nft::expression>) {
     decode_expression(r.nested(), v);
   } else if constexpr (is_vector<V>::value) {
+    // Count first: one allocation per list (rules hold many large
+    // expressions, and growth by doubling dominated dump decoding).
+    std::size_t count = 0;
+    for (auto probe = nl::attr_reader{r.bytes()}; probe.next();)
+      count += probe.type() == elem;
+    v.reserve(v.size() + count);
     auto n = r.nested();
     while (n.next())
       if (n.type() == elem)
