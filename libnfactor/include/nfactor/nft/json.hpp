@@ -85,6 +85,10 @@ void append(batch& b, const operation& op);
 /// for rules, the expressions as libnftnl renders them.
 [[nodiscard]] std::string describe(const operation& op);
 
+/// nft's name of set key/data type `id` ("ipv4_addr", "inet_service"),
+/// for the types the reader knows; nullptr otherwise.
+[[nodiscard]] const char* datatype_name(std::uint32_t id) noexcept;
+
 /// The operations that turn `current` into the ruleset `desired` lists
 /// (add operations, as `read()` returns for a listing): missing tables,
 /// chains, sets and elements are added; extra ones deleted; a chain whose

@@ -543,6 +543,13 @@ void read_object(const value& item, verb vb, const std::string& path,
 
 } // namespace
 
+const char* datatype_name(std::uint32_t id) noexcept {
+  for (auto& d : dtypes)
+    if (d.id == id)
+      return d.name.data(); // literals: NUL-terminated
+  return nullptr;
+}
+
 result<std::vector<operation>> read(std::string_view text) {
   try {
     auto doc = value::parse(text.begin(), text.end(), nullptr, false);
