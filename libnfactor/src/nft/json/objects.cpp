@@ -541,6 +541,34 @@ void read_object(const value& item, verb vb, const std::string& path,
   }
 }
 
+// nft lists sets before chains, but a map's elements may jump to a chain:
+// within each run of add/create operations, create tables, then chains,
+// then sets, elements and rules (the document order otherwise).
+void order_adds(std::vector<operation>& ops) {
+  auto rank = [](const operation& op) { return op.object.index(); };
+  static_assert(std::is_same_v<std::variant_alternative_t<0, object>, table>);
+  static_assert(std::is_same_v<std::variant_alternative_t<1, object>, chain>);
+  static_assert(std::is_same_v<std::variant_alternative_t<2, object>, set>);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<3, object>, elem_list>);
+  static_assert(std::is_same_v<std::variant_alternative_t<4, object>, rule>);
+  auto is_add = [](const operation& op) {
+    return (op.v == verb::add || op.v == verb::create) &&
+           !std::holds_alternative<flush_ruleset>(op.object);
+  };
+  for (auto it = ops.begin(); it != ops.end();) {
+    if (!is_add(*it)) {
+      ++it;
+      continue;
+    }
+    auto end = std::find_if_not(it, ops.end(), is_add);
+    std::stable_sort(it, end, [&](const operation& a, const operation& b) {
+      return rank(a) < rank(b);
+    });
+    it = end;
+  }
+}
+
 } // namespace
 
 const char* datatype_name(std::uint32_t id) noexcept {
@@ -584,6 +612,7 @@ result<std::vector<operation>> read(std::string_view text) {
       if (!done)
         read_object(item, verb::add, p, out);
     }
+    order_adds(out);
     return out;
   } catch (const bad_input& e) {
     return make_error(errc::invalid_argument, "read nft json",

@@ -44,7 +44,7 @@ std::pair<std::vector<expression>, std::optional<byte_buffer>>
 comparable(const rule& r) {
   auto exprs = r.exprs;
   // Counter values, and what the kernel fills in for defaults (bitwise op
-  // BOOL, lookup flags 0, no
+  // BOOL, lookup flags 0, log level warn, no
   // code for a TCP reset, nat addr_max = addr_min and NF_NAT_RANGE_MAP_IPS), so
   // a rule from the kernel equals the rule it was made from.
   for (auto& e : exprs) {
@@ -53,6 +53,11 @@ comparable(const rule& r) {
     } else if (auto* b = std::get_if<expr::bitwise>(&e.value)) {
       if (b->op == NFT_BITWISE_BOOL)
         b->op.reset();
+    } else if (auto* lg = std::get_if<expr::log>(&e.value)) {
+      if (!lg->group && lg->level == 4u) // syslog, default level warn
+        lg->level.reset();
+      if (!lg->group && lg->flags == 0u)
+        lg->flags.reset();
     } else if (auto* r = std::get_if<expr::reject>(&e.value)) {
       if (r->type == NFT_REJECT_TCP_RST)
         r->icmp_code.reset();

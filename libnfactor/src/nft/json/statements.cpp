@@ -313,6 +313,57 @@ void read_nat(const std::string& kind, const value& v, f::rule_builder& rb,
     rb.dnat(addr);
 }
 
+// nft's ICMP code names per reject type (<linux/icmp.h>, icmpv6.h,
+// nf_tables.h NFT_REJECT_ICMPX_*).
+struct reject_code {
+  std::string_view type;
+  std::string_view name;
+  std::uint8_t code;
+};
+constexpr std::array<reject_code, 17> reject_codes{{
+    {"icmp", "net-unreachable", 0},
+    {"icmp", "host-unreachable", 1},
+    {"icmp", "prot-unreachable", 2},
+    {"icmp", "port-unreachable", 3},
+    {"icmp", "net-prohibited", 9},
+    {"icmp", "host-prohibited", 10},
+    {"icmp", "admin-prohibited", 13},
+    {"icmpv6", "no-route", 0},
+    {"icmpv6", "admin-prohibited", 1},
+    {"icmpv6", "addr-unreachable", 3},
+    {"icmpv6", "port-unreachable", 4},
+    {"icmpv6", "policy-fail", 5},
+    {"icmpv6", "reject-route", 6},
+    {"icmpx", "no-route", 0},
+    {"icmpx", "port-unreachable", 1},
+    {"icmpx", "host-unreachable", 2},
+    {"icmpx", "admin-prohibited", 3},
+}};
+
+void read_reject(const value& v, f::rule_builder& rb, const std::string& p) {
+  if (v.is_null()) {
+    rb.reject(false);
+    return;
+  }
+  auto type = need_string(v, "type", p);
+  if (type == "tcp reset") {
+    // nft -j lists the "meta l4proto tcp" dependency as its own match.
+    rb.then(expr::reject{.type = NFT_REJECT_TCP_RST, .icmp_code = 0});
+    return;
+  }
+  auto code = member(v, "expr") ? need_string(v, "expr", p)
+                                : std::string{"port-unreachable"};
+  for (auto& c : reject_codes) {
+    if (c.type == type && c.name == code) {
+      rb.then(expr::reject{.type = type == "icmpx" ? NFT_REJECT_ICMPX_UNREACH
+                                                   : NFT_REJECT_ICMP_UNREACH,
+                           .icmp_code = c.code});
+      return;
+    }
+  }
+  fail(p, "unsupported reject type '" + type + "' / code '" + code + "'");
+}
+
 void read_statement(const value& s, f::rule_builder& rb,
                     const std::string& path) {
   if (!s.is_object() || s.size() != 1)
@@ -367,15 +418,7 @@ void read_statement(const value& s, f::rule_builder& rb,
   } else if (kind == "snat" || kind == "dnat") {
     read_nat(kind, v, rb, p);
   } else if (kind == "reject") {
-    if (v.is_null()) {
-      rb.reject(false);
-    } else if (member(v, "type") && need_string(v, "type", p) == "tcp reset" &&
-               !member(v, "expr")) {
-      // nft -j lists the "meta l4proto tcp" dependency as its own match.
-      rb.then(expr::reject{.type = NFT_REJECT_TCP_RST, .icmp_code = 0});
-    } else {
-      fail(p, "only reject and reject with tcp reset are supported");
-    }
+    read_reject(v, rb, p);
   } else if (kind == "queue") {
     bool bypass = false;
     if (auto* fl = member(v, "flags")) {
