@@ -87,15 +87,15 @@ int main(int argc, char** argv) {
   mo.ns = ns;
   mo.rcvbuf = rcvbuf;
   mo.auto_resync = auto_resync;
-  auto mon = actors::spawn_monitor(system, caf::actor_cast<caf::actor>(self),
-                                   mo);
+  auto mon =
+      actors::spawn_monitor(system, caf::actor_cast<caf::actor>(self), mo);
   self->monitor(mon);
 
   int rc = 0;
   bool running = true;
   if (snapshot) {
-    self->request(mon, caf::infinite, actors::pull_atom::value,
-                  std::uint8_t{0}, std::string{})
+    self->request(mon, caf::infinite, actors::pull_atom::value, std::uint8_t{0},
+                  std::string{})
         .receive(
             [&](const nft::ruleset& rs) {
               emit(json ? app::json_line(rs) : app::text(rs));
@@ -126,16 +126,16 @@ int main(int argc, char** argv) {
         },
         [&](const actors::resync_needed& r) {
           std::string line =
-              json ? "{\"resync\":{\"after_gen\":" +
-                         std::to_string(r.last_gen) +
-                         ",\"overruns\":" + std::to_string(r.overruns) +
-                         ",\"dropped_pending\":" +
-                         std::to_string(r.dropped_pending) + "}}\n"
-                   : "# resync needed: notifications lost after gen " +
-                         std::to_string(r.last_gen) + " (" +
-                         std::to_string(r.overruns) + " overruns, " +
-                         std::to_string(r.dropped_pending) +
-                         " changes of an unfinished commit dropped)\n";
+              json
+                  ? "{\"resync\":{\"after_gen\":" + std::to_string(r.last_gen) +
+                        ",\"overruns\":" + std::to_string(r.overruns) +
+                        ",\"dropped_pending\":" +
+                        std::to_string(r.dropped_pending) + "}}\n"
+                  : "# resync needed: notifications lost after gen " +
+                        std::to_string(r.last_gen) + " (" +
+                        std::to_string(r.overruns) + " overruns, " +
+                        std::to_string(r.dropped_pending) +
+                        " changes of an unfinished commit dropped)\n";
           emit(line);
           std::cerr << "nfactor-monitor: notifications lost after gen "
                     << r.last_gen << std::endl;

@@ -35,14 +35,16 @@ std::string chain_body(const nft::chain& c) {
     return {};
   std::string s = " { type " + c.type.value_or("?");
   if (c.hook->num)
-    s += std::string{" hook "} + nflog::hook_name(c.family, static_cast<std::uint8_t>(*c.hook->num));
+    s += std::string{" hook "} +
+         nflog::hook_name(c.family, static_cast<std::uint8_t>(*c.hook->num));
   if (c.hook->device)
     s += " device \"" + *c.hook->device + "\"";
   if (c.hook->priority)
     s += " priority " + std::to_string(*c.hook->priority);
   s += ";";
   if (c.policy)
-    s += std::string{" policy "} + (*c.policy == NF_DROP ? "drop" : "accept") + ";";
+    s += std::string{" policy "} + (*c.policy == NF_DROP ? "drop" : "accept") +
+         ";";
   return s + " }";
 }
 
@@ -100,7 +102,8 @@ described describe(const nft::entity& e) {
             if (o.type)
               d.j["type"] = *o.type;
             if (o.hook->num)
-              d.j["hook"] = nflog::hook_name(o.family, static_cast<std::uint8_t>(*o.hook->num));
+              d.j["hook"] = nflog::hook_name(
+                  o.family, static_cast<std::uint8_t>(*o.hook->num));
             if (o.hook->priority)
               d.j["prio"] = *o.hook->priority;
             if (o.policy)
@@ -176,7 +179,8 @@ described describe(const nft::entity& e) {
 const char* verb_of(const nft::change& c) {
   if (!c.added)
     return "delete";
-  return (c.flags & NLM_F_REPLACE) && std::holds_alternative<nft::rule>(c.entity)
+  return (c.flags & NLM_F_REPLACE) &&
+                 std::holds_alternative<nft::rule>(c.entity)
              ? "replace"
              : "add";
 }
@@ -193,7 +197,8 @@ json change_json(const nft::change& c) {
 
 std::string text(const nft::change& c) {
   auto d = describe(c.entity);
-  std::string s = std::string{verb_of(c)} + " " + d.kind + " " + d.head + d.body + "\n";
+  std::string s =
+      std::string{verb_of(c)} + " " + d.kind + " " + d.head + d.body + "\n";
   for (auto& l : d.lines)
     s += "  " + l + "\n";
   return s;

@@ -9,12 +9,14 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <cstdlib>
 #include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,7 +38,10 @@ struct scratch_dir {
     char tmpl[] = "/tmp/nfactor-apps-XXXXXX";
     path = ::mkdtemp(tmpl);
   }
-  ~scratch_dir() { std::system(("rm -rf " + path).c_str()); }
+  ~scratch_dir() {
+    if (std::system(("rm -rf " + path).c_str()) != 0)
+      path.clear();
+  }
   std::string operator/(const std::string& f) const { return path + "/" + f; }
 };
 
@@ -44,7 +49,7 @@ struct scratch_dir {
 class background {
  public:
   background(std::vector<std::string> argv, std::string out, std::string err)
-      : out_(std::move(out)), err_(std::move(err)) {
+    : out_(std::move(out)), err_(std::move(err)) {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(),
@@ -69,9 +74,9 @@ class background {
 
   /// Waits (at most `limit`) until `pred(stdout, stderr)` holds or the
   /// process ends; true when it held.
-  bool await(const std::function<bool(const std::string&,
-                                      const std::string&)>& pred,
-             std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  bool
+  await(const std::function<bool(const std::string&, const std::string&)>& pred,
+        std::chrono::milliseconds limit = std::chrono::seconds(20)) {
     auto end = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < end) {
       if (pred(read_file(out_), read_file(err_)))

@@ -545,7 +545,9 @@ void read_object(const value& item, verb vb, const std::string& path,
 // within each run of add/create operations, create tables, then chains,
 // then sets, elements and rules (the document order otherwise).
 void order_adds(std::vector<operation>& ops) {
-  auto rank = [](const operation& op) { return op.object.index(); };
+  auto rank = [](const operation& op) {
+    return op.object.index();
+  };
   static_assert(std::is_same_v<std::variant_alternative_t<0, object>, table>);
   static_assert(std::is_same_v<std::variant_alternative_t<1, object>, chain>);
   static_assert(std::is_same_v<std::variant_alternative_t<2, object>, set>);
