@@ -19,6 +19,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "app_common.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/system.hpp"
 #include "nfactor/actors/transactor.hpp"
@@ -30,8 +31,8 @@ namespace {
 
 using namespace nfactor;
 
-constexpr int exit_refused = 1;
-constexpr int exit_bad_input = 2;
+constexpr int exit_refused = app::exit_failure;
+using app::exit_bad_input;
 constexpr int exit_conflict = 3;
 
 int complain(int code, const std::string& what) {
@@ -59,7 +60,7 @@ sys::netns namespace_of(const std::string& name) {
 } // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Commits a ruleset in nft's JSON schema (nft -j list ruleset) "
+  CLI::App cli{"Commits a ruleset in nft's JSON schema (nft -j list ruleset) "
                "in one atomic nf_tables batch.",
                "nfactor-apply"};
   std::string file;
@@ -68,25 +69,21 @@ int main(int argc, char** argv) {
   bool dry_run = false;
   bool reconcile = false;
   bool guard = false;
-  app.add_option("file", file, "JSON ruleset file, - for standard input")
+  cli.add_option("file", file, "JSON ruleset file, - for standard input")
       ->required();
-  app.add_option("--netns", netns, "network namespace (ip netns name)");
-  app.add_flag("--flush", flush,
+  cli.add_option("--netns", netns, "network namespace (ip netns name)");
+  cli.add_flag("--flush", flush,
                "replace the whole ruleset (flush ruleset in the same batch)");
-  app.add_flag("--reconcile", reconcile,
+  cli.add_flag("--reconcile", reconcile,
                "apply only the difference to the current ruleset");
-  app.add_flag("--genid-guard", guard,
+  cli.add_flag("--genid-guard", guard,
                "refuse to commit if the ruleset changed since it was read");
-  app.add_flag("--dry-run", dry_run,
+  cli.add_flag("--dry-run", dry_run,
                "print the operations instead of committing them");
-  app.footer("Exit codes: 0 done, 1 refused by the kernel, 2 bad input, "
+  cli.footer("Exit codes: 0 done, 1 refused by the kernel, 2 bad input, "
              "3 generation guard failed.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    auto rc = app.exit(e);
-    return rc == 0 ? 0 : exit_bad_input;
-  }
+  if (auto rc = app::parse(cli, argc, argv))
+    return *rc;
   if (flush && reconcile)
     return complain(exit_bad_input,
                     "--flush and --reconcile exclude each other");
@@ -136,9 +133,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  caf::actor_system_config cfg;
-  actors::add_message_types(cfg);
-  cfg.set("logger.console", caf::atom("none"));
+  app::config cfg;
   caf::actor_system sys{cfg};
   actors::transactor_options to;
   to.ns = namespace_of(netns);

@@ -26,6 +26,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/all.hpp>
 
+#include "app_common.hpp"
 #include "format.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/log_listener.hpp"
@@ -39,8 +40,8 @@ using namespace nfactor;
 using namespace std::chrono_literals;
 namespace sup = actors::sup;
 
-constexpr int exit_failure = 1;
-constexpr int exit_bad_input = 2;
+using app::exit_bad_input;
+using app::exit_failure;
 
 using reopen_atom = caf::atom_constant<caf::atom("reopen")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
@@ -209,7 +210,7 @@ std::string stats_line(const actors::log_stats& s) {
 } // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"An NFLOG daemon: logs the packets of nftables `log group G` "
+  CLI::App cli{"An NFLOG daemon: logs the packets of nftables `log group G` "
                "rules as JSON lines and/or a pcap file.",
                "nfactor-log"};
   std::vector<std::uint16_t> groups;
@@ -221,43 +222,39 @@ int main(int argc, char** argv) {
   bool seq_global = false;
   bool meta_only = false;
   double stats_interval = 0;
-  app.add_option("-g,--group", groups, "NFLOG group to listen on (repeat)")
+  cli.add_option("-g,--group", groups, "NFLOG group to listen on (repeat)")
       ->required()
       ->check(CLI::Range(1, 65535));
-  app.add_option("--netns", netns, "network namespace (ip netns name)");
-  app.add_option("--copy-range", copy_range,
+  cli.add_option("--netns", netns, "network namespace (ip netns name)");
+  cli.add_option("--copy-range", copy_range,
                  "payload bytes per packet (0: whole packet)")
       ->check(CLI::Range(0, 0xffff));
-  app.add_flag("--meta-only", meta_only,
+  cli.add_flag("--meta-only", meta_only,
                "no payload, metadata only (no L3/L4 summary)");
-  app.add_option("--qthresh", qthresh,
+  cli.add_option("--qthresh", qthresh,
                  "events the kernel batches per datagram (1-1024)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  app.add_option("--timeout", timeout_ms,
+  cli.add_option("--timeout", timeout_ms,
                  "ms the kernel holds a partial batch (10 ms steps)")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str();
-  app.add_option("--rcvbuf", rcvbuf, "socket receive buffer, bytes")
+  cli.add_option("--rcvbuf", rcvbuf, "socket receive buffer, bytes")
       ->check(CLI::Range(4096, 1 << 30))
       ->capture_default_str();
-  app.add_flag("--seq", seq_global,
+  cli.add_flag("--seq", seq_global,
                "add the namespace-wide sequence number (seq_global); the "
                "per-group seq is always on, for exact loss counts");
-  app.add_option("--json", json, "write JSON lines to FILE (- for stdout)");
-  app.add_option("--pcap", pcap, "write a LINKTYPE_NFLOG pcap file");
-  app.add_option("--stats-interval", stats_interval,
+  cli.add_option("--json", json, "write JSON lines to FILE (- for stdout)");
+  cli.add_option("--pcap", pcap, "write a LINKTYPE_NFLOG pcap file");
+  cli.add_option("--stats-interval", stats_interval,
                  "print stats to stderr every N seconds (0: never)")
       ->check(CLI::Range(0.0, 86400.0));
-  app.footer("Signals: HUP reopens the output files, INT/TERM stop "
+  cli.footer("Signals: HUP reopens the output files, INT/TERM stop "
              "(groups unbound, files flushed).\nExit codes: 0 stopped, 1 "
              "failure, 2 bad command line.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    auto rc = app.exit(e);
-    return rc == 0 ? 0 : exit_bad_input;
-  }
+  if (auto rc = app::parse(cli, argc, argv))
+    return *rc;
   if (json.empty() && pcap.empty())
     json = "-";
   if (meta_only && copy_range != 0) {
@@ -304,19 +301,8 @@ int main(int argc, char** argv) {
     return exit_bad_input;
   }
 
-  // Signals are taken by this thread only: block them before any thread
-  // starts, so every actor thread inherits the mask.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
-  caf::actor_system_config cfg;
-  actors::add_message_types(cfg);
-  cfg.set("logger.console", caf::atom("none"));
+  auto sigs = app::take_signals({SIGINT, SIGTERM, SIGHUP});
+  app::config cfg;
   caf::actor_system system{cfg};
   caf::scoped_actor self{system};
 

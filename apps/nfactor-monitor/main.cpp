@@ -22,14 +22,15 @@
 #include "nfactor/actors/monitor.hpp"
 #include "nfactor/actors/nft_types.hpp"
 #include "nfactor/actors/system.hpp"
+#include "app_common.hpp"
 #include "render.hpp"
 
 namespace {
 
 using namespace nfactor;
 
-constexpr int exit_failure = 1;
-constexpr int exit_bad_input = 2;
+using app::exit_bad_input;
+using app::exit_failure;
 
 void emit(const std::string& s) {
   std::fwrite(s.data(), 1, s.size(), stdout);
@@ -39,7 +40,7 @@ void emit(const std::string& s) {
 } // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Prints nf_tables commits with their generation and "
+  CLI::App cli{"Prints nf_tables commits with their generation and "
                "committer, like `nft monitor`, without silent loss.",
                "nfactor-monitor"};
   std::string netns;
@@ -47,39 +48,27 @@ int main(int argc, char** argv) {
   bool snapshot = false;
   bool auto_resync = false;
   int rcvbuf = 32 << 20;
-  app.add_option("--netns", netns, "network namespace (ip netns name)");
-  app.add_flag("--json", json, "one JSON object per commit and line");
-  app.add_flag("--snapshot", snapshot,
+  cli.add_option("--netns", netns, "network namespace (ip netns name)");
+  cli.add_flag("--json", json, "one JSON object per commit and line");
+  cli.add_flag("--snapshot", snapshot,
                "print the current ruleset first (snapshot + tail)");
-  app.add_flag("--auto-resync", auto_resync,
+  cli.add_flag("--auto-resync", auto_resync,
                "after a loss, print a fresh snapshot");
-  app.add_option("--rcvbuf", rcvbuf, "socket receive buffer, bytes")
+  cli.add_option("--rcvbuf", rcvbuf, "socket receive buffer, bytes")
       ->check(CLI::Range(4096, 1 << 30))
       ->capture_default_str();
-  app.footer("Exit codes: 0 stopped by SIGINT/SIGTERM, 1 failure, 2 bad "
+  cli.footer("Exit codes: 0 stopped by SIGINT/SIGTERM, 1 failure, 2 bad "
              "command line.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    auto rc = app.exit(e);
-    return rc == 0 ? 0 : exit_bad_input;
-  }
+  if (auto rc = app::parse(cli, argc, argv))
+    return *rc;
   auto ns = netns.empty() ? sys::netns::current() : sys::netns::named(netns);
   if (auto fd = ns.open(); !netns.empty() && !fd) {
     std::cerr << "nfactor-monitor: " << fd.err().message() << "\n";
     return exit_bad_input;
   }
 
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
-  caf::actor_system_config cfg;
-  actors::add_message_types(cfg);
-  cfg.set("logger.console", caf::atom("none"));
+  auto sigs = app::take_signals({SIGINT, SIGTERM});
+  app::config cfg;
   caf::actor_system system{cfg};
   caf::scoped_actor self{system};
 
