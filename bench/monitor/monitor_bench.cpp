@@ -154,11 +154,18 @@ int print() {
                         "%s table %s %s\n", op,
                         nfnl::to_string(static_cast<nfnl::family>(x.family)),
                         x.name.c_str());
+                  else if constexpr (std::is_same_v<T, nft::chain>)
+                    std::printf(
+                        "%s chain %s %s %s\n", op,
+                        nfnl::to_string(static_cast<nfnl::family>(x.family)),
+                        x.table.c_str(), x.name.c_str());
                   else
                     std::printf("%s %s\n", op, nft::kind_name(c.entity));
                 },
                 c.entity);
           }
+          std::printf("# new generation %u by process %u (%s)\n", t.gen_id,
+                      t.proc_pid.value_or(0), t.proc_name.value_or("").c_str());
           std::fflush(stdout);
         },
         [&](const actors::resync_needed&) {

@@ -2,8 +2,11 @@
 // nfactor_nflog_bench: an owner actor that receives every NFLOG event of a
 // group through the log listener actor, fully decoded, and counts them.
 // Prints one JSON line in the format peer-bench's nflog_throughput.sh reads
-// ("events", "enobufs", "cpu_user_s", "cpu_sys_s" for the whole process:
-// listener thread, owner and CAF's scheduler).
+// ("events", "enobufs"). Its CPU figures are named process_cpu_* (whole
+// life, CAF start-up included), so the script measures the process's CPU
+// over the traffic window from /proc/PID/stat instead (listener thread,
+// owner and CAF's scheduler threads together); listener_cpu_s is the
+// listener thread alone.
 //
 // Usage: nfactor_nflog_bench [-g GROUP] [-b RCVBUF] [-q QTHRESH]
 //                            [-B NLBUFSIZ] [-i IDLE_MS] [-M MAX_S] [-d]
@@ -11,6 +14,11 @@
 //       instead of on CAF's work-stealing scheduler, whose idle workers
 //       poll with 50 us naps between bursts of batches.
 //   -t  CAF scheduler threads (scheduler.max-threads; default: CAF's).
+//   -m  keep glibc's default malloc trimming. By default the bench raises
+//       M_TRIM_THRESHOLD and M_MMAP_THRESHOLD (mallopt), as a high-rate
+//       logger should: events are allocated on the listener's thread and
+//       freed on the owner's, and with the defaults glibc hands the memory
+//       back to the kernel and faults it in again, batch after batch.
 // Stops on SIGINT/SIGTERM, or IDLE_MS after the last event once events
 // have been seen, or after MAX_S seconds.
 #include <atomic>
@@ -21,6 +29,7 @@
 #include <string>
 #include <thread>
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -47,7 +56,16 @@ struct tally {
   std::atomic<std::uint64_t> payload_bytes{0};
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> losses{0};
+  // Steady-clock nanoseconds of the first and the last batch.
+  std::atomic<std::int64_t> first_ns{0};
+  std::atomic<std::int64_t> last_ns{0};
 };
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 log_batch_owner::behavior_type counting_owner(log_batch_owner::pointer,
                                               tally* t) {
@@ -61,6 +79,10 @@ log_batch_owner::behavior_type counting_owner(log_batch_owner::pointer,
         t->events.fetch_add(b.events.size(), std::memory_order_relaxed);
         t->payload_bytes.fetch_add(bytes, std::memory_order_relaxed);
         t->batches.fetch_add(1, std::memory_order_relaxed);
+        auto now = now_ns();
+        if (t->first_ns.load(std::memory_order_relaxed) == 0)
+          t->first_ns.store(now, std::memory_order_relaxed);
+        t->last_ns.store(now, std::memory_order_relaxed);
       },
       [t](log_loss& l) {
         t->losses.fetch_add(l.overruns, std::memory_order_relaxed);
@@ -81,7 +103,8 @@ int main(int argc, char** argv) {
   int idle_ms = 1000, max_s = 300, opt;
   bool detached = false;
   int threads = 0;
-  while ((opt = ::getopt(argc, argv, "g:b:q:B:i:M:dt:")) != -1) {
+  bool keep_malloc_defaults = false;
+  while ((opt = ::getopt(argc, argv, "g:b:q:B:i:M:dt:m")) != -1) {
     switch (opt) {
     case 'g':
       o.nflog.group = static_cast<std::uint16_t>(std::atoi(optarg));
@@ -107,13 +130,21 @@ int main(int argc, char** argv) {
     case 't':
       threads = std::atoi(optarg);
       break;
+    case 'm':
+      keep_malloc_defaults = true;
+      break;
     default:
-      std::fprintf(stderr,
-                   "usage: %s [-g G] [-b RCVBUF] [-q QTHRESH] "
-                   "[-B NLBUFSIZ] [-i IDLE_MS] [-M MAX_S] [-d] [-t THREADS]\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [-g G] [-b RCVBUF] [-q QTHRESH] "
+          "[-B NLBUFSIZ] [-i IDLE_MS] [-M MAX_S] [-d] [-t THREADS] [-m]\n",
+          argv[0]);
       return 2;
     }
+  }
+  if (!keep_malloc_defaults) {
+    ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
   }
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -170,24 +201,30 @@ int main(int argc, char** argv) {
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
   auto events = t.events.load();
-  std::printf(
-      "{\"tool\":\"nfactor_nflog_bench\",\"owner\":\"%s\",\"group\":%u,"
-      "\"qthresh\":%u,"
-      "\"nlbufsiz\":%u,\"rcvbuf\":%d,\"events\":%llu,\"received\":%llu,"
-      "\"lost\":%llu,\"enobufs\":%llu,\"decode_errors\":%llu,"
-      "\"datagrams\":%llu,\"batches\":%llu,\"payload_bytes\":%llu,"
-      "\"listener_cpu_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f}\n",
-      detached ? "detached" : "scheduled", o.nflog.group, o.nflog.qthresh,
-      o.nflog.nlbufsiz, s.rcvbuf, static_cast<unsigned long long>(events),
-      static_cast<unsigned long long>(s.received),
-      static_cast<unsigned long long>(s.lost),
-      static_cast<unsigned long long>(s.enobufs),
-      static_cast<unsigned long long>(s.decode_errors),
-      static_cast<unsigned long long>(s.datagrams),
-      static_cast<unsigned long long>(t.batches.load()),
-      static_cast<unsigned long long>(t.payload_bytes.load()),
-      static_cast<double>(s.cpu_us) / 1e6, seconds(ru.ru_utime),
-      seconds(ru.ru_stime));
+  double active_s = static_cast<double>(t.last_ns - t.first_ns) / 1e9;
+  double owner_eps = active_s > 0 ? static_cast<double>(events) / active_s : 0;
+  std::printf("{\"tool\":\"nfactor_nflog_bench\",\"owner\":\"%s\","
+              "\"malloc\":\"%s\",\"group\":%u,"
+              "\"qthresh\":%u,"
+              "\"nlbufsiz\":%u,\"rcvbuf\":%d,\"events\":%llu,\"received\":%llu,"
+              "\"lost\":%llu,\"enobufs\":%llu,\"decode_errors\":%llu,"
+              "\"datagrams\":%llu,\"batches\":%llu,\"payload_bytes\":%llu,"
+              "\"active_s\":%.6f,\"owner_events_per_s\":%.0f,"
+              "\"listener_cpu_s\":%.3f,\"process_cpu_user_s\":%.3f,\"process_"
+              "cpu_sys_s\":%.3f}\n",
+              detached ? "detached" : "scheduled",
+              keep_malloc_defaults ? "default" : "tuned", o.nflog.group,
+              o.nflog.qthresh, o.nflog.nlbufsiz, s.rcvbuf,
+              static_cast<unsigned long long>(events),
+              static_cast<unsigned long long>(s.received),
+              static_cast<unsigned long long>(s.lost),
+              static_cast<unsigned long long>(s.enobufs),
+              static_cast<unsigned long long>(s.decode_errors),
+              static_cast<unsigned long long>(s.datagrams),
+              static_cast<unsigned long long>(t.batches.load()),
+              static_cast<unsigned long long>(t.payload_bytes.load()), active_s,
+              owner_eps, static_cast<double>(s.cpu_us) / 1e6,
+              seconds(ru.ru_utime), seconds(ru.ru_stime));
   std::fprintf(stderr,
                "nfactor_nflog_bench: %llu events delivered in %llu batches, "
                "%llu lost, %llu ENOBUFS, listener thread cpu %.3fs\n",

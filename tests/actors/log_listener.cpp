@@ -133,6 +133,17 @@ log_started expect_started(caf::scoped_actor& probe) {
   return got;
 }
 
+// Starts a listener for `owner`, requires success and its log_started.
+template <class Fixture, class Owner>
+caf::expected<log_listener> start(Fixture& f, Owner owner,
+                                  log_listener_options o) {
+  auto l = start_log_listener(f.sys, owner, std::move(o));
+  BOOST_REQUIRE_MESSAGE(l, why(l));
+  f.keep(*l);
+  expect_started(f.probe);
+  return l;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(log_listener,
@@ -189,10 +200,7 @@ BOOST_FIXTURE_TEST_CASE(batch_owner_gets_started_events_and_stats, fixture) {
 
 BOOST_FIXTURE_TEST_CASE(event_owner_gets_one_message_per_event, fixture) {
   auto owner = keep(sys.spawn(event_forwarder, caf::actor{probe}));
-  auto l = start_log_listener(sys, owner, opts());
-  BOOST_REQUIRE_MESSAGE(l, why(l));
-  keep(*l);
-  expect_started(probe);
+  auto l = start(*this, owner, opts());
   send("a", 2);
   for (std::uint32_t i = 0; i < 2; ++i)
     probe->receive(
@@ -206,10 +214,7 @@ BOOST_FIXTURE_TEST_CASE(event_owner_gets_one_message_per_event, fixture) {
 
 BOOST_FIXTURE_TEST_CASE(owner_death_unbinds_the_group, fixture) {
   auto owner = keep(sys.spawn(batch_forwarder, caf::actor{probe}));
-  auto l = start_log_listener(sys, owner, opts());
-  BOOST_REQUIRE_MESSAGE(l, why(l));
-  keep(*l);
-  expect_started(probe);
+  auto l = start(*this, owner, opts());
   probe->monitor(*l);
   caf::anon_send_exit(owner, caf::exit_reason::kill);
   probe->receive(
@@ -225,18 +230,12 @@ BOOST_FIXTURE_TEST_CASE(owner_death_unbinds_the_group, fixture) {
 
 BOOST_FIXTURE_TEST_CASE(stop_unbinds_before_it_replies, fixture) {
   auto owner = keep(sys.spawn(batch_forwarder, caf::actor{probe}));
-  auto l = start_log_listener(sys, owner, opts());
-  BOOST_REQUIRE_MESSAGE(l, why(l));
-  keep(*l);
-  expect_started(probe);
+  auto l = start(*this, owner, opts());
   probe->request(*l, patience, stop_atom_v)
       .receive([] {}, [&](caf::error& e) { BOOST_FAIL(describe(e)); });
   BOOST_TEST(!nflog::find_binding(netns.ns(), group));
   // A new listener actor binds the group right away.
-  auto l2 = start_log_listener(sys, owner, opts());
-  BOOST_REQUIRE_MESSAGE(l2, why(l2));
-  keep(*l2);
-  expect_started(probe);
+  auto l2 = start(*this, owner, opts());
   caf::anon_send_exit(*l2, caf::exit_reason::user_shutdown);
 }
 
@@ -284,10 +283,7 @@ BOOST_FIXTURE_TEST_CASE(slow_owner_means_kernel_drops_and_exact_loss, fixture) {
   o.nflog.qthresh = 1;
   o.max_batch = 1;
   o.max_in_flight = 1;
-  auto l = start_log_listener(sys, owner, o);
-  BOOST_REQUIRE_MESSAGE(l, why(l));
-  keep(*l);
-  expect_started(probe);
+  auto l = start(*this, owner, o);
   send("first");
   probe->receive([](log_batch&) {},
                  caf::after(patience) >> [] { BOOST_FAIL("no first batch"); });

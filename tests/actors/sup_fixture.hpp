@@ -6,13 +6,17 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <ostream>
+#include <sstream>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
 #include <caf/all.hpp>
 
+#include "netns_fixture.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/actors/system.hpp"
 
@@ -38,6 +42,21 @@ namespace nfactor::test {
 
 /// Bounds a wait in a broken test; never a timing check.
 inline constexpr auto patience = std::chrono::seconds{10};
+
+/// Bound NFLOG groups → owner port id, from the namespace's
+/// /proc/net/netfilter/nfnetlink_log (the kernel's own account).
+inline std::map<unsigned, std::uint32_t> nflog_groups(const scratch_netns& n) {
+  auto out = n.exec("cat /proc/net/netfilter/nfnetlink_log");
+  BOOST_REQUIRE_MESSAGE(out.status == 0, out.output);
+  std::map<unsigned, std::uint32_t> groups;
+  std::istringstream in{out.output};
+  unsigned group = 0;
+  std::uint32_t portid = 0;
+  std::string rest;
+  while (in >> group >> portid && std::getline(in, rest))
+    groups[group] = portid;
+  return groups;
+}
 
 /// An actor system with nfactor's message types and a scoped actor that
 /// observes supervisors.

@@ -130,20 +130,6 @@ sup::child_spec nflog_spec(sys::netns ns, std::uint16_t group,
       });
 }
 
-// group → owner portid, from the namespace's /proc/net/netfilter/nfnetlink_log.
-std::map<unsigned, std::uint32_t> nflog_groups(const test::scratch_netns& n) {
-  auto out = n.exec("cat /proc/net/netfilter/nfnetlink_log");
-  BOOST_REQUIRE_MESSAGE(out.status == 0, out.output);
-  std::map<unsigned, std::uint32_t> groups;
-  std::istringstream in{out.output};
-  unsigned group = 0;
-  std::uint32_t portid = 0;
-  std::string rest;
-  while (in >> group >> portid && std::getline(in, rest))
-    groups[group] = portid;
-  return groups;
-}
-
 struct fixture : test::netns_fixture, test::sup_fixture {
   std::uint32_t portid_of(const caf::actor& child) {
     std::uint32_t out = 0;
@@ -163,7 +149,7 @@ BOOST_FIXTURE_TEST_CASE(restart_rebinds_the_group, fixture) {
   auto s = sup::spawn_supervisor(sys, observed(), {nflog_spec(netns.ns(), 7)});
   auto first = await("nflog-7", sup::child_state::running);
   auto p1 = portid_of(first.handle);
-  BOOST_TEST(nflog_groups(netns)[7] == p1);
+  BOOST_TEST(test::nflog_groups(netns)[7] == p1);
 
   self->send(first.handle, fault_atom_v);
   auto failed = await("nflog-7", sup::child_state::restarting);
@@ -177,7 +163,7 @@ BOOST_FIXTURE_TEST_CASE(restart_rebinds_the_group, fixture) {
   auto second = await("nflog-7", sup::child_state::running);
   BOOST_TEST(second.restarts == 1u);
   auto p2 = portid_of(second.handle); // may equal p1: the pid is reused
-  auto groups = nflog_groups(netns);
+  auto groups = test::nflog_groups(netns);
   BOOST_TEST(groups.size() == 1u);
   BOOST_TEST(groups[7] == p2);
 
@@ -237,7 +223,7 @@ BOOST_FIXTURE_TEST_CASE(foreign_owner_makes_every_restart_fail_with_eperm,
   BOOST_TEST_MESSAGE("supervisor exit: " << text);
   BOOST_TEST(text.find("NFULNL_CFG_CMD_BIND group 8") != std::string::npos);
   // The foreign binding is untouched.
-  BOOST_TEST(nflog_groups(netns)[8] == other->portid());
+  BOOST_TEST(test::nflog_groups(netns)[8] == other->portid());
 }
 
 BOOST_FIXTURE_TEST_CASE(owner_down_releases_the_group, fixture) {
@@ -245,13 +231,13 @@ BOOST_FIXTURE_TEST_CASE(owner_down_releases_the_group, fixture) {
   auto s = sup::spawn_supervisor(sys, observed(),
                                  {nflog_spec(netns.ns(), 9, owner)});
   auto child = await("nflog-9", sup::child_state::running);
-  BOOST_TEST(nflog_groups(netns).count(9) == 1u);
+  BOOST_TEST(test::nflog_groups(netns).count(9) == 1u);
   self->send_exit(owner, caf::exit_reason::kill);
   auto x = await("nflog-9", sup::child_state::stopped);
   BOOST_TEST(sup::is_normal_exit(x.last_reason));
   BOOST_TEST(x.restarts == 0u);
   // on_exit ran before the supervisor saw the child down.
-  BOOST_TEST(nflog_groups(netns).count(9) == 0u);
+  BOOST_TEST(test::nflog_groups(netns).count(9) == 0u);
   self->send_exit(s, caf::exit_reason::user_shutdown);
 }
 

@@ -83,21 +83,6 @@ sup::child_spec listener_spec(const sys::netns& ns, std::uint16_t group,
                     });
 }
 
-// group → owner port id, from the namespace's
-// /proc/net/netfilter/nfnetlink_log.
-std::map<unsigned, std::uint32_t> nflog_groups(const test::scratch_netns& n) {
-  auto out = n.exec("cat /proc/net/netfilter/nfnetlink_log");
-  BOOST_REQUIRE_MESSAGE(out.status == 0, out.output);
-  std::map<unsigned, std::uint32_t> groups;
-  std::istringstream in{out.output};
-  unsigned group = 0;
-  std::uint32_t portid = 0;
-  std::string rest;
-  while (in >> group >> portid && std::getline(in, rest))
-    groups[group] = portid;
-  return groups;
-}
-
 // Replaces this process's NETLINK_NETFILTER socket bound to `portid` with
 // /dev/null; true if one was found.
 bool replace_socket_with_devnull(std::uint32_t portid) {
@@ -188,7 +173,7 @@ BOOST_FIXTURE_TEST_CASE(socket_failure_is_restarted_and_events_resume,
   auto s = sup::spawn_supervisor(sys, observed(),
                                  {listener_spec(netns.ns(), 5, owner)});
   auto first = await_started();
-  BOOST_TEST(nflog_groups(netns)[5] == first.portid);
+  BOOST_TEST(test::nflog_groups(netns)[5] == first.portid);
   await_event();
 
   auto child = whereis(s, "log-5");
@@ -211,7 +196,7 @@ BOOST_FIXTURE_TEST_CASE(socket_failure_is_restarted_and_events_resume,
                      << " ms");
   BOOST_TEST(resumed_ms < 5000.0); // loose: the target is < 200 ms
   BOOST_TEST(whereis(s, "log-5").restarts == 1u);
-  BOOST_TEST(nflog_groups(netns)[5] == second.portid);
+  BOOST_TEST(test::nflog_groups(netns)[5] == second.portid);
   self->send_exit(s, caf::exit_reason::user_shutdown);
 }
 
@@ -239,7 +224,7 @@ BOOST_FIXTURE_TEST_CASE(foreign_owner_fails_every_restart_with_eperm, fixture) {
   BOOST_TEST(limit->restarts == 3u);
   BOOST_TEST(actors::from_caf_error(limit->last_reason).errno_value() == EPERM);
   BOOST_TEST_MESSAGE("supervisor exit: " << sup::describe(reason));
-  BOOST_TEST(nflog_groups(netns)[5] == other->portid());
+  BOOST_TEST(test::nflog_groups(netns)[5] == other->portid());
 }
 
 BOOST_FIXTURE_TEST_CASE(owner_death_frees_the_group, fixture) {
@@ -247,12 +232,12 @@ BOOST_FIXTURE_TEST_CASE(owner_death_frees_the_group, fixture) {
   auto s = sup::spawn_supervisor(sys, observed(),
                                  {listener_spec(netns.ns(), 5, owner)});
   auto started = await_started();
-  BOOST_TEST(nflog_groups(netns)[5] == started.portid);
+  BOOST_TEST(test::nflog_groups(netns)[5] == started.portid);
   self->send_exit(owner, caf::exit_reason::kill);
   auto x = await("log-5", sup::child_state::stopped);
   BOOST_TEST(sup::is_normal_exit(x.last_reason));
   BOOST_TEST(x.restarts == 0u);
-  BOOST_TEST(nflog_groups(netns).count(5) == 0u);
+  BOOST_TEST(test::nflog_groups(netns).count(5) == 0u);
   self->send_exit(s, caf::exit_reason::user_shutdown);
 }
 

@@ -321,6 +321,35 @@ BOOST_FIXTURE_TEST_CASE(killed_supervisor_stops_its_children, fixture) {
         caf::after(patience) >> [] { BOOST_FAIL("children outlived it"); });
 }
 
+BOOST_FIXTURE_TEST_CASE(supervisors_nest, fixture) {
+  // The inner supervisor gives up at the first failure; the outer one
+  // restarts it, and with it the inner child.
+  sup::options inner_opts = observed();
+  inner_opts.max_restarts = 0;
+  auto inner = sup::child("inner", [=](caf::actor_system& sys) {
+    return sup::spawn_supervisor(sys, inner_opts, {test_spec("leaf")});
+  });
+  auto outer = sup::spawn_supervisor(sys, observed(), {inner});
+  auto leaf = await("leaf", sup::child_state::running);
+  self->send(leaf.handle, fail_atom_v);
+  auto gave_up = await("inner", sup::child_state::restarting);
+  auto limit = sup::as_restart_limit(gave_up.last_reason);
+  BOOST_REQUIRE(limit.has_value());
+  BOOST_TEST(limit->child == "leaf");
+  check_injected(limit->last_reason);
+  // Two supervisors report; their order is not fixed.
+  sup::child_info inner2, leaf2;
+  while (!(inner2.handle && leaf2.handle)) {
+    auto x = next_event();
+    if (x.state == sup::child_state::running)
+      (x.name == "inner" ? inner2 : leaf2) = x;
+  }
+  BOOST_TEST(inner2.restarts == 1u);
+  BOOST_TEST(leaf2.restarts == 0u); // a new inner supervisor, a fresh count
+  BOOST_TEST(leaf2.handle != leaf.handle);
+  self->send_exit(outer, caf::exit_reason::user_shutdown);
+}
+
 BOOST_FIXTURE_TEST_CASE(start_errors_count_as_failures, fixture) {
   sup::options o;
   o.max_restarts = 1;

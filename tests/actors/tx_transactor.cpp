@@ -11,9 +11,9 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include <caf/all.hpp>
-#include <nlohmann/json.hpp>
 
 #include "netns_fixture.hpp"
+#include "tx_helpers.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/system.hpp"
 #include "nfactor/actors/transactor.hpp"
@@ -70,15 +70,6 @@ std::string why(const caf::expected<T>& x) {
   return x ? std::string{"ok"} : actors::describe(x.error());
 }
 
-std::set<std::string> listed_tables(const nfactor::test::scratch_netns& ns) {
-  auto j = nlohmann::json::parse(ns.nft_json("list tables"));
-  std::set<std::string> out;
-  for (auto& item : j["nftables"])
-    if (item.contains("table"))
-      out.insert(item["table"]["name"].get<std::string>());
-  return out;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(tx_transactor,
@@ -100,7 +91,7 @@ BOOST_FIXTURE_TEST_CASE(commit_replies_with_generation_and_identity,
   BOOST_TEST(id->pid == static_cast<std::uint32_t>(::getpid()));
   BOOST_REQUIRE(id->recent.size() == 1u);
   BOOST_TEST((id->recent.front() == *r));
-  BOOST_TEST((listed_tables(netns) == std::set<std::string>{"a"}));
+  BOOST_TEST((test::listed_tables(netns) == std::set<std::string>{"a"}));
 }
 
 BOOST_FIXTURE_TEST_CASE(errors_arrive_typed_and_attributed, tx_fixture) {
@@ -114,7 +105,7 @@ BOOST_FIXTURE_TEST_CASE(errors_arrive_typed_and_attributed, tx_fixture) {
   auto e = actors::from_caf_error(again.error());
   BOOST_TEST(e.errno_value() == EEXIST);
   BOOST_TEST(e.op == "NEWTABLE #1 table inet y");
-  BOOST_TEST((listed_tables(netns) == std::set<std::string>{"x", "y"}));
+  BOOST_TEST((test::listed_tables(netns) == std::set<std::string>{"x", "y"}));
   auto st = ask<actors::tx_stats>(*sys, tx, actors::stats_atom_v);
   BOOST_REQUIRE(st);
   BOOST_TEST(st->commits == 1u);
@@ -148,7 +139,54 @@ BOOST_FIXTURE_TEST_CASE(racing_transactors_one_wins_one_conflicts, tx_fixture) {
   h2.receive(on_ok, on_err);
   BOOST_TEST(wins == 1);
   BOOST_TEST(conflicts == 1);
-  BOOST_TEST(listed_tables(netns).size() == 1u);
+  BOOST_TEST(test::listed_tables(netns).size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(racing_reconciles_converge, tx_fixture) {
+  // Two transactors reconcile the same desired state at once: both
+  // succeed, one commits, the other finds (after a conflict and a re-pull,
+  // or at once) nothing left to do.
+  nft::ruleset want;
+  nft::table t;
+  t.family = NFPROTO_INET;
+  t.name = "both";
+  want.tables.push_back(t);
+  for (auto n : {"a", "b", "c"}) {
+    nft::chain c;
+    c.family = NFPROTO_INET;
+    c.table = "both";
+    c.name = n;
+    want.chains.push_back(c);
+  }
+  auto tx1 = spawn();
+  auto tx2 = spawn();
+  caf::scoped_actor self{*sys};
+  std::vector<nft::reconcile_result> done;
+  auto on_ok = [&](nft::reconcile_result& r) {
+    done.push_back(r);
+  };
+  auto on_err = [&](caf::error& e) {
+    BOOST_ERROR("reconcile failed: " << actors::describe(e));
+  };
+  auto h1 = self->request(tx1, std::chrono::seconds(30),
+                          actors::reconcile_atom_v, want);
+  auto h2 = self->request(tx2, std::chrono::seconds(30),
+                          actors::reconcile_atom_v, want);
+  h1.receive(on_ok, on_err);
+  h2.receive(on_ok, on_err);
+  BOOST_REQUIRE(done.size() == 2u);
+  int committed = 0;
+  for (auto& r : done)
+    committed += r.commit.has_value() ? 1 : 0;
+  BOOST_TEST(committed == 1);
+  BOOST_TEST(done[0].genid == done[1].genid);
+  auto listing = netns.nft("list table inet both");
+  for (auto n : {"chain a", "chain b", "chain c"})
+    BOOST_TEST(listing.find(n) != std::string::npos);
+  auto again =
+      ask<nft::reconcile_result>(*sys, tx1, actors::reconcile_atom_v, want);
+  BOOST_REQUIRE_MESSAGE(again, why(again));
+  BOOST_TEST(again->operations == 0u);
 }
 
 BOOST_FIXTURE_TEST_CASE(batches_serialize_for_remote_nodes, tx_fixture) {

@@ -13,9 +13,8 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
-#include <nlohmann/json.hpp>
-
 #include "netns_fixture.hpp"
+#include "tx_helpers.hpp"
 #include "nfactor/nft/batch.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nft/transaction.hpp"
@@ -26,14 +25,6 @@ using nfactor::test::netns_fixture;
 
 namespace {
 
-sys::socket open_in(const nfactor::test::scratch_netns& ns) {
-  sys::socket_options o;
-  o.ns = ns.ns();
-  auto s = sys::socket::open(o);
-  NFACTOR_REQUIRE_OK(s);
-  return std::move(*s);
-}
-
 // A table operation written directly (the envelope is under test here,
 // not the object encoders).
 void table_op(nft::batch& b, nft::verb v, const std::string& name,
@@ -41,15 +32,6 @@ void table_op(nft::batch& b, nft::verb v, const std::string& name,
   auto& w = b.op(v, msg, nfnl::family::inet, "table inet " + name);
   w.attr_str(NFTA_TABLE_NAME, name);
   b.done();
-}
-
-std::set<std::string> tables(const nfactor::test::scratch_netns& ns) {
-  auto j = nlohmann::json::parse(ns.nft_json("list tables"));
-  std::set<std::string> out;
-  for (auto& item : j["nftables"])
-    if (item.contains("table"))
-      out.insert(item["table"]["name"].get<std::string>());
-  return out;
 }
 
 nft::encoded_batch finish(nft::batch& b) {
@@ -64,7 +46,7 @@ BOOST_AUTO_TEST_SUITE(nft_transaction,
                       *boost::unit_test::precondition(needs_kernel))
 
 BOOST_FIXTURE_TEST_CASE(commit_applies_and_reports_new_gen, netns_fixture) {
-  auto s = open_in(netns);
+  auto s = test::open_socket(netns);
   auto g0 = nft::get_gen(s);
   NFACTOR_REQUIRE_OK(g0);
   nft::batch b;
@@ -77,7 +59,8 @@ BOOST_FIXTURE_TEST_CASE(commit_applies_and_reports_new_gen, netns_fixture) {
   BOOST_TEST(r->genid == g0->id + 1);
   BOOST_TEST(r->acked == 2u);
   BOOST_TEST(r->portid == s.portid());
-  BOOST_TEST((tables(netns) == std::set<std::string>{"alpha", "beta"}));
+  BOOST_TEST(
+      (test::listed_tables(netns) == std::set<std::string>{"alpha", "beta"}));
   // add of an existing table changes nothing; create refuses it.
   nft::batch again;
   table_op(again, nft::verb::add, "alpha");
@@ -99,7 +82,7 @@ BOOST_FIXTURE_TEST_CASE(invalid_middle_operation_applies_nothing,
                         netns_fixture) {
   netns.nft("add table inet keep");
   auto before = netns.nft_json("list ruleset");
-  auto s = open_in(netns);
+  auto s = test::open_socket(netns);
   nft::batch b;
   table_op(b, nft::verb::add, "first");
   table_op(b, nft::verb::add, "second");
@@ -124,7 +107,7 @@ BOOST_FIXTURE_TEST_CASE(invalid_middle_operation_applies_nothing,
 }
 
 BOOST_FIXTURE_TEST_CASE(stale_genid_is_a_conflict, netns_fixture) {
-  auto s = open_in(netns);
+  auto s = test::open_socket(netns);
   auto g = nft::get_gen(s);
   NFACTOR_REQUIRE_OK(g);
   netns.nft("add table inet other"); // somebody else commits first
@@ -137,7 +120,7 @@ BOOST_FIXTURE_TEST_CASE(stale_genid_is_a_conflict, netns_fixture) {
   BOOST_REQUIRE(!r);
   BOOST_TEST(r.err().code == make_error_code(errc::conflict));
   BOOST_TEST(r.err().seq == enc.begin_seq);
-  BOOST_TEST((tables(netns) == std::set<std::string>{"other"}));
+  BOOST_TEST((test::listed_tables(netns) == std::set<std::string>{"other"}));
   // With the fresh generation the same batch goes through.
   auto g2 = nft::get_gen(s);
   NFACTOR_REQUIRE_OK(g2);
@@ -155,7 +138,7 @@ BOOST_FIXTURE_TEST_CASE(newgen_names_the_committer, netns_fixture) {
   mo.groups = {NFNLGRP_NFTABLES};
   auto mon = sys::socket::open(mo);
   NFACTOR_REQUIRE_OK(mon);
-  auto s = open_in(netns);
+  auto s = test::open_socket(netns);
   nft::batch b;
   table_op(b, nft::verb::add, "seen");
   table_op(b, nft::verb::add, "seen2");
@@ -190,15 +173,17 @@ BOOST_FIXTURE_TEST_CASE(newgen_names_the_committer, netns_fixture) {
 BOOST_FIXTURE_TEST_CASE(a_batch_is_one_datagram, netns_fixture) {
   // Verifies the kernel rule the batch layout relies on: BEGIN and the
   // operations in one datagram, END in the next, commit nothing.
-  auto s = open_in(netns);
+  auto s = test::open_socket(netns);
   nft::batch b;
   table_op(b, nft::verb::add, "split");
   auto enc = finish(b);
   enc.stamp(100);
   auto first = enc.begin_message(std::nullopt);
   first.insert(first.end(), enc.body.begin(), enc.body.end());
-  NFACTOR_REQUIRE_OK(s.send(first));
-  NFACTOR_REQUIRE_OK(s.send(enc.end_message()));
+  auto sent1 = s.send(first);
+  NFACTOR_REQUIRE_OK(sent1);
+  auto sent2 = s.send(enc.end_message());
+  NFACTOR_REQUIRE_OK(sent2);
   // Both datagrams were handled inside send(); read what came back.
   std::vector<std::uint8_t> buf(sys::default_recv_buffer);
   for (;;) {
@@ -207,30 +192,44 @@ BOOST_FIXTURE_TEST_CASE(a_batch_is_one_datagram, netns_fixture) {
     if (got->status != sys::recv_status::data)
       break;
   }
-  BOOST_TEST(tables(netns).empty());
+  BOOST_TEST(test::listed_tables(netns).empty());
   // The same batch in one datagram commits.
   auto r = nft::commit(s, enc);
   NFACTOR_REQUIRE_OK(r);
-  BOOST_TEST((tables(netns) == std::set<std::string>{"split"}));
+  BOOST_TEST((test::listed_tables(netns) == std::set<std::string>{"split"}));
 }
 
 BOOST_FIXTURE_TEST_CASE(large_batch_sizes_buffers, netns_fixture) {
-  // 20000 operations, ~800 KB: far over the default 208 KiB buffers.
-  auto s = open_in(netns);
+  // 20000 rules, ~2 MB: far over the default 208 KiB buffers, one
+  // datagram, 20002 acks. (Rules, not tables: `nft -j list tables` of
+  // 20000 tables needs over 10 GB.)
+  netns.nft("add table inet big; add chain inet big c");
+  auto s = test::open_socket(netns);
   nft::batch b;
   constexpr int n = 20000;
-  for (int i = 0; i < n; ++i)
-    table_op(b, nft::verb::add, "t" + std::to_string(i));
+  for (int i = 0; i < n; ++i) {
+    auto& w = b.op(nft::verb::add, NFT_MSG_NEWRULE, nfnl::family::inet,
+                   "rule inet big c");
+    w.attr_str(NFTA_RULE_TABLE, "big");
+    w.attr_str(NFTA_RULE_CHAIN, "c");
+    auto list = w.begin_nested(NFTA_RULE_EXPRESSIONS);
+    auto elem = w.begin_nested(NFTA_LIST_ELEM);
+    w.attr_str(NFTA_EXPR_NAME, "counter");
+    w.end_nested(elem);
+    w.end_nested(list);
+    b.done();
+  }
   auto enc = finish(b);
   auto r = nft::commit(s, enc);
   NFACTOR_REQUIRE_OK(r);
   BOOST_TEST(r->acked == static_cast<std::uint32_t>(n));
-  BOOST_TEST(r->bytes > 600'000u);
-  BOOST_TEST(tables(netns).size() == static_cast<std::size_t>(n));
+  BOOST_TEST(r->bytes > 1'000'000u);
+  auto listed = netns.exec("nft list chain inet big c | grep -c counter");
+  BOOST_TEST(std::stoi(listed.output) == n);
 }
 
 BOOST_FIXTURE_TEST_CASE(bad_name_is_refused_before_sending, netns_fixture) {
-  auto s = open_in(netns);
+  auto s = test::open_socket(netns);
   auto g0 = nft::get_gen(s);
   NFACTOR_REQUIRE_OK(g0);
   nft::batch b;

@@ -10,6 +10,7 @@
 
 #include "nfactor/bytes.hpp"
 #include "nfactor/nl/message.hpp"
+#include "nfactor/nft/event.hpp"
 #include "nft_golden_data.hpp"
 
 namespace nfactor::test {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "nfactor/actors/log_listener.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -53,11 +54,11 @@ class listener_actor : public log_listener_impl::base {
 
   // Wakes the poll for every message that is not our own tick, so control
   // messages, exit and down messages are served at once. The owner's acks
-  // (responses) do not wake it: they are served between passes anyway, and
-  // when credits run out the poll uses a short time-out to pick them up.
-  // That saves a wake-up per batch.
+  // (responses) wake it only while events wait for one; otherwise they are
+  // served between passes anyway. That saves a wake-up per batch.
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
-    bool quiet = ptr && (ptr->sender == ctrl() || ptr->mid.is_response());
+    bool quiet = ptr && (ptr->sender == ctrl() ||
+                         (ptr->mid.is_response() && !wake_on_ack_));
     super::enqueue(std::move(ptr), eu);
     if (!quiet && wake_fd_ >= 0) {
       std::uint64_t one = 1;
@@ -124,7 +125,7 @@ class listener_actor : public log_listener_impl::base {
     log_stats s;
     s.group = opts_.nflog.group;
     s.delivered = delivered_;
-    s.in_flight = in_flight_;
+    s.in_flight = in_flight_ + batch_.size();
     s.messages = messages_;
     s.cpu_us = thread_cpu_us();
     if (listener_) {
@@ -148,13 +149,16 @@ class listener_actor : public log_listener_impl::base {
   void pass() {
     if (!listener_)
       return;
-    bool may_read = in_flight_ < opts_.max_in_flight;
+    // Unacknowledged and pending events together stay within the bound.
+    bool may_read = in_flight_ + batch_.size() < opts_.max_in_flight;
+    // While events wait for the owner's ack, acks must end the poll; an
+    // ack that raced with setting the flag is caught by the short time-out.
+    bool waiting = !may_read || !batch_.empty();
+    wake_on_ack_ = waiting;
     pollfd fds[2] = {
         {wake_fd_, POLLIN, 0},
         {listener_->fd(), static_cast<short>(may_read ? POLLIN : 0), 0}};
-    // Out of credits: wait for acks, which do not signal the eventfd.
-    int timeout_ms = may_read ? 1000 : 1;
-    if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
+    if (::poll(fds, 2, waiting ? 1 : 1000) < 0 && errno != EINTR)
       throw std::runtime_error(std::string{"poll: "} + std::strerror(errno));
     if (fds[0].revents & POLLIN) {
       std::uint64_t n = 0;
@@ -166,20 +170,30 @@ class listener_actor : public log_listener_impl::base {
   }
 
   void read_socket() {
-    batch_.clear();
-    auto budget = std::min(opts_.max_batch, opts_.max_in_flight - in_flight_);
-    auto res = listener_->drain_into(batch_, budget, opts_.max_datagrams);
+    auto room = opts_.max_in_flight - in_flight_ - batch_.size();
+    auto cap = batch_.size() + std::min(opts_.max_batch, room);
+    // Size a new batch after the previous one: room for a burst, without
+    // a maximal (mmap-sized) allocation per message.
+    if (batch_.capacity() == 0)
+      batch_.reserve(std::min(opts_.max_batch, 2 * last_batch_) +
+                     opts_.nflog.qthresh);
+    auto res = listener_->drain_into(batch_, cap, opts_.max_datagrams);
     if (!res) {
       quit(to_caf_error(res.err()));
       return;
     }
-    if (!batch_.empty())
+    bool loss = res->overruns > 0 || res->lost > 0;
+    // Send now if the owner is idle or the batch is full; otherwise keep
+    // collecting until its ack (fewer, larger messages when it is busy).
+    // Before a loss report, send what came before it.
+    if (!batch_.empty() &&
+        (in_flight_ == 0 || batch_.size() >= opts_.max_batch || loss))
       deliver();
-    if (res->overruns > 0 || res->lost > 0) {
+    if (loss) {
       const auto& c = listener_->counters();
-      log_loss loss{opts_.nflog.group,     res->overruns, res->lost,
-                    opts_.nflog.flags.seq, c.enobufs,     c.lost};
-      std::visit([&](auto& o) { send(o, loss); }, owner_);
+      log_loss msg{opts_.nflog.group,     res->overruns, res->lost,
+                   opts_.nflog.flags.seq, c.enobufs,     c.lost};
+      std::visit([&](auto& o) { send(o, msg); }, owner_);
     }
   }
 
@@ -188,9 +202,9 @@ class listener_actor : public log_listener_impl::base {
     if (auto* o = std::get_if<log_batch_owner>(&owner_)) {
       in_flight_ += n;
       ++messages_;
+      last_batch_ = n;
       log_batch b{opts_.nflog.group, std::move(batch_)};
       batch_ = {};
-      batch_.reserve(opts_.max_batch);
       request(*o, caf::infinite, std::move(b))
           .then([this, n] { acked(n); }, [this, n](caf::error&) { acked(n); });
       return;
@@ -208,6 +222,8 @@ class listener_actor : public log_listener_impl::base {
   void acked(std::size_t n) {
     in_flight_ -= n;
     delivered_ += n;
+    if (in_flight_ == 0 && !batch_.empty())
+      deliver();
   }
 
   owner_handle owner_;
@@ -215,7 +231,10 @@ class listener_actor : public log_listener_impl::base {
   std::optional<nflog::listener> listener_;
   std::vector<nflog::log_event> batch_;
   int wake_fd_ = -1;
+  // Set while events wait for an ack: then acks signal the eventfd too.
+  std::atomic<bool> wake_on_ack_{false};
   std::size_t in_flight_ = 0;
+  std::size_t last_batch_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t messages_ = 0;
   std::chrono::steady_clock::time_point started_ =
@@ -253,10 +272,15 @@ caf::expected<log_listener> start_for(caf::actor_system& sys, Owner owner,
     return h;
   }
   // The listener failed to open: its exit reason says why.
-  self->receive([&](caf::down_msg& dm) {
-    if (dm.reason)
-      failure = std::move(dm.reason);
-  });
+  self->receive(
+      [&](caf::down_msg& dm) {
+        if (dm.reason)
+          failure = std::move(dm.reason);
+      },
+      caf::after(std::chrono::seconds{10}) >> [] {});
+  if (!failure)
+    failure = caf::make_error(caf::sec::request_timeout,
+                              "log listener did not start");
   return failure;
 }
 

@@ -49,6 +49,24 @@ class transactor_actor : public transactor::base {
         },
         [this](commit_atom, nft::encoded_batch& b, std::uint32_t genid)
             -> caf::result<nft::commit_result> { return commit(b, genid); },
+        [this](reconcile_atom, const nft::ruleset& desired)
+            -> caf::result<nft::reconcile_result> {
+          if (!sock_)
+            return to_caf_error(make_error(errc::closed, "reconcile"));
+          nft::reconcile_options o;
+          o.max_attempts = opts_.reconcile_attempts;
+          o.commit.timeout = opts_.timeout;
+          auto r = nft::reconcile(*sock_, desired, o);
+          if (!r)
+            return failed(r.err());
+          if (r->commit) {
+            ++stats_.commits;
+            stats_.operations += r->operations;
+            stats_.bytes += r->commit->bytes;
+            remember(*r->commit);
+          }
+          return std::move(*r);
+        },
         [this](get_gen_atom) -> caf::result<nft::gen_info> {
           if (!sock_)
             return to_caf_error(make_error(errc::closed, "NFT_MSG_GETGEN"));
@@ -80,22 +98,30 @@ class transactor_actor : public transactor::base {
     o.genid = genid;
     o.timeout = opts_.timeout;
     auto r = nft::commit(*sock_, b, o);
-    if (!r) {
-      if (r.err().code == make_error_code(errc::conflict))
-        ++stats_.conflicts;
-      else
-        ++stats_.failures;
-      return to_caf_error(r.err());
-    }
+    if (!r)
+      return failed(r.err());
     ++stats_.commits;
     stats_.operations += b.ops.size();
     stats_.bytes += r->bytes;
-    if (r->changed) {
-      recent_.push_back(*r);
-      while (recent_.size() > opts_.keep_recent)
-        recent_.pop_front();
-    }
+    remember(*r);
     return std::move(*r);
+  }
+
+  // Counts a failed commit or reconcile and converts its error.
+  caf::error failed(const error& e) {
+    if (e.code == make_error_code(errc::conflict))
+      ++stats_.conflicts;
+    else
+      ++stats_.failures;
+    return to_caf_error(e);
+  }
+
+  void remember(const nft::commit_result& r) {
+    if (!r.changed)
+      return;
+    recent_.push_back(r);
+    while (recent_.size() > opts_.keep_recent)
+      recent_.pop_front();
   }
 
   transactor_options opts_;

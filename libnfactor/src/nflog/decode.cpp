@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <arpa/inet.h>
+#include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 
 #include "nfactor/nfnl/codec.hpp"
@@ -133,11 +134,10 @@ struct ct_nest {
     e.conntrack = decode_conntrack(in);
   }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
-    if (!e.ct)
-      return;
-    auto tok = w.begin_nested(t);
-    w.put_raw(*e.ct);
-    w.end_nested(tok);
+    // The raw nest byte for byte (re-nesting would count the padding of
+    // an odd-length payload as part of it).
+    if (e.ct)
+      w.attr_bytes(static_cast<std::uint16_t>(t | NLA_F_NESTED), *e.ct);
   }
 };
 

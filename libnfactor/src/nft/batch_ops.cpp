@@ -481,15 +481,17 @@ void remove(batch& b, const set& s) {
   });
 }
 void flush(batch& b, const set& s) {
-  elem_list key;
-  key.family = s.family;
-  key.table = s.table;
-  key.set = s.name;
-  emit(b, verb::flush, NFT_MSG_DELSETELEM, key, "flush " + label(s), [&] {
-    if (auto st = check_table_names("set", s.family, s.table); !st)
-      return st;
-    return validate_name("set", s.name);
-  });
+  // Table and set only: an (even empty) element list would name elements.
+  auto& w = b.op(verb::flush, NFT_MSG_DELSETELEM,
+                 static_cast<nfnl::family>(s.family), "flush " + label(s));
+  auto ok = check_table_names("set", s.family, s.table);
+  if (ok)
+    ok = validate_name("set", s.name);
+  if (check(b, std::move(ok))) {
+    w.attr_str(NFTA_SET_ELEM_LIST_TABLE, s.table);
+    w.attr_str(NFTA_SET_ELEM_LIST_SET, s.name);
+  }
+  b.done();
 }
 
 // -- elements -----------------------------------------------------------------

@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -251,6 +252,22 @@ void cat1(std::string& out, N n) {
 template <class... Ts>
 void cat(std::string& out, const Ts&... xs) {
   (cat1(out, xs), ...);
+}
+
+/// Appends " NAME reg N" for each register that is set, then "flags 0x.."
+/// (the tail nat, masq and redir share in libnftnl's rendering).
+inline void nat_regs(std::string& out, std::string_view names,
+                     std::initializer_list<std::optional<std::uint32_t>> regs,
+                     std::optional<std::uint32_t> flags) {
+  for (const auto& reg : regs) {
+    auto name = names.substr(0, names.find(' '));
+    names.remove_prefix(std::min(names.size(), name.size() + 1));
+    if (reg)
+      cat(out, name, " reg ", *reg, " ");
+  }
+  if (flags)
+    cat(out, "flags ", hexnum{*flags}, " ");
+  out += "]";
 }
 
 /// `names[i]` or "unknown".

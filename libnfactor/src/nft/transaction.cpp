@@ -38,11 +38,12 @@ result<void> size_buffers(sys::socket& sock, std::size_t bytes,
   return {};
 }
 
-void set_echo(encoded_batch& b, bool on) {
-  auto at = b.ops.front().offset + offsetof(nlmsghdr, nlmsg_flags);
+void set_flag(encoded_batch& b, const batch_op& op, std::uint16_t flag,
+              bool on) {
+  auto at = op.offset + offsetof(nlmsghdr, nlmsg_flags);
   std::uint16_t flags = 0;
   std::memcpy(&flags, b.body.data() + at, sizeof(flags));
-  flags = on ? flags | NLM_F_ECHO : flags & ~NLM_F_ECHO;
+  flags = on ? flags | flag : flags & ~flag;
   std::memcpy(b.body.data() + at, &flags, sizeof(flags));
 }
 
@@ -162,12 +163,21 @@ result<commit_result> commit(sys::socket& sock, encoded_batch& b,
   out.seq = b.ops.front().seq;
   // The kernel reports the commit's NEWGEN with the header of the batch's
   // first operation (seq, NLM_F_ECHO), so ask for the echo there.
-  set_echo(b, true);
+  set_flag(b, b.ops.front(), NLM_F_ECHO, true);
+  // Acks as asked (the builder sets NLM_F_ACK on every operation).
+  bool acked_now = (b.ops.front().flags & NLM_F_ACK) != 0;
+  if (acked_now != opts.ack_each)
+    for (auto& op : b.ops) {
+      set_flag(b, op, NLM_F_ACK, opts.ack_each);
+      op.flags = opts.ack_each ? op.flags | NLM_F_ACK : op.flags & ~NLM_F_ACK;
+    }
   auto begin = b.begin_message(opts.genid);
   auto end = b.end_message();
   out.bytes = begin.size() + b.body.size() + end.size();
   if (opts.size_buffers)
-    if (auto st = size_buffers(sock, out.bytes, b.ops.size()); !st)
+    if (auto st = size_buffers(sock, out.bytes,
+                               opts.ack_each ? b.ops.size() : 64);
+        !st)
       return std::move(st).err();
   if (auto st = send_parts(sock, begin, b.body, end); !st)
     return std::move(st).err();
@@ -176,8 +186,11 @@ result<commit_result> commit(sys::socket& sock, encoded_batch& b,
   verdict v;
   bool overrun = false;
   std::vector<std::uint8_t> buf(sys::default_recv_buffer);
+  // Everything was queued during sendmsg(); with acks we also know how
+  // many replies to expect, without them the drain ends the read.
   auto complete = [&] {
-    return v.batch_failure || v.acked + v.failed == b.ops.size();
+    return !opts.ack_each || v.batch_failure ||
+           v.acked + v.failed == b.ops.size();
   };
   for (;;) {
     auto got = sock.recv(buf);

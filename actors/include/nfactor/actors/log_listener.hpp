@@ -9,7 +9,9 @@
 // incoming message, so control messages never wait), reads everything
 // available per wake-up and sends the owner one `log_batch` (or, for
 // per-event owners, one `log_event` per event). Each batch/event is a
-// request; the owner's handler returning is the acknowledgement. Once
+// request; the owner's handler returning is the acknowledgement. While the
+// owner is still busy with a batch, new events are collected into the next
+// one (up to `max_batch`), so a busy owner gets fewer, larger messages. Once
 // `max_in_flight` events are unacknowledged the listener stops reading:
 // the kernel drops, reports ENOBUFS, and the owner gets a `log_loss`
 // (with the exact count when the seq flag is on). Memory stays bounded and

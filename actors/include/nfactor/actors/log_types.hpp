@@ -64,7 +64,8 @@ struct log_stats {
   std::uint64_t received = 0;
   /// Events the owner has acknowledged (its handler returned).
   std::uint64_t delivered = 0;
-  /// Events sent to the owner, not yet acknowledged.
+  /// Events read but not yet acknowledged by the owner (sent, or held
+  /// back while the owner is busy with the previous batch).
   std::uint64_t in_flight = 0;
   /// Events lost, from sequence gaps (exact with the seq flag).
   std::uint64_t lost = 0;

@@ -4,6 +4,8 @@
 //   client -- commit_atom, encoded_batch [, genid] --> transactor
 //          <-- commit_result {genid, changed, portid, seq, acked, bytes}
 //              | error (op #index, errno, extack) | errc::conflict
+//   client -- reconcile_atom, ruleset (desired) --> reconcile_result
+//              (pull, minimal batch, guarded commit, bounded retry)
 //   client -- get_gen_atom --> gen_info;  ident_atom --> tx_identity
 //
 // It owns one NETLINK_NETFILTER socket (optionally in another network
@@ -28,8 +30,11 @@
 #include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "nfactor/actors/inspect.hpp"
+#include "nfactor/actors/nft_types.hpp"
 #include "nfactor/actors/type_ids.hpp"
 #include "nfactor/nft/batch.hpp"
+#include "nfactor/nft/reconcile.hpp"
 #include "nfactor/nft/transaction.hpp"
 #include "nfactor/sys/netns.hpp"
 
@@ -92,6 +97,12 @@ typename Inspector::result_type inspect(Inspector& f, commit_result& x) {
            x.changed, x.portid, x.seq, x.acked, x.bytes);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reconcile_result& x) {
+  return f(caf::meta::type_name("nfactor::nft::reconcile_result"), x.genid,
+           x.operations, x.attempts, actors::opt(x.commit));
+}
+
 } // namespace nfactor::nft
 
 CAF_BEGIN_TYPE_ID_BLOCK(nfactor_tx, 500)
@@ -99,10 +110,12 @@ CAF_ADD_TYPE_ID(nfactor_tx, (nfactor::nft::encoded_batch))
 CAF_ADD_TYPE_ID(nfactor_tx, (nfactor::nft::commit_result))
 CAF_ADD_TYPE_ID(nfactor_tx, (nfactor::actors::tx_identity))
 CAF_ADD_TYPE_ID(nfactor_tx, (nfactor::actors::tx_stats))
+CAF_ADD_TYPE_ID(nfactor_tx, (nfactor::nft::reconcile_result))
 CAF_END_TYPE_ID_BLOCK(nfactor_tx)
 
 CAF_ADD_ATOM(nfactor_tx, nfactor::actors, commit_atom, "commit")
 CAF_ADD_ATOM(nfactor_tx, nfactor::actors, ident_atom, "ident")
+CAF_ADD_ATOM(nfactor_tx, nfactor::actors, reconcile_atom, "reconcile")
 
 namespace nfactor::actors {
 
@@ -111,6 +124,7 @@ using transactor = caf::typed_actor<
     caf::replies_to<commit_atom, nft::encoded_batch>::with<nft::commit_result>,
     caf::replies_to<commit_atom, nft::encoded_batch,
                     std::uint32_t>::with<nft::commit_result>,
+    caf::replies_to<reconcile_atom, nft::ruleset>::with<nft::reconcile_result>,
     caf::replies_to<get_gen_atom>::with<nft::gen_info>,
     caf::replies_to<ident_atom>::with<tx_identity>,
     caf::replies_to<stats_atom>::with<tx_stats>>;
@@ -123,6 +137,8 @@ struct transactor_options {
   std::chrono::milliseconds timeout{30000};
   /// How many recent commits `ident_atom` reports (for monitors).
   std::size_t keep_recent = 64;
+  /// Pull-plan-commit rounds a reconcile may take.
+  int reconcile_attempts = 5;
 };
 
 /// Spawns a transactor (detached). A failure to open the socket ends it

@@ -152,6 +152,13 @@ class batch {
   /// naming `what` otherwise. Returns true when the name is fine.
   bool check_name(std::string_view what, std::string_view name);
 
+  /// Reserves room for `bytes` of messages and `ops` operations (a large
+  /// batch then grows without copying itself over and over).
+  void reserve(std::size_t bytes, std::size_t ops) {
+    enc_.body.reserve(bytes);
+    enc_.ops.reserve(ops);
+  }
+
   /// Number of operations so far.
   [[nodiscard]] std::size_t size() const noexcept { return enc_.ops.size(); }
 

@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 
 #include <linux/netfilter/nf_conntrack_common.h>
@@ -249,9 +250,8 @@ enum class cmp_op : std::uint32_t {
 /// A value to match: a number or text (an address, an interface name).
 struct value {
   std::variant<std::uint64_t, std::string> v;
-  value(std::uint64_t x) : v(x) {}
-  value(int x) : v(static_cast<std::uint64_t>(x)) {}
-  value(unsigned x) : v(static_cast<std::uint64_t>(x)) {}
+  template <class Int, class = std::enable_if_t<std::is_integral_v<Int>>>
+  value(Int x) : v(static_cast<std::uint64_t>(x)) {}
   value(const char* s) : v(std::string{s}) {}
   value(std::string s) : v(std::move(s)) {}
 };

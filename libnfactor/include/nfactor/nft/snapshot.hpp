@@ -60,9 +60,13 @@ struct pull_options {
   bool elements = true;
   /// Attempts before giving up with `errc::inconsistent`.
   int max_attempts = 8;
-  /// Per-exchange time-out and receive buffer.
-  sys::exchange_options exchange{std::chrono::milliseconds{5000}, 256 * 1024,
-                                 {}};
+  /// Per-exchange time-out and receive buffer (256 KiB: dump datagrams of
+  /// large rulesets).
+  sys::exchange_options exchange = [] {
+    sys::exchange_options o;
+    o.buffer_size = 256 * 1024;
+    return o;
+  }();
 };
 
 /// Takes a consistent snapshot over `sock` (a plain request socket).

@@ -32,6 +32,12 @@ struct commit_options {
   /// acks (SO_SNDBUFFORCE / SO_RCVBUFFORCE, falling back to the capped
   /// options). Default on: a batch is one datagram.
   bool size_buffers = true;
+  /// Ask for an ack for every operation (NLM_F_ACK, the default), or only
+  /// for errors. Errors name their operation either way (the kernel
+  /// reports every failing message with its seq); without acks the kernel
+  /// queues one skb per operation less, and success is read from the
+  /// commit's NEWGEN (or, for a batch that changed nothing, GETGEN).
+  bool ack_each = true;
   /// The longest wait for a reply once the batch is sent.
   std::chrono::milliseconds timeout{30000};
 };

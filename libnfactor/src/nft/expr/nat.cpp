@@ -33,17 +33,9 @@ void render(const nat& x, std::string& out) {
                          : x.family == NFPROTO_INET ? "inet"
                                                     : "unknown";
   cat(out, "[ nat ", x.type == NFT_NAT_SNAT ? "snat" : "dnat", " ", fam, " ");
-  if (x.reg_addr_min)
-    cat(out, "addr_min reg ", *x.reg_addr_min, " ");
-  if (x.reg_addr_max)
-    cat(out, "addr_max reg ", *x.reg_addr_max, " ");
-  if (x.reg_proto_min)
-    cat(out, "proto_min reg ", *x.reg_proto_min, " ");
-  if (x.reg_proto_max)
-    cat(out, "proto_max reg ", *x.reg_proto_max, " ");
-  if (x.flags)
-    cat(out, "flags ", hexnum{*x.flags}, " ");
-  out += "]";
+  nat_regs(out, "addr_min addr_max proto_min proto_max",
+           {x.reg_addr_min, x.reg_addr_max, x.reg_proto_min, x.reg_proto_max},
+           x.flags);
 }
 
 } // namespace

@@ -25,13 +25,8 @@ constexpr auto rows =
 
 void render(const redir& x, std::string& out) {
   out += "[ redir ";
-  if (x.reg_proto_min)
-    cat(out, "proto_min reg ", *x.reg_proto_min, " ");
-  if (x.reg_proto_max)
-    cat(out, "proto_max reg ", *x.reg_proto_max, " ");
-  if (x.flags)
-    cat(out, "flags ", hexnum{*x.flags}, " ");
-  out += "]";
+  nat_regs(out, "proto_min proto_max", {x.reg_proto_min, x.reg_proto_max},
+           x.flags);
 }
 
 } // namespace

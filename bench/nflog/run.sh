@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# bench/nflog/run.sh: NFLOG throughput of the log listener actor side by side
+# with peer-bench's raw libmnl limit, measured the same way in one run
+# (peer-bench's nflog_throughput.sh: private netns, `log group 5` on UDP
+# output, the generator flat out, CPU of the listener process).
+#
+# Usage: bench/nflog/run.sh [-n PACKETS] [-r RUNS] [-p PEER_BENCH_DIR] [-b BUILD_DIR]
+#   -n packets per run (default 1000000, 64-byte UDP payloads)
+#   -r runs per listener (default 1; the median is reported)
+#   -p peer-bench sources (default ../shared/peer-bench next to the repo,
+#      else /work/shared/peer-bench); built into a scratch directory
+#   -b the nfactor build directory (default build)
+# Needs root. Prints one JSON line per run and a table at the end.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+N=1000000 RUNS=1 PEER="" BUILD=$ROOT/build
+while getopts "n:r:p:b:" o; do
+  case $o in
+  n) N=$OPTARG ;; r) RUNS=$OPTARG ;; p) PEER=$OPTARG ;; b) BUILD=$OPTARG ;;
+  *) sed -n '2,15p' "$0"; exit 2 ;;
+  esac
+done
+if [ -z "$PEER" ]; then
+  for d in "$ROOT/../shared/peer-bench" /work/shared/peer-bench; do
+    [ -f "$d/nflog_throughput.sh" ] && { PEER=$d; break; }
+  done
+fi
+[ -n "$PEER" ] || { echo "run.sh: peer-bench not found (-p DIR)" >&2; exit 1; }
+BENCH=$BUILD/bench/nflog/nfactor_nflog_bench
+[ -x "$BENCH" ] || { echo "run.sh: build $BENCH first" >&2; exit 1; }
+
+SCRATCH=$(mktemp -d /tmp/nfactor-nflog-bench.XXXXXX)
+trap 'rm -rf "$SCRATCH"' EXIT
+cp -r "$PEER"/. "$SCRATCH/pb"
+make -s -C "$SCRATCH/pb" nflog_gen nflog_limit >/dev/null
+
+declare -A LISTENERS=(
+  [1-limit]="limit-big"
+  [2-nfactor-detached-owner]="$BENCH -d -g {G} -i 600000"
+  [3-nfactor-scheduled-owner-1-thread]="$BENCH -t 1 -g {G} -i 600000"
+  [4-nfactor-scheduled-owner]="$BENCH -g {G} -i 600000"
+  [5-nfactor-detached-owner-malloc-defaults]="$BENCH -d -m -g {G} -i 600000"
+)
+RESULTS=$SCRATCH/results.jsonl
+for name in $(printf '%s\n' "${!LISTENERS[@]}" | sort); do
+  for run in $(seq "$RUNS"); do
+    out=$SCRATCH/$name-$run
+    "$SCRATCH/pb/nflog_throughput.sh" -o "$out" -n "$N" -c json \
+      "${LISTENERS[$name]}" >"$out.json" 2>/dev/null
+    jq -c --arg name "${name#*-}" --slurpfile l "$out/listener.out" \
+      '{name: $name} + . + {eps: ($l[0].owner_events_per_s //
+        (if $l[0].active_s > 0 then $l[0].events / $l[0].active_s else null end)),
+        listener_thread_cpu_s: $l[0].listener_cpu_s}' "$out.json" |
+      tee -a "$RESULTS"
+  done
+done
+echo
+# events/s: delivered to the owner actor (nfactor) or counted (the limit),
+# first to last event; cpu: whole listener process, getrusage.
+printf '%-40s %9s %8s %8s %10s %12s\n' listener events loss% enobufs events/s cpu_us/event
+jq -rs 'group_by(.name)[] | sort_by(.cpu_us_per_event) | .[(length / 2 | floor)] |
+  [.name, .events, .loss_pct, .enobufs,
+   ((.eps // 0) | floor), .cpu_us_per_event] | @tsv' "$RESULTS" |
+  while IFS=$'\t' read -r name ev loss enob eps cpu; do
+    printf '%-40s %9s %8s %8s %10s %12s\n' "$name" "$ev" "$loss" "$enob" "$eps" "$cpu"
+  done

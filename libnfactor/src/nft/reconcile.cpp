@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nfactor/nft/reconcile.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <linux/netfilter/nf_tables.h>
+
+#include "nfactor/nft/batch_ops.hpp"
+#include "nfactor/nft/expr.hpp"
+
+namespace nfactor::nft {
+
+namespace {
+
+using table_key = std::tuple<std::uint8_t, std::string>;
+using obj_key = std::tuple<std::uint8_t, std::string, std::string>;
+
+table_key key_of(const table& t) {
+  return {t.family, t.name};
+}
+obj_key key_of(const chain& c) {
+  return {c.family, c.table, c.name};
+}
+obj_key key_of(const set& s) {
+  return {s.family, s.table, s.name};
+}
+obj_key key_of(const object& o) {
+  return {o.family, o.table, o.name};
+}
+obj_key chain_of(const rule& r) {
+  return {r.family, r.table, r.chain};
+}
+
+// A rule's identity for the diff: its expressions as libnftnl renders
+// them and its user data. Kernel dumps differ from what was sent in state
+// (counter values) and in defaults made explicit (lookup flags 0); both
+// are normalised away.
+std::string fingerprint(const rule& r) {
+  auto exprs = r.exprs;
+  for (auto& e : exprs) {
+    if (auto* c = std::get_if<expr::counter>(&e.value))
+      *c = expr::counter{};
+    if (auto* l = std::get_if<expr::lookup>(&e.value))
+      if (l->flags == 0u)
+        l->flags.reset();
+  }
+  auto out = render(exprs);
+  if (r.userdata)
+    out += "|" + to_hex(*r.userdata);
+  return out;
+}
+
+bool same_hook(const chain& a, const chain& b) {
+  if (a.hook.has_value() != b.hook.has_value())
+    return false;
+  if (!a.hook)
+    return true;
+  auto devs = [](const hook& h) {
+    std::vector<std::string> d = h.devices.value_or(std::vector<std::string>{});
+    if (h.device)
+      d.push_back(*h.device);
+    std::sort(d.begin(), d.end());
+    return d;
+  };
+  return a.hook->num == b.hook->num &&
+         a.hook->priority.value_or(0) == b.hook->priority.value_or(0) &&
+         a.type.value_or("filter") == b.type.value_or("filter") &&
+         devs(*a.hook) == devs(*b.hook);
+}
+
+bool same_definition(const set& a, const set& b) {
+  constexpr std::uint32_t user_flags =
+      NFT_SET_CONSTANT | NFT_SET_INTERVAL | NFT_SET_MAP | NFT_SET_TIMEOUT |
+      NFT_SET_EVAL | NFT_SET_OBJECT | NFT_SET_CONCAT;
+  return (a.flags.value_or(0) & user_flags) ==
+             (b.flags.value_or(0) & user_flags) &&
+         a.key_type.value_or(0) == b.key_type.value_or(0) &&
+         a.key_len.value_or(0) == b.key_len.value_or(0) &&
+         a.data_type.value_or(0) == b.data_type.value_or(0) &&
+         a.obj_type.value_or(0) == b.obj_type.value_or(0) &&
+         a.timeout.value_or(0) == b.timeout.value_or(0);
+}
+
+std::string elem_key(const set_elem& e) {
+  std::string k;
+  if (e.key)
+    k += to_hex(e.key->value);
+  if (e.key_end)
+    k += "-" + to_hex(e.key_end->value);
+  k += "/" + std::to_string(e.flags.value_or(0));
+  return k;
+}
+
+std::string elem_value(const set_elem& e) {
+  std::string v;
+  if (e.value) {
+    v += to_hex(e.value->value);
+    if (e.value->verdict)
+      v += "v" + std::to_string(e.value->verdict->code) +
+           e.value->verdict->chain.value_or("");
+  }
+  v += e.objref.value_or("");
+  return v;
+}
+
+template <class T, class K>
+std::map<K, const T*> index(const std::vector<T>& xs, K (*key)(const T&)) {
+  std::map<K, const T*> out;
+  for (auto& x : xs)
+    out.emplace(key(x), &x);
+  return out;
+}
+
+} // namespace
+
+std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
+  auto before = b.size();
+  std::set<table_key> owned;
+  for (auto& t : want.tables)
+    owned.insert(key_of(t));
+  auto in_owned = [&](std::uint8_t f, const std::string& t) {
+    return owned.count({f, t}) > 0;
+  };
+  auto cur_tables = index<table, table_key>(cur.tables, &key_of);
+  auto cur_chains = index<chain, obj_key>(cur.chains, &key_of);
+  auto want_chains = index<chain, obj_key>(want.chains, &key_of);
+  std::map<obj_key, const set_with_elems*> cur_sets, want_sets;
+  for (auto& s : cur.sets)
+    cur_sets.emplace(key_of(s.set), &s);
+  for (auto& s : want.sets)
+    want_sets.emplace(key_of(s.set), &s);
+  auto cur_objs = index<object, obj_key>(cur.objects, &key_of);
+  auto want_objs = index<object, obj_key>(want.objects, &key_of);
+  std::map<obj_key, std::vector<const rule*>> cur_rules, want_rules;
+  for (auto& r : cur.rules)
+    if (in_owned(r.family, r.table))
+      cur_rules[chain_of(r)].push_back(&r);
+  for (auto& r : want.rules)
+    want_rules[chain_of(r)].push_back(&r);
+
+  // 1. Tables, sets, objects and chains that must exist first.
+  for (auto& t : want.tables)
+    if (!cur_tables.count(key_of(t)))
+      add(b, t);
+  std::set<obj_key> recreated_sets;
+  for (auto& [k, ws] : want_sets) {
+    auto it = cur_sets.find(k);
+    if (it != cur_sets.end() && !same_definition(it->second->set, ws->set)) {
+      remove(b, it->second->set);
+      recreated_sets.insert(k);
+    }
+    if (it == cur_sets.end() || recreated_sets.count(k)) {
+      add(b, ws->set);
+      if (!ws->elems.empty())
+        add(b, elem_list{.family = ws->set.family,
+                         .table = ws->set.table,
+                         .set = ws->set.name,
+                         .set_id = {},
+                         .elems = ws->elems});
+      continue;
+    }
+    std::map<std::string, const set_elem*> have;
+    for (auto& e : it->second->elems)
+      have.emplace(elem_key(e), &e);
+    elem_list add_l{.family = ws->set.family,
+                    .table = ws->set.table,
+                    .set = ws->set.name,
+                    .set_id = {},
+                    .elems = {}};
+    elem_list del_l = add_l;
+    std::set<std::string> wanted;
+    for (auto& e : ws->elems) {
+      auto key = elem_key(e);
+      wanted.insert(key);
+      auto h = have.find(key);
+      if (h == have.end()) {
+        add_l.elems.push_back(e);
+      } else if (elem_value(*h->second) != elem_value(e)) {
+        del_l.elems.push_back(*h->second);
+        add_l.elems.push_back(e);
+      }
+    }
+    for (auto& [key, e] : have)
+      if (!wanted.count(key))
+        del_l.elems.push_back(*e);
+    if (!del_l.elems.empty())
+      remove(b, del_l);
+    if (!add_l.elems.empty())
+      add(b, add_l);
+  }
+  for (auto& [k, o] : want_objs) {
+    auto it = cur_objs.find(k);
+    if (it != cur_objs.end() && it->second->type != o->type)
+      remove(b, *it->second);
+    if (it == cur_objs.end() || it->second->type != o->type)
+      add(b, *o);
+  }
+  std::set<obj_key> recreated_chains;
+  for (auto& c : want.chains) {
+    auto it = cur_chains.find(key_of(c));
+    if (it == cur_chains.end()) {
+      add(b, c);
+    } else if (!same_hook(*it->second, c)) {
+      remove(b, *it->second); // takes its rules with it
+      add(b, c);
+      recreated_chains.insert(key_of(c));
+    } else if (c.policy && it->second->policy != c.policy) {
+      add(b, c); // NEWCHAIN on an existing chain updates its policy
+    }
+  }
+
+  // 2. Rules, chain by chain.
+  std::set<obj_key> chains;
+  for (auto& [k, v] : cur_rules)
+    chains.insert(k);
+  for (auto& [k, v] : want_rules)
+    chains.insert(k);
+  for (auto& k : chains) {
+    if (!want_chains.count(k))
+      continue; // the chain goes away with its rules below
+    std::vector<const rule*> have;
+    if (!recreated_chains.count(k))
+      have = cur_rules[k];
+    auto& wanted = want_rules[k];
+    std::vector<std::string> hf, wf;
+    for (auto* r : have)
+      hf.push_back(fingerprint(*r));
+    for (auto* r : wanted)
+      wf.push_back(fingerprint(*r));
+    std::size_t head = 0;
+    while (head < hf.size() && head < wf.size() && hf[head] == wf[head])
+      ++head;
+    std::size_t tail = 0;
+    while (tail < hf.size() - head && tail < wf.size() - head &&
+           hf[hf.size() - 1 - tail] == wf[wf.size() - 1 - tail])
+      ++tail;
+    for (std::size_t i = head; i < hf.size() - tail; ++i)
+      remove(b, *have[i]);
+    for (std::size_t i = head; i < wf.size() - tail; ++i) {
+      rule r = *wanted[i];
+      r.handle.reset();
+      r.position.reset();
+      if (tail > 0) {
+        r.position = have[hf.size() - tail]->handle;
+        insert(b, r); // before the kept tail, in order
+      } else {
+        add(b, r);
+      }
+    }
+  }
+
+  // 3. What the owned tables have and the desired state lacks.
+  for (auto& [k, c] : cur_chains)
+    if (in_owned(c->family, c->table) && !want_chains.count(k))
+      remove(b, *c);
+  for (auto& [k, s] : cur_sets)
+    if (in_owned(s->set.family, s->set.table) && !want_sets.count(k) &&
+        !(s->set.flags.value_or(0) & NFT_SET_ANONYMOUS))
+      remove(b, s->set);
+  for (auto& [k, o] : cur_objs)
+    if (in_owned(o->family, o->table) && !want_objs.count(k))
+      remove(b, *o);
+  return b.size() - before;
+}
+
+result<reconcile_result> reconcile(sys::socket& sock, const ruleset& desired,
+                                   const reconcile_options& opts) {
+  reconcile_result out;
+  std::optional<error> last;
+  for (int attempt = 1; attempt <= opts.max_attempts; ++attempt) {
+    out.attempts = static_cast<std::uint32_t>(attempt);
+    auto cur = pull(sock);
+    if (!cur)
+      return std::move(cur).err();
+    batch b;
+    auto n = plan(*cur, desired, b);
+    if (n == 0) {
+      out.genid = cur->gen_id;
+      out.operations = 0;
+      return out;
+    }
+    auto enc = std::move(b).finish();
+    if (!enc)
+      return std::move(enc).err();
+    if (opts.before_commit)
+      opts.before_commit(attempt);
+    auto co = opts.commit;
+    co.genid = cur->gen_id;
+    auto r = commit(sock, *enc, co);
+    if (r) {
+      out.genid = r->genid;
+      out.operations = static_cast<std::uint32_t>(n);
+      out.commit = *r;
+      return out;
+    }
+    if (r.err().code != make_error_code(errc::conflict))
+      return std::move(r).err();
+    last = std::move(r).err();
+  }
+  last->detail += "; gave up after " + std::to_string(opts.max_attempts) +
+                  " reconcile attempts";
+  return std::move(*last);
+}
+
+} // namespace nfactor::nft

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// The monitor's message types survive CAF serialization (the path between
+// nodes): transactions and snapshots travel in netlink wire form.
+#include <boost/test/unit_test.hpp>
+
+#include <caf/all.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+
+#include "../unit/nft_golden.hpp"
+#include "nfactor/actors/nft_types.hpp"
+#include "nfactor/actors/system.hpp"
+
+using namespace nfactor;
+
+namespace {
+
+struct system_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
+    actors::add_message_types(c);
+    return c;
+  }
+  system_fixture() : sys(prepare(cfg)) {}
+
+  template <class T>
+  T round_trip(T x) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    BOOST_REQUIRE(!sink(x));
+    T out;
+    caf::binary_deserializer source{sys, buf};
+    BOOST_REQUIRE(!source(out));
+    return out;
+  }
+};
+
+// Every golden message as a change of one transaction.
+nft::transaction golden_transaction() {
+  nft::transaction t{42, 1234u, std::string{"nft"}, {}};
+  for (const auto& g : test::nft_golden_messages()) {
+    auto n = nft::decode_notification(test::as_message(g.bytes));
+    BOOST_REQUIRE(n && *n);
+    auto* c = std::get_if<nft::change>(&**n);
+    BOOST_REQUIRE(c);
+    c->flags = 0;
+    t.changes.push_back(std::move(*c));
+  }
+  return t;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(nft_types)
+
+BOOST_FIXTURE_TEST_CASE(transaction_round_trips, system_fixture) {
+  auto t = golden_transaction();
+  BOOST_TEST(t.changes.size() == test::nft_golden_messages().size());
+  auto back = round_trip(t);
+  BOOST_TEST(back.gen_id == 42u);
+  BOOST_TEST(back.proc_name.value_or("") == "nft");
+  BOOST_TEST((back == t));
+  nft::transaction empty;
+  BOOST_TEST((round_trip(empty) == empty));
+}
+
+BOOST_FIXTURE_TEST_CASE(flat_batch_and_ruleset_round_trip, system_fixture) {
+  auto t = golden_transaction();
+  actors::flat_batch fb{nft::flatten(t)};
+  auto back = round_trip(fb);
+  BOOST_TEST((back.events == fb.events));
+
+  auto rs = nft::from_changes(7, t.changes);
+  rs.attempts = 2;
+  auto rs2 = round_trip(rs);
+  BOOST_TEST(rs2.gen_id == 7u);
+  BOOST_TEST(rs2.attempts == 2u);
+  BOOST_TEST(rs2.rules.size() == rs.rules.size());
+  BOOST_TEST((rs2.sets == rs.sets));
+  BOOST_TEST((rs2.tables == rs.tables));
+
+  actors::resync_needed r{3, 99, 5};
+  BOOST_TEST((round_trip(r) == r));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
