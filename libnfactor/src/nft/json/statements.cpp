@@ -368,7 +368,10 @@ void read_statement(const value& s, f::rule_builder& rb,
                     const std::string& path) {
   if (!s.is_object() || s.size() != 1)
     fail(path, "a statement is an object with one member");
-  const auto& [kind, v] = *s.items().begin();
+  // Named, not a structured binding: lambdas below capture them.
+  auto first = s.begin();
+  const std::string kind = first.key();
+  const value& v = first.value();
   auto p = path + "." + kind;
   auto none = [&] {
     if (!v.is_null())
