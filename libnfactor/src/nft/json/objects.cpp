@@ -184,7 +184,9 @@ bool increment(byte_buffer& b) {
 data verdict_of(const value& v, const std::string& path) {
   if (!v.is_object() || v.size() != 1)
     fail(path, "needs a verdict ({\"accept\": null}, ...)");
-  const auto& [k, x] = *v.items().begin();
+  auto first = v.begin(); // items() would dangle: it is a temporary
+  const std::string k = first.key();
+  const value& x = first.value();
   if (k == "accept")
     return make_verdict(NF_ACCEPT);
   if (k == "drop")
@@ -489,7 +491,9 @@ void read_object(const value& item, verb vb, const std::string& path,
                  std::vector<operation>& out) {
   if (!item.is_object() || item.size() != 1)
     fail(path, "needs an object with one member");
-  const auto& [kind, v] = *item.items().begin();
+  auto first = item.begin(); // items() would dangle: it is a temporary
+  const std::string kind = first.key();
+  const value& v = first.value();
   auto p = path + "." + kind;
   if (kind == "ruleset") {
     if (vb != verb::flush)
