@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// What the nfactor apps share: exit codes, command-line parsing (CLI11),
+// signal handling by one thread, and the actor system's configuration.
+#pragma once
+
+#include <csignal>
+#include <initializer_list>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+
+#include "nfactor/actors/system.hpp"
+
+namespace nfactor::app {
+
+/// Exit codes of every app.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_bad_input = 2;
+
+/// Parses the command line; an exit code when the program should end now
+/// (0 after --help, `exit_bad_input` for a bad command line).
+inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? exit_ok : exit_bad_input;
+  }
+  return std::nullopt;
+}
+
+/// Blocks `sigs` in the calling thread before any other thread starts, so
+/// every actor thread inherits the mask and only `sigtimedwait` on this
+/// thread sees them; ignores SIGPIPE.
+inline sigset_t take_signals(std::initializer_list<int> sigs) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (auto s : sigs)
+    sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+/// An actor system configuration with nfactor's message types and no
+/// console logging (the apps print their own lines).
+struct config : caf::actor_system_config {
+  config() {
+    actors::add_message_types(*this);
+    set("logger.console", caf::atom("none"));
+  }
+};
+
+} // namespace nfactor::app

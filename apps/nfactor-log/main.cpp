@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// nfactor-log: an NFLOG daemon. One log listener per group, under a
+// supervisor (a failed listener is restarted); one writer actor owns the
+// outputs (JSON lines and/or a LINKTYPE_NFLOG pcap file).
+//
+//   supervisor ── listener(group 5) ──┐
+//              └─ listener(group 6) ──┴─ log_batch / log_loss ─> writer
+//   main thread: signals (HUP reopen, INT/TERM stop), periodic stats
+//
+// Exit codes: 0 stopped by a signal, 1 runtime failure (e.g. a group could
+// not be bound and the supervisor gave up), 2 bad command line.
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <pcap/pcap.h>
+#include <time.h>
+
+#include <CLI/CLI.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/all.hpp>
+
+#include "app_common.hpp"
+#include "format.hpp"
+#include "nfactor/actors/error.hpp"
+#include "nfactor/actors/log_listener.hpp"
+#include "nfactor/actors/sup/supervisor.hpp"
+#include "nfactor/actors/sup/type_ids.hpp"
+#include "nfactor/actors/system.hpp"
+
+namespace {
+
+using namespace nfactor;
+using namespace std::chrono_literals;
+namespace sup = actors::sup;
+
+using app::exit_bad_input;
+using app::exit_failure;
+
+using reopen_atom = caf::atom_constant<caf::atom("reopen")>;
+using report_atom = caf::atom_constant<caf::atom("report")>;
+
+// -- outputs ------------------------------------------------------------------
+
+/// The files events go to; reopened on SIGHUP (logrotate moves them away).
+class outputs {
+ public:
+  outputs(std::string json, std::string pcap)
+    : json_path_(std::move(json)), pcap_path_(std::move(pcap)) {}
+  outputs(const outputs&) = delete;
+  ~outputs() { close(); }
+
+  /// Opens (or reopens) every output; the error text on failure.
+  std::string open() {
+    close();
+    if (!json_path_.empty()) {
+      if (json_path_ == "-") {
+        json_ = stdout;
+      } else if (!(json_ = std::fopen(json_path_.c_str(), "a"))) {
+        return "cannot open " + json_path_ + ": " + std::strerror(errno);
+      }
+    }
+    if (!pcap_path_.empty()) {
+      dead_ = pcap_open_dead(DLT_NFLOG, 65535);
+      if (!dead_)
+        return "pcap_open_dead failed";
+      dumper_ = pcap_dump_open(dead_, pcap_path_.c_str());
+      if (!dumper_)
+        return "cannot open " + pcap_path_ + ": " + pcap_geterr(dead_);
+    }
+    return {};
+  }
+
+  void write(const std::vector<nflog::log_event>& events) {
+    if (json_) {
+      buf_.clear();
+      for (auto& ev : events)
+        app::append_json(buf_, ev);
+      std::fwrite(buf_.data(), 1, buf_.size(), json_);
+      std::fflush(json_);
+      json_bytes_ += buf_.size();
+    }
+    if (dumper_) {
+      for (auto& ev : events) {
+        auto rec = app::nflog_record(ev);
+        pcap_pkthdr h{};
+        if (ev.timestamp) {
+          h.ts.tv_sec = ev.timestamp->sec;
+          h.ts.tv_usec = ev.timestamp->usec;
+        } else {
+          timespec now{};
+          ::clock_gettime(CLOCK_REALTIME, &now);
+          h.ts.tv_sec = now.tv_sec;
+          h.ts.tv_usec = now.tv_nsec / 1000;
+        }
+        h.caplen = h.len = static_cast<bpf_u_int32>(rec.size());
+        pcap_dump(reinterpret_cast<u_char*>(dumper_), &h, rec.data());
+      }
+      pcap_dump_flush(dumper_);
+      pcap_records_ += events.size();
+    }
+    events_ += events.size();
+  }
+
+  void close() {
+    if (json_ && json_ != stdout)
+      std::fclose(json_);
+    else if (json_)
+      std::fflush(json_);
+    json_ = nullptr;
+    if (dumper_)
+      pcap_dump_close(dumper_);
+    dumper_ = nullptr;
+    if (dead_)
+      pcap_close(dead_);
+    dead_ = nullptr;
+  }
+
+  std::uint64_t events_ = 0;
+  std::uint64_t json_bytes_ = 0;
+  std::uint64_t pcap_records_ = 0;
+
+ private:
+  std::string json_path_;
+  std::string pcap_path_;
+  std::FILE* json_ = nullptr;
+  pcap_t* dead_ = nullptr;
+  pcap_dumper_t* dumper_ = nullptr;
+  std::string buf_;
+};
+
+// -- the writer actor ---------------------------------------------------------
+
+using writer = actors::log_batch_owner::extend<
+    caf::reacts_to<reopen_atom>,
+    caf::replies_to<report_atom>::with<std::string>,
+    caf::replies_to<actors::stop_atom>::with<bool>>;
+
+struct writer_state {
+  std::shared_ptr<outputs> out;
+  std::uint64_t overruns = 0;
+  std::uint64_t lost = 0;
+  bool lost_inexact = false;
+};
+
+writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
+                                   std::shared_ptr<outputs> out) {
+  self->state.out = std::move(out);
+  return {
+      [](const actors::log_started& s) {
+        std::cerr << "nfactor-log: group " << s.group << " bound (portid "
+                  << s.portid << ", rcvbuf " << s.rcvbuf << ")" << std::endl;
+      },
+      [self](const actors::log_batch& b) {
+        if (self->state.out)
+          self->state.out->write(b.events);
+      },
+      [self](const actors::log_loss& l) {
+        auto& st = self->state;
+        st.overruns += l.overruns;
+        st.lost += l.lost;
+        st.lost_inexact |= !l.exact;
+        std::cerr << "nfactor-log: LOSS group " << l.group << ": "
+                  << (l.exact ? "" : "at least ") << l.lost
+                  << " events lost in " << l.overruns
+                  << " receive buffer overrun(s) (total " << l.total_lost
+                  << " lost, " << l.total_overruns << " overruns)" << std::endl;
+      },
+      [self](reopen_atom) {
+        if (!self->state.out)
+          return;
+        auto err = self->state.out->open();
+        std::cerr << "nfactor-log: "
+                  << (err.empty() ? std::string{"reopened outputs"} : err)
+                  << std::endl;
+      },
+      [self](report_atom) {
+        auto& st = self->state;
+        auto& o = *st.out;
+        return "written " + std::to_string(o.events_) + " events (json " +
+               std::to_string(o.json_bytes_) + " bytes, pcap " +
+               std::to_string(o.pcap_records_) + " records), lost " +
+               (st.lost_inexact ? "at least " : "") + std::to_string(st.lost) +
+               " in " + std::to_string(st.overruns) + " overruns";
+      },
+      [self](actors::stop_atom) {
+        if (self->state.out)
+          self->state.out->close();
+        self->state.out.reset();
+        return true;
+      },
+  };
+}
+
+std::string stats_line(const actors::log_stats& s) {
+  return "group " + std::to_string(s.group) + ": received " +
+         std::to_string(s.received) + ", delivered " +
+         std::to_string(s.delivered) + ", lost " + std::to_string(s.lost) +
+         ", enobufs " + std::to_string(s.enobufs) + ", decode errors " +
+         std::to_string(s.decode_errors) + ", datagrams " +
+         std::to_string(s.datagrams) + ", rcvbuf " + std::to_string(s.rcvbuf);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"An NFLOG daemon: logs the packets of nftables `log group G` "
+               "rules as JSON lines and/or a pcap file.",
+               "nfactor-log"};
+  std::vector<std::uint16_t> groups;
+  std::string netns, json, pcap;
+  std::uint32_t copy_range = 0;
+  std::uint32_t qthresh = 64;
+  std::uint32_t timeout_ms = 10;
+  int rcvbuf = 8 << 20;
+  bool seq_global = false;
+  bool meta_only = false;
+  double stats_interval = 0;
+  cli.add_option("-g,--group", groups, "NFLOG group to listen on (repeat)")
+      ->required()
+      ->check(CLI::Range(1, 65535));
+  cli.add_option("--netns", netns, "network namespace (ip netns name)");
+  cli.add_option("--copy-range", copy_range,
+                 "payload bytes per packet (0: whole packet)")
+      ->check(CLI::Range(0, 0xffff));
+  cli.add_flag("--meta-only", meta_only,
+               "no payload, metadata only (no L3/L4 summary)");
+  cli.add_option("--qthresh", qthresh,
+                 "events the kernel batches per datagram (1-1024)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cli.add_option("--timeout", timeout_ms,
+                 "ms the kernel holds a partial batch (10 ms steps)")
+      ->check(CLI::Range(0, 60000))
+      ->capture_default_str();
+  cli.add_option("--rcvbuf", rcvbuf, "socket receive buffer, bytes")
+      ->check(CLI::Range(4096, 1 << 30))
+      ->capture_default_str();
+  cli.add_flag("--seq", seq_global,
+               "add the namespace-wide sequence number (seq_global); the "
+               "per-group seq is always on, for exact loss counts");
+  cli.add_option("--json", json, "write JSON lines to FILE (- for stdout)");
+  cli.add_option("--pcap", pcap, "write a LINKTYPE_NFLOG pcap file");
+  cli.add_option("--stats-interval", stats_interval,
+                 "print stats to stderr every N seconds (0: never)")
+      ->check(CLI::Range(0.0, 86400.0));
+  cli.footer("Signals: HUP reopens the output files, INT/TERM stop "
+             "(groups unbound, files flushed).\nExit codes: 0 stopped, 1 "
+             "failure, 2 bad command line.");
+  if (auto rc = app::parse(cli, argc, argv))
+    return *rc;
+  if (json.empty() && pcap.empty())
+    json = "-";
+  if (meta_only && copy_range != 0) {
+    std::cerr << "nfactor-log: --meta-only and --copy-range exclude each "
+                 "other\n";
+    return exit_bad_input;
+  }
+
+  // Listener options, checked before anything starts.
+  std::vector<actors::log_listener_options> per_group;
+  for (auto g : groups) {
+    actors::log_listener_options o;
+    o.nflog.group = g;
+    o.nflog.ns =
+        netns.empty() ? sys::netns::current() : sys::netns::named(netns);
+    o.nflog.mode =
+        meta_only ? nflog::copy_mode::meta : nflog::copy_mode::packet;
+    o.nflog.copy_range = copy_range;
+    o.nflog.qthresh = qthresh;
+    o.nflog.flush_timeout = nflog::centiseconds{(timeout_ms + 9) / 10};
+    o.nflog.rcvbuf = rcvbuf;
+    o.nflog.flags.seq = true;
+    o.nflog.flags.seq_global = seq_global;
+    if (auto ok = o.validate(); !ok) {
+      std::cerr << "nfactor-log: " << ok.err().message() << "\n";
+      return exit_bad_input;
+    }
+    for (auto& other : per_group)
+      if (other.nflog.group == g) {
+        std::cerr << "nfactor-log: group " << g << " given twice\n";
+        return exit_bad_input;
+      }
+    per_group.push_back(std::move(o));
+  }
+  if (!netns.empty()) {
+    if (auto fd = sys::netns::named(netns).open(); !fd) {
+      std::cerr << "nfactor-log: " << fd.err().message() << "\n";
+      return exit_bad_input;
+    }
+  }
+  auto out = std::make_shared<outputs>(json, pcap);
+  if (auto err = out->open(); !err.empty()) {
+    std::cerr << "nfactor-log: " << err << "\n";
+    return exit_bad_input;
+  }
+
+  auto sigs = app::take_signals({SIGINT, SIGTERM, SIGHUP});
+  app::config cfg;
+  caf::actor_system system{cfg};
+  caf::scoped_actor self{system};
+
+  auto w = system.spawn(writer_actor, out);
+  std::vector<sup::child_spec> children;
+  for (auto& o : per_group) {
+    actors::log_batch_owner owner = w;
+    children.push_back(sup::child(
+        "group-" + std::to_string(o.nflog.group),
+        [owner, o](caf::actor_system& sys) {
+          return actors::spawn_log_listener(sys, owner, o);
+        },
+        sup::restart_type::transient));
+  }
+  sup::options so;
+  so.max_restarts = 5;
+  so.window = 10s;
+  so.backoff = 100ms;
+  so.max_backoff = 2s;
+  so.observer = caf::actor_cast<caf::actor>(self);
+  auto supervisor = sup::spawn_supervisor(system, so, std::move(children));
+  self->monitor(supervisor);
+
+  int rc = 0;
+  bool running = true;
+  auto stats_every = std::chrono::duration<double>(stats_interval);
+  auto next_stats =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::nanoseconds>(stats_every);
+  auto print_stats = [&] {
+    std::vector<sup::child_info> kids;
+    self->request(supervisor, 2s, sup::children_atom::value)
+        .receive([&](std::vector<sup::child_info>& k) { kids = std::move(k); },
+                 [](caf::error&) {});
+    for (auto& k : kids) {
+      auto l = sup::handle_as<actors::log_listener>(k);
+      if (!l) {
+        std::cerr << "nfactor-log: stats " << k.name << ": "
+                  << sup::to_string(k.state) << "\n";
+        continue;
+      }
+      self->request(l, 2s, actors::stats_atom::value)
+          .receive(
+              [&](const actors::log_stats& s) {
+                std::cerr << "nfactor-log: stats " << stats_line(s)
+                          << ", restarts " << k.restarts << "\n";
+              },
+              [&](caf::error& e) {
+                std::cerr << "nfactor-log: stats " << k.name << ": "
+                          << actors::describe(e) << "\n";
+              });
+    }
+    self->request(w, 2s, report_atom::value)
+        .receive(
+            [](const std::string& s) {
+              std::cerr << "nfactor-log: stats " << s << std::endl;
+            },
+            [](caf::error&) {});
+  };
+  while (running) {
+    timespec tick{0, 200 * 1000 * 1000};
+    siginfo_t info;
+    int sig = ::sigtimedwait(&sigs, &info, &tick);
+    if (sig == SIGHUP) {
+      caf::anon_send(w, reopen_atom::value);
+    } else if (sig == SIGINT || sig == SIGTERM) {
+      running = false;
+      break;
+    }
+    // Supervisor reports and its own end.
+    bool more = true;
+    while (more) {
+      self->receive(
+          [&](const sup::child_info& ci) {
+            if (ci.state == sup::child_state::restarting)
+              std::cerr << "nfactor-log: " << ci.name << " failed ("
+                        << actors::describe(ci.last_reason) << "); restarting"
+                        << std::endl;
+            else if (ci.state == sup::child_state::running && ci.restarts > 0)
+              std::cerr << "nfactor-log: " << ci.name << " restarted ("
+                        << ci.restarts << " restarts)" << std::endl;
+          },
+          [&](const caf::down_msg& dm) {
+            std::cerr << "nfactor-log: supervisor stopped: "
+                      << actors::describe(dm.reason) << std::endl;
+            rc = exit_failure;
+            running = false;
+            more = false;
+          },
+          caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+    }
+    if (running && stats_interval > 0 &&
+        std::chrono::steady_clock::now() >= next_stats) {
+      print_stats();
+      next_stats +=
+          std::chrono::duration_cast<std::chrono::nanoseconds>(stats_every);
+    }
+  }
+  // Stop: the supervisor stops the listeners (each unbinds its group and
+  // closes its socket in on_exit), then the writer flushes and closes.
+  if (rc == 0) {
+    self->send_exit(supervisor, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {},
+                  caf::after(std::chrono::seconds(10)) >> [] {});
+  }
+  self->request(w, 10s, actors::stop_atom::value)
+      .receive([](bool) {}, [](caf::error&) {});
+  self->send_exit(w, caf::exit_reason::user_shutdown);
+  std::cerr << "nfactor-log: stopped" << std::endl;
+  return rc;
+}

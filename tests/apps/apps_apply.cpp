@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// nfactor-apply end to end: a ruleset with every expression the reader
+// supports goes `nft -j list ruleset` (namespace A) → nfactor-apply
+// (namespace B) → `nft -j list ruleset` (B), equal handles aside;
+// --reconcile then has nothing to do, and applies only a difference;
+// --flush replaces; bad input and kernel refusals give clear errors with
+// the JSON path and distinct exit codes.
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "app_runner.hpp"
+#include "netns_fixture.hpp"
+
+using namespace nfactor;
+using test::run_command;
+using test::shell_quote;
+
+namespace {
+
+const std::string apply_bin = NFACTOR_APPLY_BIN;
+
+// Every supported statement, set type and chain kind (nft syntax; the
+// test feeds nft's own JSON listing of it to nfactor-apply).
+const char* const full_ruleset = R"NFT(
+table inet full {
+  set a4 { type ipv4_addr; elements = { 10.0.0.1, 10.0.0.2 }; }
+  set r4 { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.168.1.1-192.168.1.5 }; }
+  set a6 { type ipv6_addr; elements = { 2001:db8::1 }; }
+  set ports { type inet_service; elements = { 22, 80, 443 }; }
+  set marks { type mark; elements = { 0x1, 0x2 }; }
+  set ifs { type ifname; elements = { "lo", "eth0" }; }
+  set protos { type inet_proto; elements = { tcp, udp }; }
+  set t4 { type ipv4_addr; flags timeout; timeout 1h; }
+  map vm { type inet_service : verdict; elements = { 22 : accept, 23 : drop, 24 : jump side }; }
+  map nm { type ipv4_addr : mark; elements = { 10.0.0.1 : 0x5 }; }
+  chain input { type filter hook input priority filter; policy accept;
+    ip saddr 10.0.0.1 udp dport 53 counter accept
+    ip daddr 10.1.0.0/16 drop
+    ip saddr 172.16.0.0/12 drop
+    ip protocol icmp accept
+    ip6 saddr 2001:db8::/32 accept
+    ip6 daddr ::1 accept
+    tcp sport 1024-65535 tcp dport 22 accept
+    udp dport != 53 counter
+    tcp dport < 1024 accept
+    meta l4proto udp accept
+    meta nfproto ipv6 accept
+    meta mark 0x10 log prefix "x " group 3
+    meta mark != 0x0 log prefix "lvl " level warn
+    iifname "lo" limit rate 10/second burst 5 packets accept comment "hi"
+    oifname != "eth0" limit rate over 100/minute accept
+    meta skuid 1000 accept
+    meta skgid 100 drop
+    ct state established,related accept
+    ct state invalid drop
+    ct mark 0x7 accept
+    ip saddr @a4 drop
+    ip saddr != @r4 accept
+    ip6 saddr @a6 drop
+    tcp dport @ports accept
+    meta mark @marks accept
+    iifname @ifs accept
+    meta l4proto @protos accept
+    udp dport 1000-2000 meta mark set 0x5
+    ip daddr 10.0.0.0/8 reject with tcp reset
+    ip daddr 10.9.9.9 reject
+    log snaplen 64 group 4 queue-threshold 2
+    jump side
+    goto side
+  }
+  chain side {
+    meta l4proto udp notrack
+    continue
+    return
+  }
+}
+table ip nat {
+  chain post { type nat hook postrouting priority srcnat; policy accept;
+    masquerade
+    ip daddr 1.2.3.4 snat to 5.6.7.8
+  }
+  chain pre { type nat hook prerouting priority dstnat; policy accept;
+    tcp dport 8080 dnat to 10.0.0.2
+  }
+}
+table ip6 six {
+  chain out { type filter hook output priority 0; policy drop;
+    ip6 daddr ::1 accept
+    reject
+  }
+}
+)NFT";
+
+// The listing without metainfo and handles.
+nlohmann::json normalized(const std::string& listing) {
+  auto doc = nlohmann::json::parse(listing);
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& item : doc["nftables"]) {
+    if (item.contains("metainfo"))
+      continue;
+    for (auto& [k, v] : item.items()) {
+      auto copy = v;
+      copy.erase("handle");
+      out.push_back({{k, copy}});
+    }
+  }
+  return out;
+}
+
+void write(const std::string& path, const std::string& text) {
+  std::ofstream{path} << text;
+}
+
+test::command_result apply(const std::string& args) {
+  return run_command(apply_bin + " " + args);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(apps_apply,
+                      *boost::unit_test::precondition(test::needs_kernel))
+
+BOOST_FIXTURE_TEST_CASE(round_trip_every_expression, test::netns_fixture) {
+  test::scratch_dir dir;
+  netns.nft_script(full_ruleset);
+  auto listing = netns.nft_json("list ruleset");
+  write(dir / "rs.json", listing);
+  test::scratch_netns fresh;
+  auto r = apply("--netns " + fresh.name() + " " + dir / "rs.json");
+  BOOST_TEST_REQUIRE(r.status == 0, r.output);
+  BOOST_TEST(r.output.find("committed 68 operations") != std::string::npos,
+             r.output);
+  auto want = normalized(listing);
+  auto got = normalized(fresh.nft_json("list ruleset"));
+  BOOST_TEST(want.size() == 59u);
+  BOOST_TEST(want == got, "want " << want.dump() << "\ngot  " << got.dump());
+  // The same ruleset again: nothing differs.
+  r = apply("--reconcile --netns " + fresh.name() + " " + dir / "rs.json");
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.output == "nothing to do\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,
+                        test::netns_fixture) {
+  test::scratch_dir dir;
+  netns.nft_script(R"(table ip t {
+    set s { type ipv4_addr; elements = { 10.0.0.1, 10.0.0.2 }; }
+    chain a { ip saddr @s drop; }
+    chain b { udp dport 53 accept; }
+  })");
+  auto doc = nlohmann::json::parse(netns.nft_json("list ruleset"));
+  for (auto& item : doc["nftables"]) {
+    if (item.contains("set"))
+      item["set"]["elem"] = {"10.0.0.1", "10.0.0.3"};
+    if (item.contains("rule") && item["rule"]["chain"] == "b")
+      item["rule"]["expr"][1] = {{"drop", nullptr}};
+  }
+  write(dir / "want.json", doc.dump());
+  auto dry = apply("--reconcile --dry-run --netns " + netns.name() + " " +
+                   dir / "want.json");
+  BOOST_TEST_REQUIRE(dry.status == 0, dry.output);
+  // Chain a is untouched; b is refilled; one element goes, one comes.
+  BOOST_TEST(dry.output.find("flush chain ip t b") != std::string::npos,
+             dry.output);
+  BOOST_TEST(dry.output.find("chain ip t a") == std::string::npos);
+  BOOST_TEST(dry.output.find("delete element ip t s (1 elements)") !=
+             std::string::npos);
+  BOOST_TEST(dry.output.find("add element ip t s (1 elements)") !=
+             std::string::npos);
+  BOOST_TEST(dry.output.find("# 4 operations") != std::string::npos,
+             dry.output);
+  auto r = apply("--reconcile --genid-guard --netns " + netns.name() + " " +
+                 dir / "want.json");
+  BOOST_TEST_REQUIRE(r.status == 0, r.output);
+  BOOST_TEST(normalized(netns.nft_json("list ruleset")) ==
+             normalized(doc.dump()));
+}
+
+BOOST_FIXTURE_TEST_CASE(flush_replaces_the_ruleset, test::netns_fixture) {
+  test::scratch_dir dir;
+  write(dir / "rs.json", R"({"nftables": [
+    {"table": {"family": "ip", "name": "new"}},
+    {"chain": {"family": "ip", "table": "new", "name": "c"}}]})");
+  netns.nft("add table ip old; add table inet other");
+  auto r = apply("--flush --netns " + netns.name() + " " + dir / "rs.json");
+  BOOST_TEST_REQUIRE(r.status == 0, r.output);
+  auto listing = netns.nft("list tables");
+  BOOST_TEST(listing == "table ip new\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(dry_run_changes_nothing, test::netns_fixture) {
+  test::scratch_dir dir;
+  write(dir / "rs.json", R"({"nftables": [
+    {"table": {"family": "inet", "name": "t"}},
+    {"chain": {"family": "inet", "table": "t", "name": "c"}},
+    {"rule": {"family": "inet", "table": "t", "chain": "c",
+              "expr": [{"match": {"op": "==", "left": {"payload":
+                {"protocol": "tcp", "field": "dport"}}, "right": 22}},
+                {"accept": null}]}}]})");
+  auto r = apply("--dry-run --netns " + netns.name() + " " + dir / "rs.json");
+  BOOST_TEST_REQUIRE(r.status == 0, r.output);
+  BOOST_TEST(r.output ==
+             "add table inet t\n"
+             "add chain inet t c\n"
+             "add rule inet t c\n"
+             "  [ meta load l4proto => reg 1 ]\n"
+             "  [ cmp eq reg 1 0x00000006 ]\n"
+             "  [ payload load 2b @ transport header + 2 => reg 1 ]\n"
+             "  [ cmp eq reg 1 0x00001600 ]\n"
+             "  [ immediate reg 0 accept ]\n"
+             "\n"
+             "# 3 operations, 328 bytes\n");
+  BOOST_TEST(netns.nft("list ruleset").empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_input_and_refusals, test::netns_fixture) {
+  test::scratch_dir dir;
+  auto ns = " --netns " + netns.name() + " ";
+  // Not JSON.
+  write(dir / "a.json", "{nope");
+  auto r = apply(ns + dir / "a.json");
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.output.find("not valid JSON") != std::string::npos, r.output);
+  // An unsupported statement, named by its path.
+  write(dir / "b.json", R"({"nftables": [{"table": {"family": "ip",
+    "name": "t"}}, {"rule": {"family": "ip", "table": "t", "chain": "c",
+    "expr": [{"accept": null}, {"synproxy": {}}]}}]})");
+  r = apply(ns + dir / "b.json");
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.output.find("nftables[1].rule.expr[1].synproxy: unsupported "
+                           "statement") != std::string::npos,
+             r.output);
+  // The kernel refuses a rule (its set does not exist): the error names
+  // the JSON object, and nothing is applied.
+  write(dir / "c.json", R"({"nftables": [
+    {"table": {"family": "ip", "name": "t"}},
+    {"chain": {"family": "ip", "table": "t", "name": "c"}},
+    {"rule": {"family": "ip", "table": "t", "chain": "c", "expr": [
+      {"match": {"op": "==", "left": {"payload": {"protocol": "ip",
+       "field": "saddr"}}, "right": "@missing"}}, {"drop": null}]}}]})");
+  r = apply(ns + dir / "c.json");
+  BOOST_TEST(r.status == 1);
+  BOOST_TEST(r.output.find("nftables[2].rule: NEWRULE #2") != std::string::npos,
+             r.output);
+  BOOST_TEST(netns.nft("list ruleset").empty());
+  // Missing file, unknown option, --help.
+  BOOST_TEST(apply(ns + dir / "none.json").status == 2);
+  BOOST_TEST(apply("--frobnicate x").status == 2);
+  r = apply("--help");
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.output.find("--reconcile") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// nfactor-log end to end in a scratch namespace: UDP datagrams matched by
+// an nft `log group` rule are seen three ways — tcpdump on lo (the peer's
+// view of the same packets), nfactor-log's JSON lines, and nfactor-log's
+// pcap read back by `tcpdump -r` — and the three agree on IP id, lengths,
+// addresses and ports. SIGHUP reopens the files; SIGTERM unbinds the group
+// and exits 0; bad options exit 2.
+#include <boost/test/unit_test.hpp>
+
+#include <regex>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app_runner.hpp"
+#include "netns_fixture.hpp"
+
+using namespace nfactor;
+using test::background;
+using test::run_command;
+
+namespace {
+
+const std::string log_bin = NFACTOR_LOG_BIN;
+constexpr std::size_t count = 5;
+
+// (ip id, ip total length, src, sport, dst, dport, udp payload length)
+using packet = std::tuple<unsigned, unsigned, std::string, unsigned,
+                          std::string, unsigned, unsigned>;
+
+// Packets as `tcpdump -nn -v -r FILE` prints them.
+std::vector<packet> tcpdump_view(const std::string& file) {
+  auto r = run_command("tcpdump -nn -v -r " + file);
+  std::vector<packet> out;
+  std::regex head{R"(id (\d+), .*proto UDP \(17\), length (\d+)\))"};
+  std::regex body{R"(([0-9.]+)\.(\d+) > ([0-9.]+)\.(\d+): UDP, length (\d+))"};
+  std::istringstream in{r.output};
+  std::string line;
+  std::smatch h, b;
+  while (std::getline(in, line)) {
+    if (!std::regex_search(line, h, head))
+      continue;
+    std::string next;
+    std::getline(in, next);
+    if (!std::regex_search(next, b, body))
+      continue;
+    out.emplace_back(std::stoul(h[1]), std::stoul(h[2]), b[1], std::stoul(b[2]),
+                     b[3], std::stoul(b[4]), std::stoul(b[5]));
+  }
+  return out;
+}
+
+std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+void send_datagrams(const test::scratch_netns& ns, std::size_t n) {
+  auto r = ns.exec("python3 -c \"import socket\n"
+                   "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                   "s.bind(('127.0.0.1',40001))\n"
+                   "for i in range(" +
+                   std::to_string(n) +
+                   "): s.sendto(b'x'*(i+1),('127.0.0.1',9999))\"");
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.output);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(apps_log,
+                      *boost::unit_test::precondition(test::needs_kernel))
+
+BOOST_FIXTURE_TEST_CASE(json_and_pcap_match_tcpdump, test::netns_fixture) {
+  test::scratch_dir dir;
+  netns.nft("add table ip lg; add chain ip lg out { type filter hook output "
+            "priority 0; }; add rule ip lg out udp dport 9999 log prefix "
+            "\"lg \" group 7");
+  background log({log_bin, "--netns", netns.name(), "-g", "7", "--json",
+                  dir / "ev.json", "--pcap", dir / "ev.pcap"},
+                 dir / "log.out", dir / "log.err");
+  BOOST_REQUIRE_MESSAGE(log.await([](auto&, auto& err) {
+    return err.find("group 7 bound") != std::string::npos;
+  }),
+                        log.err());
+  background dump({"ip", "netns", "exec", netns.name(), "tcpdump", "-i", "lo",
+                   "-Q", "in", "-nn", "-U", "-c", std::to_string(count), "-w",
+                   dir / "lo.pcap", "udp", "port", "9999"},
+                  dir / "td.out", dir / "td.err");
+  BOOST_REQUIRE_MESSAGE(dump.await([](auto&, auto& err) {
+    return err.find("listening on") != std::string::npos;
+  }),
+                        dump.err());
+  send_datagrams(netns, count);
+  BOOST_REQUIRE_MESSAGE(dump.await([](auto&, auto& err) {
+    return err.find("packets captured") != std::string::npos;
+  }),
+                        dump.err());
+  BOOST_REQUIRE_MESSAGE(log.await([&](auto&, auto&) {
+    return lines(test::read_file(dir / "ev.json")) == count;
+  }),
+                        log.err());
+  BOOST_TEST(log.stop(SIGTERM) == 0);
+  BOOST_TEST(log.err().find("nfactor-log: stopped") != std::string::npos);
+  // The group is free again.
+  auto procs = netns.exec("cat /proc/net/netfilter/nfnetlink_log");
+  BOOST_TEST(procs.output.find(" 7 ") == std::string::npos, procs.output);
+
+  auto peer = tcpdump_view(dir / "lo.pcap");
+  BOOST_TEST_REQUIRE(peer.size() == count);
+  // JSON lines.
+  std::vector<packet> ours;
+  std::istringstream in{test::read_file(dir / "ev.json")};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    BOOST_TEST(j["group"] == 7);
+    BOOST_TEST(j["family"] == "ip");
+    BOOST_TEST(j["hook"] == "output");
+    BOOST_TEST(j["prefix"] == "lg ");
+    BOOST_TEST(j["outdev"] == "lo");
+    BOOST_TEST(j["proto"] == "udp");
+    BOOST_TEST(j["hw_protocol"] == 0x0800);
+    BOOST_TEST(!j.contains("mark")); // absent, not 0
+    BOOST_TEST(!j.contains("indev"));
+    auto hex = j["payload"].get<std::string>();
+    BOOST_TEST(hex.size() == 2 * j["payload_len"].get<std::size_t>());
+    auto id = std::stoul(hex.substr(8, 4), nullptr, 16);
+    auto len = j["payload_len"].get<unsigned>();
+    ours.emplace_back(id, len, j["src"], j["sport"], j["dst"], j["dport"],
+                      len - 28);
+  }
+  BOOST_TEST(ours == peer);
+  // Our pcap, as tcpdump reads it.
+  auto r = run_command("tcpdump -nn -r " + dir / "ev.pcap");
+  BOOST_TEST(r.output.find("link-type NFLOG") != std::string::npos, r.output);
+  BOOST_TEST(tcpdump_view(dir / "ev.pcap") == peer);
+}
+
+BOOST_FIXTURE_TEST_CASE(sighup_reopens_files, test::netns_fixture) {
+  test::scratch_dir dir;
+  netns.nft("add table ip lg; add chain ip lg out { type filter hook output "
+            "priority 0; }; add rule ip lg out udp dport 9999 log group 8");
+  background log({log_bin, "--netns", netns.name(), "--group", "8", "--json",
+                  dir / "ev.json", "--stats-interval", "0.2"},
+                 dir / "log.out", dir / "log.err");
+  BOOST_REQUIRE(log.await([](auto&, auto& err) {
+    return err.find("group 8 bound") != std::string::npos;
+  }));
+  send_datagrams(netns, 1);
+  BOOST_REQUIRE(log.await([&](auto&, auto&) {
+    return lines(test::read_file(dir / "ev.json")) == 1;
+  }));
+  // logrotate: move the file away, HUP, the next event lands in a new file.
+  BOOST_REQUIRE(
+      ::rename((dir / "ev.json").c_str(), (dir / "ev.json.1").c_str()) == 0);
+  BOOST_REQUIRE(log.pid() > 0);
+  ::kill(log.pid(), SIGHUP);
+  BOOST_REQUIRE(log.await([](auto&, auto& err) {
+    return err.find("reopened outputs") != std::string::npos;
+  }));
+  send_datagrams(netns, 2);
+  BOOST_REQUIRE(log.await([&](auto&, auto&) {
+    return lines(test::read_file(dir / "ev.json")) == 2;
+  }));
+  BOOST_TEST(lines(test::read_file(dir / "ev.json.1")) == 1u);
+  // Periodic stats name the group and its counters.
+  BOOST_REQUIRE(log.await([](auto&, auto& err) {
+    return err.find("stats group 8: received 3") != std::string::npos;
+  }));
+  BOOST_TEST(log.stop(SIGINT) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(bad_command_lines) {
+  auto r = run_command(log_bin + " --group 0");
+  BOOST_TEST(r.status == 2);
+  r = run_command(log_bin + " --json -");
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.output.find("--group is required") != std::string::npos,
+             r.output);
+  r = run_command(log_bin + " --group 5 --netns nfactor-no-such-ns");
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.output.find("nfactor-no-such-ns") != std::string::npos,
+             r.output);
+  r = run_command(log_bin + " --group 5 --group 5");
+  BOOST_TEST(r.status == 2);
+  r = run_command(log_bin + " --help");
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.output.find("--pcap") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

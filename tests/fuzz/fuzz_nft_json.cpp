@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// Fuzzes the nft JSON reader (nft/json.hpp), the input of nfactor-apply:
+// any text gives operations or an error naming a JSON path, never a crash,
+// an exception or an over-read. What it reads is then encoded into a batch,
+// described and reconciled against an empty ruleset; reading is
+// deterministic (the same text gives the same operations).
+// Seeds (corpus/fuzz_nft_json/): `nft -j list ruleset` outputs of nft 1.0.6
+// on kernel 6.18 — full_ruleset.json of tests/apps/apps_apply.cpp's
+// ruleset (every supported statement and set type), probe_ruleset.json of a
+// smaller inet + nat ruleset, log_rule.json of a `log group` rule — plus
+// hand-written commands.json (flush/add/delete) and not_json.txt.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "nfactor/nft/json.hpp"
+
+using namespace nfactor;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
+                                      std::size_t size) {
+  std::string_view text{reinterpret_cast<const char*>(data), size};
+  auto ops = nft::json::read(text);
+  if (!ops) {
+    if (ops.err().message().empty())
+      std::abort();
+    return 0;
+  }
+  auto again = nft::json::read(text);
+  if (!again || *again != *ops)
+    std::abort();
+  for (auto& op : *ops)
+    (void)nft::json::describe(op);
+  if (auto b = nft::json::build(*ops);
+      b && b->paths.size() != b->batch.ops.size())
+    std::abort();
+  auto diff = nft::json::reconcile(nft::ruleset{}, *ops);
+  (void)nft::json::build(diff);
+  return 0;
+}
