@@ -33,14 +33,20 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
 }
 
 /// Blocks `sigs` in the calling thread before any other thread starts, so
-/// every actor thread inherits the mask and only `sigtimedwait` on this
-/// thread sees them; ignores SIGPIPE.
-inline sigset_t take_signals(std::initializer_list<int> sigs) {
+/// every actor thread inherits the mask and only a `sigwait` on this thread
+/// sees them.
+inline sigset_t block_signals(std::initializer_list<int> sigs) {
   sigset_t set;
   sigemptyset(&set);
   for (auto s : sigs)
     sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+/// `block_signals`, and ignores SIGPIPE (the apps that write files).
+inline sigset_t take_signals(std::initializer_list<int> sigs) {
+  auto set = block_signals(sigs);
   std::signal(SIGPIPE, SIG_IGN);
   return set;
 }

@@ -21,6 +21,7 @@
 #include <caf/all.hpp>
 
 #include "json.hpp"
+#include "app_common.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/node/client.hpp"
 
@@ -108,11 +109,7 @@ class writer {
 } // namespace
 
 int main(int argc, char** argv) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  auto stop_signals = nfactor::app::block_signals({SIGINT, SIGTERM});
 
   collect_config cfg;
   if (auto err = cfg.parse(argc, argv)) {

@@ -17,6 +17,7 @@
 
 #include <caf/all.hpp>
 
+#include "app_common.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/node/node.hpp"
 #include "nfactor/actors/node/security.hpp"
@@ -131,11 +132,7 @@ nfactor::result<node::node_options> make_options(const node_config& cfg) {
 
 int main(int argc, char** argv) {
   // Every thread (CAF's included) inherits the mask; main waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  auto stop_signals = nfactor::app::block_signals({SIGINT, SIGTERM});
 
   node_config cfg;
   if (auto err = cfg.parse(argc, argv)) {
