@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// nfactor_bench_transactor K: builds and commits, in the current network
-// namespace, the ruleset of ../shared/peer-bench/gen_ruleset.sh K:
+// nfactor_bench_transactor K [--ack]: builds and commits, in the current
+// network namespace, the ruleset of ../shared/peer-bench/gen_ruleset.sh K:
 //   table ip bench { chain input { type filter hook input priority 0;
 //     policy accept; ip saddr 10.A.B.C udp dport P counter accept ... } }
 // and prints one JSON line: k, build_s (rules + encoding), commit_s (send
-// and every ack), wall_s, maxrss_kb, bytes, genid. Run it in a fresh
-// namespace (`unshare -n`), one K per process so maxrss is per K.
+// and the kernel's verdict), wall_s, maxrss_kb, bytes, genid. `--ack` asks
+// for an ack per operation (nft::commit_options::ack_each; default off).
+// Run it in a fresh namespace (`unshare -n`), one K per process so maxrss
+// is per K.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -22,11 +24,11 @@ using clk = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s K [--no-ack]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s K [--ack]\n", argv[0]);
     return 2;
   }
   nft::commit_options opts;
-  opts.ack_each = !(argc > 2 && std::string{argv[2]} == "--no-ack");
+  opts.ack_each = argc > 2 && std::string{argv[2]} == "--ack";
   const long k = std::strtol(argv[1], nullptr, 10);
   auto t0 = clk::now();
   nft::batch b;

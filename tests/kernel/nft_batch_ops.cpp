@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "netns_fixture.hpp"
+#include "tx_helpers.hpp"
 #include "nfactor/nft/batch_ops.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nft/rule_builder.hpp"
@@ -31,15 +32,7 @@ struct session {
   sys::socket sock;
 
   explicit session(const nfactor::test::scratch_netns& n)
-    : ns(n), sock(open(n)) {}
-
-  static sys::socket open(const nfactor::test::scratch_netns& n) {
-    sys::socket_options o;
-    o.ns = n.ns();
-    auto s = sys::socket::open(o);
-    NFACTOR_REQUIRE_OK(s);
-    return std::move(*s);
-  }
+    : ns(n), sock(nfactor::test::open_socket(n)) {}
 
   result<nft::commit_result> commit(nft::batch& b) {
     auto enc = std::move(b).finish();

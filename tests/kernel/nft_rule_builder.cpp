@@ -10,6 +10,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "netns_fixture.hpp"
+#include "tx_helpers.hpp"
 #include "nfactor/nft/batch_ops.hpp"
 #include "nfactor/nft/rule_builder.hpp"
 #include "nfactor/nft/transaction.hpp"
@@ -43,17 +44,6 @@ nft::chain base_chain(std::uint8_t family, const char* name, std::uint32_t hook,
   c.type = type;
   c.policy = NF_ACCEPT;
   return c;
-}
-
-void commit_ok(const nfactor::test::scratch_netns& ns, nft::batch& b) {
-  auto enc = std::move(b).finish();
-  NFACTOR_REQUIRE_OK(enc);
-  sys::socket_options o;
-  o.ns = ns.ns();
-  auto s = sys::socket::open(o);
-  NFACTOR_REQUIRE_OK(s);
-  auto r = nft::commit(*s, *enc);
-  NFACTOR_REQUIRE_OK(r);
 }
 
 rule_builder in(std::uint8_t family, const char* chain) {
@@ -183,7 +173,7 @@ BOOST_FIXTURE_TEST_CASE(ip_table_matches_and_statements, netns_fixture) {
   nft::add(b, blk);
   for (auto& c : cases)
     nft::add(b, must(std::move(c.rule)));
-  commit_ok(netns, b);
+  test::commit_ok(netns, b);
   check_listing(netns, f, cases);
 }
 
@@ -211,7 +201,7 @@ BOOST_FIXTURE_TEST_CASE(inet_table_adds_protocol_dependencies, netns_fixture) {
   nft::add(b, base_chain(f, "in", NF_INET_LOCAL_IN, 0));
   for (auto& c : cases)
     nft::add(b, must(std::move(c.rule)));
-  commit_ok(netns, b);
+  test::commit_ok(netns, b);
   check_listing(netns, f, cases);
 }
 

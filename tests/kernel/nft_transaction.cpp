@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -23,21 +24,19 @@ using namespace nfactor;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
 
+// Table operations are written directly (test::table_op): the envelope
+// is under test here, not the object encoders.
+using nfactor::test::finish;
+using nfactor::test::table_op;
+
 namespace {
 
-// A table operation written directly (the envelope is under test here,
-// not the object encoders).
-void table_op(nft::batch& b, nft::verb v, const std::string& name,
-              std::uint8_t msg = NFT_MSG_NEWTABLE) {
-  auto& w = b.op(v, msg, nfnl::family::inet, "table inet " + name);
-  w.attr_str(NFTA_TABLE_NAME, name);
-  b.done();
-}
+// Commits run both ways: without per-operation acks (the default) and
+// with them; errors must carry the same attribution in both.
+constexpr bool ack_modes[] = {false, true};
 
-nft::encoded_batch finish(nft::batch& b) {
-  auto r = std::move(b).finish();
-  NFACTOR_REQUIRE_OK(r);
-  return std::move(*r);
+std::string mode(bool ack_each) {
+  return ack_each ? "with per-operation acks" : "without acks";
 }
 
 } // namespace
@@ -83,77 +82,127 @@ BOOST_FIXTURE_TEST_CASE(invalid_middle_operation_applies_nothing,
   netns.nft("add table inet keep");
   auto before = netns.nft_json("list ruleset");
   auto s = test::open_socket(netns);
-  nft::batch b;
-  table_op(b, nft::verb::add, "first");
-  table_op(b, nft::verb::add, "second");
-  // Operation 2 bypasses the name check: 300 bytes break the kernel's
-  // attribute policy (NFT_NAME_MAXLEN - 1), which it reports in extack.
-  auto& w = b.op(nft::verb::add, NFT_MSG_NEWTABLE, nfnl::family::inet,
-                 "table inet xxx...");
-  w.attr_str(NFTA_TABLE_NAME, std::string(300, 'x'));
-  b.done();
-  table_op(b, nft::verb::add, "fourth");
-  auto enc = finish(b);
-  auto r = nft::commit(s, enc);
-  BOOST_REQUIRE(!r);
-  const auto& e = r.err();
-  BOOST_TEST_MESSAGE("error: " << e.message());
-  BOOST_TEST(e.op == "NEWTABLE #2 table inet xxx...");
-  BOOST_TEST(e.errno_value() == ERANGE);
-  BOOST_TEST(e.seq == enc.ops[2].seq);
-  BOOST_TEST(!e.extack.empty());
-  BOOST_TEST(e.extack_offset.has_value());
-  BOOST_TEST(netns.nft_json("list ruleset") == before);
+  for (bool ack_each : ack_modes) {
+    BOOST_TEST_CONTEXT(mode(ack_each)) {
+      nft::batch b;
+      table_op(b, nft::verb::add, "first");
+      table_op(b, nft::verb::add, "second");
+      // Operation 2 bypasses the name check: 300 bytes break the kernel's
+      // attribute policy (NFT_NAME_MAXLEN - 1), which it reports in extack.
+      auto& w = b.op(nft::verb::add, NFT_MSG_NEWTABLE, nfnl::family::inet,
+                     "table inet xxx...");
+      w.attr_str(NFTA_TABLE_NAME, std::string(300, 'x'));
+      b.done();
+      table_op(b, nft::verb::add, "fourth");
+      auto enc = finish(b);
+      nft::commit_options o;
+      o.ack_each = ack_each;
+      auto r = nft::commit(s, enc, o);
+      BOOST_REQUIRE(!r);
+      const auto& e = r.err();
+      BOOST_TEST_MESSAGE("error: " << e.message());
+      BOOST_TEST(e.op == "NEWTABLE #2 table inet xxx...");
+      BOOST_TEST(e.errno_value() == ERANGE);
+      BOOST_TEST(e.seq == enc.ops[2].seq);
+      BOOST_TEST(e.extack == "Attribute failed policy validation");
+      // The offset points at NFTA_TABLE_NAME: after nlmsghdr and nfgenmsg.
+      BOOST_TEST(e.extack_offset.value_or(0) == 20u);
+      BOOST_TEST(e.detail.find("operation 2 of 4") != std::string::npos);
+      BOOST_TEST(!sys::is_socket_failure(e));
+      BOOST_TEST(netns.nft_json("list ruleset") == before);
+    }
+  }
 }
 
-BOOST_FIXTURE_TEST_CASE(errors_are_attributed_without_acks, netns_fixture) {
-  // Without NLM_F_ACK the kernel still reports each failing operation with
-  // its seq; success is read from the echoed NEWGEN.
+BOOST_FIXTURE_TEST_CASE(every_failing_operation_is_counted, netns_fixture) {
+  // The kernel reports each failing operation with its seq, acks or not;
+  // the first names the error, the others are counted.
   auto s = test::open_socket(netns);
-  nft::commit_options o;
-  o.ack_each = false;
-  nft::batch b;
-  table_op(b, nft::verb::create, "one");
-  table_op(b, nft::verb::create, "one"); // EEXIST at operation 1
-  table_op(b, nft::verb::create, "two");
-  auto enc = finish(b);
-  auto r = nft::commit(s, enc, o);
-  BOOST_REQUIRE(!r);
-  BOOST_TEST(r.err().op == "NEWTABLE #1 table inet one");
-  BOOST_TEST(r.err().errno_value() == EEXIST);
-  BOOST_TEST(test::listed_tables(netns).empty());
-  nft::batch ok;
-  table_op(ok, nft::verb::create, "one");
-  auto enc2 = finish(ok);
-  auto r2 = nft::commit(s, enc2, o);
-  NFACTOR_REQUIRE_OK(r2);
-  BOOST_TEST(r2->changed);
-  BOOST_TEST(r2->acked == 0u);
-  BOOST_TEST((test::listed_tables(netns) == std::set<std::string>{"one"}));
+  for (bool ack_each : ack_modes) {
+    BOOST_TEST_CONTEXT(mode(ack_each)) {
+      nft::commit_options o;
+      o.ack_each = ack_each;
+      nft::batch b;
+      table_op(b, nft::verb::create, "one");
+      table_op(b, nft::verb::create, "one"); // EEXIST at operation 1
+      table_op(b, nft::verb::remove, "nope", NFT_MSG_DELTABLE); // ENOENT
+      table_op(b, nft::verb::create, "two");
+      auto enc = finish(b);
+      auto r = nft::commit(s, enc, o);
+      BOOST_REQUIRE(!r);
+      BOOST_TEST(r.err().op == "NEWTABLE #1 table inet one");
+      BOOST_TEST(r.err().errno_value() == EEXIST);
+      BOOST_TEST(r.err().detail.find("1 later operations failed too") !=
+                 std::string::npos);
+      BOOST_TEST(test::listed_tables(netns).empty());
+    }
+  }
+  // Success: every operation accepted, counted from acks when asked for.
+  for (bool ack_each : ack_modes) {
+    nft::commit_options o;
+    o.ack_each = ack_each;
+    auto enc = test::tables({ack_each ? "acked" : "plain", "both"});
+    auto r = nft::commit(s, enc, o);
+    NFACTOR_REQUIRE_OK(r);
+    BOOST_TEST(r->changed);
+    BOOST_TEST(r->acked == 2u);
+  }
+  BOOST_TEST((test::listed_tables(netns) ==
+              std::set<std::string>{"acked", "plain", "both"}));
 }
 
 BOOST_FIXTURE_TEST_CASE(stale_genid_is_a_conflict, netns_fixture) {
   auto s = test::open_socket(netns);
-  auto g = nft::get_gen(s);
-  NFACTOR_REQUIRE_OK(g);
-  netns.nft("add table inet other"); // somebody else commits first
-  nft::batch b;
-  table_op(b, nft::verb::add, "mine");
-  auto enc = finish(b);
-  nft::commit_options o;
-  o.genid = g->id;
-  auto r = nft::commit(s, enc, o);
-  BOOST_REQUIRE(!r);
-  BOOST_TEST(r.err().code == make_error_code(errc::conflict));
-  BOOST_TEST(r.err().seq == enc.begin_seq);
-  BOOST_TEST((test::listed_tables(netns) == std::set<std::string>{"other"}));
+  for (bool ack_each : ack_modes) {
+    BOOST_TEST_CONTEXT(mode(ack_each)) {
+      nft::commit_options o;
+      o.ack_each = ack_each;
+      auto g = nft::get_gen(s);
+      NFACTOR_REQUIRE_OK(g);
+      // Somebody else commits first.
+      netns.nft(ack_each ? "add table inet other2" : "add table inet other");
+      auto enc = test::tables({"mine"});
+      o.genid = g->id;
+      auto r = nft::commit(s, enc, o);
+      BOOST_REQUIRE(!r);
+      BOOST_TEST(r.err().code == make_error_code(errc::conflict));
+      BOOST_TEST(r.err().seq == enc.begin_seq);
+      BOOST_TEST(!sys::is_socket_failure(r.err()));
+      BOOST_TEST(test::listed_tables(netns).count("mine") == 0u);
+    }
+  }
   // With the fresh generation the same batch goes through.
+  auto enc = test::tables({"mine"});
   auto g2 = nft::get_gen(s);
   NFACTOR_REQUIRE_OK(g2);
+  nft::commit_options o;
   o.genid = g2->id;
   auto r2 = nft::commit(s, enc, o);
   NFACTOR_REQUIRE_OK(r2);
   BOOST_TEST(r2->genid == g2->id + 1);
+  BOOST_TEST((test::listed_tables(netns) ==
+              std::set<std::string>{"other", "other2", "mine"}));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_broken_socket_is_a_socket_failure, netns_fixture) {
+  // What a supervised transactor restarts on: the descriptor no longer is
+  // a socket (here /dev/null over it, as a stray close and reuse would).
+  auto s = test::open_socket(netns);
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  BOOST_REQUIRE(null >= 0);
+  BOOST_REQUIRE(::dup2(null, s.fd()) == s.fd());
+  ::close(null);
+  auto enc = test::tables({"never"});
+  auto r = nft::commit(s, enc);
+  BOOST_REQUIRE(!r);
+  BOOST_TEST_MESSAGE("error: " << r.err().message());
+  BOOST_TEST(r.err().errno_value() == ENOTSOCK);
+  BOOST_TEST(sys::is_socket_failure(r.err()));
+  s.close();
+  auto closed = nft::commit(s, enc);
+  BOOST_REQUIRE(!closed);
+  BOOST_TEST(sys::is_socket_failure(closed.err()));
+  BOOST_TEST(test::listed_tables(netns).empty());
 }
 
 BOOST_FIXTURE_TEST_CASE(newgen_names_the_committer, netns_fixture) {
@@ -246,7 +295,9 @@ BOOST_FIXTURE_TEST_CASE(large_batch_sizes_buffers, netns_fixture) {
     b.done();
   }
   auto enc = finish(b);
-  auto r = nft::commit(s, enc);
+  nft::commit_options o;
+  o.ack_each = true; // 20000 acks: the receive buffer must hold them
+  auto r = nft::commit(s, enc, o);
   NFACTOR_REQUIRE_OK(r);
   BOOST_TEST(r->acked == static_cast<std::uint32_t>(n));
   BOOST_TEST(r->bytes > 1'000'000u);

@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/sup/failure.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/sys/socket.hpp"
 
@@ -20,16 +21,8 @@ class transactor_actor : public transactor::base {
  public:
   transactor_actor(caf::actor_config& cfg, transactor_options opts)
     : transactor::base(cfg), opts_(std::move(opts)) {
-    // Keep the exception's text in the exit reason (CAF's default drops it).
-    set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& p) {
-      try {
-        std::rethrow_exception(p);
-      } catch (const std::exception& e) {
-        return caf::make_error(caf::sec::runtime_error, e.what());
-      } catch (...) {
-        return caf::make_error(caf::sec::runtime_error, "unknown exception");
-      }
-    });
+    // Keep the exception's cause in the exit reason (CAF's default drops it).
+    set_exception_handler(sup::keep_cause);
   }
 
   const char* name() const override { return "nfactor.transactor"; }
@@ -38,10 +31,12 @@ class transactor_actor : public transactor::base {
     sys::socket_options so;
     so.ns = opts_.ns;
     auto s = sys::socket::open(so);
-    if (!s)
-      quit(to_caf_error(s.err()));
-    else
-      sock_.emplace(std::move(*s));
+    if (!s) {
+      sup::fail_with(this, s.err());
+      return behavior_type::make_empty_behavior();
+    }
+    sock_.emplace(std::move(*s));
+    stats_ = sup::stats_keeper{opts_.restarts};
     return {
         [this](commit_atom,
                nft::encoded_batch& b) -> caf::result<nft::commit_result> {
@@ -56,15 +51,12 @@ class transactor_actor : public transactor::base {
           nft::reconcile_options o;
           o.max_attempts = opts_.reconcile_attempts;
           o.commit.timeout = opts_.timeout;
+          o.commit.ack_each = opts_.ack_each;
           auto r = nft::reconcile(*sock_, desired, o);
           if (!r)
             return failed(r.err());
-          if (r->commit) {
-            ++stats_.commits;
-            stats_.operations += r->operations;
-            stats_.bytes += r->commit->bytes;
-            remember(*r->commit);
-          }
+          if (r->commit)
+            count(*r->commit, r->operations);
           return std::move(*r);
         },
         [this](get_gen_atom) -> caf::result<nft::gen_info> {
@@ -72,7 +64,7 @@ class transactor_actor : public transactor::base {
             return to_caf_error(make_error(errc::closed, "NFT_MSG_GETGEN"));
           auto g = nft::get_gen(*sock_);
           if (!g)
-            return to_caf_error(g.err());
+            return answer(g.err());
           return std::move(*g);
         },
         [this](ident_atom) -> tx_identity {
@@ -83,7 +75,13 @@ class transactor_actor : public transactor::base {
           id.recent.assign(recent_.begin(), recent_.end());
           return id;
         },
-        [this](stats_atom) { return stats_; },
+        [this](stats_atom) {
+          auto out = counters_;
+          out.common = stats_.snapshot();
+          if (sock_ && sock_->is_open())
+            out.common.rcvbuf = sock_->rcvbuf();
+          return out;
+        },
     };
   }
 
@@ -97,26 +95,39 @@ class transactor_actor : public transactor::base {
     nft::commit_options o;
     o.genid = genid;
     o.timeout = opts_.timeout;
+    o.ack_each = opts_.ack_each;
     auto r = nft::commit(*sock_, b, o);
     if (!r)
       return failed(r.err());
-    ++stats_.commits;
-    stats_.operations += b.ops.size();
-    stats_.bytes += r->bytes;
-    remember(*r);
+    count(*r, b.ops.size());
     return std::move(*r);
   }
 
-  // Counts a failed commit or reconcile and converts its error.
-  caf::error failed(const error& e) {
-    if (e.code == make_error_code(errc::conflict))
-      ++stats_.conflicts;
-    else
-      ++stats_.failures;
+  // The reply for error `e`. A broken socket also ends this incarnation
+  // with `e` as its exit reason: a supervisor starts a new one, with a new
+  // socket. Anything else (the kernel refusing a batch) leaves it running.
+  caf::error answer(const error& e) {
+    if (sys::is_socket_failure(e))
+      sup::fail_with(this, e);
     return to_caf_error(e);
   }
 
-  void remember(const nft::commit_result& r) {
+  // Counts a failed commit or reconcile and answers it.
+  caf::error failed(const error& e) {
+    if (e.code == make_error_code(errc::conflict))
+      ++counters_.conflicts;
+    else
+      ++counters_.failures;
+    if (e.is_overrun())
+      ++stats_->enobufs;
+    return answer(e);
+  }
+
+  // Counts a successful commit of `operations` and remembers it.
+  void count(const nft::commit_result& r, std::uint64_t operations) {
+    ++counters_.commits;
+    counters_.operations += operations;
+    counters_.bytes += r.bytes;
     if (!r.changed)
       return;
     recent_.push_back(r);
@@ -126,7 +137,8 @@ class transactor_actor : public transactor::base {
 
   transactor_options opts_;
   std::optional<sys::socket> sock_;
-  tx_stats stats_;
+  sup::stats_keeper stats_;
+  tx_stats counters_;
   std::deque<nft::commit_result> recent_;
 };
 
@@ -134,6 +146,18 @@ class transactor_actor : public transactor::base {
 
 transactor spawn_transactor(caf::actor_system& sys, transactor_options opts) {
   return sys.spawn<transactor_actor, caf::detached>(std::move(opts));
+}
+
+sup::child_spec transactor_child(std::string name, transactor_options opts,
+                                 sup::restart_type restart) {
+  return sup::child(
+      std::move(name),
+      [opts = std::move(opts)](const sup::start_context& ctx) {
+        auto o = opts;
+        o.restarts = ctx.restarts;
+        return spawn_transactor(ctx.sys, std::move(o));
+      },
+      restart);
 }
 
 } // namespace nfactor::actors

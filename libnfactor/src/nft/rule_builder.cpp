@@ -47,6 +47,17 @@ data host_value(std::uint64_t v, std::uint32_t len) {
   return d;
 }
 
+// True when `v` fits in the `f.len` bytes of integer field `f`.
+bool fits(const field& f, std::uint64_t v) {
+  return f.len >= 8 || (v >> (8 * f.len)) == 0;
+}
+
+// `v` as integer field `f` holds it: its width, its byte order.
+data integer(const field& f, std::uint64_t v) {
+  return f.kind == field::shape::integer_be ? make_be(v, f.len)
+                                            : host_value(v, f.len);
+}
+
 } // namespace
 
 rule_builder::rule_builder(nfnl::family family, std::string table,
@@ -130,7 +141,7 @@ rule_builder& rule_builder::match(const field& f, const value& v, cmp_op op) {
       fail(std::string{f.name} + " takes a number");
       break;
     }
-    if (f.len < 8 && *num >> (8 * f.len)) {
+    if (!fits(f, *num)) {
       fail(std::string{f.name} + " value " + std::to_string(*num) +
            " does not fit in " + std::to_string(f.len) + " bytes");
       break;
@@ -149,10 +160,8 @@ rule_builder& rule_builder::match(const field& f, const value& v, cmp_op op) {
           expr::cmp{.sreg = reg,
                     .op = op == cmp_op::eq ? NFT_CMP_NEQ : NFT_CMP_EQ,
                     .value = host_value(0, f.len)});
-    } else if (f.kind == field::shape::integer_be) {
-      cmp(make_be(*num, f.len));
     } else {
-      cmp(host_value(*num, f.len));
+      cmp(integer(f, *num));
     }
     break;
   }
@@ -210,20 +219,16 @@ rule_builder& rule_builder::match(const field& f, range_of r, bool negate) {
     fail(std::string{f.name} + " cannot match a range");
     return *this;
   }
-  if (r.from > r.to || (f.len < 8 && r.to >> (8 * f.len))) {
+  if (r.from > r.to || !fits(f, r.to)) {
     fail(std::string{f.name} + " range " + std::to_string(r.from) + "-" +
          std::to_string(r.to) + " is empty or too wide");
     return *this;
   }
   load(f);
-  auto enc = [&](std::uint64_t v) {
-    return f.kind == field::shape::integer_be ? make_be(v, f.len)
-                                              : host_value(v, f.len);
-  };
   r_.exprs.push_back(expr::range{.sreg = reg,
                                  .op = negate ? NFT_RANGE_NEQ : NFT_RANGE_EQ,
-                                 .from = enc(r.from),
-                                 .to = enc(r.to)});
+                                 .from = integer(f, r.from),
+                                 .to = integer(f, r.to)});
   return *this;
 }
 

@@ -164,7 +164,8 @@ result<commit_result> commit(sys::socket& sock, encoded_batch& b,
   // The kernel reports the commit's NEWGEN with the header of the batch's
   // first operation (seq, NLM_F_ECHO), so ask for the echo there.
   set_flag(b, b.ops.front(), NLM_F_ECHO, true);
-  // Acks as asked (the builder sets NLM_F_ACK on every operation).
+  // Acks as asked (the builder sets NLM_F_ACK on every operation; errors
+  // and a refused BEGIN are reported either way).
   bool acked_now = (b.ops.front().flags & NLM_F_ACK) != 0;
   if (acked_now != opts.ack_each)
     for (auto& op : b.ops) {
@@ -175,8 +176,8 @@ result<commit_result> commit(sys::socket& sock, encoded_batch& b,
   auto end = b.end_message();
   out.bytes = begin.size() + b.body.size() + end.size();
   if (opts.size_buffers)
-    if (auto st = size_buffers(sock, out.bytes,
-                               opts.ack_each ? b.ops.size() : 64);
+    if (auto st =
+            size_buffers(sock, out.bytes, opts.ack_each ? b.ops.size() : 64);
         !st)
       return std::move(st).err();
   if (auto st = send_parts(sock, begin, b.body, end); !st)
@@ -226,15 +227,20 @@ result<commit_result> commit(sys::socket& sock, encoded_batch& b,
     if (v.failed > 1)
       e.detail +=
           "; " + std::to_string(v.failed - 1) + " later operations failed too";
+    if (overrun)
+      e.detail += " (more error replies were lost to a receive buffer overrun)";
     return e;
   }
   if (v.bad_reply)
     return std::move(*v.bad_reply);
+  // Success. Without per-operation acks the kernel reported no error, so
+  // it accepted every operation.
+  out.acked =
+      opts.ack_each ? v.acked : static_cast<std::uint32_t>(b.ops.size());
   if (v.gen) {
     out.genid = v.gen->id;
     out.seq = v.gen_seq;
     out.changed = true;
-    out.acked = v.acked;
     return out;
   }
   if (overrun) {
@@ -251,7 +257,6 @@ result<commit_result> commit(sys::socket& sock, encoded_batch& b,
   if (!g)
     return std::move(g).err();
   out.genid = g->id;
-  out.acked = v.acked;
   return out;
 }
 

@@ -196,4 +196,23 @@ void socket::close() noexcept {
   nl_.reset();
 }
 
+bool is_socket_failure(const error& e) noexcept {
+  if (e.code == make_error_code(errc::closed))
+    return true;
+  if (e.seq != 0)
+    return false; // the kernel answered a request
+  switch (e.errno_value()) {
+  case EBADF:
+  case ENOTSOCK:
+  case ENOTCONN:
+  case ECONNREFUSED:
+  case ECONNRESET:
+  case EPIPE:
+  case EDESTADDRREQ:
+    return true;
+  default:
+    return false;
+  }
+}
+
 } // namespace nfactor::sys

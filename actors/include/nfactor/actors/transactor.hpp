@@ -7,6 +7,7 @@
 //   client -- reconcile_atom, ruleset (desired) --> reconcile_result
 //              (pull, minimal batch, guarded commit, bounded retry)
 //   client -- get_gen_atom --> gen_info;  ident_atom --> tx_identity
+//   client -- stats_atom --> tx_stats {common (sup::stats), commits, ...}
 //
 // It owns one NETLINK_NETFILTER socket (optionally in another network
 // namespace) on its own thread (spawned detached). Requests are handled one
@@ -15,6 +16,14 @@
 // Unlike the listeners it needs no poll loop: the kernel answers a batch
 // inside the sendmsg() call, so a request is served start to end on the
 // actor's own thread and the mailbox is read between requests.
+//
+// Faults: a kernel's refusal of a batch (EINVAL, ENOENT, EEXIST, ERESTART
+// as `conflict`, ...) is that request's error reply; the transactor goes
+// on. A broken socket (`sys::is_socket_failure`: EBADF, ENOTSOCK,
+// ECONNREFUSED, ...) is replied to as well, and then ends the actor with
+// that error as its exit reason (`sup::fail_with`), so a supervisor
+// restarts it (`transactor_child`) and the new incarnation opens a new
+// socket.
 //
 // Provenance: a commit's NEWGEN notification carries the transactor's port
 // id in nlmsg_pid and the commit's `seq` in nlmsg_seq (plus this process's
@@ -35,6 +44,8 @@
 
 #include "nfactor/actors/inspect.hpp"
 #include "nfactor/actors/nft_types.hpp"
+#include "nfactor/actors/sup/stats.hpp"
+#include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/actors/type_ids.hpp"
 #include "nfactor/nft/batch.hpp"
 #include "nfactor/nft/reconcile.hpp"
@@ -59,10 +70,19 @@ struct tx_identity {
 
 /// Counters of a transactor.
 struct tx_stats {
+  /// What every socket actor reports: restarts, uptime, granted rcvbuf,
+  /// ENOBUFS episodes (replies lost in a commit); it reads no events, so
+  /// received, delivered and lost stay 0.
+  sup::stats common;
+  /// Commits (and reconciles that committed) that succeeded.
   std::uint64_t commits = 0;
+  /// Guarded commits refused because the generation moved.
   std::uint64_t conflicts = 0;
+  /// Other failed commits and reconciles.
   std::uint64_t failures = 0;
+  /// Operations in successful commits.
   std::uint64_t operations = 0;
+  /// Bytes sent in successful commits.
   std::uint64_t bytes = 0;
 };
 
@@ -74,8 +94,8 @@ typename Inspector::result_type inspect(Inspector& f, tx_identity& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tx_stats& x) {
-  return f(caf::meta::type_name("nfactor::actors::tx_stats"), x.commits,
-           x.conflicts, x.failures, x.operations, x.bytes);
+  return f(caf::meta::type_name("nfactor::actors::tx_stats"), x.common,
+           x.commits, x.conflicts, x.failures, x.operations, x.bytes);
 }
 
 } // namespace nfactor::actors
@@ -142,11 +162,28 @@ struct transactor_options {
   std::size_t keep_recent = 64;
   /// Pull-plan-commit rounds a reconcile may take.
   int reconcile_attempts = 5;
+  /// Ask the kernel for an ack per operation (`nft::commit_options`).
+  /// Default off: errors are attributed either way, and it is faster.
+  bool ack_each = false;
+  /// How often this transactor was restarted, for `stats` (a supervisor's
+  /// start function passes `start_context::restarts`).
+  std::uint32_t restarts = 0;
 };
 
 /// Spawns a transactor (detached). A failure to open the socket ends it
 /// with that error as its exit reason.
 [[nodiscard]] transactor spawn_transactor(caf::actor_system& sys,
                                           transactor_options opts = {});
+
+/// A supervisor's child spec for a transactor with `opts`: every restart
+/// spawns a new one (with a new socket) and counts in `stats`.
+///
+/// @par Example
+/// @code
+/// auto s = sup::spawn_supervisor(sys, {}, {transactor_child("tx", opts)});
+/// @endcode
+[[nodiscard]] sup::child_spec
+transactor_child(std::string name, transactor_options opts = {},
+                 sup::restart_type restart = sup::restart_type::transient);
 
 } // namespace nfactor::actors

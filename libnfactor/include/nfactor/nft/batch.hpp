@@ -9,8 +9,9 @@
 //   | [GENID u32] | NLM_F_ACK  | NLM_F_ACK  |     | NLM_F_ACK  |           |
 //   +-------------+------------+------------+- - -+------------+-----------+
 //
-// Every operation carries its own sequence number and NLM_F_ACK, so every
-// ack or error the kernel returns names exactly one operation. The kernel
+// Every operation carries its own sequence number (and NLM_F_ACK, which
+// `commit()` clears unless asked for per-operation acks), so every ack or
+// error the kernel returns names exactly one operation. The kernel
 // reads a batch from ONE datagram: a batch whose END is in a later
 // datagram is aborted (nfnetlink_rcv_batch stops at the end of the skb and
 // aborts without NFNL_BATCH_DONE; `tests/kernel/nft_transaction.cpp`

@@ -29,6 +29,8 @@
 #include <type_traits>
 #include <variant>
 
+#include <netinet/in.h>
+
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -63,172 +65,88 @@ struct field {
   std::uint8_t l4proto;
 };
 
+namespace detail {
+using shape = field::shape;
+constexpr auto network = NFT_PAYLOAD_NETWORK_HEADER;
+constexpr auto transport = NFT_PAYLOAD_TRANSPORT_HEADER;
+
+/// A header field at `offset` of `base` (NFT_PAYLOAD_*), needing network
+/// protocol `nfproto` and transport protocol `l4proto` (0: none).
+constexpr field payload(const char* name, std::uint32_t base,
+                        std::uint32_t offset, std::uint32_t len, shape kind,
+                        std::uint8_t nfproto, std::uint8_t l4proto = 0) {
+  return {name,   field::source::payload, base, offset, len, kind, nfproto,
+          l4proto};
+}
+
+/// A meta or ct key (NFT_META_* / NFT_CT_*) of `len` bytes.
+constexpr field keyed(const char* name, field::source from, std::uint32_t key,
+                      std::uint32_t len, shape kind = shape::integer_ne) {
+  return {name, from, key, 0, len, kind, 0, 0};
+}
+
+constexpr field meta(const char* name, std::uint32_t key, std::uint32_t len,
+                     shape kind = shape::integer_ne) {
+  return keyed(name, field::source::meta, key, len, kind);
+}
+} // namespace detail
+
 namespace ip {
-inline constexpr field saddr{"ip saddr",
-                             field::source::payload,
-                             NFT_PAYLOAD_NETWORK_HEADER,
-                             12,
-                             4,
-                             field::shape::ipv4,
-                             NFPROTO_IPV4,
-                             0};
-inline constexpr field daddr{"ip daddr",
-                             field::source::payload,
-                             NFT_PAYLOAD_NETWORK_HEADER,
-                             16,
-                             4,
-                             field::shape::ipv4,
-                             NFPROTO_IPV4,
-                             0};
-inline constexpr field protocol{"ip protocol",
-                                field::source::payload,
-                                NFT_PAYLOAD_NETWORK_HEADER,
-                                9,
-                                1,
-                                field::shape::integer_be,
-                                NFPROTO_IPV4,
-                                0};
+using detail::network, detail::payload, detail::shape;
+inline constexpr field saddr =
+    payload("ip saddr", network, 12, 4, shape::ipv4, NFPROTO_IPV4);
+inline constexpr field daddr =
+    payload("ip daddr", network, 16, 4, shape::ipv4, NFPROTO_IPV4);
+inline constexpr field protocol =
+    payload("ip protocol", network, 9, 1, shape::integer_be, NFPROTO_IPV4);
 } // namespace ip
 
 namespace ip6 {
-inline constexpr field saddr{"ip6 saddr",
-                             field::source::payload,
-                             NFT_PAYLOAD_NETWORK_HEADER,
-                             8,
-                             16,
-                             field::shape::ipv6,
-                             NFPROTO_IPV6,
-                             0};
-inline constexpr field daddr{"ip6 daddr",
-                             field::source::payload,
-                             NFT_PAYLOAD_NETWORK_HEADER,
-                             24,
-                             16,
-                             field::shape::ipv6,
-                             NFPROTO_IPV6,
-                             0};
+using detail::network, detail::payload, detail::shape;
+inline constexpr field saddr =
+    payload("ip6 saddr", network, 8, 16, shape::ipv6, NFPROTO_IPV6);
+inline constexpr field daddr =
+    payload("ip6 daddr", network, 24, 16, shape::ipv6, NFPROTO_IPV6);
 } // namespace ip6
 
 namespace tcp {
-inline constexpr field sport{"tcp sport",
-                             field::source::payload,
-                             NFT_PAYLOAD_TRANSPORT_HEADER,
-                             0,
-                             2,
-                             field::shape::integer_be,
-                             0,
-                             6};
-inline constexpr field dport{"tcp dport",
-                             field::source::payload,
-                             NFT_PAYLOAD_TRANSPORT_HEADER,
-                             2,
-                             2,
-                             field::shape::integer_be,
-                             0,
-                             6};
+using detail::transport, detail::payload, detail::shape;
+inline constexpr field sport =
+    payload("tcp sport", transport, 0, 2, shape::integer_be, 0, IPPROTO_TCP);
+inline constexpr field dport =
+    payload("tcp dport", transport, 2, 2, shape::integer_be, 0, IPPROTO_TCP);
 } // namespace tcp
 
 namespace udp {
-inline constexpr field sport{"udp sport",
-                             field::source::payload,
-                             NFT_PAYLOAD_TRANSPORT_HEADER,
-                             0,
-                             2,
-                             field::shape::integer_be,
-                             0,
-                             17};
-inline constexpr field dport{"udp dport",
-                             field::source::payload,
-                             NFT_PAYLOAD_TRANSPORT_HEADER,
-                             2,
-                             2,
-                             field::shape::integer_be,
-                             0,
-                             17};
+using detail::transport, detail::payload, detail::shape;
+inline constexpr field sport =
+    payload("udp sport", transport, 0, 2, shape::integer_be, 0, IPPROTO_UDP);
+inline constexpr field dport =
+    payload("udp dport", transport, 2, 2, shape::integer_be, 0, IPPROTO_UDP);
 } // namespace udp
 
 namespace meta {
-inline constexpr field l4proto{"meta l4proto",
-                               field::source::meta,
-                               NFT_META_L4PROTO,
-                               0,
-                               1,
-                               field::shape::integer_be,
-                               0,
-                               0};
-inline constexpr field nfproto{"meta nfproto",
-                               field::source::meta,
-                               NFT_META_NFPROTO,
-                               0,
-                               1,
-                               field::shape::integer_be,
-                               0,
-                               0};
-inline constexpr field mark{"meta mark",
-                            field::source::meta,
-                            NFT_META_MARK,
-                            0,
-                            4,
-                            field::shape::integer_ne,
-                            0,
-                            0};
-inline constexpr field iif{"meta iif",
-                           field::source::meta,
-                           NFT_META_IIF,
-                           0,
-                           4,
-                           field::shape::integer_ne,
-                           0,
-                           0};
-inline constexpr field oif{"meta oif",
-                           field::source::meta,
-                           NFT_META_OIF,
-                           0,
-                           4,
-                           field::shape::integer_ne,
-                           0,
-                           0};
-inline constexpr field iifname{"meta iifname",
-                               field::source::meta,
-                               NFT_META_IIFNAME,
-                               0,
-                               16,
-                               field::shape::ifname,
-                               0,
-                               0};
-inline constexpr field oifname{"meta oifname",
-                               field::source::meta,
-                               NFT_META_OIFNAME,
-                               0,
-                               16,
-                               field::shape::ifname,
-                               0,
-                               0};
-inline constexpr field skuid{"meta skuid",
-                             field::source::meta,
-                             NFT_META_SKUID,
-                             0,
-                             4,
-                             field::shape::integer_ne,
-                             0,
-                             0};
-inline constexpr field skgid{"meta skgid",
-                             field::source::meta,
-                             NFT_META_SKGID,
-                             0,
-                             4,
-                             field::shape::integer_ne,
-                             0,
-                             0};
+using detail::shape;
+inline constexpr field l4proto =
+    detail::meta("meta l4proto", NFT_META_L4PROTO, 1, shape::integer_be);
+inline constexpr field nfproto =
+    detail::meta("meta nfproto", NFT_META_NFPROTO, 1, shape::integer_be);
+inline constexpr field mark = detail::meta("meta mark", NFT_META_MARK, 4);
+inline constexpr field iif = detail::meta("meta iif", NFT_META_IIF, 4);
+inline constexpr field oif = detail::meta("meta oif", NFT_META_OIF, 4);
+inline constexpr field iifname =
+    detail::meta("meta iifname", NFT_META_IIFNAME, 16, shape::ifname);
+inline constexpr field oifname =
+    detail::meta("meta oifname", NFT_META_OIFNAME, 16, shape::ifname);
+inline constexpr field skuid = detail::meta("meta skuid", NFT_META_SKUID, 4);
+inline constexpr field skgid = detail::meta("meta skgid", NFT_META_SKGID, 4);
 } // namespace meta
 
 namespace ct {
-inline constexpr field state{
-    "ct state", field::source::ct, NFT_CT_STATE, 0, 4, field::shape::bits, 0,
-    0};
-inline constexpr field mark{
-    "ct mark", field::source::ct,        NFT_CT_MARK, 0,
-    4,         field::shape::integer_ne, 0,           0};
+inline constexpr field state = detail::keyed(
+    "ct state", field::source::ct, NFT_CT_STATE, 4, detail::shape::bits);
+inline constexpr field mark =
+    detail::keyed("ct mark", field::source::ct, NFT_CT_MARK, 4);
 /// ct state bits (NF_CT_STATE_BIT, nf_conntrack_common.h).
 inline constexpr std::uint32_t invalid = NF_CT_STATE_INVALID_BIT;
 inline constexpr std::uint32_t established = NF_CT_STATE_BIT(IP_CT_ESTABLISHED);

@@ -133,4 +133,13 @@ class socket {
 /// are bounded by nlbufsiz, which callers must add on top).
 inline constexpr std::size_t default_recv_buffer = 64 * 1024;
 
+/// True when `e` says the socket itself is broken, so only a new socket
+/// helps: it is closed (`errc::closed`), or a send, recv, poll or
+/// setsockopt on it failed with EBADF, ENOTSOCK, ENOTCONN, ECONNREFUSED,
+/// ECONNRESET, EPIPE or EDESTADDRREQ. False for the kernel's answer to a
+/// request (those carry the request's seq: EINVAL, ENOENT, ERESTART, ...)
+/// and for conditions the socket survives (ENOBUFS, EMSGSIZE, a timeout).
+/// A supervised socket actor fails on these and is restarted.
+[[nodiscard]] bool is_socket_failure(const error& e) noexcept;
+
 } // namespace nfactor::sys
