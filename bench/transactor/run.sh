@@ -63,9 +63,10 @@ jq -s -r --argjson k "$KMAX" '
 	[$runs[] | select(.tool == "nfactor")] as $nf |
 	[range(0; [$nft, $nf] | map(length) | min) | . as $i |
 		{t: ($nf[$i].wall_s / $nft[$i].wall_s),
+		 c: (($nf[$i].user_s + $nf[$i].sys_s) / ($nft[$i].user_s + $nft[$i].sys_s)),
 		 m: ($nf[$i].maxrss_kb / $nft[$i].maxrss_kb)}] as $ratios |
 	($ratios | map(.t) | med) as $t | ($ratios | map(.m) | med) as $m |
-	"at K = \($k): nfactor wall \($nf | map(.wall_s) | med) s vs nft \($nft | map(.wall_s) | med) s; max RSS \($nf | map(.maxrss_kb) | med / 1024 | r3) MiB vs \($nft | map(.maxrss_kb) | med / 1024 | r3) MiB",
+	"at K = \($k): nfactor wall \($nf | map(.wall_s) | med) s vs nft \($nft | map(.wall_s) | med) s; max RSS \($nf | map(.maxrss_kb) | med / 1024 | r3) MiB vs \($nft | map(.maxrss_kb) | med / 1024 | r3) MiB; CPU (user+sys) ratio \($ratios | map(.c) | med | r3)",
 	"target: time <= 1/3 nft: \(if $t <= 1/3 then "met" else "missed" end) (ratio \($t | r3))",
 	"target: memory <= 1/4 nft: \(if $m <= 1/4 then "met" else "missed" end) (ratio \($m | r3))"' "$OUT"
 echo "raw: $OUT"
