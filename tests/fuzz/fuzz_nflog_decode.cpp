@@ -21,17 +21,11 @@
 #include "nfactor/nflog/decode.hpp"
 #include "nfactor/nflog/loss.hpp"
 #include "nfactor/nl/message.hpp"
+#include "typed_error.hpp"
 
 using namespace nfactor;
 
 namespace {
-
-bool typed(const error& e) {
-  auto c = e.code;
-  return !e.message().empty() && (c == make_error_code(errc::truncated) ||
-                                  c == make_error_code(errc::bad_attribute) ||
-                                  c == make_error_code(errc::bad_message));
-}
 
 void check_one(const nl::message& msg, nflog::seq_tracker& seqs) {
   auto ev = nflog::decode_packet(msg);
@@ -41,7 +35,8 @@ void check_one(const nl::message& msg, nflog::seq_tracker& seqs) {
   if (back != ev.has_value() || batch.size() != (back ? 1u : 0u))
     std::abort(); // the two decoding paths disagree
   if (!ev) {
-    if (!err || !typed(ev.err()) || err->code != ev.err().code)
+    if (!err || !fuzz::typed_decode_error(ev.err()) ||
+        err->code != ev.err().code)
       std::abort();
     return;
   }
