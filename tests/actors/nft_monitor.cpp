@@ -367,10 +367,14 @@ BOOST_FIXTURE_TEST_CASE(enobufs_signals_resync_and_auto_resync_converges,
 
 BOOST_FIXTURE_TEST_CASE(since_gen_and_owner_down, monitor_fixture) {
   // A monitor owned by a short-lived actor stops when it goes down.
-  auto owner = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
-    return {[](int) {
-    }};
-  });
+  // (An argument: CAF 0.17.6 spawning a function-based actor with none
+  // dereferences a null argument tuple, which UBSan reports.)
+  auto owner = sys.spawn(
+      [](caf::event_based_actor*, int) -> caf::behavior {
+        return {[](int) {
+        }};
+      },
+      0);
   actors::monitor_options o;
   o.ns = netns.ns();
   auto mon = actors::spawn_monitor(sys, owner, o);

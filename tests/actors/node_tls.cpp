@@ -22,9 +22,11 @@ namespace {
 using echo =
     caf::typed_actor<caf::replies_to<std::int32_t>::with<std::int32_t>>;
 
-echo::behavior_type echo_impl() {
-  return {[](std::int32_t x) {
-    return x + 1;
+// (Takes an argument: CAF 0.17.6 spawning a function-based actor with none
+// dereferences a null argument tuple, which UBSan reports.)
+echo::behavior_type echo_impl(std::int32_t step) {
+  return {[step](std::int32_t x) {
+    return x + step;
   }};
 }
 
@@ -44,7 +46,7 @@ struct side {
 
   // Spawns an echo and publishes it on loopback.
   caf::expected<std::uint16_t> serve(bool tls) {
-    auto e = sys->spawn(echo_impl);
+    auto e = sys->spawn(echo_impl, std::int32_t{1});
     published.push_back(e.address());
     return node::publish(e, 0, "127.0.0.1", tls);
   }

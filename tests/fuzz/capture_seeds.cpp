@@ -1,21 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
 // Captures real kernel messages as fuzz seeds: GETGEN replies, dumps of a
-// varied ruleset, commit notifications and error acks with extack, each
-// from a scratch namespace. Usage: capture_seeds CORPUS_DIR (run as root).
+// varied ruleset, commit notifications and error acks with extack
+// (fuzz_nl_message); notifications of every nf_tables object kind, their
+// deletion, element and flowtable dumps, and whole commits in one file
+// (fuzz_nft_decode); NFLOG datagrams (fuzz_nflog_decode).
+// Each from a scratch namespace. Usage: capture_seeds CORPUS_DIR (root).
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
+#include <sys/socket.h>
+
 #include "netns_fixture.hpp"
+#include "nfactor/nflog/decode.hpp"
+#include "nfactor/nflog/listener.hpp"
 #include "nfactor/nfnl/codec.hpp"
+#include "nfactor/nft/flowtable.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/sys/request.hpp"
+#include "traffic.hpp"
 
 using namespace nfactor;
 namespace fs = std::filesystem;
@@ -52,21 +65,33 @@ table ip nat {
 struct writer {
   fs::path dir;
   int n = 0;
+  writer* also = nullptr; // a second corpus that gets the same seeds
+  explicit writer(fs::path d) : dir(std::move(d)) {
+    fs::create_directories(dir);
+  }
   void save(const std::string& what, byte_view bytes) {
     auto p = dir / (what + "-" + std::to_string(n++));
     std::ofstream out{p, std::ios::binary};
     out.write(reinterpret_cast<const char*>(bytes.data()),
               static_cast<std::streamsize>(bytes.size()));
+    if (also)
+      also->save(what, bytes);
   }
 };
 
-void dump_kind(sys::socket& s, writer& w, std::uint8_t msg, const char* what) {
+// Dumps one object kind; `attrs` adds request attributes (GETSETELEM needs
+// the table and set).
+void dump_kind(sys::socket& s, writer& w, std::uint8_t msg, const char* what,
+               std::uint8_t family = NFPROTO_UNSPEC,
+               void (*attrs)(nl::message_writer&) = nullptr) {
   byte_buffer req;
   nl::message_writer mw{req};
   auto seq = s.next_seq();
   mw.begin(nfnl::nlmsg_type(nfnl::subsys::nftables, msg),
            NLM_F_REQUEST | NLM_F_DUMP, seq);
-  mw.put_nfgenmsg(NFPROTO_UNSPEC);
+  mw.put_nfgenmsg(family);
+  if (attrs)
+    attrs(mw);
   mw.end();
   auto st = sys::dump(s, req, seq, what, [&](const nl::message& m) {
     w.save(what, m.bytes);
@@ -74,6 +99,154 @@ void dump_kind(sys::socket& s, writer& w, std::uint8_t msg, const char* what) {
   });
   if (!st)
     std::fprintf(stderr, "%s\n", st.err().message().c_str());
+}
+
+// Saves every pending notification datagram, and all of them concatenated
+// as one "commits" seed for the nf_tables corpus (several commits, each
+// closed by its NEWGEN).
+void drain_notifications(sys::socket& mon, writer& w) {
+  std::vector<std::uint8_t> buf(1 << 16);
+  byte_buffer all;
+  for (;;) {
+    auto r = mon.recv(buf);
+    if (!r || r->status != sys::recv_status::data)
+      break;
+    w.save("notify", byte_view{buf.data(), r->size});
+    all.insert(all.end(), buf.begin(), buf.begin() + r->size);
+  }
+  if (!all.empty())
+    (w.also ? *w.also : w).save("commits", all);
+}
+
+// NFLOG events of UDP, TCP SYN and ICMP echo (v4 and v6) on lo, copy mode
+// packet, seq + seq_global: every datagram one seed.
+int capture_nflog(test::scratch_netns& netns, writer& w) {
+  auto rs = netns.exec(
+      "nft 'add table inet logt; "
+      "add chain inet logt out { type filter hook output priority 0; }; "
+      "add chain inet logt in { type filter hook input priority 0; }; "
+      "add rule inet logt out ct state new counter; "
+      "add rule inet logt out meta mark set 0x2a; "
+      "add rule inet logt out udp dport 9999 log group 7 prefix \"udp\"; "
+      "add rule inet logt out tcp dport 9998 log group 7 snaplen 40; "
+      "add rule inet logt out icmp type echo-request log group 7; "
+      "add rule inet logt out icmpv6 type echo-request log group 7; "
+      "add rule inet logt in udp dport 9999 log group 7 prefix \"in\"'");
+  if (rs.status != 0) {
+    std::fprintf(stderr, "nft (nflog rules) failed: %s\n", rs.output.c_str());
+    return 1;
+  }
+  nflog::options o;
+  o.group = 7;
+  o.ns = netns.ns();
+  o.mode = nflog::copy_mode::packet;
+  o.copy_range = 96;
+  o.qthresh = 1;
+  // (No conntrack flag: this kernel lacks CONFIG_NETFILTER_NETLINK_GLUE_CT,
+  // so the corpus's NFULA_CT seeds are written by nfactor's encoder.)
+  o.flags = {true, true, false};
+  o.resolve_names = false;
+  auto l = nflog::listener::open(o);
+  if (!l) {
+    std::fprintf(stderr, "%s\n", l.err().message().c_str());
+    return 1;
+  }
+  test::send_udp(o.ns, AF_INET, 9999, "seed", 2);
+  test::send_udp(o.ns, AF_INET6, 9999, "seed6");
+  test::send_tcp_syn(o.ns, AF_INET, 9998);
+  test::send_echo(o.ns, AF_INET, 7, "ping");
+  test::send_echo(o.ns, AF_INET6, 8, "ping6");
+  std::vector<std::uint8_t> buf(1 << 16);
+  for (;;) {
+    auto ready = l->wait_readable(std::chrono::milliseconds(300));
+    if (!ready || !*ready)
+      break;
+    auto n = ::recv(l->fd(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n <= 0)
+      break;
+    w.save("nflog", byte_view{buf.data(), static_cast<std::size_t>(n)});
+  }
+  return 0;
+}
+
+// What this kernel cannot send (no nf_flow_table, no conntrack glue for
+// NFLOG), written by nfactor's own encoders in the kernel's attribute
+// order: an NFLOG event with every attribute (NFULA_CT as ctnetlink lays
+// it out: UDP 127.0.0.2:40000 -> 127.0.0.1:53, status, TCP protoinfo,
+// timeout, mark, use, id, zone; NFULA_VLAN; NFULA_L2HDR), and a flowtable's
+// NEW and DEL messages with hook and devices.
+void encoded_seeds(writer& nflog_w, writer& nft_w) {
+  byte_buffer ct;
+  nl::message_writer cw{ct};
+  cw.begin(0, 0, 0);
+  for (std::uint16_t dir : {CTA_TUPLE_ORIG, CTA_TUPLE_REPLY}) {
+    auto t = cw.begin_nested(dir);
+    auto ip = cw.begin_nested(CTA_TUPLE_IP);
+    cw.attr_u32_be(CTA_IP_V4_SRC,
+                   dir == CTA_TUPLE_ORIG ? 0x7f000002 : 0x7f000001);
+    cw.attr_u32_be(CTA_IP_V4_DST,
+                   dir == CTA_TUPLE_ORIG ? 0x7f000001 : 0x7f000002);
+    cw.end_nested(ip);
+    auto proto = cw.begin_nested(CTA_TUPLE_PROTO);
+    cw.attr_u8(CTA_PROTO_NUM, IPPROTO_UDP);
+    cw.attr_u16_be(CTA_PROTO_SRC_PORT, dir == CTA_TUPLE_ORIG ? 40000 : 53);
+    cw.attr_u16_be(CTA_PROTO_DST_PORT, dir == CTA_TUPLE_ORIG ? 53 : 40000);
+    cw.end_nested(proto);
+    cw.attr_u16_be(CTA_TUPLE_ZONE, 0);
+    cw.end_nested(t);
+  }
+  cw.attr_u32_be(CTA_STATUS, 0x188);
+  auto pi = cw.begin_nested(CTA_PROTOINFO);
+  auto tcp = cw.begin_nested(CTA_PROTOINFO_TCP);
+  cw.attr_u8(CTA_PROTOINFO_TCP_STATE, 3);
+  cw.end_nested(tcp);
+  cw.end_nested(pi);
+  cw.attr_u32_be(CTA_TIMEOUT, 30);
+  cw.attr_u32_be(CTA_MARK, 0x2a);
+  cw.attr_u32_be(CTA_USE, 1);
+  cw.attr_u32_be(CTA_ID, 0x12345678);
+  cw.attr_u16_be(CTA_ZONE, 0);
+  cw.end();
+  nflog::log_event e;
+  e.family = NFPROTO_BRIDGE;
+  e.group = 7;
+  e.hw_protocol = 0x8100;
+  e.hook = 1;
+  e.mark = 0x2a;
+  e.timestamp = nflog::timestamp{1700000000, 123456};
+  e.indev = 1;
+  e.physindev = 2;
+  e.hwaddr = nflog::hw_address{6, {2, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0}};
+  e.payload = byte_buffer{0x45, 0, 0, 0x1c, 0, 1, 0, 0, 64, 17};
+  e.prefix = "encoded";
+  e.uid = 0;
+  e.gid = 0;
+  e.seq = 1;
+  e.seq_global = 1;
+  e.hwtype = 1;
+  e.hwlen = 14;
+  e.hwheader = byte_buffer(14, 0xab);
+  e.ct = byte_buffer(ct.begin() + NLMSG_HDRLEN, ct.end());
+  e.ctinfo = 2;
+  e.vlan = nflog::vlan_tag{0x8100, 0x0064};
+  e.l2hdr = byte_buffer(18, 0xcd);
+  byte_buffer ev;
+  nflog::append_packet(ev, e, 1);
+  nflog_w.save("encoded-every-attribute", ev);
+
+  nft::flowtable f;
+  f.family = NFPROTO_INET;
+  f.table = "seeds";
+  f.name = "ft";
+  f.use = 0;
+  f.handle = 9;
+  f.flags = NFT_FLOWTABLE_COUNTER;
+  f.hook = nft::flowtable_hook{NF_NETDEV_INGRESS, 0,
+                               std::vector<std::string>{"lo", "veth0"}};
+  byte_buffer fb;
+  nft::append(fb, NFT_MSG_NEWFLOWTABLE, 0, 1, f);
+  nft::append(fb, NFT_MSG_DELFLOWTABLE, 0, 1, f);
+  nft_w.save("encoded-flowtable", fb);
 }
 
 } // namespace
@@ -84,7 +257,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   writer w{fs::path{argv[1]} / "fuzz_nl_message"};
-  fs::create_directories(w.dir);
+  writer nw{fs::path{argv[1]} / "fuzz_nft_decode"};
+  writer lw{fs::path{argv[1]} / "fuzz_nflog_decode"};
+  w.also = &nw;
   test::scratch_netns netns;
   sys::socket_options o;
   o.ns = netns.ns();
@@ -96,24 +271,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot open sockets\n");
     return 1;
   }
-  auto rs = netns.exec("printf '%s\\n' " + test::shell_quote(ruleset)
-                       + " | nft -f -");
+  auto rs = netns.exec("printf '%s\\n' " + test::shell_quote(ruleset) +
+                       " | nft -f -");
   if (rs.status != 0) {
     std::fprintf(stderr, "nft -f failed: %s\n", rs.output.c_str());
     return 1;
   }
-  netns.exec("nft delete chain inet seeds spare; nft flush set inet seeds addrs");
+  netns.exec(
+      "nft delete chain inet seeds spare; nft flush set inet seeds addrs");
+  drain_notifications(*mon, w);
   std::vector<std::uint8_t> buf(1 << 16);
-  for (;;) {
-    auto r = mon->recv(buf);
-    if (!r || r->status != sys::recv_status::data)
-      break;
-    w.save("notify", byte_view{buf.data(), r->size});
-  }
   byte_buffer req;
   auto seq = s->next_seq();
   nft::append_getgen(req, seq);
-  (void) sys::request(*s, req, seq, "getgen", [&](const nl::message& m) {
+  (void)sys::request(*s, req, seq, "getgen", [&](const nl::message& m) {
     w.save("gen", m.bytes);
     return result<void>{};
   });
@@ -122,6 +293,20 @@ int main(int argc, char** argv) {
   dump_kind(*s, w, NFT_MSG_GETRULE, "rule");
   dump_kind(*s, w, NFT_MSG_GETSET, "set");
   dump_kind(*s, w, NFT_MSG_GETOBJ, "obj");
+  w.also = nullptr; // the rest only for the nf_tables decoders
+  // (No flowtable: this kernel has no nf_flow_table; that corpus's
+  // flowtable seed is written by nfactor's encoder, see its README note.)
+  dump_kind(*s, nw, NFT_MSG_GETSETELEM, "elems", NFPROTO_INET,
+            [](nl::message_writer& mw) {
+              mw.attr_str(NFTA_SET_ELEM_LIST_TABLE, "seeds");
+              mw.attr_str(NFTA_SET_ELEM_LIST_SET, "ports");
+            });
+  // Deletion of everything: DEL* notifications of every kind.
+  netns.exec("nft delete table inet seeds; nft delete table ip nat");
+  drain_notifications(*mon, nw);
+  if (capture_nflog(netns, lw) != 0)
+    return 1;
+  encoded_seeds(lw, nw);
   // An error with extended ACK: a table request without a name.
   req.clear();
   nl::message_writer mw{req};
@@ -132,10 +317,11 @@ int main(int argc, char** argv) {
   mw.attr_str(NFTA_TABLE_NAME, "missing");
   mw.end();
   if (s->send(req)) {
-    (void) s->wait_readable(std::chrono::seconds(2));
+    (void)s->wait_readable(std::chrono::seconds(2));
     if (auto r = s->recv(buf); r && r->status == sys::recv_status::data)
       w.save("error", byte_view{buf.data(), r->size});
   }
-  std::printf("captured %d seeds into %s\n", w.n, w.dir.c_str());
+  for (auto* x : {&w, &nw, &lw})
+    std::printf("captured %d seeds into %s\n", x->n, x->dir.c_str());
   return 0;
 }

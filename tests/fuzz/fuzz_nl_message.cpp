@@ -34,18 +34,18 @@ std::vector<attr_copy> walk(nl::attr_reader& r, int depth) {
     out.push_back({r.type(), r.nested_flag(),
                    byte_buffer(r.bytes().begin(), r.bytes().end())});
     auto probe = r; // getters on a copy: a length error must not end `r`
-    (void) probe.u8();
+    (void)probe.u8();
     probe = r;
-    (void) probe.u16_be();
+    (void)probe.u16_be();
     probe = r;
-    (void) probe.u32_be();
+    (void)probe.u32_be();
     probe = r;
-    (void) probe.u64_be();
-    (void) r.str();
+    (void)probe.u64_be();
+    (void)r.str();
     if (depth < 8) {
       auto copy = r;
       auto inner = copy.nested();
-      (void) walk(inner, depth + 1);
+      (void)walk(inner, depth + 1);
     }
   }
   return out;
@@ -76,10 +76,10 @@ void round_trip(const std::vector<attr_copy>& attrs) {
     std::abort();
   for (std::size_t i = 0; i < back.size(); ++i) {
     // Nested payloads are re-padded by put_raw; compare the prefix.
-    if (back[i].type != attrs[i].type || back[i].nested != attrs[i].nested
-        || back[i].payload.size() < attrs[i].payload.size()
-        || !std::equal(attrs[i].payload.begin(), attrs[i].payload.end(),
-                       back[i].payload.begin()))
+    if (back[i].type != attrs[i].type || back[i].nested != attrs[i].nested ||
+        back[i].payload.size() < attrs[i].payload.size() ||
+        !std::equal(attrs[i].payload.begin(), attrs[i].payload.end(),
+                    back[i].payload.begin()))
       std::abort();
   }
 }
@@ -93,10 +93,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     const auto& msg = reader.get();
     if (msg.type == NLMSG_ERROR) {
       if (auto a = nl::decode_ack(msg); a && a->error != 0)
-        (void) nl::ack_error(*a, "fuzz").message();
+        (void)nl::ack_error(*a, "fuzz").message();
       continue;
     }
-    (void) nft::decode_gen(msg);
+    (void)nft::decode_gen(msg);
     auto hdr = nfnl::decode_nfgenmsg(msg.payload);
     if (!hdr)
       continue;

@@ -26,6 +26,20 @@ const auto& kinds_table() {
   return t;
 }
 
+// How deep expressions may nest inside expressions (dynset, set and
+// element expressions hold expressions). The kernel nests one level
+// (stateful expressions only); a deeper input is refused before the
+// decoder's recursion can exhaust the stack.
+constexpr int max_expr_depth = 8;
+thread_local int expr_depth = 0;
+
+struct depth_guard {
+  depth_guard() noexcept { ++expr_depth; }
+  ~depth_guard() { --expr_depth; }
+  depth_guard(const depth_guard&) = delete;
+  depth_guard& operator=(const depth_guard&) = delete;
+};
+
 } // namespace
 
 std::span<const expr_kind* const> expr_kinds() noexcept {
@@ -65,6 +79,11 @@ void encode_expression(nl::message_writer& w, const expression& e) {
 }
 
 void decode_expression(nl::attr_reader r, expression& out) {
+  depth_guard depth;
+  if (expr_depth > max_expr_depth) {
+    r.fail("expressions nested deeper than " + std::to_string(max_expr_depth));
+    return;
+  }
   std::string name;
   std::optional<byte_view> data;
   while (r.next()) {
@@ -95,7 +114,8 @@ void decode_expression(nl::attr_reader r, expression& out) {
   nl::attr_reader d{*data, "decode expression"};
   k->decode(d, out);
   if (!d.ok())
-    r.fail(name + ": " + d.err()->message());
+    r.fail(name + ": " + d.err()->message(),
+           static_cast<errc>(d.err()->code.value()));
 }
 
 void encode_expressions(nl::message_writer& w, std::uint16_t type,

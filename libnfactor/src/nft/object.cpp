@@ -60,7 +60,7 @@ result<object> decode_object(const nl::message& msg) {
           break;
         }
         if (!d.ok())
-          r.fail(d.err()->message());
+          r.fail(d.err()->message(), static_cast<errc>(d.err()->code.value()));
       });
 }
 
