@@ -249,8 +249,8 @@ class monitor_impl : public monitor_impl_actor::base {
     while (rd.next()) {
       const auto& msg = rd.get();
       ++stats_->received;
-      // The rest of a commit that cannot be delivered whole (its start
-      // was lost, or a snapshot contains it): skip to its NEWGEN.
+      // The rest of a commit a snapshot contains (parts of it were sent
+      // before the snapshot): skip to its NEWGEN.
       if (discard_until_newgen_ && !is_newgen(msg))
         continue;
       auto t = framer_.feed(msg);
@@ -260,6 +260,7 @@ class monitor_impl : public monitor_impl_actor::base {
       }
       if (*t) {
         discard_until_newgen_ = false;
+        gen_unsure_ = false;
         deliver(std::move(**t));
       }
     }
@@ -269,7 +270,7 @@ class monitor_impl : public monitor_impl_actor::base {
     // being read follows the last NEWGEN seen (generations are
     // consecutive), so it is newer once last_gen >= min_gen.
     if (opts_.max_part > 0 && opts_.transactions && !opts_.flat &&
-        !discard_until_newgen_ && last_gen_ >= min_gen_ &&
+        !discard_until_newgen_ && !gen_unsure_ && last_gen_ >= min_gen_ &&
         framer_.pending() >= opts_.max_part) {
       auto part = framer_.take_part();
       part_sent_ = true;
@@ -335,9 +336,12 @@ class monitor_impl : public monitor_impl_actor::base {
     auto dropped = framer_.pending();
     stats_->lost += 1 + dropped;
     resync_needed r{stats_->enobufs, last_gen_, dropped};
+    // The commit being read lost its start or its end, and its NEWGEN may
+    // be lost too: frame whole commits again (min_gen decides at NEWGEN)
+    // and send no part until a NEWGEN shows where commits start.
     framer_.reset();
-    // The commit being read lost its start (or its end): skip the rest.
-    discard_until_newgen_ = true;
+    discard_until_newgen_ = false;
+    gen_unsure_ = true;
     part_sent_ = false;
     if (opts_.auto_resync) {
       // The snapshot supersedes what waits in the outbox.
@@ -370,6 +374,8 @@ class monitor_impl : public monitor_impl_actor::base {
   std::uint32_t min_gen_ = 0;
   bool part_sent_ = false;
   bool discard_until_newgen_ = false;
+  // After a loss, until the next NEWGEN.
+  bool gen_unsure_ = false;
 };
 
 } // namespace
