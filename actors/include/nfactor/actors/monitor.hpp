@@ -32,7 +32,11 @@
 // bounded (at most max_in_flight messages of at most max_part changes, or
 // of one commit when parts are off), the kernel queues up to the receive
 // buffer, then drops and reports ENOBUFS, which becomes `resync_needed`
-// (and a snapshot with `auto_resync`). Loss is never silent.
+// (and a snapshot with `auto_resync`). Loss is never silent. The first
+// transaction after a `resync_needed` may lack the changes that were lost
+// (the kernel does not say which commit they belonged to): the owner
+// re-snapshots rather than applying it (with `auto_resync` the snapshot
+// follows at once, and commits it contains are dropped).
 //
 // Commits with gen_id <= min_gen are dropped (`since_gen`, `set_min_gen`).
 // `pull` is "subscribe first, then snapshot" in one call: the monitor is
