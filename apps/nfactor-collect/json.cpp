@@ -205,6 +205,8 @@ json commit_line(const std::string& node, const nft::transaction& t) {
   for (const auto& c : t.changes)
     changes.push_back(change_json(c));
   j["changes"] = std::move(changes);
+  if (t.partial)
+    j["partial"] = true;
   return j;
 }
 

@@ -205,6 +205,12 @@ std::string text(const nft::change& c) {
 }
 
 std::string text(const nft::transaction& t) {
+  if (t.partial) { // a large commit's part: its gen comes with the last one
+    std::string s = "# part of a commit\n";
+    for (auto& c : t.changes)
+      s += text(c);
+    return s;
+  }
   std::string s = "# gen " + std::to_string(t.gen_id);
   if (t.proc_pid)
     s += " pid " + std::to_string(*t.proc_pid);
@@ -234,6 +240,8 @@ std::string json_line(const nft::transaction& t) {
   for (auto& c : t.changes)
     changes.push_back(change_json(c));
   j["changes"] = std::move(changes);
+  if (t.partial)
+    j["partial"] = true;
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

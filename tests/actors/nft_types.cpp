@@ -63,6 +63,26 @@ BOOST_FIXTURE_TEST_CASE(transaction_round_trips, system_fixture) {
   BOOST_TEST((back == t));
   nft::transaction empty;
   BOOST_TEST((round_trip(empty) == empty));
+  nft::transaction part = golden_transaction();
+  part.gen_id = 0;
+  part.partial = true;
+  BOOST_TEST((round_trip(part) == part));
+}
+
+BOOST_FIXTURE_TEST_CASE(monitor_stats_carry_the_common_record, system_fixture) {
+  actors::monitor_stats s;
+  s.common.received = 7;
+  s.common.delivered = 5;
+  s.common.enobufs = 1;
+  s.common.rcvbuf = 1 << 20;
+  s.parts = 3;
+  s.stalls = 2;
+  s.min_gen = 9;
+  auto back = round_trip(s);
+  BOOST_TEST((back.common == s.common));
+  BOOST_TEST(back.parts == 3u);
+  BOOST_TEST(back.stalls == 2u);
+  BOOST_TEST(back.min_gen == 9u);
 }
 
 BOOST_FIXTURE_TEST_CASE(flat_batch_and_ruleset_round_trip, system_fixture) {

@@ -4,6 +4,7 @@
 // fed by a real NFNLGRP_NFTABLES subscription.
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -35,6 +36,35 @@ sys::socket open_in(const test::scratch_netns& ns,
   auto s = sys::socket::open(o);
   NFACTOR_REQUIRE_OK(s);
   return std::move(*s);
+}
+
+using commits = std::vector<nft::transaction>;
+
+// Feeds every message read from `mon` to `framer`, collecting the commits
+// it completes, until `more(got)` is false; `each` sees every message after
+// the framer did.
+commits read_commits(
+    sys::socket& mon, nft::commit_framer& framer,
+    const std::function<bool(const commits&)>& more,
+    const std::function<void(const nl::message&, commits&)>& each = {}) {
+  commits got;
+  std::vector<std::uint8_t> buf(1 << 16);
+  while (more(got)) {
+    auto ready = mon.wait_readable(std::chrono::seconds{5});
+    BOOST_REQUIRE(ready && *ready);
+    auto r = mon.recv(buf);
+    NFACTOR_REQUIRE_OK(r);
+    nl::message_reader rd{byte_view{buf}.first(r->size)};
+    while (rd.next()) {
+      auto tx = framer.feed(rd.get());
+      NFACTOR_REQUIRE_OK(tx);
+      if (*tx)
+        got.push_back(std::move(**tx));
+      if (each)
+        each(rd.get(), got);
+    }
+  }
+  return got;
 }
 
 const char* const demo_ruleset = R"(
@@ -113,24 +143,13 @@ BOOST_FIXTURE_TEST_CASE(commit_events_come_before_their_newgen, netns_fixture) {
   netns.nft("add table inet a; add chain inet a c; add rule inet a c counter; "
             "add table ip b");
   nft::commit_framer framer;
-  std::vector<nft::transaction> got;
-  std::vector<std::uint8_t> buf(1 << 16);
   std::vector<std::string> order;
-  while (got.empty()) {
-    auto ready = mon.wait_readable(std::chrono::seconds{5});
-    BOOST_REQUIRE(ready && *ready);
-    auto r = mon.recv(buf);
-    NFACTOR_REQUIRE_OK(r);
-    nl::message_reader rd{byte_view{buf}.first(r->size)};
-    while (rd.next()) {
-      auto t = nfnl::split_type(rd.get().type).msg;
-      order.push_back(t == NFT_MSG_NEWGEN ? "gen" : "obj");
-      auto tx = framer.feed(rd.get());
-      NFACTOR_REQUIRE_OK(tx);
-      if (*tx)
-        got.push_back(std::move(**tx));
-    }
-  }
+  auto got = read_commits(
+      mon, framer, [](const commits& c) { return c.empty(); },
+      [&](const nl::message& m, commits&) {
+        auto t = nfnl::split_type(m.type).msg;
+        order.push_back(t == NFT_MSG_NEWGEN ? "gen" : "obj");
+      });
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   BOOST_TEST(order.back() == "gen");
   BOOST_TEST(std::count(order.begin(), order.end(), "gen") == 1);
@@ -142,6 +161,57 @@ BOOST_FIXTURE_TEST_CASE(commit_events_come_before_their_newgen, netns_fixture) {
   auto g = nft::get_gen(mon);
   BOOST_REQUIRE(g);
   BOOST_TEST(t.gen_id == g->id);
+}
+
+// Subscribe first, then pull without actors: the framer drops the commit
+// the snapshot contains (its events were queued before the pull) and
+// yields the one after it.
+BOOST_FIXTURE_TEST_CASE(pull_with_framer_yields_only_later_commits,
+                        netns_fixture) {
+  auto mon = open_in(netns, {NFNLGRP_NFTABLES}, 4 << 20);
+  auto req = open_in(netns);
+  netns.nft("add table inet before");
+  nft::commit_framer tail;
+  auto rs = nft::pull(req, tail);
+  NFACTOR_REQUIRE_OK(rs);
+  BOOST_TEST(rs->tables.size() == 1u);
+  BOOST_TEST(tail.min_gen() == rs->gen_id);
+  netns.nft("add table inet after");
+  auto got =
+      read_commits(mon, tail, [](const commits& c) { return c.empty(); });
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_TEST(got[0].gen_id > rs->gen_id);
+  BOOST_REQUIRE_EQUAL(got[0].changes.size(), 1u);
+  const auto* t = std::get_if<nft::table>(&got[0].changes[0].entity);
+  BOOST_REQUIRE(t);
+  BOOST_TEST(t->name == "after");
+}
+
+// Parts: take_part() splits a commit; the last part carries provenance.
+BOOST_FIXTURE_TEST_CASE(framer_parts_keep_order_and_provenance, netns_fixture) {
+  auto mon = open_in(netns, {NFNLGRP_NFTABLES}, 4 << 20);
+  netns.nft("add table inet p; add chain inet p c; add rule inet p c counter; "
+            "add rule inet p c accept; add rule inet p c drop");
+  nft::commit_framer framer;
+  auto got = read_commits(
+      mon, framer,
+      [](const commits& c) { return c.empty() || c.back().partial; },
+      [&](const nl::message&, commits& c) {
+        if (framer.pending() == 2)
+          c.push_back(framer.take_part());
+      });
+  BOOST_REQUIRE_EQUAL(got.size(), 3u);
+  BOOST_TEST(got[0].partial);
+  BOOST_TEST(got[1].partial);
+  BOOST_TEST(!got[2].partial);
+  BOOST_TEST(got[0].gen_id == 0u);
+  BOOST_TEST(!got[0].proc_name);
+  BOOST_TEST(got[2].proc_name.value_or("") == "nft");
+  BOOST_TEST(got[0].changes.size() == 2u);
+  BOOST_TEST(got[1].changes.size() == 2u);
+  BOOST_TEST(got[2].changes.size() == 1u);
+  BOOST_TEST(nft::kind_name(got[0].changes[0].entity) == std::string{"table"});
+  BOOST_TEST(nft::kind_name(got[2].changes[0].entity) == std::string{"rule"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,20 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "nfactor/actors/monitor.hpp"
 
+#include <algorithm>
+#include <deque>
 #include <exception>
 #include <optional>
+#include <variant>
 #include <vector>
 
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include <caf/all.hpp>
 
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/node/credit.hpp"
 #include "nfactor/actors/sup/owner.hpp"
+#include "nfactor/actors/sup/stats.hpp"
+#include "nfactor/nfnl/codec.hpp"
+#include "nfactor/nft/gen.hpp"
 #include "nfactor/nft/snapshot.hpp"
 #include "nfactor/sys/socket.hpp"
 
@@ -35,10 +43,10 @@ class monitor_impl : public monitor_impl_actor::base {
 
   monitor_impl(caf::actor_config& cfg, caf::actor owner, monitor_options opts)
     : super(cfg), owner_(std::move(owner)), opts_(std::move(opts)),
-      buf_(sys::default_recv_buffer * 4) {
+      buf_(sys::default_recv_buffer * 4), window_(opts_.max_in_flight) {
     efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (opts_.since_gen)
-      stats_.min_gen = *opts_.since_gen;
+      min_gen_ = *opts_.since_gen;
   }
 
   ~monitor_impl() override {
@@ -46,7 +54,8 @@ class monitor_impl : public monitor_impl_actor::base {
       ::close(efd_);
   }
 
-  // Wakes the poll for every message this actor did not send itself.
+  // Wakes the poll for every message this actor did not send itself (the
+  // owner's acknowledgements included: they may give credit back).
   void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
     bool own = ptr && ptr->sender && ptr->sender.get() == ctrl();
     super::enqueue(std::move(ptr), eu);
@@ -77,8 +86,8 @@ class monitor_impl : public monitor_impl_actor::base {
     }
     return {
         [this](set_min_gen_atom, std::uint32_t gen) {
-          stats_.min_gen = std::max(stats_.min_gen, gen);
-          return stats_.min_gen;
+          raise_min_gen(gen);
+          return min_gen_;
         },
         [this](pull_atom, std::uint8_t family,
                std::string table) -> caf::result<nft::ruleset> {
@@ -91,7 +100,7 @@ class monitor_impl : public monitor_impl_actor::base {
             return to_caf_error(rs.err());
           return std::move(*rs);
         },
-        [this](stats_atom) { return stats_; },
+        [this](stats_atom) { return stats(); },
         [this](stop_atom) { quit(); },
         [this](monitor_tick_atom) {
           poll_once();
@@ -103,11 +112,24 @@ class monitor_impl : public monitor_impl_actor::base {
   void on_exit() override {
     sock_.reset();
     req_.reset();
+    outbox_.clear();
     owner_ = nullptr;
     super::on_exit();
   }
 
  private:
+  // One message for the owner, queued until it may be sent.
+  // Transactions and parts need credit; the others do not.
+  using payload =
+      std::variant<nft::transaction, flat_batch, resync_needed, nft::ruleset>;
+  struct outgoing {
+    payload msg;
+    // The commit's generation (0 for a part and for notices).
+    std::uint32_t gen = 0;
+    std::size_t changes = 0;
+    [[nodiscard]] bool credited() const noexcept { return msg.index() == 0; }
+  };
+
   result<void> open() {
     sys::socket_options o;
     o.ns = opts_.ns;
@@ -117,42 +139,92 @@ class monitor_impl : public monitor_impl_actor::base {
     if (!s)
       return std::move(s).err();
     sock_ = std::move(*s);
-    stats_.rcvbuf = sock_->rcvbuf();
+    stats_->rcvbuf = sock_->rcvbuf();
+    // Subscribed first, then the generation: every commit whose events
+    // we read completely is newer than this one.
+    auto r = request_socket();
+    if (!r)
+      return r;
+    auto g = nft::get_gen(*req_);
+    if (!g)
+      return std::move(g).err();
+    last_gen_ = g->id;
     return {};
   }
 
-  // A consistent snapshot on a separate request socket; raises min_gen so
-  // that queued commits it already contains are dropped.
+  result<void> request_socket() {
+    if (req_)
+      return {};
+    sys::socket_options so;
+    so.ns = opts_.ns;
+    so.rcvbuf = 4 << 20;
+    auto s = sys::socket::open(so);
+    if (!s)
+      return std::move(s).err();
+    req_ = std::move(*s);
+    return {};
+  }
+
+  monitor_stats stats() const {
+    auto s = area_;
+    s.common = stats_.snapshot();
+    s.in_flight = window_.in_flight();
+    s.last_gen = last_gen_;
+    s.min_gen = min_gen_;
+    return s;
+  }
+
+  void raise_min_gen(std::uint32_t gen) {
+    min_gen_ = std::max(min_gen_, gen);
+    // Commits waiting for credit that are now excluded are not sent.
+    std::erase_if(outbox_, [&](const outgoing& o) {
+      bool drop = o.credited() && o.gen != 0 && o.gen <= min_gen_;
+      area_.skipped += drop;
+      return drop;
+    });
+  }
+
+  // A consistent snapshot on a separate request socket. Everything read
+  // before it and not yet sent is superseded by it (the commits it read
+  // are at or below its generation), and so is the commit being read.
   result<nft::ruleset> snapshot(const nft::pull_options& o) {
-    if (!req_) {
-      sys::socket_options so;
-      so.ns = opts_.ns;
-      so.rcvbuf = 4 << 20;
-      auto s = sys::socket::open(so);
-      if (!s)
-        return std::move(s).err();
-      req_ = std::move(*s);
-    }
+    if (auto st = request_socket(); !st)
+      return std::move(st).err();
     auto rs = nft::pull(*req_, o);
-    if (rs)
-      stats_.min_gen = std::max(stats_.min_gen, rs->gen_id);
+    if (!rs)
+      return rs;
+    min_gen_ = std::max(min_gen_, rs->gen_id);
+    area_.skipped += outbox_.size();
+    outbox_.clear();
+    if (framer_.pending() > 0 || part_sent_) {
+      framer_.reset();
+      discard_until_newgen_ = true;
+    }
+    part_sent_ = false;
     return rs;
+  }
+
+  // Whether the socket may be read: credit left and nothing waiting.
+  bool may_read() const {
+    return outbox_.empty() && window_.in_flight() < window_.limit();
   }
 
   // Waits for the socket or the mailbox, then reads what is there.
   void poll_once() {
     if (!sock_)
       return;
-    pollfd fds[2] = {{sock_->fd(), POLLIN, 0}, {efd_, POLLIN, 0}};
+    bool reading = may_read();
+    pollfd fds[2] = {{sock_->fd(), static_cast<short>(reading ? POLLIN : 0), 0},
+                     {efd_, POLLIN, 0}};
     if (::poll(fds, 2, 1000) <= 0)
       return;
     if (fds[1].revents & POLLIN) {
       std::uint64_t n = 0;
       [[maybe_unused]] auto r = ::read(efd_, &n, sizeof n);
     }
-    if (!(fds[0].revents & (POLLIN | POLLERR)))
+    if (!reading || !(fds[0].revents & (POLLIN | POLLERR)))
       return;
-    for (int i = 0; i < opts_.max_reads; ++i) {
+    for (int i = 0; i < opts_.max_reads && may_read(); ++i) {
       auto r = sock_->recv(buf_);
       if (!r) {
         // Any other socket error ends the monitor with that error.
@@ -160,64 +232,131 @@ class monitor_impl : public monitor_impl_actor::base {
         return;
       }
       if (r->status == sys::recv_status::would_block)
-        return;
+        break;
       if (r->status == sys::recv_status::overrun) {
         on_overrun();
         continue;
       }
-      ++stats_.datagrams;
+      ++area_.datagrams;
       handle(byte_view{buf_}.first(r->size));
     }
+    if (!may_read() && window_.in_flight() >= window_.limit())
+      ++area_.stalls;
   }
 
   void handle(byte_view datagram) {
     nl::message_reader rd{datagram};
     while (rd.next()) {
-      ++stats_.messages;
-      auto t = framer_.feed(rd.get());
+      const auto& msg = rd.get();
+      ++stats_->received;
+      // The rest of a commit a snapshot contains (parts of it were sent
+      // before the snapshot): skip to its NEWGEN.
+      if (discard_until_newgen_ && !is_newgen(msg))
+        continue;
+      auto t = framer_.feed(msg);
       if (!t) {
-        ++stats_.decode_errors;
+        ++area_.decode_errors;
         continue;
       }
-      if (*t)
+      if (*t) {
+        discard_until_newgen_ = false;
+        gen_unsure_ = false;
         deliver(std::move(**t));
+      }
     }
     if (!rd.status())
-      ++stats_.decode_errors;
+      ++area_.decode_errors;
+    // Parts only for a commit known to be newer than min_gen: the commit
+    // being read follows the last NEWGEN seen (generations are
+    // consecutive), so it is newer once last_gen >= min_gen.
+    if (opts_.max_part > 0 && opts_.transactions && !opts_.flat &&
+        !discard_until_newgen_ && !gen_unsure_ && last_gen_ >= min_gen_ &&
+        framer_.pending() >= opts_.max_part) {
+      auto part = framer_.take_part();
+      part_sent_ = true;
+      ++area_.parts;
+      post(std::move(part));
+    }
+    flush();
+  }
+
+  static bool is_newgen(const nl::message& msg) {
+    auto t = nfnl::split_type(msg.type);
+    return t.subsys == NFNL_SUBSYS_NFTABLES && t.msg == NFT_MSG_NEWGEN;
   }
 
   void deliver(nft::transaction t) {
-    stats_.last_gen = t.gen_id;
-    if (t.gen_id <= stats_.min_gen) {
-      ++stats_.skipped;
+    last_gen_ = t.gen_id;
+    bool had_parts = part_sent_;
+    part_sent_ = false;
+    if (t.gen_id <= min_gen_ && !had_parts) {
+      ++area_.skipped;
       return;
     }
-    ++stats_.transactions;
-    stats_.changes += t.changes.size();
-    if (!owner_)
-      return;
+    ++area_.transactions;
     if (opts_.flat)
-      anon_send(owner_, flat_batch{nft::flatten(t)});
+      outbox_.push_back(outgoing{flat_batch{nft::flatten(t)}});
     if (opts_.transactions)
-      anon_send(owner_, std::move(t));
+      post(std::move(t));
+  }
+
+  // Queues a transaction or part (credited).
+  void post(nft::transaction t) {
+    auto n = t.changes.size();
+    area_.changes += n;
+    auto gen = t.partial ? 0 : t.gen_id;
+    outbox_.push_back(outgoing{std::move(t), gen, n});
+  }
+
+  // Sends what credit allows, in order.
+  void flush() {
+    while (!outbox_.empty() && owner_) {
+      auto& o = outbox_.front();
+      if (auto* t = std::get_if<nft::transaction>(&o.msg)) {
+        if (window_.in_flight() >= window_.limit())
+          return;
+        (void)window_.take(o.changes);
+        stats_->delivered += o.changes;
+        request(owner_, caf::infinite, std::move(*t))
+            .then([this] { acked(); }, [this](caf::error&) { acked(); });
+      } else {
+        std::visit([this](auto& x) { anon_send(owner_, std::move(x)); }, o.msg);
+      }
+      outbox_.pop_front();
+    }
+  }
+
+  void acked() {
+    window_.release();
+    flush();
   }
 
   void on_overrun() {
-    ++stats_.overruns;
-    resync_needed r{stats_.overruns, stats_.last_gen, framer_.pending()};
+    ++stats_->enobufs;
+    auto dropped = framer_.pending();
+    stats_->lost += 1 + dropped;
+    resync_needed r{stats_->enobufs, last_gen_, dropped};
+    // The commit being read lost its start or its end, and its NEWGEN may
+    // be lost too: frame whole commits again (min_gen decides at NEWGEN)
+    // and send no part until a NEWGEN shows where commits start.
     framer_.reset();
-    if (owner_)
-      anon_send(owner_, r);
-    if (!opts_.auto_resync)
-      return;
-    auto rs = snapshot({});
-    if (!rs) {
-      quit(to_caf_error(rs.err()));
-      return;
+    discard_until_newgen_ = false;
+    gen_unsure_ = true;
+    part_sent_ = false;
+    if (opts_.auto_resync) {
+      // The snapshot supersedes what waits in the outbox.
+      auto rs = snapshot({});
+      if (!rs) {
+        quit(to_caf_error(rs.err()));
+        return;
+      }
+      ++area_.resyncs;
+      outbox_.push_back(outgoing{r});
+      outbox_.push_back(outgoing{std::move(*rs)});
+    } else {
+      outbox_.push_back(outgoing{r});
     }
-    ++stats_.resyncs;
-    if (owner_)
-      anon_send(owner_, std::move(*rs));
+    flush();
   }
 
   caf::actor owner_;
@@ -227,7 +366,16 @@ class monitor_impl : public monitor_impl_actor::base {
   int efd_ = -1;
   std::vector<std::uint8_t> buf_;
   nft::commit_framer framer_;
-  monitor_stats stats_;
+  sup::stats_keeper stats_;
+  monitor_stats area_;
+  node::credit_window window_;
+  std::deque<outgoing> outbox_;
+  std::uint32_t last_gen_ = 0;
+  std::uint32_t min_gen_ = 0;
+  bool part_sent_ = false;
+  bool discard_until_newgen_ = false;
+  // After a loss, until the next NEWGEN.
+  bool gen_unsure_ = false;
 };
 
 } // namespace

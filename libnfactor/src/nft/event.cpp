@@ -123,9 +123,21 @@ result<std::optional<transaction>> commit_framer::feed(const nl::message& msg) {
     return std::optional<transaction>{};
   }
   auto& g = std::get<gen_info>(**n);
+  if (g.id <= min_gen_) {
+    pending_.clear();
+    return std::optional<transaction>{};
+  }
   transaction t{g.id, g.proc_pid, std::move(g.proc_name), std::move(pending_)};
   pending_.clear();
   return std::optional<transaction>{std::move(t)};
+}
+
+transaction commit_framer::take_part() {
+  transaction t;
+  t.changes = std::move(pending_);
+  t.partial = true;
+  pending_.clear();
+  return t;
 }
 
 } // namespace nfactor::nft

@@ -61,6 +61,8 @@ template <class T>
 struct is_optional : std::false_type {};
 template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
+template <class T>
+struct is_optional<boxed<T>> : std::true_type {};
 
 template <class T>
 struct is_vector : std::false_type {};

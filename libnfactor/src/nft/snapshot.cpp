@@ -176,6 +176,14 @@ result<ruleset> pull(sys::socket& sock, const pull_options& opts) {
                         " attempts; last: " + why);
 }
 
+result<ruleset> pull(sys::socket& sock, commit_framer& tail,
+                     const pull_options& opts) {
+  auto rs = pull(sock, opts);
+  if (rs)
+    tail.set_min_gen(rs->gen_id);
+  return rs;
+}
+
 std::vector<change> ruleset::as_changes() const {
   std::vector<change> out;
   out.reserve(tables.size() + chains.size() + rules.size() + 2 * sets.size() +

@@ -16,6 +16,7 @@
 #include <caf/type_id.hpp>
 
 #include "nfactor/actors/inspect.hpp"
+#include "nfactor/actors/sup/stats.hpp"
 #include "nfactor/actors/type_ids.hpp"
 #include "nfactor/nft/event.hpp"
 #include "nfactor/nft/snapshot.hpp"
@@ -40,19 +41,30 @@ struct flat_batch {
   std::vector<nft::flat_event> events;
 };
 
-/// Counters of a monitor.
+/// Counters of a monitor: the record every socket actor reports, plus the
+/// monitor's own.
 struct monitor_stats {
-  /// The receive buffer the kernel granted, in bytes.
-  std::int32_t rcvbuf = 0;
+  /// received: notifications read; delivered: changes sent to the owner;
+  /// lost: at least one per ENOBUFS episode plus the changes of the
+  /// unfinished commit dropped with it; enobufs: overflow episodes;
+  /// rcvbuf: the receive buffer the kernel granted.
+  sup::stats common;
   std::uint64_t datagrams = 0;
-  std::uint64_t messages = 0;
+  /// Commits delivered (their last part).
   std::uint64_t transactions = 0;
+  /// Parts of large commits delivered before their last one.
+  std::uint64_t parts = 0;
+  /// Changes delivered.
   std::uint64_t changes = 0;
   /// Commits dropped because their gen_id was <= min_gen.
   std::uint64_t skipped = 0;
-  std::uint64_t overruns = 0;
   std::uint64_t decode_errors = 0;
+  /// Snapshots sent after a loss (auto_resync).
   std::uint64_t resyncs = 0;
+  /// Transactions and parts sent to the owner but not yet acknowledged.
+  std::uint32_t in_flight = 0;
+  /// Times reading stopped because `max_in_flight` were unacknowledged.
+  std::uint64_t stalls = 0;
   std::uint32_t last_gen = 0;
   std::uint32_t min_gen = 0;
 };
@@ -65,9 +77,10 @@ typename Inspector::result_type inspect(Inspector& f, resync_needed& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_stats& x) {
-  return f(caf::meta::type_name("nfactor::actors::monitor_stats"), x.rcvbuf,
-           x.datagrams, x.messages, x.transactions, x.changes, x.skipped,
-           x.overruns, x.decode_errors, x.resyncs, x.last_gen, x.min_gen);
+  return f(caf::meta::type_name("nfactor::actors::monitor_stats"), x.common,
+           x.datagrams, x.transactions, x.parts, x.changes, x.skipped,
+           x.decode_errors, x.resyncs, x.in_flight, x.stalls, x.last_gen,
+           x.min_gen);
 }
 
 namespace detail {
@@ -96,7 +109,8 @@ typename Inspector::result_type inspect(Inspector& f, transaction& x) {
     return caf::none;
   });
   return f(caf::meta::type_name("nfactor::nft::transaction"), x.gen_id,
-           actors::opt(x.proc_pid), actors::opt(x.proc_name), wire, load);
+           actors::opt(x.proc_pid), actors::opt(x.proc_name), x.partial, wire,
+           load);
 }
 
 template <class Inspector>

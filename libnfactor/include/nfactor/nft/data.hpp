@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "nfactor/bytes.hpp"
+#include "nfactor/nft/boxed.hpp"
 #include "nfactor/error.hpp"
 #include "nfactor/nl/attr.hpp"
 
@@ -39,8 +40,9 @@ struct verdict {
 struct data {
   /// The bytes (NFTA_DATA_VALUE); empty for a verdict.
   byte_buffer value;
-  /// The verdict (NFTA_DATA_VERDICT), if this is one.
-  std::optional<nft::verdict> verdict;
+  /// The verdict (NFTA_DATA_VERDICT), if this is one (held on the heap:
+  /// most data registers are values, and `data` is in every cmp).
+  boxed<nft::verdict> verdict;
 
   friend bool operator==(const data&, const data&) = default;
 };

@@ -47,15 +47,23 @@ struct change {
 
 /// One commit: its generation, the committing process, and its changes
 /// in kernel order.
+///
+/// A large commit may come in parts (`commit_framer::take_part`, the
+/// monitor's `max_part`): every part but the last has `partial` set and no
+/// provenance yet (gen_id 0, no pid or name), because the kernel sends the
+/// commit's NEWGEN after all its object events. The last part has
+/// `partial` false and carries gen_id and provenance for the whole commit.
 struct transaction {
-  /// The generation the commit produced.
+  /// The generation the commit produced (0 in a part with `partial` set).
   std::uint32_t gen_id = 0;
   /// Pid of the committing process.
   std::optional<std::uint32_t> proc_pid;
   /// Name (comm) of the committing process.
   std::optional<std::string> proc_name;
-  /// The object events of the commit.
+  /// The object events of the commit (of this part), in kernel order.
   std::vector<change> changes;
+  /// More changes of the same commit follow in the next transaction.
+  bool partial = false;
 
   friend bool operator==(const transaction&, const transaction&) = default;
 };
@@ -102,15 +110,32 @@ class commit_framer {
   /// Messages without an object are ignored.
   [[nodiscard]] result<std::optional<transaction>> feed(const nl::message& msg);
 
+  /// Takes the changes collected so far as a part (`partial` set, no
+  /// provenance): the transaction `feed` returns at NEWGEN then holds only
+  /// the later changes. Taking parts of a bounded size also bounds the
+  /// vector that collects them (no regrowing of one huge vector).
+  [[nodiscard]] transaction take_part();
+
   /// Drops the changes collected so far (after a loss, they cannot be
   /// attributed to a commit).
   void reset() noexcept { pending_.clear(); }
+
+  /// From now on, `feed` drops commits with gen_id <= `gen` (it never
+  /// lowers the minimum). `nft::pull(sock, framer)` sets it to the
+  /// snapshot's generation.
+  void set_min_gen(std::uint32_t gen) noexcept {
+    min_gen_ = gen > min_gen_ ? gen : min_gen_;
+  }
+
+  /// Commits at or below this generation are dropped.
+  [[nodiscard]] std::uint32_t min_gen() const noexcept { return min_gen_; }
 
   /// Number of changes waiting for their NEWGEN.
   [[nodiscard]] std::size_t pending() const noexcept { return pending_.size(); }
 
  private:
   std::vector<change> pending_;
+  std::uint32_t min_gen_ = 0;
 };
 
 } // namespace nfactor::nft

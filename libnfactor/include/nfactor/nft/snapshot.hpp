@@ -73,6 +73,22 @@ struct pull_options {
 [[nodiscard]] result<ruleset> pull(sys::socket& sock,
                                    const pull_options& opts = {});
 
+/// "Subscribe first, then snapshot" without actors: takes a consistent
+/// snapshot over `sock` and raises `tail`'s min_gen to its generation.
+/// `tail` frames the notifications of a socket that was subscribed to
+/// NFNLGRP_NFTABLES *before* this call; feeding it everything read from
+/// that socket (before and after the call) yields every commit after the
+/// snapshot exactly once and none it contains.
+///
+/// ```
+/// auto mon = sys::socket::open({.groups = {NFNLGRP_NFTABLES}}); // 1.
+/// nft::commit_framer tail;
+/// auto rs = nft::pull(*req, tail);                // 2. gen, dump, min_gen
+/// // 3. recv() from *mon, tail.feed(msg) -> commits with gen_id > rs->gen_id
+/// ```
+[[nodiscard]] result<ruleset> pull(sys::socket& sock, commit_framer& tail,
+                                   const pull_options& opts = {});
+
 /// Rebuilds a ruleset from `changes` (as `as_changes()` produced them).
 [[nodiscard]] ruleset from_changes(std::uint32_t gen_id,
                                    std::vector<change> changes);

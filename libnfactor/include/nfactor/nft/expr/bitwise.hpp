@@ -21,11 +21,11 @@ struct bitwise {
   /// NFT_BITWISE_BOOL (default), _LSHIFT, _RSHIFT.
   std::optional<std::uint32_t> op;
   /// Mask of a boolean operation.
-  std::optional<nft::data> mask;
+  boxed<nft::data> mask;
   /// Xor of a boolean operation.
-  std::optional<nft::data> xor_;
+  boxed<nft::data> xor_;
   /// Shift amount (NFTA_BITWISE_DATA).
-  std::optional<nft::data> shift;
+  boxed<nft::data> shift;
 
   /// The descriptor of this kind in `expr_kinds()`.
   static const expr_kind& kind();
