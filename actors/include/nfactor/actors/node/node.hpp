@@ -7,6 +7,16 @@
 //   node   --nft::transaction (request), resync_needed--> ruleset sub
 //   node   <--owner of-- log listener per bound group (spawned on demand)
 //   node   <--owner of-- the nf_tables monitor (commits, snapshots)
+//   node   --observes--> supervisor "services" (monitor, transactor) and
+//                        one supervisor per bound group (its listener)
+//
+// Every listener, the monitor and the transactor run under an nfactor
+// supervisor (sup/supervisor.hpp): a child that fails is restarted with
+// the same configuration, and the subscribers of its stream get a
+// `stream_restarted` (ruleset subscribers also a `resync_needed`). When a
+// supervisor gives up (`max_restarts` within `restart_window`), the
+// service is gone: a group's subscriptions end, and further requests for
+// the monitor or transactor get an error.
 //
 // Streams cross the network as batches only, with at most `max_in_flight`
 // unanswered batches per subscription (BASP itself buffers without bound);
@@ -17,6 +27,7 @@
 // (its listener stopped).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,6 +41,7 @@
 #include "nfactor/actors/monitor.hpp"
 #include "nfactor/actors/transactor.hpp"
 #include "nfactor/actors/node/types.hpp"
+#include "nfactor/actors/sup/type_ids.hpp"
 #include "nfactor/actors/type_ids.hpp"
 
 namespace nfactor::actors::node {
@@ -65,11 +77,13 @@ using node_actor = caf::typed_actor<
     // Counters.
     caf::replies_to<stats_atom>::with<node_stats>>;
 
-/// The node's full interface: it owns the log listeners.
+/// The node's full interface: it owns the log listeners and observes its
+/// supervisors.
 using node_impl = node_actor::extend<
     caf::reacts_to<log_started>, caf::reacts_to<log_batch>,
     caf::reacts_to<log_loss>, caf::reacts_to<nft::transaction>,
-    caf::reacts_to<resync_needed>, caf::reacts_to<nft::ruleset>>;
+    caf::reacts_to<resync_needed>, caf::reacts_to<nft::ruleset>,
+    caf::reacts_to<sup::child_info>>;
 
 static_assert(std::is_convertible_v<node_impl, node_actor>,
               "clients get the narrow view of the node");
@@ -101,6 +115,12 @@ struct node_options {
   std::uint32_t default_in_flight = 32;
   /// Most unanswered batches a subscriber may ask for.
   std::uint32_t max_in_flight = 256;
+  /// Restarts of a failed listener, monitor or transactor: at most
+  /// `max_restarts` within `restart_window` (per supervisor), each after
+  /// `restart_backoff`; one more failure and the supervisor gives up.
+  std::uint32_t max_restarts = 3;
+  std::chrono::milliseconds restart_window{5000};
+  std::chrono::milliseconds restart_backoff{100};
 
   /// Success, or the first option out of range.
   [[nodiscard]] result<void> validate() const;
