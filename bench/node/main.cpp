@@ -159,6 +159,12 @@ int main(int argc, char** argv) {
       } else {
         ccfg.insecure = true;
       }
+      // The collector's system runs with the same scheduler and middleman
+      // settings as the node's (`--scheduler.*`, `--middleman.*`,
+      // `--work-stealing.*` on the command line).
+      for (const char* section : {"scheduler", "middleman", "work-stealing"})
+        if (auto i = cfg.content.find(section); i != cfg.content.end())
+          ccfg.content[section] = i->second;
       if (auto ok = ccfg.prepare_security("127.0.0.1"); !ok) {
         std::fprintf(stderr, "client: %s\n", ok.err().message().c_str());
         return 2;

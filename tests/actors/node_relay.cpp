@@ -167,8 +167,9 @@ struct relay_fixture : test::netns_fixture {
   node::node_actor node_handle;
   node::node_actor remote;
 
-  relay_fixture() {
+  explicit relay_fixture(std::uint64_t max_held_events = 16384) {
     node::node_options opts;
+    opts.max_held_events = max_held_events;
     opts.name = "local";
     opts.groups = {5};
     opts.log.nflog.ns = netns.ns();
@@ -210,6 +211,11 @@ struct relay_fixture : test::netns_fixture {
   }
 };
 
+// A node that holds nothing back: without credit, a batch is dropped.
+struct no_hold_fixture : relay_fixture {
+  no_hold_fixture() : relay_fixture(0) {}
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(node_relay,
@@ -241,7 +247,7 @@ BOOST_FIXTURE_TEST_CASE(every_field_crosses_the_network_intact, relay_fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(credits_bound_batches_in_flight_and_loss_is_reported,
-                        relay_fixture) {
+                        no_hold_fixture) {
   caf::scoped_actor self{*client.sys};
   auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, true);
   client.to_stop.push_back(sub.address());
@@ -295,6 +301,43 @@ BOOST_FIXTURE_TEST_CASE(credits_bound_batches_in_flight_and_loss_is_reported,
         BOOST_TEST((b.events.at(0).seq == std::optional<std::uint32_t>{11}));
       },
       caf::after(10s) >> [] { BOOST_FAIL("no batch after the notice"); });
+}
+
+BOOST_FIXTURE_TEST_CASE(without_credit_batches_are_held_and_merged,
+                        relay_fixture) {
+  caf::scoped_actor self{*client.sys};
+  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, true);
+  client.to_stop.push_back(sub.address());
+  subscribe(self, caf::actor_cast<node::subscriber>(sub), 1);
+  self->receive([](log_started&) {},
+                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
+  inject(batch_of(2, 0));
+  self->receive([](log_batch& b) { BOOST_TEST(b.events.size() == 2u); },
+                caf::after(10s) >> [] { BOOST_FAIL("no batch"); });
+  // No credit left: these three are held, not dropped.
+  for (std::uint32_t i = 0; i < 3; ++i)
+    inject(batch_of(3, 2 + 3 * i));
+  node::node_stats st;
+  for (int i = 0; i < 500; ++i) {
+    st = stats(self);
+    if (st.subscriptions.size() == 1 && st.subscriptions[0].batches_sent == 1)
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  // The credit returns: the three come as one batch, in order, no loss.
+  self->send(sub, node::release_atom_v);
+  self->receive(
+      [](log_batch& b) {
+        BOOST_REQUIRE_EQUAL(b.events.size(), 9u);
+        for (std::uint32_t i = 0; i < 9; ++i)
+          BOOST_TEST((b.events[i].seq == std::optional<std::uint32_t>{2 + i}));
+      },
+      [](node::node_loss&) { BOOST_FAIL("a loss notice"); },
+      caf::after(10s) >> [] { BOOST_FAIL("no merged batch"); });
+  self->send(sub, node::release_atom_v);
+  st = stats(self);
+  BOOST_TEST(st.subscriptions.at(0).batches_dropped == 0u);
+  BOOST_TEST(st.subscriptions.at(0).events_sent == 11u);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_subscriber_going_down_ends_its_subscriptions,

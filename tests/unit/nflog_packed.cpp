@@ -203,6 +203,25 @@ BOOST_AUTO_TEST_CASE(appending_keeps_what_was_there) {
   BOOST_TEST(out.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(appended_batches_decode_as_one) {
+  std::vector<log_event> first{full_event(), meta_event()};
+  std::vector<log_event> second{conntrack_event()};
+  byte_buffer batch;
+  BOOST_TEST_REQUIRE(append_packed(batch, pack_events(first)));
+  BOOST_TEST(test::bytes_equal(batch, pack_events(first)));
+  BOOST_TEST_REQUIRE(append_packed(batch, pack_events(second)));
+  auto all = first;
+  all.push_back(conntrack_event());
+  // The same bytes as packing all three at once.
+  BOOST_TEST(test::bytes_equal(batch, pack_events(all)));
+  // Another version is refused and leaves the batch as it was.
+  auto before = batch;
+  auto bad = meta_golden;
+  bad[0] = 2;
+  BOOST_TEST(!append_packed(batch, bad));
+  BOOST_TEST(test::bytes_equal(batch, before));
+}
+
 BOOST_AUTO_TEST_CASE(every_prefix_of_a_batch_is_an_error) {
   std::vector<log_event> evs{full_event(), meta_event()};
   auto bytes = pack_events(evs);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 #include <map>
 #include <random>
 #include <set>
@@ -54,6 +55,9 @@ struct subscription {
   subscriber sub;
   credit_window window;
   std::uint64_t events_sent = 0;
+  /// Log events that came while no credit was left, packed into one batch
+  /// that goes out with the next credit (bounded: `max_held_events`).
+  packed_log_batch held;
 };
 
 // A listener request waiting for the group to be bound.
@@ -259,7 +263,8 @@ class node_impl_actor : public node_impl::base {
     auto id = next_id_++;
     monitor(sub);
     subs_.emplace(
-        id, subscription{id, key, std::move(sub), credit_window{in_flight}, 0});
+        id,
+        subscription{id, key, std::move(sub), credit_window{in_flight}, 0, {}});
     return id;
   }
 
@@ -418,16 +423,52 @@ class node_impl_actor : public node_impl::base {
   }
 
   // Packs the batch once (one byte buffer crosses the network, not every
-  // field of every event) and relays it.
+  // field of every event) and relays it: sent at once to a subscriber with
+  // credit; otherwise held, merged with what it already holds, and sent as
+  // one larger batch when a credit returns. Under load batches grow
+  // instead of being dropped; only beyond `max_held_events` held events is
+  // a batch dropped, counted and reported.
   void fan_out(log_batch& b) {
-    auto n = b.events.size();
-    bool any = false;
+    std::vector<subscription*> targets;
     for (auto& [id, s] : subs_)
-      any = any || s.group == b.group;
-    if (!any)
+      if (s.group == b.group)
+        targets.push_back(&s);
+    if (targets.empty())
       return;
     auto p = pack(b);
-    relay(b.group, p, n);
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      auto& s = *targets[k];
+      auto n = p.events;
+      if (s.window.in_flight() < s.window.limit() && s.held.events == 0) {
+        if (k + 1 == targets.size())
+          send_counted(s, std::move(p), n);
+        else
+          send_counted(s, packed_log_batch{p}, n);
+      } else if (s.held.events + std::uint64_t{p.events} <=
+                 opts_.max_held_events) {
+        hold(s, p);
+        flush_held(s);
+      } else {
+        (void)s.window.take(p.events); // no credit: dropped and counted
+      }
+    }
+  }
+
+  void hold(subscription& s, const packed_log_batch& p) {
+    if (auto ok = nflog::append_packed(s.held.bytes, p.bytes); !ok) {
+      (void)s.window.take(p.events); // cannot happen: we packed both
+      return;
+    }
+    s.held.group = p.group;
+    s.held.events += p.events;
+  }
+
+  // Sends what `s` holds if it has a credit.
+  void flush_held(subscription& s) {
+    if (s.held.events == 0 || s.window.in_flight() >= s.window.limit())
+      return;
+    auto n = s.held.events;
+    send_counted(s, std::exchange(s.held, packed_log_batch{}), n);
   }
 
   // Sends `b` (`n` events) to every subscriber of stream `key` that has
@@ -439,25 +480,33 @@ class node_impl_actor : public node_impl::base {
       if (s.group == key)
         targets.push_back(&s);
     for (std::size_t k = 0; k < targets.size(); ++k) {
-      auto& s = *targets[k];
-      if (!s.window.take(n))
-        continue;
-      if (auto loss = s.window.take_loss())
-        send(s.sub, node_loss{s.id, log_source(s.group), loss->batches,
-                              loss->events, s.window.total_dropped().batches,
-                              s.window.total_dropped().events});
-      s.events_sent += n;
-      auto id = s.id;
-      auto release = [this, id] {
-        if (auto j = subs_.find(id); j != subs_.end())
-          j->second.window.release();
-      };
       // The last target may have the batch itself.
-      auto batch = k + 1 == targets.size() ? std::move(b) : b;
-      request(s.sub, caf::infinite, std::move(batch))
-          .then([release] { release(); },
-                [release](caf::error&) { release(); });
+      send_counted(*targets[k], k + 1 == targets.size() ? std::move(b) : b, n);
     }
+  }
+
+  // Takes a credit of `s` and sends `batch` (`n` events) as a request
+  // whose reply returns the credit (and sends what was held meanwhile),
+  // after a loss notice if batches were dropped since the last one.
+  // Without credit the batch is dropped and counted.
+  template <class Batch>
+  void send_counted(subscription& s, Batch&& batch, std::size_t n) {
+    if (!s.window.take(n))
+      return;
+    if (auto loss = s.window.take_loss())
+      send(s.sub, node_loss{s.id, log_source(s.group), loss->batches,
+                            loss->events, s.window.total_dropped().batches,
+                            s.window.total_dropped().events});
+    s.events_sent += n;
+    auto id = s.id;
+    auto release = [this, id] {
+      if (auto j = subs_.find(id); j != subs_.end()) {
+        j->second.window.release();
+        flush_held(j->second);
+      }
+    };
+    request(s.sub, caf::infinite, std::forward<Batch>(batch))
+        .then([release] { release(); }, [release](caf::error&) { release(); });
   }
 
   void on_kernel_loss(const log_loss& l) {

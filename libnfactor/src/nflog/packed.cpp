@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "nfactor/nflog/packed.hpp"
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -81,25 +84,34 @@ constexpr std::size_t header_size = 8;
 
 // -- writing -----------------------------------------------------------------
 
+// Writes into `out` from its current end; the buffer grows in steps
+// (zero-filled, then overwritten) and is cut to what was written by
+// `finish()`.
 class writer {
  public:
-  explicit writer(byte_buffer& out) : out_(out) {}
+  explicit writer(byte_buffer& out) : out_(out), pos_(out.size()) {}
 
   template <class T>
   requires std::is_integral_v<T>
   void put(T v) {
     using U = std::make_unsigned_t<T>;
     auto u = static_cast<U>(v);
-    std::uint8_t b[sizeof(T)];
+    auto* p = room(sizeof(T));
     for (std::size_t i = 0; i < sizeof(T); ++i)
-      b[i] = static_cast<std::uint8_t>(u >> (8 * i));
-    out_.insert(out_.end(), b, b + sizeof(T));
+      p[i] = static_cast<std::uint8_t>(u >> (8 * i));
+  }
+
+  void put_raw(const std::uint8_t* p, std::size_t n) {
+    if (n > 0)
+      std::memcpy(room(n), p, n);
   }
 
   void put_bytes(const std::uint8_t* p, std::size_t n) {
     put(static_cast<std::uint32_t>(n));
-    out_.insert(out_.end(), p, p + n);
+    put_raw(p, n);
   }
+
+  void finish() { out_.resize(pos_); }
 
   void put(const std::string& s) {
     put_bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
@@ -111,7 +123,7 @@ class writer {
   }
   void put(const hw_address& h) {
     put(h.len);
-    out_.insert(out_.end(), h.bytes.begin(), h.bytes.end());
+    put_raw(h.bytes.data(), h.bytes.size());
   }
   void put(const vlan_tag& v) {
     put(v.proto);
@@ -119,7 +131,7 @@ class writer {
   }
   void put(const ip_address& a) {
     put(a.version);
-    out_.insert(out_.end(), a.bytes.begin(), a.bytes.end());
+    put_raw(a.bytes.data(), a.bytes.size());
   }
   void put(const ct_tuple& t) {
     put_rows<std::uint16_t>(t, [](auto& x, auto&& f) { tuple_rows(x, f); });
@@ -146,7 +158,17 @@ class writer {
   }
 
  private:
+  // `n` writable bytes at the write position.
+  std::uint8_t* room(std::size_t n) {
+    if (pos_ + n > out_.size())
+      out_.resize(std::max(out_.size() * 2, pos_ + n + 256));
+    auto* p = out_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+
   byte_buffer& out_;
+  std::size_t pos_;
 };
 
 // -- reading -----------------------------------------------------------------
@@ -259,8 +281,6 @@ error malformed(const reader& r, const char* what) {
 } // namespace
 
 void pack_events(std::span<const log_event> events, byte_buffer& out) {
-  // Header, then ~100 bytes per metadata-only event plus its payload.
-  out.reserve(out.size() + header_size + events.size() * 128);
   writer w{out};
   w.put(packed_version);
   w.put(static_cast<std::uint8_t>(event_row_count));
@@ -271,6 +291,7 @@ void pack_events(std::span<const log_event> events, byte_buffer& out) {
     w.put(ev.group);
     w.put_rows<std::uint32_t>(ev, [](auto& x, auto&& f) { event_rows(x, f); });
   }
+  w.finish();
 }
 
 byte_buffer pack_events(std::span<const log_event> events) {
@@ -300,6 +321,27 @@ result<std::uint32_t> packed_count(byte_view bytes) {
   if (reserved != 0)
     return malformed(r, "reserved header bits set");
   return count;
+}
+
+result<void> append_packed(byte_buffer& batch, byte_view more) {
+  auto added = packed_count(more);
+  if (!added)
+    return std::move(added).err();
+  if (batch.empty()) {
+    batch.assign(more.begin(), more.end());
+    return {};
+  }
+  auto have = packed_count(batch);
+  if (!have)
+    return std::move(have).err();
+  std::uint64_t total = std::uint64_t{*have} + *added;
+  if (total > UINT32_MAX)
+    return make_error(errc::invalid_argument, "append packed events",
+                      "more than 2^32-1 events in one batch");
+  batch.insert(batch.end(), more.begin() + header_size, more.end());
+  for (std::size_t i = 0; i < 4; ++i)
+    batch[4 + i] = static_cast<std::uint8_t>(total >> (8 * i));
+  return {};
 }
 
 result<void> unpack_events(byte_view bytes, std::vector<log_event>& out) {

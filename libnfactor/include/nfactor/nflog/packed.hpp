@@ -59,6 +59,12 @@ void pack_events(std::span<const log_event> events, byte_buffer& out);
 /// `bytes` does not start with a header of this version.
 [[nodiscard]] result<std::uint32_t> packed_count(byte_view bytes);
 
+/// Appends the events of the packed batch `more` to the packed batch
+/// `batch` (an empty `batch` becomes a copy of `more`): one copy of the
+/// event bytes and a new count, no decoding. An error (and `batch`
+/// unchanged) if either header is not of this version.
+[[nodiscard]] result<void> append_packed(byte_buffer& batch, byte_view more);
+
 /// Decodes a packed batch, appending its events to `out` (on error, `out`
 /// keeps what it had before).
 [[nodiscard]] result<void> unpack_events(byte_view bytes,

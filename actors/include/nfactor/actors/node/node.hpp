@@ -19,9 +19,12 @@
 // the monitor or transactor get an error.
 //
 // Streams cross the network as batches only, with at most `max_in_flight`
-// unanswered batches per subscription (BASP itself buffers without bound);
-// a batch without credit is dropped, counted and reported to the
-// subscriber with a `node_loss` before its next batch. The node monitors
+// unanswered batches per subscription (BASP itself buffers without bound).
+// Log events that arrive while a subscriber has no credit are held (up to
+// `max_held_events`) and go out as one larger batch with the next credit,
+// so batches grow with the load; beyond that bound a batch is dropped,
+// counted and reported to the subscriber with a `node_loss` before its
+// next batch. The node monitors
 // every subscriber: when one goes down (or its connection drops) its
 // subscriptions end, and a group nobody listens to any more is unbound
 // (its listener stopped).
@@ -115,6 +118,11 @@ struct node_options {
   std::uint32_t default_in_flight = 32;
   /// Most unanswered batches a subscriber may ask for.
   std::uint32_t max_in_flight = 256;
+  /// Log events held per subscription while it has no credit left; they
+  /// go out as one batch with the next credit. Beyond this, batches are
+  /// dropped and reported (`node_loss`). Bounds the node's memory per
+  /// subscriber (~150 bytes per event with 64-byte packets).
+  std::uint64_t max_held_events = 16384;
   /// Restarts of a failed listener, monitor or transactor: at most
   /// `max_restarts` within `restart_window` (per supervisor), each after
   /// `restart_backoff`; one more failure and the supervisor gives up.
