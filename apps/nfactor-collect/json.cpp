@@ -230,6 +230,15 @@ json ruleset_loss_line(const std::string& node,
           {"last_gen", r.last_gen}};
 }
 
+json restarted_line(const std::string& node,
+                    const actors::node::stream_restarted& r) {
+  return {{"node", node},
+          {"type", "restarted"},
+          {"source", r.source},
+          {"restarts", r.restarts},
+          {"reason", r.reason}};
+}
+
 json trouble_line(const std::string& endpoint, const std::string& error) {
   return {{"type", "disconnected"}, {"endpoint", endpoint}, {"error", error}};
 }

@@ -51,6 +51,12 @@ connected_line(const actors::node::node_caps& caps, const std::string& endpoint,
 [[nodiscard]] nlohmann::json ruleset_loss_line(const std::string& node,
                                                const actors::resync_needed& r);
 
+/// {"node", "type": "restarted", "source", "restarts", "reason"}: the node
+/// restarted a failed stream source; resynchronise.
+[[nodiscard]] nlohmann::json
+restarted_line(const std::string& node,
+               const actors::node::stream_restarted& r);
+
 /// {"type": "disconnected", "endpoint", "error"}.
 [[nodiscard]] nlohmann::json trouble_line(const std::string& endpoint,
                                           const std::string& error);

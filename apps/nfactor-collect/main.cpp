@@ -2,7 +2,8 @@
 // nfactor-collect: connects to one or more nodes, subscribes to NFLOG
 // groups and writes the merged stream as JSON lines tagged by node. After a
 // node restarts (or the connection drops) it reconnects, resubscribes and
-// writes a "resync" line; losses are written as "loss" / "kernel_loss".
+// writes a "resync" line; a stream the node restarted after a failure
+// gives a "restarted" line; losses are written as "loss" / "kernel_loss".
 //
 //   nfactor-collect --node=10.0.0.1:4242,10.0.0.2:4242 --group=5
 //     --openssl.certificate=client.pem --openssl.key=client.key
@@ -200,6 +201,10 @@ int main(int argc, char** argv) {
     h.ruleset_loss = [&w](const node::node_caps& caps,
                           const nfactor::actors::resync_needed& r) {
       w.write(nfactor::collect::ruleset_loss_line(caps.name, r));
+    };
+    h.restarted = [&w](const node::node_caps& caps,
+                       const node::stream_restarted& r) {
+      w.write(nfactor::collect::restarted_line(caps.name, r));
     };
     h.trouble = [&w, where](const node::endpoint&, const caf::error& e) {
       w.write(

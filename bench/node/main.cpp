@@ -42,6 +42,7 @@ class bench_config : public node::config {
   std::string certs;
   std::uint32_t in_flight = 8;
   std::size_t max_batch = 1024;
+  std::uint64_t max_held = 0;
 
   bench_config() {
     opt_group{custom_options_, "global"}
@@ -49,7 +50,10 @@ class bench_config : public node::config {
         .add(group, "group,g", "NFLOG group")
         .add(certs, "certs", "directory made by scripts/node-test-certs")
         .add(in_flight, "in-flight", "batches in flight per subscription")
-        .add(max_batch, "max-batch", "most events per batch");
+        .add(max_batch, "max-batch", "most events per batch")
+        .add(max_held, "max-held",
+             "events held per subscription without credit (node default "
+             "if 0)");
   }
 };
 
@@ -139,6 +143,8 @@ int main(int argc, char** argv) {
       nopts.log = lopts;
       nopts.default_in_flight = cfg.in_flight;
       nopts.max_in_flight = std::max<std::uint32_t>(cfg.in_flight, 64);
+      if (cfg.max_held > 0)
+        nopts.max_held_events = cfg.max_held;
       auto n = node::spawn_node(sys, nopts);
       if (!n) {
         std::fprintf(stderr, "node: %s\n",
@@ -159,6 +165,12 @@ int main(int argc, char** argv) {
       } else {
         ccfg.insecure = true;
       }
+      // The collector's system runs with the same scheduler and middleman
+      // settings as the node's (`--scheduler.*`, `--middleman.*`,
+      // `--work-stealing.*` on the command line).
+      for (const char* section : {"scheduler", "middleman", "work-stealing"})
+        if (auto i = cfg.content.find(section); i != cfg.content.end())
+          ccfg.content[section] = i->second;
       if (auto ok = ccfg.prepare_security("127.0.0.1"); !ok) {
         std::fprintf(stderr, "client: %s\n", ok.err().message().c_str());
         return 2;

@@ -3,7 +3,9 @@
 # limit: each configuration runs RUNS times through the peer-bench harness
 # (private namespace, `log group 5` on every UDP packet, N packets of 64 B
 # flat out from the generator); prints one JSON line per run and a median
-# table. Needs root and `make -C /work/shared/peer-bench` built into
+# table, the load, and whether the target is met: across nodes (node-tls,
+# node and collector in one process) at least 1/3 of the local events per
+# CPU-second. Needs root and `make -C /work/shared/peer-bench` built into
 # $PEER (default: a scratch copy in /tmp).
 #   bench/node/run.sh [BUILD_DIR] [N] [RUNS]
 set -euo pipefail
@@ -28,6 +30,7 @@ declare -A CMDS=(
   [node-tls-1]="$BIN --mode=node --group={G} --certs=$CERTS --in-flight=1"
 )
 results=$(mktemp)
+echo "load before: $(uptime)"
 for name in limit local node-tls node-tls-1; do
   for _ in $(seq "$RUNS"); do
     line=$("$PEER/nflog_throughput.sh" -n "$N" "${CMDS[$name]}" 2>/dev/null)
@@ -35,6 +38,7 @@ for name in limit local node-tls node-tls-1; do
     echo "$line" | jq -c --arg name "$name" '{name: $name} + .' >>"$results"
   done
 done
+echo "load after: $(uptime)"
 echo
 jq -rs 'group_by(.name) | map({name: .[0].name,
   events: (map(.events) | sort | .[length/2|floor]),
@@ -49,4 +53,10 @@ jq -rs 'group_by(.name) | map({name: .[0].name,
             (if .cpu_us > 0 then (1e6 / .cpu_us | round) else 0 end)]
          | @tsv)' \
   "$results" | column -t -s $'\t'
+jq -rs 'def med(f): map(f) | sort | .[length/2|floor];
+  def rate(n): map(select(.name == n)) | med(if .cpu_us_per_event > 0
+    then 1e6 / .cpu_us_per_event else 0 end);
+  (rate("local")) as $local | (rate("node-tls")) as $node |
+  "target: across nodes >= 1/3 of local events per CPU-second: node-tls \($node | round) vs local \($local | round) (\(if $local > 0 then ($node / $local * 100 | round) else 0 end)% of local) -- \(if $node * 3 >= $local then "met" else "missed" end)"' \
+  "$results"
 rm -f "$results"

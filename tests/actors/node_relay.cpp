@@ -2,9 +2,17 @@
 // The node's relay in one process, two actor systems joined by mutual TLS
 // on loopback inside a scratch namespace: a batch with every field of an
 // event set arrives equal, credits bound the batches in flight, dropped
-// batches are counted and reported before the next one, and a subscriber
-// going away ends its subscription.
+// batches are counted and reported before the next one, a subscriber
+// going away ends its subscription (and the kernel's list of bound groups
+// says the group was unbound), and a listener or monitor that fails is
+// restarted by the node's supervisors, its subscribers told
+// (`stream_restarted`, ruleset subscribers also `resync_needed`). Faults are
+// injected without a hook: the actor's netlink socket is replaced with
+// /dev/null under it (test::replace_netfilter_socket).
 #include <boost/test/unit_test.hpp>
+
+#include <arpa/inet.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -13,6 +21,8 @@
 #include "nfactor/actors/node/client.hpp"
 #include "nfactor/actors/node/node.hpp"
 #include "node_support.hpp"
+#include "sup_fixture.hpp"
+#include "traffic.hpp"
 
 using namespace nfactor;
 using namespace nfactor::actors;
@@ -126,8 +136,11 @@ caf::behavior test_subscriber(caf::stateful_actor<held_state>* self,
                               caf::actor observer, bool hold) {
   return {
       [=](log_started& s) { self->send(observer, s); },
-      [=](log_batch& b) -> caf::result<void> {
-        self->send(observer, b);
+      [=](node::packed_log_batch& p) -> caf::result<void> {
+        // A batch that fails to unpack never reaches the observer (and
+        // the test waiting for it fails).
+        if (auto b = node::unpack(p))
+          self->send(observer, std::move(*b));
         if (!hold)
           return caf::unit;
         auto rp = self->make_response_promise();
@@ -136,6 +149,9 @@ caf::behavior test_subscriber(caf::stateful_actor<held_state>* self,
       },
       [=](log_loss& l) { self->send(observer, l); },
       [=](node::node_loss& l) { self->send(observer, l); },
+      [=](node::stream_restarted& r) { self->send(observer, r); },
+      [=](resync_needed& r) { self->send(observer, r); },
+      [=](nft::transaction& t) { self->send(observer, t); },
       [=](node::release_atom) {
         for (auto& rp : self->state.held)
           rp.deliver(caf::unit);
@@ -151,11 +167,14 @@ struct relay_fixture : test::netns_fixture {
   node::node_actor node_handle;
   node::node_actor remote;
 
-  relay_fixture() {
+  explicit relay_fixture(std::uint64_t max_held_events = 16384) {
     node::node_options opts;
+    opts.max_held_events = max_held_events;
     opts.name = "local";
     opts.groups = {5};
     opts.log.nflog.ns = netns.ns();
+    opts.monitor.ns = netns.ns();
+    opts.tx.ns = netns.ns();
     auto n = node::spawn_node(*server.sys, opts);
     BOOST_REQUIRE(n);
     node_handle = *n;
@@ -192,6 +211,11 @@ struct relay_fixture : test::netns_fixture {
   }
 };
 
+// A node that holds nothing back: without credit, a batch is dropped.
+struct no_hold_fixture : relay_fixture {
+  no_hold_fixture() : relay_fixture(0) {}
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(node_relay,
@@ -223,7 +247,7 @@ BOOST_FIXTURE_TEST_CASE(every_field_crosses_the_network_intact, relay_fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(credits_bound_batches_in_flight_and_loss_is_reported,
-                        relay_fixture) {
+                        no_hold_fixture) {
   caf::scoped_actor self{*client.sys};
   auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, true);
   client.to_stop.push_back(sub.address());
@@ -279,6 +303,43 @@ BOOST_FIXTURE_TEST_CASE(credits_bound_batches_in_flight_and_loss_is_reported,
       caf::after(10s) >> [] { BOOST_FAIL("no batch after the notice"); });
 }
 
+BOOST_FIXTURE_TEST_CASE(without_credit_batches_are_held_and_merged,
+                        relay_fixture) {
+  caf::scoped_actor self{*client.sys};
+  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, true);
+  client.to_stop.push_back(sub.address());
+  subscribe(self, caf::actor_cast<node::subscriber>(sub), 1);
+  self->receive([](log_started&) {},
+                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
+  inject(batch_of(2, 0));
+  self->receive([](log_batch& b) { BOOST_TEST(b.events.size() == 2u); },
+                caf::after(10s) >> [] { BOOST_FAIL("no batch"); });
+  // No credit left: these three are held, not dropped.
+  for (std::uint32_t i = 0; i < 3; ++i)
+    inject(batch_of(3, 2 + 3 * i));
+  node::node_stats st;
+  for (int i = 0; i < 500; ++i) {
+    st = stats(self);
+    if (st.subscriptions.size() == 1 && st.subscriptions[0].batches_sent == 1)
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  // The credit returns: the three come as one batch, in order, no loss.
+  self->send(sub, node::release_atom_v);
+  self->receive(
+      [](log_batch& b) {
+        BOOST_REQUIRE_EQUAL(b.events.size(), 9u);
+        for (std::uint32_t i = 0; i < 9; ++i)
+          BOOST_TEST((b.events[i].seq == std::optional<std::uint32_t>{2 + i}));
+      },
+      [](node::node_loss&) { BOOST_FAIL("a loss notice"); },
+      caf::after(10s) >> [] { BOOST_FAIL("no merged batch"); });
+  self->send(sub, node::release_atom_v);
+  st = stats(self);
+  BOOST_TEST(st.subscriptions.at(0).batches_dropped == 0u);
+  BOOST_TEST(st.subscriptions.at(0).events_sent == 11u);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_subscriber_going_down_ends_its_subscriptions,
                         relay_fixture) {
   caf::scoped_actor self{*client.sys};
@@ -296,7 +357,8 @@ BOOST_FIXTURE_TEST_CASE(a_subscriber_going_down_ends_its_subscriptions,
     std::this_thread::sleep_for(10ms);
   }
   BOOST_TEST(st.subscriptions.empty());
-  BOOST_TEST(st.bound_groups.empty()); // the group was unbound
+  BOOST_TEST(st.bound_groups.empty());                  // the group was unbound
+  BOOST_TEST(test::nflog_groups(netns).count(5) == 0u); // says the kernel
   bool existed = true;
   self->request(remote, 10s, node::unsubscribe_atom_v, s.id)
       .receive([&](bool b) { existed = b; }, [](caf::error&) {});
@@ -314,6 +376,97 @@ BOOST_FIXTURE_TEST_CASE(groups_not_offered_are_refused, relay_fixture) {
       .receive([](node::node_subscription&) {},
                [&](caf::error& e) { err = describe(e); });
   BOOST_TEST(err.find("group 6 is not offered") != std::string::npos, err);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failed_listener_is_restarted_and_subscribers_told,
+                        relay_fixture) {
+  netns.nft("add table inet t; "
+            "add chain inet t out { type filter hook output priority 0; }; "
+            "add rule inet t out udp dport 9999 log group 5; "
+            "add chain inet t in { type filter hook input priority 0; }; "
+            "add rule inet t in udp dport 9999 drop");
+  caf::scoped_actor self{*client.sys};
+  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
+  client.to_stop.push_back(sub.address());
+  subscribe(self, caf::actor_cast<node::subscriber>(sub), 0);
+  log_started first;
+  self->receive([&](log_started& st) { first = st; },
+                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
+  BOOST_TEST(test::nflog_groups(netns)[5] == first.portid);
+  BOOST_REQUIRE(test::replace_netfilter_socket(
+      [&](const sockaddr_nl& nl) { return nl.nl_pid == first.portid; }));
+  // A packet wakes the listener: its next recv fails (ENOTSOCK), the
+  // supervisor restarts it, and the subscriber hears of it.
+  BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, 9999, "wake") == 1);
+  node::stream_restarted r;
+  self->receive([&](node::stream_restarted& x) { r = x; },
+                caf::after(10s) >> [] { BOOST_FAIL("no stream_restarted"); });
+  BOOST_TEST(r.source == "log:5");
+  BOOST_TEST(r.restarts == 1u);
+  BOOST_TEST_MESSAGE("restart reason: " << r.reason);
+  BOOST_TEST(r.reason.find("Socket operation on non-socket") !=
+                 std::string::npos,
+             r.reason);
+  // The new listener binds the group again; events flow on the same
+  // subscription.
+  log_started second;
+  self->receive([&](log_started& st) { second = st; }, [](log_batch&) {},
+                caf::after(10s) >> [] { BOOST_FAIL("no second log_started"); });
+  BOOST_TEST(second.portid != first.portid);
+  BOOST_TEST(test::nflog_groups(netns)[5] == second.portid);
+  BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, 9999, "after") == 1);
+  bool got = false;
+  while (!got)
+    self->receive([&](log_batch& b) { got = !b.events.empty(); },
+                  caf::after(10s) >>
+                      [] { BOOST_FAIL("no event after the restart"); });
+  auto st = stats(self);
+  BOOST_TEST(st.restarts == 1u);
+  BOOST_TEST(st.subscriptions.size() == 1u);
+  BOOST_TEST(st.bound_groups == std::vector<std::uint16_t>{5});
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failed_monitor_is_restarted_and_subscribers_resync,
+                        relay_fixture) {
+  caf::scoped_actor self{*client.sys};
+  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
+  client.to_stop.push_back(sub.address());
+  self->request(remote, 10s, node::subscribe_atom_v, node::ruleset_atom_v,
+                caf::actor_cast<node::subscriber>(sub), std::uint32_t{0})
+      .receive(
+          [](node::node_subscription& s) { BOOST_TEST(s.source == "ruleset"); },
+          [](caf::error& e) { BOOST_FAIL(describe(e)); });
+  netns.nft("add table ip before");
+  self->receive([](nft::transaction&) {},
+                caf::after(10s) >> [] { BOOST_FAIL("no first commit"); });
+  // The monitor's socket is the one subscribed to NFNLGRP_NFTABLES.
+  BOOST_REQUIRE(test::replace_netfilter_socket([](const sockaddr_nl& nl) {
+    return (nl.nl_groups & (1u << (NFNLGRP_NFTABLES - 1))) != 0;
+  }));
+  netns.nft("add table ip wake"); // wakes the monitor: its recv fails
+  node::stream_restarted r;
+  self->receive([&](node::stream_restarted& x) { r = x; },
+                [](nft::transaction&) {},
+                caf::after(10s) >> [] { BOOST_FAIL("no stream_restarted"); });
+  BOOST_TEST(r.source == "ruleset");
+  BOOST_TEST(r.restarts == 1u);
+  BOOST_TEST_MESSAGE("restart reason: " << r.reason);
+  self->receive([](resync_needed&) {},
+                caf::after(10s) >> [] { BOOST_FAIL("no resync_needed"); });
+  // A snapshot from the new monitor, then commits flow again.
+  bool snap = false;
+  for (int i = 0; i < 50 && !snap; ++i)
+    self->request(remote, 10s, node::snapshot_atom_v, std::uint8_t{0},
+                  std::string{})
+        .receive([&](nft::ruleset& rs) { snap = rs.tables.size() == 2; },
+                 [&](caf::error&) { std::this_thread::sleep_for(100ms); });
+  BOOST_TEST(snap);
+  netns.nft("add table ip after");
+  // (The "wake" commit went down with the old monitor.)
+  self->receive(
+      [&](nft::transaction& t) { BOOST_TEST(t.changes.size() == 1u); },
+      caf::after(10s) >> [] { BOOST_FAIL("no commit after the restart"); });
+  BOOST_TEST(stats(self).restarts == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

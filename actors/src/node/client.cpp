@@ -84,9 +84,20 @@ class session_actor : public session_impl::base {
           try_connect();
         },
         [this](log_started&) {},
-        [this](log_batch& b) {
+        [this](packed_log_batch& p) {
+          auto b = unpack(p);
+          if (!b) {
+            // Another layout version (or damage): counted as loss.
+            if (h_.network_loss)
+              h_.network_loss(caps_,
+                              node_loss{0, "log:" + std::to_string(p.group), 1,
+                                        p.events, 0, 0});
+            if (h_.trouble)
+              h_.trouble(opts_.where, to_caf_error(b.err()));
+            return;
+          }
           if (h_.batch)
-            h_.batch(caps_, b);
+            h_.batch(caps_, *b);
         },
         [this](log_loss& l) {
           if (h_.kernel_loss)
@@ -95,6 +106,10 @@ class session_actor : public session_impl::base {
         [this](node_loss& l) {
           if (h_.network_loss)
             h_.network_loss(caps_, l);
+        },
+        [this](stream_restarted& r) {
+          if (h_.restarted)
+            h_.restarted(caps_, r);
         },
         [this](nft::transaction& t) {
           if (h_.commit)

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 #include <map>
 #include <random>
 #include <set>
@@ -13,6 +14,7 @@
 
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/node/credit.hpp"
+#include "nfactor/actors/sup/supervisor.hpp"
 
 namespace nfactor::actors::node {
 
@@ -37,6 +39,14 @@ std::string log_source(std::uint16_t group) {
   return group == ruleset_key ? "ruleset" : "log:" + std::to_string(group);
 }
 
+// Children of the node's supervisors.
+constexpr const char* monitor_child = "monitor";
+constexpr const char* tx_child = "transactor";
+
+std::string listener_child(std::uint16_t group) {
+  return "log-" + std::to_string(group);
+}
+
 // One subscriber's interest in one stream.
 struct subscription {
   std::uint64_t id = 0;
@@ -45,6 +55,9 @@ struct subscription {
   subscriber sub;
   credit_window window;
   std::uint64_t events_sent = 0;
+  /// Log events that came while no credit was left, packed into one batch
+  /// that goes out with the next credit (bounded: `max_held_events`).
+  packed_log_batch held;
 };
 
 // A listener request waiting for the group to be bound.
@@ -53,12 +66,13 @@ struct pending_subscribe {
   caf::typed_response_promise<node_subscription> promise;
 };
 
-// One NFLOG group: its listener while somebody listens.
+// One NFLOG group: its listener, under a supervisor of its own, while
+// somebody listens.
 struct group_state {
+  sup::supervisor supervisor;
   log_listener listener;
-  caf::actor_addr listener_addr;
   bool started = false;
-  // Stop sent, down not yet seen: a new listener must wait for the old
+  // Stop sent, reply not yet seen: a new listener must wait for the old
   // one to release the group (else EPERM).
   bool stopping = false;
   std::vector<pending_subscribe> pending;
@@ -80,15 +94,7 @@ class node_impl_actor : public node_impl::base {
 
   behavior_type make_behavior() override {
     set_down_handler([this](caf::down_msg& dm) { on_down(dm); });
-    if (opts_.ruleset) {
-      monitor_ = spawn_monitor(system(), caf::actor_cast<caf::actor>(this),
-                               opts_.monitor);
-      monitor(monitor_);
-    }
-    if (opts_.commit) {
-      tx_ = spawn_transactor(system(), opts_.tx);
-      monitor(tx_);
-    }
+    start_services();
     return {
         [this](commit_atom,
                nft::encoded_batch& b) -> caf::result<nft::commit_result> {
@@ -105,7 +111,7 @@ class node_impl_actor : public node_impl::base {
         [this](caps_atom) { return caps(); },
         [this](subscribe_atom, ruleset_atom, subscriber sub,
                std::uint32_t in_flight) -> caf::result<node_subscription> {
-          if (!monitor_)
+          if (!opts_.ruleset || !services_)
             return to_caf_error(
                 make_error(errc::invalid_argument, "subscribe",
                            "node " + opts_.name + " offers no ruleset stream"));
@@ -118,9 +124,11 @@ class node_impl_actor : public node_impl::base {
         [this](snapshot_atom, std::uint8_t family,
                std::string table) -> caf::result<nft::ruleset> {
           if (!monitor_)
-            return to_caf_error(
-                make_error(errc::invalid_argument, "snapshot",
-                           "node " + opts_.name + " offers no ruleset"));
+            return to_caf_error(make_error(
+                errc::invalid_argument, "snapshot",
+                "node " + opts_.name +
+                    (opts_.ruleset ? "'s ruleset monitor is not running"
+                                   : " offers no ruleset")));
           return delegate(monitor_, pull_atom_v, family, std::move(table));
         },
         [this](nft::transaction& t) {
@@ -145,40 +153,81 @@ class node_impl_actor : public node_impl::base {
         [this](log_started& s) { on_started(s); },
         [this](log_batch& b) { fan_out(b); },
         [this](log_loss& l) { on_kernel_loss(l); },
+        [this](sup::child_info& c) { on_child(c); },
     };
   }
 
   // Handles are strong references: a listener holds its owner (us), so
   // ours must go when we exit, or neither is ever destroyed (and the
   // detached listener's thread keeps ~actor_system waiting).
+  // The supervisors go with us (and stop their children); the listeners
+  // and the monitor would stop anyway, as their owner is gone.
   void on_exit() override {
+    for (auto& [group, g] : groups_)
+      if (g.supervisor)
+        caf::anon_send_exit(g.supervisor, caf::exit_reason::user_shutdown);
     groups_.clear();
     subs_.clear();
+    if (services_)
+      caf::anon_send_exit(services_, caf::exit_reason::user_shutdown);
+    services_ = nullptr;
     monitor_ = nullptr;
-    // The transactor has no owner to watch: it goes with us.
-    if (tx_)
-      caf::anon_send_exit(tx_, caf::exit_reason::user_shutdown);
     tx_ = nullptr;
   }
 
   caf::error no_commits() const {
     return to_caf_error(
         make_error(errc::invalid_argument, "commit",
-                   "node " + opts_.name + " offers no commits"));
+                   "node " + opts_.name +
+                       (opts_.commit ? "'s transactor is not running"
+                                     : " offers no commits")));
   }
 
  private:
+  sup::options supervision() {
+    sup::options o;
+    o.strat = sup::strategy::one_for_one;
+    o.max_restarts = opts_.max_restarts;
+    o.window = opts_.restart_window;
+    o.backoff = opts_.restart_backoff;
+    o.observer = caf::actor_cast<caf::actor>(this);
+    return o;
+  }
+
+  // The monitor and the transactor under one supervisor; their handles
+  // arrive with the supervisor's reports (`on_child`).
+  void start_services() {
+    std::vector<sup::child_spec> specs;
+    if (opts_.ruleset) {
+      auto owner = caf::actor_cast<caf::actor>(this);
+      specs.push_back(sup::child(
+          monitor_child, [owner, mo = opts_.monitor](caf::actor_system& sys) {
+            return spawn_monitor(sys, owner, mo);
+          }));
+    }
+    if (opts_.commit)
+      specs.push_back(
+          sup::child(tx_child, [to = opts_.tx](caf::actor_system& sys) {
+            return spawn_transactor(sys, to);
+          }));
+    if (specs.empty())
+      return;
+    services_ =
+        sup::spawn_supervisor(system(), supervision(), std::move(specs));
+    monitor(services_);
+  }
+
   node_caps caps() const {
     node_caps c;
     c.name = opts_.name;
     c.netns = opts_.netns_name;
     c.groups = opts_.groups;
     c.services = {"log"};
-    if (monitor_) {
+    if (opts_.ruleset && services_) {
       c.services.emplace_back("ruleset");
       c.services.emplace_back("snapshot");
     }
-    if (tx_)
+    if (opts_.commit && services_)
       c.services.emplace_back("commit");
     c.incarnation = incarnation_;
     return c;
@@ -201,7 +250,7 @@ class node_impl_actor : public node_impl::base {
       return grant(id);
     auto promise = make_response_promise<node_subscription>();
     g.pending.push_back({id, promise});
-    if (!g.listener && !g.stopping)
+    if (!g.supervisor && !g.stopping)
       start_listener(group, g);
     return promise;
   }
@@ -214,7 +263,8 @@ class node_impl_actor : public node_impl::base {
     auto id = next_id_++;
     monitor(sub);
     subs_.emplace(
-        id, subscription{id, key, std::move(sub), credit_window{in_flight}, 0});
+        id,
+        subscription{id, key, std::move(sub), credit_window{in_flight}, 0, {}});
     return id;
   }
 
@@ -223,19 +273,71 @@ class node_impl_actor : public node_impl::base {
     return {id, log_source(s.group), s.window.limit()};
   }
 
+  // The group's listener under a supervisor of its own; the listener's
+  // handle arrives with the supervisor's report, `log_started` once bound.
   void start_listener(std::uint16_t group, group_state& g) {
     auto lopts = opts_.log;
     lopts.nflog.group = group;
     auto owner = caf::actor_cast<log_batch_owner>(this);
-    auto l = spawn_log_listener(system(), owner, std::move(lopts));
-    if (!l) {
-      fail_pending(group, l.error());
+    auto spec = sup::child(listener_child(group),
+                           [owner, lopts](caf::actor_system& sys) {
+                             return spawn_log_listener(sys, owner, lopts);
+                           });
+    g.supervisor = sup::spawn_supervisor(system(), supervision(), {spec});
+    g.started = false;
+    monitor(g.supervisor);
+  }
+
+  // A supervisor reports a child's state change.
+  void on_child(const sup::child_info& c) {
+    bool restarted = c.state == sup::child_state::running && c.restarts > 0;
+    if (restarted)
+      ++restarts_;
+    if (c.name == monitor_child) {
+      monitor_ = c.state == sup::child_state::running
+                     ? caf::actor_cast<monitor_actor>(c.handle)
+                     : monitor_actor{};
+      if (restarted)
+        for (auto& [id, s] : subs_)
+          if (s.group == ruleset_key) {
+            send(s.sub, restart_notice(ruleset_key, c));
+            send(s.sub, resync_needed{});
+          }
       return;
     }
-    g.listener = *l;
-    g.listener_addr = l->address();
-    g.started = false;
-    monitor(g.listener);
+    if (c.name == tx_child) {
+      tx_ = c.state == sup::child_state::running
+                ? caf::actor_cast<transactor>(c.handle)
+                : transactor{};
+      return;
+    }
+    for (auto& [group, g] : groups_) {
+      if (c.name != listener_child(group))
+        continue;
+      g.listener = c.state == sup::child_state::running
+                       ? caf::actor_cast<log_listener>(c.handle)
+                       : log_listener{};
+      if (c.state == sup::child_state::restarting && !g.started) {
+        // It never bound the group (EPERM: another socket owns it):
+        // the subscribe requests fail with the real cause at once.
+        fail_pending(group, c.last_reason);
+        release_if_unused(group);
+      }
+      if (restarted) {
+        std::fprintf(stderr,
+                     "nfactor-node: listener of group %u restarted (%u): %s\n",
+                     group, c.restarts, describe(c.last_reason).c_str());
+        for (auto& [id, s] : subs_)
+          if (s.group == group)
+            send(s.sub, restart_notice(group, c));
+      }
+      return;
+    }
+  }
+
+  static stream_restarted restart_notice(std::uint16_t key,
+                                         const sup::child_info& c) {
+    return {log_source(key), c.restarts, describe(c.last_reason)};
   }
 
   // Every waiting subscribe of `group` fails with `err`.
@@ -253,6 +355,13 @@ class node_impl_actor : public node_impl::base {
     if (i == groups_.end())
       return;
     auto& g = i->second;
+    if (g.started) {
+      // A restarted listener bound the group again: its subscribers learn
+      // the new port id (after the `stream_restarted`).
+      for (auto& [id, sub] : subs_)
+        if (sub.group == s.group)
+          send(sub.sub, s);
+    }
     g.started = true;
     auto pending = std::move(g.pending);
     g.pending.clear();
@@ -283,18 +392,83 @@ class node_impl_actor : public node_impl::base {
       if (s.group == group)
         return;
     auto i = groups_.find(group);
-    if (i == groups_.end() || !i->second.listener || i->second.stopping)
+    if (i == groups_.end() || !i->second.supervisor || i->second.stopping)
       return;
-    // The down message says when the group is free again; the reply to
-    // the stop request carries nothing more.
-    request(i->second.listener, caf::infinite, stop_atom_v)
-        .then([] {}, [](caf::error&) {});
+    // The supervisor replies once the listener is down (its on_exit has
+    // unbound the group); then the supervisor goes too.
+    auto s = i->second.supervisor;
+    auto freed = [this, group, s] {
+      caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+      on_group_free(group, s);
+    };
+    request(s, caf::infinite, stop_atom_v, listener_child(group))
+        .then([freed](sup::child_info&) { freed(); },
+              [freed](caf::error&) { freed(); });
     i->second.stopping = true;
   }
 
+  // The listener of `group` (under `s`) is gone and the group unbound.
+  void on_group_free(std::uint16_t group, const sup::supervisor& s) {
+    auto i = groups_.find(group);
+    if (i == groups_.end() || i->second.supervisor != s)
+      return;
+    auto& g = i->second;
+    demonitor(s.address());
+    g.supervisor = nullptr;
+    g.listener = nullptr;
+    g.started = false;
+    g.stopping = false;
+    if (!g.pending.empty())
+      start_listener(group, g); // a subscriber came while it stopped
+  }
+
+  // Packs the batch once (one byte buffer crosses the network, not every
+  // field of every event) and relays it: sent at once to a subscriber with
+  // credit; otherwise held, merged with what it already holds, and sent as
+  // one larger batch when a credit returns. Under load batches grow
+  // instead of being dropped; only beyond `max_held_events` held events is
+  // a batch dropped, counted and reported.
   void fan_out(log_batch& b) {
-    auto n = b.events.size();
-    relay(b.group, b, n);
+    std::vector<subscription*> targets;
+    for (auto& [id, s] : subs_)
+      if (s.group == b.group)
+        targets.push_back(&s);
+    if (targets.empty())
+      return;
+    auto p = pack(b);
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      auto& s = *targets[k];
+      auto n = p.events;
+      if (s.window.in_flight() < s.window.limit() && s.held.events == 0) {
+        if (k + 1 == targets.size())
+          send_counted(s, std::move(p), n);
+        else
+          send_counted(s, packed_log_batch{p}, n);
+      } else if (s.held.events + std::uint64_t{p.events} <=
+                 opts_.max_held_events) {
+        hold(s, p);
+        flush_held(s);
+      } else {
+        (void)s.window.take(p.events); // no credit: dropped and counted
+      }
+    }
+  }
+
+  void hold(subscription& s, const packed_log_batch& p) {
+    if (auto ok = nflog::append_packed(s.held.bytes, p.bytes); !ok) {
+      (void)s.window.take(p.events); // cannot happen: we packed both
+      return;
+    }
+    s.held.group = p.group;
+    s.held.events += p.events;
+  }
+
+  // Sends what `s` holds if it has a credit.
+  void flush_held(subscription& s) {
+    if (s.held.events == 0 || s.window.in_flight() >= s.window.limit())
+      return;
+    auto n = s.held.events;
+    send_counted(s, std::exchange(s.held, packed_log_batch{}), n);
   }
 
   // Sends `b` (`n` events) to every subscriber of stream `key` that has
@@ -306,25 +480,33 @@ class node_impl_actor : public node_impl::base {
       if (s.group == key)
         targets.push_back(&s);
     for (std::size_t k = 0; k < targets.size(); ++k) {
-      auto& s = *targets[k];
-      if (!s.window.take(n))
-        continue;
-      if (auto loss = s.window.take_loss())
-        send(s.sub, node_loss{s.id, log_source(s.group), loss->batches,
-                              loss->events, s.window.total_dropped().batches,
-                              s.window.total_dropped().events});
-      s.events_sent += n;
-      auto id = s.id;
-      auto release = [this, id] {
-        if (auto j = subs_.find(id); j != subs_.end())
-          j->second.window.release();
-      };
       // The last target may have the batch itself.
-      auto batch = k + 1 == targets.size() ? std::move(b) : b;
-      request(s.sub, caf::infinite, std::move(batch))
-          .then([release] { release(); },
-                [release](caf::error&) { release(); });
+      send_counted(*targets[k], k + 1 == targets.size() ? std::move(b) : b, n);
     }
+  }
+
+  // Takes a credit of `s` and sends `batch` (`n` events) as a request
+  // whose reply returns the credit (and sends what was held meanwhile),
+  // after a loss notice if batches were dropped since the last one.
+  // Without credit the batch is dropped and counted.
+  template <class Batch>
+  void send_counted(subscription& s, Batch&& batch, std::size_t n) {
+    if (!s.window.take(n))
+      return;
+    if (auto loss = s.window.take_loss())
+      send(s.sub, node_loss{s.id, log_source(s.group), loss->batches,
+                            loss->events, s.window.total_dropped().batches,
+                            s.window.total_dropped().events});
+    s.events_sent += n;
+    auto id = s.id;
+    auto release = [this, id] {
+      if (auto j = subs_.find(id); j != subs_.end()) {
+        j->second.window.release();
+        flush_held(j->second);
+      }
+    };
+    request(s.sub, caf::infinite, std::forward<Batch>(batch))
+        .then([release] { release(); }, [release](caf::error&) { release(); });
   }
 
   void on_kernel_loss(const log_loss& l) {
@@ -335,41 +517,32 @@ class node_impl_actor : public node_impl::base {
   }
 
   void on_down(const caf::down_msg& dm) {
-    if (tx_ && dm.source == tx_.address()) {
-      std::fprintf(stderr, "nfactor-node: transactor: %s\n",
-                   describe(dm.reason).c_str());
-      tx_ = nullptr;
-      return;
-    }
-    if (monitor_ && dm.source == monitor_.address()) {
-      std::fprintf(stderr, "nfactor-node: ruleset monitor: %s\n",
-                   describe(dm.reason).c_str());
+    if (services_ && dm.source == services_.address()) {
+      // The supervisor gave up on the monitor or the transactor.
+      std::fprintf(stderr, "nfactor-node: services: %s\n",
+                   sup::describe(dm.reason).c_str());
+      services_ = nullptr;
       monitor_ = nullptr;
+      tx_ = nullptr;
       for (auto j = subs_.begin(); j != subs_.end();)
         j = j->second.group == ruleset_key ? subs_.erase(j) : std::next(j);
       return;
     }
     for (auto i = groups_.begin(); i != groups_.end(); ++i) {
       auto& g = i->second;
-      if (g.listener_addr != dm.source)
+      if (!g.supervisor || g.supervisor.address() != dm.source)
         continue;
+      // The group's supervisor gave up: the stream ends.
       auto group = i->first;
-      bool was_stopping = g.stopping;
+      std::fprintf(stderr, "nfactor-node: listener of group %u: %s\n", group,
+                   sup::describe(dm.reason).c_str());
+      g.supervisor = nullptr;
       g.listener = nullptr;
-      g.listener_addr = nullptr;
       g.started = false;
       g.stopping = false;
-      if (!was_stopping && dm.reason) {
-        // The listener failed: subscribers of the group learn it from
-        // the failed subscribe (if pending) or lose the stream.
-        std::fprintf(stderr, "nfactor-node: listener of group %u: %s\n", group,
-                     describe(dm.reason).c_str());
-        fail_pending(group, dm.reason);
-        for (auto j = subs_.begin(); j != subs_.end();)
-          j = j->second.group == group ? subs_.erase(j) : std::next(j);
-      } else if (!g.pending.empty()) {
-        start_listener(group, g); // a subscriber came while it stopped
-      }
+      fail_pending(group, dm.reason);
+      for (auto j = subs_.begin(); j != subs_.end();)
+        j = j->second.group == group ? subs_.erase(j) : std::next(j);
       return;
     }
     // A subscriber went away (or its node's connection dropped).
@@ -404,16 +577,19 @@ class node_impl_actor : public node_impl::base {
       st.subscriptions.push_back(std::move(x));
     }
     for (const auto& [group, g] : groups_)
-      if (g.started && g.listener)
+      if (g.started && g.listener && !g.stopping)
         st.bound_groups.push_back(group);
     st.kernel_overruns = kernel_overruns_;
     st.rss_bytes = rss_bytes();
+    st.restarts = restarts_;
     return st;
   }
 
   node_options opts_;
+  sup::supervisor services_;
   monitor_actor monitor_;
   transactor tx_;
+  std::uint64_t restarts_ = 0;
   std::uint64_t incarnation_ = 0;
   std::uint64_t next_id_ = 1;
   std::uint64_t kernel_overruns_ = 0;

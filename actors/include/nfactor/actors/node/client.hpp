@@ -83,6 +83,11 @@ struct session_handler {
   std::function<void(const node_caps&, const node_loss&)> network_loss;
   /// One ruleset commit (with `session_options::ruleset`).
   std::function<void(const node_caps&, nft::transaction&)> commit;
+  /// The node restarted the source of a stream (a group's listener, the
+  /// ruleset monitor) after it failed: events in between are lost, so
+  /// whatever was derived from the stream must be resynchronised (for the
+  /// ruleset, a snapshot follows).
+  std::function<void(const node_caps&, const stream_restarted&)> restarted;
   /// The kernel dropped ruleset notifications; a snapshot follows.
   std::function<void(const node_caps&, const resync_needed&)> ruleset_loss;
   /// A consistent snapshot: after each (re)connect and `ruleset_loss`.

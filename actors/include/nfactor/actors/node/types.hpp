@@ -15,6 +15,7 @@
 
 #include "nfactor/actors/log_types.hpp"
 #include "nfactor/actors/nft_types.hpp"
+#include "nfactor/nflog/packed.hpp"
 
 namespace nfactor::actors::node {
 
@@ -49,6 +50,36 @@ struct node_subscription {
                          const node_subscription&) = default;
 };
 
+/// A `log_batch` as it crosses the network: the events packed into one
+/// byte buffer by libnfactor's codec (`nflog::pack_events`, layout in
+/// nflog/packed.hpp), which BASP copies in one piece instead of inspecting
+/// 27 optional fields per event. `pack` / `unpack` convert.
+struct packed_log_batch {
+  std::uint16_t group = 0;
+  /// Events in `bytes` (also in its header).
+  std::uint32_t events = 0;
+  byte_buffer bytes;
+
+  friend bool operator==(const packed_log_batch&,
+                         const packed_log_batch&) = default;
+};
+
+/// Packs `b` for the network.
+[[nodiscard]] inline packed_log_batch pack(const log_batch& b) {
+  return {b.group, static_cast<std::uint32_t>(b.events.size()),
+          nflog::pack_events(b.events)};
+}
+
+/// Unpacks a batch from the network (an error if its bytes are malformed
+/// or of another layout version).
+[[nodiscard]] inline result<log_batch> unpack(const packed_log_batch& p) {
+  log_batch out;
+  out.group = p.group;
+  if (auto ok = nflog::unpack_events(p.bytes, out.events); !ok)
+    return std::move(ok).err();
+  return out;
+}
+
 /// Batches the node dropped for a subscriber that did not reply fast
 /// enough (no credit left). Sent before the next batch that does go out.
 struct node_loss {
@@ -62,6 +93,24 @@ struct node_loss {
   std::uint64_t total_events = 0;
 
   friend bool operator==(const node_loss&, const node_loss&) = default;
+};
+
+/// The source of a stream (the listener of an NFLOG group, the ruleset
+/// monitor) failed and the node's supervisor restarted it with the same
+/// configuration. Events between the failure and the restart are lost
+/// without a count, so whatever a subscriber derives from the stream must
+/// be resynchronised. Ruleset subscribers also get a `resync_needed` (pull
+/// a snapshot). The subscription itself goes on.
+struct stream_restarted {
+  /// "log:GROUP" or "ruleset".
+  std::string source;
+  /// How often the node's supervisor restarted this source.
+  std::uint32_t restarts = 0;
+  /// Why the previous incarnation failed (CAF's rendering).
+  std::string reason;
+
+  friend bool operator==(const stream_restarted&,
+                         const stream_restarted&) = default;
 };
 
 /// Counters of one subscription.
@@ -92,6 +141,9 @@ struct node_stats {
   std::uint64_t kernel_overruns = 0;
   /// Resident set size of the node process, bytes (0 if unknown).
   std::uint64_t rss_bytes = 0;
+  /// Restarts of the node's listeners, monitor and transactor by its
+  /// supervisors.
+  std::uint64_t restarts = 0;
 
   friend bool operator==(const node_stats&, const node_stats&) = default;
 };
@@ -109,10 +161,22 @@ typename Inspector::result_type inspect(Inspector& f, node_subscription& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, packed_log_batch& x) {
+  return f(caf::meta::type_name("nfactor::actors::node::packed_log_batch"),
+           x.group, x.events, x.bytes);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_loss& x) {
   return f(caf::meta::type_name("nfactor::actors::node::node_loss"),
            x.subscription, x.source, x.batches, x.events, x.total_batches,
            x.total_events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_restarted& x) {
+  return f(caf::meta::type_name("nfactor::actors::node::stream_restarted"),
+           x.source, x.restarts, x.reason);
 }
 
 template <class Inspector>
@@ -126,20 +190,24 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
   return f(caf::meta::type_name("nfactor::actors::node::node_stats"), x.name,
            x.incarnation, x.subscriptions, x.bound_groups, x.kernel_overruns,
-           x.rss_bytes);
+           x.rss_bytes, x.restarts);
 }
 
-/// What a subscriber of a node handles. `log_batch` and `nft::transaction`
+/// What a subscriber of a node handles. `packed_log_batch` (see `unpack`)
+/// and `nft::transaction`
 /// (one per ruleset commit) arrive as requests: returning from the handler
 /// is the acknowledgement that gives the node its credit back. `log_loss`
 /// reports events the kernel dropped before the node read them,
 /// `resync_needed` ruleset notifications the kernel dropped (pull a
 /// snapshot), `node_loss` batches the node dropped because the subscriber
-/// was slow.
+/// was slow, `stream_restarted` that the node restarted the stream's
+/// source after a failure (resynchronise).
 using subscriber =
-    caf::typed_actor<caf::reacts_to<log_started>, caf::reacts_to<log_batch>,
-                     caf::reacts_to<log_loss>, caf::reacts_to<nft::transaction>,
-                     caf::reacts_to<resync_needed>, caf::reacts_to<node_loss>>;
+    caf::typed_actor<caf::reacts_to<log_started>,
+                     caf::reacts_to<packed_log_batch>, caf::reacts_to<log_loss>,
+                     caf::reacts_to<nft::transaction>,
+                     caf::reacts_to<resync_needed>, caf::reacts_to<node_loss>,
+                     caf::reacts_to<stream_restarted>>;
 
 } // namespace nfactor::actors::node
 
@@ -150,6 +218,8 @@ CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_loss))
 CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::subscription_stats))
 CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_stats))
 CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::subscriber))
+CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::packed_log_batch))
+CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::stream_restarted))
 CAF_END_TYPE_ID_BLOCK(nfactor_node)
 
 // Requests of the node interface (≤ 10 characters each).

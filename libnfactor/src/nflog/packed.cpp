@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nfactor/nflog/packed.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+namespace nfactor::nflog {
+
+namespace {
+
+// -- the rows: one line per optional member, in wire order -----------------
+
+// A change of these structs must change the rows below (and the diagram in
+// packed.hpp); the sizes make the compiler say so.
+static_assert(sizeof(log_event) == 656 && sizeof(conntrack) == 168 &&
+                  sizeof(ct_tuple) == 58,
+              "log_event changed shape: update the rows in packed.cpp, the "
+              "layout in packed.hpp and packed_version");
+
+template <class Event, class F>
+void event_rows(Event& x, F&& f) {
+  f(x.hw_protocol);     // 0
+  f(x.hook);            // 1
+  f(x.mark);            // 2
+  f(x.timestamp);       // 3
+  f(x.indev);           // 4
+  f(x.outdev);          // 5
+  f(x.physindev);       // 6
+  f(x.physoutdev);      // 7
+  f(x.indev_name);      // 8
+  f(x.outdev_name);     // 9
+  f(x.physindev_name);  // 10
+  f(x.physoutdev_name); // 11
+  f(x.hwaddr);          // 12
+  f(x.payload);         // 13
+  f(x.prefix);          // 14
+  f(x.uid);             // 15
+  f(x.gid);             // 16
+  f(x.seq);             // 17
+  f(x.seq_global);      // 18
+  f(x.hwtype);          // 19
+  f(x.hwlen);           // 20
+  f(x.hwheader);        // 21
+  f(x.ct);              // 22
+  f(x.conntrack);       // 23
+  f(x.ctinfo);          // 24
+  f(x.vlan);            // 25
+  f(x.l2hdr);           // 26
+}
+constexpr unsigned event_row_count = 27;
+
+template <class Conntrack, class F>
+void conntrack_rows(Conntrack& x, F&& f) {
+  f(x.orig);      // 0
+  f(x.reply);     // 1
+  f(x.status);    // 2
+  f(x.tcp_state); // 3
+  f(x.id);        // 4
+  f(x.mark);      // 5
+  f(x.timeout);   // 6
+  f(x.use);       // 7
+  f(x.zone);      // 8
+}
+
+template <class Tuple, class F>
+void tuple_rows(Tuple& x, F&& f) {
+  f(x.src);       // 0
+  f(x.dst);       // 1
+  f(x.l4proto);   // 2
+  f(x.src_port);  // 3
+  f(x.dst_port);  // 4
+  f(x.echo_id);   // 5
+  f(x.icmp_type); // 6
+  f(x.icmp_code); // 7
+  f(x.zone);      // 8
+}
+constexpr unsigned nested_row_count = 9;
+
+constexpr std::size_t header_size = 8;
+
+// -- writing -----------------------------------------------------------------
+
+// Writes into `out` from its current end; the buffer grows in steps
+// (zero-filled, then overwritten) and is cut to what was written by
+// `finish()`.
+class writer {
+ public:
+  explicit writer(byte_buffer& out) : out_(out), pos_(out.size()) {}
+
+  template <class T>
+  requires std::is_integral_v<T>
+  void put(T v) {
+    using U = std::make_unsigned_t<T>;
+    auto u = static_cast<U>(v);
+    auto* p = room(sizeof(T));
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      p[i] = static_cast<std::uint8_t>(u >> (8 * i));
+  }
+
+  void put_raw(const std::uint8_t* p, std::size_t n) {
+    if (n > 0)
+      std::memcpy(room(n), p, n);
+  }
+
+  void put_bytes(const std::uint8_t* p, std::size_t n) {
+    put(static_cast<std::uint32_t>(n));
+    put_raw(p, n);
+  }
+
+  void finish() { out_.resize(pos_); }
+
+  void put(const std::string& s) {
+    put_bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  }
+  void put(const byte_buffer& b) { put_bytes(b.data(), b.size()); }
+  void put(const timestamp& t) {
+    put(t.sec);
+    put(t.usec);
+  }
+  void put(const hw_address& h) {
+    put(h.len);
+    put_raw(h.bytes.data(), h.bytes.size());
+  }
+  void put(const vlan_tag& v) {
+    put(v.proto);
+    put(v.tci);
+  }
+  void put(const ip_address& a) {
+    put(a.version);
+    put_raw(a.bytes.data(), a.bytes.size());
+  }
+  void put(const ct_tuple& t) {
+    put_rows<std::uint16_t>(t, [](auto& x, auto&& f) { tuple_rows(x, f); });
+  }
+  void put(const conntrack& c) {
+    put_rows<std::uint16_t>(c, [](auto& x, auto&& f) { conntrack_rows(x, f); });
+  }
+
+  // A presence mask of `Mask` over the rows of `x`, then the set rows.
+  template <class Mask, class T, class Rows>
+  void put_rows(const T& x, Rows rows) {
+    Mask present = 0;
+    unsigned i = 0;
+    rows(x, [&](const auto& member) {
+      if (member)
+        present = static_cast<Mask>(present | (Mask{1} << i));
+      ++i;
+    });
+    put(present);
+    rows(x, [&](const auto& member) {
+      if (member)
+        put(*member);
+    });
+  }
+
+ private:
+  // `n` writable bytes at the write position.
+  std::uint8_t* room(std::size_t n) {
+    if (pos_ + n > out_.size())
+      out_.resize(std::max(out_.size() * 2, pos_ + n + 256));
+    auto* p = out_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+
+  byte_buffer& out_;
+  std::size_t pos_;
+};
+
+// -- reading -----------------------------------------------------------------
+
+class reader {
+ public:
+  explicit reader(byte_view in) : in_(in) {}
+
+  [[nodiscard]] bool ok() const noexcept { return ok_; }
+  [[nodiscard]] std::size_t left() const noexcept { return in_.size() - pos_; }
+  [[nodiscard]] std::size_t pos() const noexcept { return pos_; }
+
+  // Marks the input malformed; later reads return zeros.
+  void fail() noexcept { ok_ = false; }
+
+  template <class T>
+  requires std::is_integral_v<T>
+  void get(T& v) {
+    if (!take(sizeof(T))) {
+      v = 0;
+      return;
+    }
+    using U = std::make_unsigned_t<T>;
+    U u = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      u = static_cast<U>(
+          u | (static_cast<U>(in_[pos_ - sizeof(T) + i]) << (8 * i)));
+    v = static_cast<T>(u);
+  }
+
+  // The next `n` bytes, or null when fewer are left.
+  const std::uint8_t* take(std::size_t n) {
+    if (!ok_ || left() < n) {
+      ok_ = false;
+      return nullptr;
+    }
+    auto p = in_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+
+  void get(std::string& s) {
+    std::uint32_t n = 0;
+    get(n);
+    if (auto p = take(n))
+      s.assign(reinterpret_cast<const char*>(p), n);
+  }
+  void get(byte_buffer& b) {
+    std::uint32_t n = 0;
+    get(n);
+    if (auto p = take(n))
+      b.assign(p, p + n);
+  }
+  void get(timestamp& t) {
+    get(t.sec);
+    get(t.usec);
+  }
+  void get(hw_address& h) {
+    get(h.len);
+    if (auto p = take(h.bytes.size()))
+      std::memcpy(h.bytes.data(), p, h.bytes.size());
+  }
+  void get(vlan_tag& v) {
+    get(v.proto);
+    get(v.tci);
+  }
+  void get(ip_address& a) {
+    get(a.version);
+    if (auto p = take(a.bytes.size()))
+      std::memcpy(a.bytes.data(), p, a.bytes.size());
+  }
+  void get(ct_tuple& t) {
+    get_rows<std::uint16_t>(t, nested_row_count,
+                            [](auto& x, auto&& f) { tuple_rows(x, f); });
+  }
+  void get(conntrack& c) {
+    get_rows<std::uint16_t>(c, nested_row_count,
+                            [](auto& x, auto&& f) { conntrack_rows(x, f); });
+  }
+
+  // A presence mask of `Mask` over `rows` rows of `x`, then the set rows;
+  // a bit beyond the rows fails.
+  template <class Mask, class T, class Rows>
+  void get_rows(T& x, unsigned row_count, Rows rows) {
+    Mask present = 0;
+    get(present);
+    if (row_count < sizeof(Mask) * 8 && (present >> row_count) != 0)
+      fail();
+    if (!ok_)
+      return;
+    unsigned i = 0;
+    rows(x, [&](auto& member) {
+      if (ok_ && (present >> i) & 1u)
+        get(member.emplace());
+      ++i;
+    });
+  }
+
+ private:
+  byte_view in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+error malformed(const reader& r, const char* what) {
+  return make_error(errc::bad_message, "unpack events",
+                    std::string(what) + " at byte " + std::to_string(r.pos()));
+}
+
+} // namespace
+
+void pack_events(std::span<const log_event> events, byte_buffer& out) {
+  writer w{out};
+  w.put(packed_version);
+  w.put(static_cast<std::uint8_t>(event_row_count));
+  w.put(std::uint16_t{0});
+  w.put(static_cast<std::uint32_t>(events.size()));
+  for (const auto& ev : events) {
+    w.put(ev.family);
+    w.put(ev.group);
+    w.put_rows<std::uint32_t>(ev, [](auto& x, auto&& f) { event_rows(x, f); });
+  }
+  w.finish();
+}
+
+byte_buffer pack_events(std::span<const log_event> events) {
+  byte_buffer out;
+  pack_events(events, out);
+  return out;
+}
+
+result<std::uint32_t> packed_count(byte_view bytes) {
+  reader r{bytes};
+  std::uint8_t version = 0, rows = 0;
+  std::uint16_t reserved = 0;
+  std::uint32_t count = 0;
+  r.get(version);
+  r.get(rows);
+  r.get(reserved);
+  r.get(count);
+  if (!r.ok())
+    return make_error(errc::truncated, "unpack events",
+                      "shorter than the 8-byte header");
+  if (version != packed_version || rows != event_row_count)
+    return make_error(errc::bad_message, "unpack events",
+                      "layout version " + std::to_string(version) + " with " +
+                          std::to_string(rows) + " rows (want " +
+                          std::to_string(packed_version) + " with " +
+                          std::to_string(event_row_count) + ")");
+  if (reserved != 0)
+    return malformed(r, "reserved header bits set");
+  return count;
+}
+
+result<void> append_packed(byte_buffer& batch, byte_view more) {
+  auto added = packed_count(more);
+  if (!added)
+    return std::move(added).err();
+  if (batch.empty()) {
+    batch.assign(more.begin(), more.end());
+    return {};
+  }
+  auto have = packed_count(batch);
+  if (!have)
+    return std::move(have).err();
+  std::uint64_t total = std::uint64_t{*have} + *added;
+  if (total > UINT32_MAX)
+    return make_error(errc::invalid_argument, "append packed events",
+                      "more than 2^32-1 events in one batch");
+  batch.insert(batch.end(), more.begin() + header_size, more.end());
+  for (std::size_t i = 0; i < 4; ++i)
+    batch[4 + i] = static_cast<std::uint8_t>(total >> (8 * i));
+  return {};
+}
+
+result<void> unpack_events(byte_view bytes, std::vector<log_event>& out) {
+  auto count = packed_count(bytes);
+  if (!count)
+    return std::move(count).err();
+  // Each event takes at least 7 bytes: a count beyond that is a lie, and
+  // must not make us reserve memory for it.
+  auto rest = bytes.size() - header_size;
+  if (*count > rest / 7)
+    return make_error(errc::truncated, "unpack events",
+                      std::to_string(*count) + " events cannot fit in " +
+                          std::to_string(rest) + " bytes");
+  reader r{bytes};
+  r.take(header_size);
+  auto before = out.size();
+  out.reserve(before + *count);
+  for (std::uint32_t k = 0; k < *count && r.ok(); ++k) {
+    auto& ev = out.emplace_back();
+    r.get(ev.family);
+    r.get(ev.group);
+    r.get_rows<std::uint32_t>(ev, event_row_count,
+                              [](auto& x, auto&& f) { event_rows(x, f); });
+  }
+  if (!r.ok() || r.left() != 0) {
+    auto err = !r.ok() ? make_error(errc::truncated, "unpack events",
+                                    "input ends inside an event or a bit "
+                                    "beyond the rows is set (near byte " +
+                                        std::to_string(r.pos()) + ")")
+                       : malformed(r, "trailing bytes");
+    out.resize(before);
+    return err;
+  }
+  return {};
+}
+
+result<std::vector<log_event>> unpack_events(byte_view bytes) {
+  std::vector<log_event> out;
+  if (auto ok = unpack_events(bytes, out); !ok)
+    return std::move(ok).err();
+  return out;
+}
+
+} // namespace nfactor::nflog
