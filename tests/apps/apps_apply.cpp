@@ -88,6 +88,57 @@ table ip nat {
     tcp dport 8080 dnat to 10.0.0.2
   }
 }
+table ip more {
+  counter cnt { packets 0 bytes 0 }
+  quota q1 { over 100 mbytes }
+  limit l1 { rate 10/second }
+  limit l2 { rate over 1 mbytes/second burst 2 mbytes }
+  set s2 { type ipv4_addr . inet_service; elements = { 10.0.0.1 . 22 } }
+  map om { type ipv4_addr : counter; elements = { 10.0.0.1 : "cnt" } }
+  map vm2 { type inet_service : verdict; elements = { 25 : accept } }
+  set dyn { type ipv4_addr; flags dynamic,timeout; timeout 1m; }
+  chain c {
+    tcp dport { 22, 80 } accept
+    ip saddr { 10.0.0.0/8, 192.168.0.1 } drop
+    ip saddr != { 10.1.1.1, 10.1.1.2 } accept
+    tcp dport vmap { 22 : accept, 23 : drop, 24 : jump d }
+    tcp dport vmap @vm2
+    ip saddr . tcp dport { 10.0.0.1 . 22, 10.0.0.2 . 23 } accept
+    ip saddr . tcp dport @s2 accept
+    counter name "cnt"
+    quota name "q1"
+    limit name "l1"
+    iif "lo" accept
+    oif != "lo" accept
+    quota 10 mbytes
+    quota over 1000 mbytes
+    meta pkttype broadcast drop
+    meta pkttype { host, multicast } accept
+    fib daddr type local accept
+    fib daddr . iif oif 0 drop
+    ct count 10 accept
+    ct count over 20 drop
+    tcp dport 80 redirect to :8080
+    redirect
+    numgen inc mod 2 vmap { 0 : accept, 1 : drop }
+    udp dport 53 ct mark set 0x5
+    ip ttl 64 accept
+    meta length > 1000 drop
+    meta protocol ip accept
+    ct status dnat accept
+    ct direction original accept
+    icmp type echo-request accept
+    update @dyn { ip saddr }
+    add @dyn { ip saddr }
+    socket transparent 1 accept
+    limit rate 1 mbytes/second
+    iifname { "lo", "eth0" } accept
+    meta mark { 0x1, 0x2 } accept
+    ct state { established, related } accept
+    tcp sport { 1-1023 } drop
+  }
+  chain d { }
+}
 table ip6 six {
   chain out { type filter hook output priority 0; policy drop;
     ip6 daddr ::1 accept
