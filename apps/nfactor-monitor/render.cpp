@@ -269,7 +269,18 @@ std::string text(const nft::change& c, const set_cache& sets) {
           }
         } else if constexpr (std::is_same_v<T, nft::object>) {
           out = v + " " + object_kind(o.type) + " " + fam(o.family) + " " +
-                o.table + " " + o.name + "\n";
+                o.table + " " + o.name;
+          if (c.added && o.state) {
+            if (auto* ct = std::get_if<nft::expr::counter>(&*o.state))
+              out += " { packets " + std::to_string(ct->packets) + " bytes " +
+                     std::to_string(ct->bytes) + " }";
+            else if (auto* q = std::get_if<nft::expr::quota>(&*o.state))
+              out += std::string{" { "} +
+                     (q->flags & NFT_QUOTA_F_INV ? "over " : "") +
+                     std::to_string(q->bytes) + " bytes used " +
+                     std::to_string(q->consumed.value_or(0)) + " bytes }";
+          }
+          out += "\n";
         } else if constexpr (std::is_same_v<T, nft::flowtable>) {
           out = v + " flowtable " + fam(o.family) + " " + o.table + " " +
                 o.name + "\n";
@@ -279,6 +290,29 @@ std::string text(const nft::change& c, const set_cache& sets) {
   return out;
 }
 
+namespace {
+
+// The kernel notifies set elements one by one; an interval's start and end
+// element print as one line, so runs of element changes of one set are
+// joined first.
+std::vector<nft::change> joined(const std::vector<nft::change>& in) {
+  std::vector<nft::change> out;
+  for (auto& c : in) {
+    auto* l = std::get_if<nft::elem_list>(&c.entity);
+    auto* prev =
+        out.empty() ? nullptr : std::get_if<nft::elem_list>(&out.back().entity);
+    if (l && prev && out.back().added == c.added && prev->family == l->family &&
+        prev->table == l->table && prev->set == l->set) {
+      prev->elems.insert(prev->elems.end(), l->elems.begin(), l->elems.end());
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+} // namespace
+
 std::string text(const nft::transaction& t, set_cache& sets) {
   std::string s = "# new generation " + std::to_string(t.gen_id);
   if (t.proc_pid)
@@ -286,7 +320,7 @@ std::string text(const nft::transaction& t, set_cache& sets) {
   if (t.proc_name)
     s += " (" + *t.proc_name + ")";
   s += "\n";
-  for (auto& c : t.changes) {
+  for (auto& c : joined(t.changes)) {
     sets.update(c);
     s += text(c, sets);
   }
@@ -309,7 +343,7 @@ std::string json_line(const nft::transaction& t, set_cache& sets) {
   if (t.proc_name)
     j["comm"] = *t.proc_name;
   json changes = json::array();
-  for (auto& c : t.changes) {
+  for (auto& c : joined(t.changes)) {
     sets.update(c);
     changes.push_back(change_json(c, sets));
   }

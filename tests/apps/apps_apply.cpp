@@ -184,11 +184,11 @@ BOOST_FIXTURE_TEST_CASE(round_trip_every_expression, test::netns_fixture) {
   test::scratch_netns fresh;
   auto r = apply("--netns " + fresh.name() + " " + dir / "rs.json");
   BOOST_TEST_REQUIRE(r.status == 0, r.output);
-  BOOST_TEST(r.output.find("committed 68 operations") != std::string::npos,
+  BOOST_TEST(r.output.find("committed 140 operations") != std::string::npos,
              r.output);
   auto want = normalized(listing);
   auto got = normalized(fresh.nft_json("list ruleset"));
-  BOOST_TEST(want.size() == 59u);
+  BOOST_TEST(want.size() == 108u);
   BOOST_TEST(want == got, "want " << want.dump() << "\ngot  " << got.dump());
   // The same ruleset again: nothing differs.
   r = apply("--reconcile --netns " + fresh.name() + " " + dir / "rs.json");
@@ -215,13 +215,16 @@ BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,
   auto dry = apply("--reconcile --dry-run --netns " + netns.name() + " " +
                    dir / "want.json");
   BOOST_TEST_REQUIRE(dry.status == 0, dry.output);
-  // Chain a is untouched; b is refilled; one element goes, one comes.
-  BOOST_TEST(dry.output.find("flush chain ip t b") != std::string::npos,
+  // The transactor's plan: chain a is untouched; b's changed rule is
+  // replaced; one element goes, one comes.
+  BOOST_TEST(dry.output.find("DELRULE #2 rule ip t b handle ") !=
+                 std::string::npos,
              dry.output);
-  BOOST_TEST(dry.output.find("chain ip t a") == std::string::npos);
-  BOOST_TEST(dry.output.find("delete element ip t s (1 elements)") !=
+  BOOST_TEST(dry.output.find("NEWRULE #3 rule ip t b\n") != std::string::npos);
+  BOOST_TEST(dry.output.find("ip t a") == std::string::npos);
+  BOOST_TEST(dry.output.find("DELSETELEM #0 element ip t s (1)") !=
              std::string::npos);
-  BOOST_TEST(dry.output.find("add element ip t s (1 elements)") !=
+  BOOST_TEST(dry.output.find("NEWSETELEM #1 element ip t s (1)") !=
              std::string::npos);
   BOOST_TEST(dry.output.find("# 4 operations") != std::string::npos,
              dry.output);

@@ -631,6 +631,10 @@ void read_log(const value& v, f::rule_builder& rb, const std::string& path) {
         fail(p, "unsupported log option");
     }
   }
+  // The kernel fills in a syslog log's default level (warn) and dumps it:
+  // send it, so a dump equals what was sent (reconcile compares them).
+  if (!o.group && !o.level)
+    o.level = 4;
   rb.log(o);
 }
 
@@ -703,7 +707,7 @@ void read_redirect(const value& v, f::rule_builder& rb,
   auto port = need_uint(field_or_null(v, "port"), path + ".port", 0xffff);
   rb.then(expr::immediate{.dreg = NFT_REG_1, .value = make_be(port, 2)});
   rb.then(expr::redir{.reg_proto_min = NFT_REG_1,
-                      .reg_proto_max = {},
+                      .reg_proto_max = NFT_REG_1,
                       .flags = NF_NAT_RANGE_PROTO_SPECIFIED});
 }
 
@@ -763,10 +767,21 @@ void read_nat(const std::string& kind, const value& v, f::rule_builder& rb,
   for (auto& [k, x] : v.items())
     if (k != "addr" && k != "family")
       fail(path + "." + k, "unsupported " + kind + " option");
-  if (kind == "snat")
-    rb.snat(addr);
-  else
-    rb.dnat(addr);
+  // What nft sends (and the kernel dumps back): addr_min and addr_max in
+  // one register, NF_NAT_RANGE_MAP_IPS.
+  byte_buffer a(16, 0);
+  bool v4 = ::inet_pton(AF_INET, addr.c_str(), a.data()) == 1;
+  if (!v4 && ::inet_pton(AF_INET6, addr.c_str(), a.data()) != 1)
+    fail(path + ".addr", "'" + addr + "' is not an address");
+  a.resize(v4 ? 4 : 16);
+  rb.then(expr::immediate{.dreg = NFT_REG_1, .value = make_value(a)});
+  expr::nat n;
+  n.type = kind == "snat" ? NFT_NAT_SNAT : NFT_NAT_DNAT;
+  n.family = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+  n.reg_addr_min = NFT_REG_1;
+  n.reg_addr_max = NFT_REG_1;
+  n.flags = NF_NAT_RANGE_MAP_IPS;
+  rb.then(n);
 }
 
 // nft's ICMP code names per reject type (<linux/icmp.h>, icmpv6.h,

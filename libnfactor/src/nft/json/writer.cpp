@@ -237,8 +237,23 @@ class writer {
   writer(const rule& r, const set_finder& sets) : r_(r), sets_(sets) {}
 
   value run() {
-    for (const auto& e : r_.exprs)
-      std::visit([&](const auto& x) { on(x, e); }, e.value);
+    const auto& xs = r_.exprs;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      // nft's "tcp dport 1000-2000": cmp gte, cmp lte on one register.
+      auto* lo = xs[i].get_if<expr::cmp>();
+      auto* hi = i + 1 < xs.size() ? xs[i + 1].get_if<expr::cmp>() : nullptr;
+      if (lo && hi && lo->op == NFT_CMP_GTE && hi->op == NFT_CMP_LTE &&
+          lo->sreg == hi->sreg) {
+        on(expr::range{.sreg = lo->sreg,
+                       .op = NFT_RANGE_EQ,
+                       .from = lo->value,
+                       .to = hi->value},
+           xs[i]);
+        ++i;
+        continue;
+      }
+      std::visit([&](const auto& x) { on(x, xs[i]); }, xs[i].value);
+    }
     flush_dep();
     return std::move(out_);
   }
@@ -283,7 +298,6 @@ class writer {
       dep_ = nullptr;
       dep_l4_ = dep_l3_ = 0;
     }
-    flush_dep();
     value op;
     if (nf.fld->from == f::field::source::payload)
       op = {{"payload",
