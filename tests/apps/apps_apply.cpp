@@ -8,12 +8,17 @@
 // the JSON path and distinct exit codes.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "app_runner.hpp"
+#include "bytes_check.hpp"
+#include "nfactor/nft/json.hpp"
+#include "nfactor/nft/snapshot.hpp"
+#include "nfactor/sys/socket.hpp"
 #include "netns_fixture.hpp"
 
 using namespace nfactor;
@@ -194,6 +199,43 @@ BOOST_FIXTURE_TEST_CASE(round_trip_every_expression, test::netns_fixture) {
   r = apply("--reconcile --netns " + fresh.name() + " " + dir / "rs.json");
   BOOST_TEST(r.status == 0);
   BOOST_TEST(r.output == "nothing to do\n");
+}
+
+// The writer (nfactor-monitor's rule text and JSON) is the reader's
+// inverse: every rule of the full ruleset, pulled from the kernel, gives
+// the statements `nft -j list ruleset` lists for it.
+BOOST_FIXTURE_TEST_CASE(writer_lists_rules_as_nft_does, test::netns_fixture) {
+  netns.nft_script(full_ruleset);
+  auto doc = nlohmann::json::parse(netns.nft_json("list ruleset"));
+  sys::socket_options so;
+  so.ns = netns.ns();
+  auto sock = sys::socket::open(so);
+  NFACTOR_REQUIRE_OK(sock);
+  auto rs = nft::pull(*sock);
+  NFACTOR_REQUIRE_OK(rs);
+  auto sets = [&](std::uint8_t f, const std::string& t,
+                  const std::string& n) -> const nft::set_with_elems* {
+    for (auto& s : rs->sets)
+      if (s.set.family == f && s.set.table == t && s.set.name == n)
+        return &s;
+    return nullptr;
+  };
+  std::size_t compared = 0;
+  for (auto& item : doc["nftables"]) {
+    if (!item.contains("rule"))
+      continue;
+    auto& want = item["rule"];
+    auto it = std::find_if(rs->rules.begin(), rs->rules.end(), [&](auto& r) {
+      return r.handle == want["handle"].get<std::uint64_t>() &&
+             r.table == want["table"] && r.chain == want["chain"];
+    });
+    BOOST_TEST_REQUIRE((it != rs->rules.end()));
+    auto got = nlohmann::json::parse(nft::json::statements_json(*it, sets));
+    BOOST_TEST(got == want["expr"],
+               "rule " << want.dump() << "\ngot " << got.dump());
+    ++compared;
+  }
+  BOOST_TEST(compared == 79u);
 }
 
 BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,

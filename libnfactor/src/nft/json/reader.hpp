@@ -136,6 +136,17 @@ struct named_field {
 /// Every field the reader knows (and the writer names).
 std::span<const named_field> known_fields();
 
+/// nft's ICMP code names per reject type (<linux/icmp.h>, icmpv6.h,
+/// nf_tables.h NFT_REJECT_ICMPX_*).
+struct reject_code {
+  std::string_view type;
+  std::string_view name;
+  std::uint8_t code;
+};
+
+/// Every reject code name the reader knows.
+std::span<const reject_code> reject_code_names();
+
 /// A rate limit: `rate` per `unit` seconds (bytes when `bytes`).
 struct limit_spec {
   std::uint64_t rate = 0;

@@ -562,6 +562,27 @@ void read_match(const value& m, f::rule_builder& rb, const rule& r,
   }
   if (right->is_object() || right->is_array())
     fail(rpath, "unsupported match value " + right->dump());
+  // An order comparison of a host-order integer: nft turns the register
+  // to network order first (byteorder hton), so the kernel's bytewise
+  // compare orders numbers.
+  if ((op == "<" || op == "<=" || op == ">" || op == ">=") &&
+      o.fld->kind == f::field::shape::integer_ne && o.len > 1) {
+    auto n = integer_of(o, *right, rpath, cx);
+    if (o.len < 8 && n >> (8 * o.len))
+      fail(rpath, "value does not fit " + o.name);
+    auto reg = load(rb, ops);
+    rb.then(expr::byteorder{.sreg = reg,
+                            .dreg = reg,
+                            .op = NFT_BYTEORDER_HTON,
+                            .len = o.len,
+                            .size = o.len == 2 ? 2u : 4u});
+    std::uint32_t cop = op == "<"    ? NFT_CMP_LT
+                        : op == "<=" ? NFT_CMP_LTE
+                        : op == ">"  ? NFT_CMP_GT
+                                     : NFT_CMP_GTE;
+    rb.then(expr::cmp{.sreg = reg, .op = cop, .value = make_be(n, o.len)});
+    return;
+  }
   f::cmp_op c = f::cmp_op::eq;
   if (op == "==" || op == "in")
     c = f::cmp_op::eq;
@@ -784,13 +805,6 @@ void read_nat(const std::string& kind, const value& v, f::rule_builder& rb,
   rb.then(n);
 }
 
-// nft's ICMP code names per reject type (<linux/icmp.h>, icmpv6.h,
-// nf_tables.h NFT_REJECT_ICMPX_*).
-struct reject_code {
-  std::string_view type;
-  std::string_view name;
-  std::uint8_t code;
-};
 constexpr std::array<reject_code, 17> reject_codes{{
     {"icmp", "net-unreachable", 0},
     {"icmp", "host-unreachable", 1},
@@ -937,6 +951,10 @@ void read_statement(const value& s, f::rule_builder& rb, const rule& r,
 
 std::span<const named_field> known_fields() {
   return fields;
+}
+
+std::span<const reject_code> reject_code_names() {
+  return reject_codes;
 }
 
 limit_spec read_limit_spec(const value& v, const std::string& path) {

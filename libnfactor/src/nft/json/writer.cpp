@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <map>
 
+#include <net/if.h>
+
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
@@ -66,15 +68,42 @@ value scalar_json(const dtype* t, byte_view b) {
     std::string s(b.begin(), b.end());
     return s.substr(0, s.find('\0'));
   }
-  case shape::integer:
-  case shape::ifindex: {
+  case shape::integer: {
     auto n = number(*t, b);
     if (auto name = symbol_name(*t, n))
       return std::string{*name};
     return n;
   }
+  case shape::ifindex: {
+    // As nft lists it: the name where the lister runs, else the number
+    // as a string.
+    auto n = number(*t, b);
+    char name[IF_NAMESIZE] = {};
+    if (n && ::if_indextoname(static_cast<unsigned>(n), name))
+      return std::string{name};
+    return std::to_string(n);
+  }
   }
   return nullptr;
+}
+
+// An integer of `len` bytes in the given byte order as JSON.
+value integer_json(const dtype* t, byte_view b, bool big_endian) {
+  if (!t || t->kind != shape::integer)
+    return scalar_json(t, b);
+  dtype d = *t;
+  d.big_endian = big_endian;
+  d.len = static_cast<std::uint32_t>(b.size());
+  return scalar_json(&d, b);
+}
+
+// nft's order of set elements: by value (host-order types compared as
+// numbers, that is from their last byte).
+bool value_less(const dtype* t, const byte_buffer& a, const byte_buffer& b) {
+  if (t && !t->big_endian)
+    return std::lexicographical_compare(a.rbegin(), a.rend(), b.rbegin(),
+                                        b.rend());
+  return a < b;
 }
 
 // A key of `k` from its bytes: a scalar, or {"concat": [...]}.
@@ -162,6 +191,15 @@ value elements_json(const set& s, const std::vector<set_elem>& elems) {
   const dtype* data = s.data_type ? dtype_by_id(*s.data_type) : nullptr;
   bool interval = s.flags.value_or(0) & NFT_SET_INTERVAL;
   value out = value::array();
+  const dtype* order = k.parts.size() == 1 ? k.parts[0] : nullptr;
+  std::vector<set_elem> sorted = elems;
+  std::stable_sort(sorted.begin(), sorted.end(), [&](auto& a, auto& b) {
+    if (!a.key || !b.key)
+      return static_cast<bool>(b.key);
+    if (a.key->value == b.key->value)
+      return a.is_interval_end() && !b.is_interval_end();
+    return value_less(order, a.key->value, b.key->value);
+  });
   auto with_data = [&](value key, const set_elem& e) {
     if (e.objref)
       return value::array({key, *e.objref});
@@ -171,8 +209,8 @@ value elements_json(const set& s, const std::vector<set_elem>& elems) {
       return value::array({key, verdict_json(*e.value->verdict)});
     return value::array({key, scalar_json(data, e.value->value)});
   };
-  for (std::size_t i = 0; i < elems.size(); ++i) {
-    const auto& e = elems[i];
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    const auto& e = sorted[i];
     if (!e.key || e.is_interval_end())
       continue;
     if (k.parts.empty()) {
@@ -184,9 +222,9 @@ value elements_json(const set& s, const std::vector<set_elem>& elems) {
       byte_buffer from = e.key->value, to;
       if (e.key_end)
         to = e.key_end->value;
-      else if (i + 1 < elems.size() && elems[i + 1].is_interval_end() &&
-               elems[i + 1].key) {
-        to = elems[i + 1].key->value;
+      else if (i + 1 < sorted.size() && sorted[i + 1].is_interval_end() &&
+               sorted[i + 1].key) {
+        to = sorted[i + 1].key->value;
         decrement(to);
       } else {
         to = byte_buffer(from.size(), 0xff);
@@ -217,6 +255,9 @@ struct held {
   std::optional<data> imm;         // an immediate value
   std::optional<byte_buffer> mask; // a bitwise mask applied to it
   std::uint32_t len = 0;
+  /// Integer byte order differs from the type's (a field in network
+  /// order, or a value turned by byteorder hton).
+  std::optional<bool> big_endian;
 };
 
 const char* base_name(std::uint32_t base) {
@@ -304,7 +345,10 @@ class writer {
              {{"protocol", std::string{nf.a}}, {"field", std::string{nf.b}}}}};
     else
       op = {{std::string{nf.a}, {{"key", std::string{nf.b}}}}};
-    put(reg, held{op, find_dtype(nf.type), nf.fld, {}, {}, nf.fld->len});
+    held h{op, find_dtype(nf.type), nf.fld, {}, {}, nf.fld->len, {}};
+    if (h.type && h.type->kind == shape::integer)
+      h.big_endian = nf.fld->kind == f::field::shape::integer_be;
+    put(reg, std::move(h));
   }
 
   template <class Pred>
@@ -351,7 +395,8 @@ class writer {
                       nullptr,
                       {},
                       {},
-                      p.len});
+                      p.len,
+                      {}});
   }
   void on(const expr::meta& m, const expression& e) {
     if (m.sreg) {
@@ -423,7 +468,8 @@ class writer {
                       nullptr,
                       {},
                       {},
-                      t->len});
+                      t->len,
+                      {}});
   }
   void on(const expr::numgen& n, const expression&) {
     flush_dep();
@@ -436,7 +482,8 @@ class writer {
              nullptr,
              {},
              {},
-             4});
+             4,
+             {}});
   }
   void on(const expr::socket& s, const expression& e) {
     const char* key = s.key == NFT_SOCKET_TRANSPARENT ? "transparent"
@@ -454,7 +501,8 @@ class writer {
                      nullptr,
                      {},
                      {},
-                     s.key == NFT_SOCKET_MARK ? 4u : 1u});
+                     s.key == NFT_SOCKET_MARK ? 4u : 1u,
+                     {}});
   }
   void on(const expr::bitwise& b, const expression& e) {
     auto it = regs_.find(b.sreg);
@@ -466,12 +514,22 @@ class writer {
     h.mask = b.mask->value;
     regs_[b.dreg] = h;
   }
+  void on(const expr::byteorder& bo, const expression& e) {
+    auto it = regs_.find(bo.sreg);
+    if (it == regs_.end() || bo.op != NFT_BYTEORDER_HTON) {
+      opaque(e);
+      return;
+    }
+    held h = it->second;
+    h.big_endian = true;
+    regs_[bo.dreg] = h;
+  }
   void on(const expr::immediate& im, const expression&) {
     if (im.dreg == NFT_REG_VERDICT && im.value.verdict) {
       emit(verdict_json(*im.value.verdict));
       return;
     }
-    regs_[im.dreg] = held{nullptr, nullptr, nullptr, im.value, {}, 0};
+    regs_[im.dreg] = held{nullptr, nullptr, nullptr, im.value, {}, 0, {}};
   }
   void on(const expr::cmp& c, const expression& e) {
     auto it = regs_.find(c.sreg);
@@ -515,12 +573,15 @@ class writer {
         return;
       }
       right = {{"prefix", {{"addr", scalar_json(h.type, from)}, {"len", len}}}};
-    } else if (h.type && h.len < h.type->len) {
+    } else if (h.type && h.len < h.type->len &&
+               (h.type->kind == shape::ipv4 || h.type->kind == shape::ipv6)) {
       // A byte-aligned prefix load (ip saddr 10.0.0.0/8).
       byte_buffer from = c.value.value;
       from.resize(h.type->len, 0);
       right = {{"prefix",
                 {{"addr", scalar_json(h.type, from)}, {"len", h.len * 8}}}};
+    } else if (h.big_endian) {
+      right = integer_json(h.type, c.value.value, *h.big_endian);
     } else {
       right = scalar_json(h.type, c.value.value);
     }
@@ -551,8 +612,14 @@ class writer {
            {{"op", rg.op == NFT_RANGE_NEQ ? "!=" : "=="},
             {"left", h.operand},
             {"right",
-             {{"range", value::array({scalar_json(h.type, rg.from.value),
-                                      scalar_json(h.type, rg.to.value)})}}}}}});
+             {{"range",
+               value::array(
+                   {h.big_endian
+                        ? integer_json(h.type, rg.from.value, *h.big_endian)
+                        : scalar_json(h.type, rg.from.value),
+                    h.big_endian
+                        ? integer_json(h.type, rg.to.value, *h.big_endian)
+                        : scalar_json(h.type, rg.to.value)})}}}}}});
   }
   // The operand a lookup reads: one register or a concatenation.
   std::pair<value, key_type> lookup_key(std::uint32_t sreg) {
@@ -645,22 +712,39 @@ class writer {
       return "second";
     }
   }
+  // nft's byte units: the largest that divides the amount.
+  static std::pair<std::uint64_t, const char*> in_units(std::uint64_t n) {
+    static constexpr const char* units[] = {"bytes", "kbytes", "mbytes",
+                                            "gbytes"};
+    std::size_t u = 0;
+    while (n && n % 1024 == 0 && u < 3) {
+      n /= 1024;
+      ++u;
+    }
+    return {n, units[u]};
+  }
   void on(const expr::limit& l, const expression&) {
     value o = {
         {"rate", l.rate}, {"burst", l.burst}, {"per", time_unit(l.unit)}};
     if (l.type == NFT_LIMIT_PKT_BYTES) {
-      o["rate_unit"] = "bytes";
-      o["burst_unit"] = "bytes";
+      auto [r, ru] = in_units(l.rate);
+      auto [b, bu] = in_units(l.burst);
+      o["rate"] = r;
+      o["rate_unit"] = ru;
+      o["burst"] = b;
+      o["burst_unit"] = bu;
     }
     if (l.flags & NFT_LIMIT_F_INV)
       o["inv"] = true;
     emit({{"limit", o}});
   }
   void on(const expr::quota& q, const expression&) {
-    value o = {{"val", q.bytes}, {"val_unit", "bytes"}};
+    auto [v, vu] = in_units(q.bytes);
+    value o = {{"val", v}, {"val_unit", vu}};
     if (q.consumed && *q.consumed) {
-      o["used"] = *q.consumed;
-      o["used_unit"] = "bytes";
+      auto [u, uu] = in_units(*q.consumed);
+      o["used"] = u;
+      o["used_unit"] = uu;
     }
     if (q.flags & NFT_QUOTA_F_INV)
       o["inv"] = true;
@@ -712,22 +796,15 @@ class writer {
       emit({{"reject", {{"type", "tcp reset"}}}});
       return;
     }
-    // The family's default (port unreachable) lists as a bare reject.
     auto code = rj.icmp_code.value_or(0);
-    bool dflt = (rj.type == NFT_REJECT_ICMPX_UNREACH &&
-                 code == NFT_REJECT_ICMPX_PORT_UNREACH) ||
-                (rj.type == NFT_REJECT_ICMP_UNREACH &&
-                 ((r_.family == NFPROTO_IPV4 && code == 3) ||
-                  (r_.family == NFPROTO_IPV6 && code == 4)));
-    if (dflt) {
-      emit({{"reject", nullptr}});
-      return;
-    }
-    emit({{"reject",
-           {{"type", rj.type == NFT_REJECT_ICMPX_UNREACH ? "icmpx"
-                     : r_.family == NFPROTO_IPV6         ? "icmpv6"
-                                                         : "icmp"},
-            {"expr", code}}}});
+    const char* type = rj.type == NFT_REJECT_ICMPX_UNREACH ? "icmpx"
+                       : r_.family == NFPROTO_IPV6         ? "icmpv6"
+                                                           : "icmp";
+    value name = code;
+    for (auto& rc : reject_code_names())
+      if (rc.type == type && rc.code == code)
+        name = std::string{rc.name};
+    emit({{"reject", {{"type", type}, {"expr", name}}}});
   }
   void on(const expr::queue& q, const expression&) {
     value o = {{"num", q.num.value_or(0)}};
@@ -875,7 +952,7 @@ std::string quoted_if_name(const value& left, const value& right, bool hex) {
   return s;
 }
 
-std::string statement_text(const value& st) {
+std::string statement_text(const value& st, std::uint8_t family) {
   auto it = st.begin();
   const std::string k = it.key();
   const value& v = it.value();
@@ -908,17 +985,21 @@ std::string statement_text(const value& st) {
       return k + " name " + quote(v.get<std::string>());
     if (k == "quota")
       return std::string{"quota "} + (v.contains("inv") ? "over " : "") +
-             std::to_string(v["val"].get<std::uint64_t>()) + " bytes";
+             std::to_string(v["val"].get<std::uint64_t>()) + " " +
+             v["val_unit"].get<std::string>();
     std::string s = "limit rate ";
     if (v.contains("inv"))
       s += "over ";
     s += std::to_string(v["rate"].get<std::uint64_t>());
     if (v.contains("rate_unit"))
-      s += " bytes";
+      s += " " + v["rate_unit"].get<std::string>();
     s += "/" + v["per"].get<std::string>();
-    if (auto b = v["burst"].get<std::uint64_t>(); b && b != 5)
-      s += " burst " + std::to_string(b) +
-           (v.contains("rate_unit") ? " bytes" : " packets");
+    auto b = v["burst"].get<std::uint64_t>();
+    if (v.contains("burst_unit") && b)
+      s += " burst " + std::to_string(b) + " " +
+           v["burst_unit"].get<std::string>();
+    else if (!v.contains("burst_unit") && b != 5)
+      s += " burst " + std::to_string(b) + " packets";
     return s;
   }
   if (k == "log") {
@@ -960,6 +1041,13 @@ std::string statement_text(const value& st) {
       return "reject";
     if (v["type"] == "tcp reset")
       return "reject with tcp reset";
+    // The family's default code prints as a bare reject.
+    auto type = v["type"].get<std::string>();
+    if (v["expr"] == "port-unreachable" &&
+        ((type == "icmp" && family == NFPROTO_IPV4) ||
+         (type == "icmpv6" && family == NFPROTO_IPV6) ||
+         (type == "icmpx" && family == NFPROTO_INET)))
+      return "reject";
     return "reject with " + v["type"].get<std::string>() + " " +
            value_text(v["expr"], false);
   }
@@ -974,6 +1062,7 @@ std::string statement_text(const value& st) {
            " { " + operand_text(v["elem"]) + " }";
   if (k == "nfactor")
     return v.get<std::string>();
+  (void)family;
   return value_text(st, false);
 }
 
@@ -987,7 +1076,7 @@ std::string rule_text(const rule& r, const set_finder& sets) {
   auto stmts = writer{r, sets}.run();
   std::string s;
   for (auto& st : stmts)
-    s += (s.empty() ? "" : " ") + statement_text(st);
+    s += (s.empty() ? "" : " ") + statement_text(st, r.family);
   return s;
 }
 
