@@ -147,14 +147,8 @@ struct reject_code {
 /// Every reject code name the reader knows.
 std::span<const reject_code> reject_code_names();
 
-/// A rate limit: `rate` per `unit` seconds (bytes when `bytes`).
-struct limit_spec {
-  std::uint64_t rate = 0;
-  std::uint64_t unit = 1;
-  std::uint32_t burst = 0;
-  bool bytes = false;
-  bool over = false;
-};
+/// A rate limit: the rule front's options.
+using limit_spec = front::limit_options;
 
 /// Reads {"rate", "rate_unit", "per", "burst", "burst_unit", "inv"}.
 limit_spec read_limit_spec(const value& v, const std::string& path);

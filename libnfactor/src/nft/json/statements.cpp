@@ -673,12 +673,7 @@ std::optional<std::uint64_t> byte_unit(std::string_view u) {
 }
 
 void read_limit(const value& v, f::rule_builder& rb, const std::string& path) {
-  auto l = read_limit_spec(v, path);
-  rb.limit(f::limit_options{.rate = l.rate,
-                            .unit = l.unit,
-                            .burst = l.burst,
-                            .bytes = l.bytes,
-                            .over = l.over});
+  rb.limit(read_limit_spec(v, path));
 }
 
 // {"quota": {"val": 10, "val_unit": "mbytes", "used": 0, "used_unit":
