@@ -308,7 +308,9 @@ class writer {
   std::vector<std::uint32_t> loaded_;
   // A dependency match (meta l4proto/nfproto ==) held back until the next
   // load shows whether nft would have implied it.
-  value dep_; // null: none
+  // Held dependencies: the network one (nfproto) and the transport one
+  // (l4proto), each null when none.
+  value dep3_, dep4_;
   std::uint8_t dep_l4_ = 0, dep_l3_ = 0;
 
   void emit(value v) {
@@ -316,9 +318,12 @@ class writer {
     out_.push_back(std::move(v));
   }
   void flush_dep() {
-    if (!dep_.is_null())
-      out_.push_back(std::move(dep_));
-    dep_ = nullptr;
+    if (!dep3_.is_null())
+      out_.push_back(std::move(dep3_));
+    if (!dep4_.is_null())
+      out_.push_back(std::move(dep4_));
+    dep3_ = nullptr;
+    dep4_ = nullptr;
     dep_l4_ = dep_l3_ = 0;
   }
   void put(std::uint32_t reg, held h) {
@@ -334,10 +339,13 @@ class writer {
 
   // A loaded field: drop a held dependency it implies.
   void load_field(std::uint32_t reg, const named_field& nf) {
-    if (!dep_.is_null() && ((dep_l4_ && nf.fld->l4proto == dep_l4_) ||
-                            (dep_l3_ && nf.fld->nfproto == dep_l3_))) {
-      dep_ = nullptr;
-      dep_l4_ = dep_l3_ = 0;
+    if (dep_l4_ && nf.fld->l4proto == dep_l4_) {
+      dep4_ = nullptr;
+      dep_l4_ = 0;
+    }
+    if (dep_l3_ && nf.fld->nfproto == dep_l3_) {
+      dep3_ = nullptr;
+      dep_l3_ = 0;
     }
     value op;
     if (nf.fld->from == f::field::source::payload)
@@ -590,9 +598,11 @@ class writer {
     if (h.fld && op == "==" && h.fld->from == f::field::source::meta &&
         (h.fld->key == NFT_META_L4PROTO || h.fld->key == NFT_META_NFPROTO) &&
         !c.value.value.empty()) {
-      flush_dep();
-      dep_ = std::move(m);
-      if (h.fld->key == NFT_META_L4PROTO)
+      bool l4 = h.fld->key == NFT_META_L4PROTO;
+      if (!(l4 ? dep4_ : dep3_).is_null())
+        flush_dep();
+      (l4 ? dep4_ : dep3_) = std::move(m);
+      if (l4)
         dep_l4_ = last_l4_ = c.value.value[0];
       else
         dep_l3_ = c.value.value[0];
