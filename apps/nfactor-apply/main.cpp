@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 
+#include <net/if.h>
+
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -24,6 +26,7 @@
 #include "nfactor/actors/system.hpp"
 #include "nfactor/actors/transactor.hpp"
 #include "nfactor/nft/json.hpp"
+#include "nfactor/nft/reconcile.hpp"
 #include "nfactor/nft/snapshot.hpp"
 #include "nfactor/sys/socket.hpp"
 
@@ -57,6 +60,29 @@ sys::netns namespace_of(const std::string& name) {
   return name.empty() ? sys::netns::current() : sys::netns::named(name);
 }
 
+// --reconcile --dry-run: the operations the transactor's plan would
+// commit against the current ruleset.
+int dry_run_reconcile(const sys::netns& ns, const nft::ruleset& desired) {
+  sys::socket_options so;
+  so.ns = ns;
+  auto sock = sys::socket::open(so);
+  if (!sock)
+    return complain(exit_refused, sock.err().message());
+  auto current = nft::pull(*sock);
+  if (!current)
+    return complain(exit_refused, current.err().message());
+  nft::batch b;
+  nft::plan(*current, desired, b);
+  auto enc = std::move(b).finish();
+  if (!enc)
+    return complain(exit_bad_input, enc.err().message());
+  for (auto& op : enc->ops)
+    std::cout << op.describe() << "\n";
+  std::cout << "# " << enc->ops.size() << " operations, " << enc->body.size()
+            << " bytes, guarded by generation " << current->gen_id << "\n";
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -75,7 +101,8 @@ int main(int argc, char** argv) {
   cli.add_flag("--flush", flush,
                "replace the whole ruleset (flush ruleset in the same batch)");
   cli.add_flag("--reconcile", reconcile,
-               "apply only the difference to the current ruleset");
+               "apply only the difference to the current ruleset (the "
+               "tables the file lists; always generation-guarded)");
   cli.add_flag("--genid-guard", guard,
                "refuse to commit if the ruleset changed since it was read");
   cli.add_flag("--dry-run", dry_run,
@@ -91,24 +118,31 @@ int main(int argc, char** argv) {
   auto text = slurp(file);
   if (!text)
     return complain(exit_bad_input, "cannot read " + file);
-  auto ops = nft::json::read(*text);
+  auto ns = namespace_of(netns);
+  if (auto fd = ns.open(); !netns.empty() && !fd)
+    return complain(exit_bad_input, fd.err().message());
+  // Interface names (iif, oif) are indexes of the target namespace.
+  nft::json::read_options ro;
+  ro.ifindex = [&](const std::string& name) {
+    std::optional<std::uint32_t> idx;
+    (void)sys::run_in(ns, [&] {
+      if (auto i = ::if_nametoindex(name.c_str()))
+        idx = i;
+    });
+    return idx;
+  };
+  auto ops = nft::json::read(*text, ro);
   if (!ops)
     return complain(exit_bad_input, file + ": " + ops.err().message());
 
-  // The generation the guard holds the commit to.
-  std::optional<std::uint32_t> genid;
+  std::optional<nft::ruleset> desired;
   if (reconcile) {
-    sys::socket_options so;
-    so.ns = namespace_of(netns);
-    auto sock = sys::socket::open(so);
-    if (!sock)
-      return complain(exit_refused, sock.err().message());
-    auto current = nft::pull(*sock);
-    if (!current)
-      return complain(exit_refused, current.err().message());
-    *ops = nft::json::reconcile(*current, *ops);
-    if (guard)
-      genid = current->gen_id;
+    auto want = nft::json::to_ruleset(*ops);
+    if (!want)
+      return complain(exit_bad_input, file + ": " + want.err().message());
+    desired = std::move(*want);
+    if (dry_run)
+      return dry_run_reconcile(ns, *desired);
   }
   if (flush)
     ops->insert(ops->begin(),
@@ -118,17 +152,14 @@ int main(int argc, char** argv) {
   if (!built)
     return complain(exit_bad_input, file + ": " + built.err().message());
 
-  if (dry_run) {
+  if (dry_run && !reconcile) {
     for (auto& op : *ops)
       std::cout << nft::json::describe(op) << "\n";
     std::cout << "# " << built->batch.ops.size() << " operations, "
-              << built->batch.body.size() << " bytes"
-              << (genid ? ", guarded by generation " + std::to_string(*genid)
-                        : std::string{})
-              << "\n";
+              << built->batch.body.size() << " bytes\n";
     return 0;
   }
-  if (built->batch.ops.empty()) {
+  if (!reconcile && built->batch.ops.empty()) {
     std::cout << "nothing to do\n";
     return 0;
   }
@@ -138,6 +169,7 @@ int main(int argc, char** argv) {
   actors::transactor_options to;
   to.ns = namespace_of(netns);
   auto tx = actors::spawn_transactor(sys, to);
+  std::optional<std::uint32_t> genid;
   caf::scoped_actor self{sys};
   int rc = 0;
   auto failed = [&](const caf::error& err) {
@@ -150,7 +182,31 @@ int main(int argc, char** argv) {
                                                    : exit_refused;
     complain(rc, where + actors::describe(err));
   };
-  if (guard && !genid) {
+  if (reconcile) {
+    // The transactor's reconcile: pull, plan the difference, commit it
+    // guarded by the pulled generation, re-plan on a conflict.
+    self->request(tx, caf::infinite, actors::reconcile_atom::value, *desired)
+        .receive(
+            [&](const nft::reconcile_result& r) {
+              if (r.operations == 0)
+                std::cout << "nothing to do\n";
+              else
+                std::cout << "committed " << r.operations
+                          << " operations in one batch: generation " << r.genid
+                          << " (" << r.attempts
+                          << (r.attempts == 1 ? " attempt" : " attempts")
+                          << ")\n";
+            },
+            [&](const caf::error& err) {
+              auto e = actors::from_caf_error(err);
+              rc = e.code == make_error_code(errc::conflict) ? exit_conflict
+                                                             : exit_refused;
+              complain(rc, actors::describe(err));
+            });
+    self->send_exit(tx, caf::exit_reason::user_shutdown);
+    return rc;
+  }
+  if (guard) {
     self->request(tx, caf::infinite, actors::get_gen_atom::value)
         .receive([&](const nft::gen_info& g) { genid = g.id; }, failed);
     if (rc != 0)

@@ -82,36 +82,31 @@ int main(int argc, char** argv) {
 
   int rc = 0;
   bool running = true;
-  if (snapshot) {
-    self->request(mon, caf::infinite, actors::pull_atom::value, std::uint8_t{0},
-                  std::string{})
-        .receive(
-            [&](const nft::ruleset& rs) {
-              emit(json ? app::json_line(rs) : app::text(rs));
-            },
-            [&](const caf::error& e) {
-              std::cerr << "nfactor-monitor: snapshot failed: "
-                        << actors::describe(e) << "\n";
-              rc = exit_failure;
-              running = false;
-            });
-  } else {
-    // A reply means the socket is open and subscribed.
-    self->request(mon, caf::infinite, actors::stats_atom::value)
-        .receive([](const actors::monitor_stats&) {},
-                 [&](const caf::error& e) {
-                   std::cerr << "nfactor-monitor: " << actors::describe(e)
-                             << "\n";
-                   rc = exit_failure;
-                   running = false;
-                 });
-  }
+  app::set_cache sets;
+  // A pull first, printed with --snapshot: it also gives the set
+  // definitions elements and anonymous sets print with, and raises the
+  // monitor's minimum generation to it (no commit printed twice).
+  self->request(mon, caf::infinite, actors::pull_atom::value, std::uint8_t{0},
+                std::string{})
+      .receive(
+          [&](const nft::ruleset& rs) {
+            if (snapshot)
+              emit(json ? app::json_line(rs, sets) : app::text(rs, sets));
+            else
+              sets.seed(rs);
+          },
+          [&](const caf::error& e) {
+            std::cerr << "nfactor-monitor: snapshot failed: "
+                      << actors::describe(e) << "\n";
+            rc = exit_failure;
+            running = false;
+          });
   if (running)
     std::cerr << "nfactor-monitor: listening" << std::endl;
   while (running) {
     self->receive(
         [&](const nft::transaction& t) {
-          emit(json ? app::json_line(t) : app::text(t));
+          emit(json ? app::json_line(t, sets) : app::text(t, sets));
         },
         [&](const actors::resync_needed& r) {
           std::string line =
@@ -130,7 +125,7 @@ int main(int argc, char** argv) {
                     << r.last_gen << std::endl;
         },
         [&](const nft::ruleset& rs) {
-          emit(json ? app::json_line(rs) : app::text(rs));
+          emit(json ? app::json_line(rs, sets) : app::text(rs, sets));
         },
         [&](const caf::down_msg& dm) {
           std::cerr << "nfactor-monitor: monitor stopped: "

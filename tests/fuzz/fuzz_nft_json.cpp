@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "nfactor/nft/json.hpp"
+#include "nfactor/nft/reconcile.hpp"
 
 using namespace nfactor;
 
@@ -35,7 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   if (auto b = nft::json::build(*ops);
       b && b->paths.size() != b->batch.ops.size())
     std::abort();
-  auto diff = nft::json::reconcile(nft::ruleset{}, *ops);
-  (void)nft::json::build(diff);
+  // The desired ruleset of --reconcile, planned against an empty one.
+  if (auto want = nft::json::to_ruleset(*ops)) {
+    nft::batch b;
+    (void)nft::plan(nft::ruleset{}, *want, b);
+    (void)std::move(b).finish();
+  }
   return 0;
 }

@@ -36,18 +36,57 @@ obj_key chain_of(const rule& r) {
   return {r.family, r.table, r.chain};
 }
 
+bool is_anonymous(const set& s) {
+  return s.flags.value_or(0) & NFT_SET_ANONYMOUS;
+}
+
+// The anonymous set a rule's lookup refers to: by batch id in a desired
+// state, by the kernel's name ("__set3") in a pulled one.
+const set_with_elems* anonymous_of(const ruleset& rs, const rule& r,
+                                   const expr::lookup& l) {
+  for (auto& s : rs.sets)
+    if (is_anonymous(s.set) && s.set.family == r.family &&
+        s.set.table == r.table &&
+        (l.set_id ? s.set.id == l.set_id : s.set.name == l.set))
+      return &s;
+  return nullptr;
+}
+
+std::string elem_key(const set_elem& e);
+std::string elem_value(const set_elem& e);
+
+// An anonymous set's identity: its definition and sorted elements.
+std::string contents(const set_with_elems& s) {
+  std::vector<std::string> elems;
+  for (auto& e : s.elems)
+    elems.push_back(elem_key(e) + "=" + elem_value(e));
+  std::sort(elems.begin(), elems.end());
+  std::string out = "{" + std::to_string(s.set.key_type.value_or(0)) + ":" +
+                    std::to_string(s.set.data_type.value_or(0)) + ":" +
+                    std::to_string(s.set.flags.value_or(0));
+  for (auto& e : elems)
+    out += " " + e;
+  return out + "}";
+}
+
 // A rule's identity for the diff: its expressions as libnftnl renders
 // them and its user data. Kernel dumps differ from what was sent in state
 // (counter values) and in defaults made explicit (lookup flags 0); both
-// are normalised away.
-std::string fingerprint(const rule& r) {
+// are normalised away. A lookup in an anonymous set is named by the set's
+// contents, which a dump and a desired state share, not by its name.
+std::string fingerprint(const rule& r, const ruleset& rs) {
   auto exprs = r.exprs;
   for (auto& e : exprs) {
     if (auto* c = std::get_if<expr::counter>(&e.value))
       *c = expr::counter{};
-    if (auto* l = std::get_if<expr::lookup>(&e.value))
+    if (auto* l = std::get_if<expr::lookup>(&e.value)) {
       if (l->flags == 0u)
         l->flags.reset();
+      if (auto* anon = anonymous_of(rs, r, *l)) {
+        l->set = contents(*anon);
+        l->set_id.reset();
+      }
+    }
   }
   auto out = render(exprs);
   if (r.userdata)
@@ -130,10 +169,13 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
   auto cur_chains = index<chain, obj_key>(cur.chains, &key_of);
   auto want_chains = index<chain, obj_key>(want.chains, &key_of);
   std::map<obj_key, const set_with_elems*> cur_sets, want_sets;
+  // Anonymous sets live and die with their rules (below).
   for (auto& s : cur.sets)
-    cur_sets.emplace(key_of(s.set), &s);
+    if (!is_anonymous(s.set))
+      cur_sets.emplace(key_of(s.set), &s);
   for (auto& s : want.sets)
-    want_sets.emplace(key_of(s.set), &s);
+    if (!is_anonymous(s.set))
+      want_sets.emplace(key_of(s.set), &s);
   auto cur_objs = index<object, obj_key>(cur.objects, &key_of);
   auto want_objs = index<object, obj_key>(want.objects, &key_of);
   std::map<obj_key, std::vector<const rule*>> cur_rules, want_rules;
@@ -229,9 +271,9 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
     auto& wanted = want_rules[k];
     std::vector<std::string> hf, wf;
     for (auto* r : have)
-      hf.push_back(fingerprint(*r));
+      hf.push_back(fingerprint(*r, cur));
     for (auto* r : wanted)
-      wf.push_back(fingerprint(*r));
+      wf.push_back(fingerprint(*r, want));
     std::size_t head = 0;
     while (head < hf.size() && head < wf.size() && hf[head] == wf[head])
       ++head;
@@ -245,6 +287,18 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
       rule r = *wanted[i];
       r.handle.reset();
       r.position.reset();
+      // Its anonymous sets first, in the same batch (found by set id).
+      for (auto& e : r.exprs)
+        if (auto* l = e.get_if<expr::lookup>(); l && l->set_id)
+          if (auto* anon = anonymous_of(want, r, *l)) {
+            add(b, anon->set);
+            if (!anon->elems.empty())
+              add(b, elem_list{.family = anon->set.family,
+                               .table = anon->set.table,
+                               .set = anon->set.name,
+                               .set_id = anon->set.id,
+                               .elems = anon->elems});
+          }
       if (tail > 0) {
         r.position = have[hf.size() - tail]->handle;
         insert(b, r); // before the kept tail, in order
@@ -259,8 +313,7 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
     if (in_owned(c->family, c->table) && !want_chains.count(k))
       remove(b, *c);
   for (auto& [k, s] : cur_sets)
-    if (in_owned(s->set.family, s->set.table) && !want_sets.count(k) &&
-        !(s->set.flags.value_or(0) & NFT_SET_ANONYMOUS))
+    if (in_owned(s->set.family, s->set.table) && !want_sets.count(k))
       remove(b, s->set);
   for (auto& [k, o] : cur_objs)
     if (in_owned(o->family, o->table) && !want_objs.count(k))

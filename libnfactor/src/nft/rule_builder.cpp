@@ -381,6 +381,11 @@ rule_builder& rule_builder::then(expression e) {
   return *this;
 }
 
+rule_builder& rule_builder::require(const field& f) {
+  need(f);
+  return *this;
+}
+
 rule_builder& rule_builder::comment(std::string_view text) {
   if (text.size() > 128)
     fail("comments are limited to 128 bytes");

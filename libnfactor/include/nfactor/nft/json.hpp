@@ -16,15 +16,20 @@
 //     {"delete": {"table": {...}}}, {"add": ...}    (commands)
 //   ]}
 //
-// Rules accept the statements nfactor's rule front emits exactly as nft
-// does (rule_builder.hpp): matches on ip/ip6 addresses, ip protocol,
-// tcp/udp ports, meta l4proto/nfproto/mark/iif/oif/iifname/oifname/skuid/
-// skgid, ct state/mark (values, prefixes, ranges, named sets), counter,
-// log, limit, meta mark set, notrack, masquerade, snat/dnat to an address,
-// reject, queue and the verdicts. Anything else is an error naming it.
+// Rules accept what nft lists for the expressions of the transactor's
+// table (expr.hpp), encoded as nft encodes them: matches (==, !=, <, >,
+// in; values, prefixes, ranges, named sets "@s", anonymous sets
+// {"set": [...]}) on payload fields, meta, ct, fib and numgen operands and
+// their concatenations {"concat": [...]}; verdict maps {"vmap": ...};
+// counter, quota and limit (inline, or a named object by name), log,
+// ct count, meta mark set, notrack, masquerade, redirect, snat/dnat,
+// reject, queue and the verdicts. Named counters, quotas and limits are
+// objects. Anything else is an error naming it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -34,6 +39,7 @@
 #include "nfactor/nft/batch.hpp"
 #include "nfactor/nft/chain.hpp"
 #include "nfactor/nft/elem.hpp"
+#include "nfactor/nft/object.hpp"
 #include "nfactor/nft/rule.hpp"
 #include "nfactor/nft/set.hpp"
 #include "nfactor/nft/snapshot.hpp"
@@ -48,7 +54,8 @@ struct flush_ruleset {
 };
 
 /// The object of an operation.
-using object = std::variant<table, chain, set, elem_list, rule, flush_ruleset>;
+using object = std::variant<table, chain, set, elem_list, rule, flush_ruleset,
+                            nft::object>;
 
 /// One operation read from the JSON text.
 struct operation {
@@ -61,11 +68,21 @@ struct operation {
   friend bool operator==(const operation&, const operation&) = default;
 };
 
+/// How to read.
+struct read_options {
+  /// Interface name -> index for `iif`/`oif` values (nft resolves names
+  /// where it runs; nfactor-apply resolves them in the target namespace).
+  /// Unset: if_nametoindex() in the caller's namespace.
+  std::function<std::optional<std::uint32_t>(const std::string&)> ifindex;
+};
+
 /// Reads `text` (a JSON document with an "nftables" array) into operations,
-/// in document order; a set's elements follow the set. The first problem
+/// in document order; a set's elements follow the set, an anonymous set
+/// ("__set%d", with a batch set id) precedes its rule. The first problem
 /// is returned as an error (errc::invalid_argument) whose detail starts
 /// with the JSON path.
-[[nodiscard]] result<std::vector<operation>> read(std::string_view text);
+[[nodiscard]] result<std::vector<operation>>
+read(std::string_view text, const read_options& opts = {});
 
 /// A batch built from operations, with the JSON path of each batch
 /// operation (same index as `batch.ops`).
@@ -89,13 +106,40 @@ void append(batch& b, const operation& op);
 /// for the types the reader knows; nullptr otherwise.
 [[nodiscard]] const char* datatype_name(std::uint32_t id) noexcept;
 
-/// The operations that turn `current` into the ruleset `desired` lists
-/// (add operations, as `read()` returns for a listing): missing tables,
-/// chains, sets and elements are added; extra ones deleted; a chain whose
-/// rules differ (counter values and handles aside) is flushed and refilled;
-/// a set whose definition differs is re-created. Nothing for what matches.
-/// Other verbs in `desired` are kept as they are, after the difference.
-[[nodiscard]] std::vector<operation>
-reconcile(const ruleset& current, const std::vector<operation>& desired);
+/// The ruleset `ops` describe, for `nft::reconcile` (the transactor's):
+/// every add/create operation's object, anonymous sets with their
+/// elements. Other verbs are an error naming their JSON path.
+[[nodiscard]] result<ruleset> to_ruleset(const std::vector<operation>& ops);
+
+// -- writing: expressions back to nft's words ------------------------------
+
+/// Finds a set of a rule's table by name (anonymous sets: "__set0"), for
+/// showing a lookup's elements inline as nft does; nullptr when unknown.
+using set_finder = std::function<const set_with_elems*(
+    std::uint8_t family, const std::string& table, const std::string& name)>;
+
+/// The statements of `r` as nft's JSON schema lists them (the "expr" array
+/// of `nft -j list ruleset`, as JSON text), for the expressions nft emits
+/// for the statements `read()` knows: implied dependencies (meta l4proto
+/// before a port) are dropped as nft drops them. An expression it cannot
+/// place is kept as {"nfactor": "[ libnftnl rendering ]"}.
+[[nodiscard]] std::string statements_json(const rule& r,
+                                          const set_finder& sets = {});
+
+/// The statements of `r` in nft syntax, as `nft monitor` prints them:
+/// "ip saddr 10.0.0.1 udp dport 53 counter packets 0 bytes 0 accept".
+[[nodiscard]] std::string rule_text(const rule& r, const set_finder& sets = {});
+
+/// Elements of `s` in nft syntax: "{ 10.0.0.1, 10.0.0.0/8, 22 : accept }"
+/// (interval start/end elements folded into prefixes and ranges).
+[[nodiscard]] std::string elements_text(const set& s,
+                                        const std::vector<set_elem>& elems);
+
+/// The same elements as nft's JSON lists them (a JSON array, as text).
+[[nodiscard]] std::string
+elements_json_text(const set& s, const std::vector<set_elem>& elems);
+
+/// A set's definition in nft syntax: "{ type ipv4_addr; flags interval; }".
+[[nodiscard]] std::string set_type_text(const set& s);
 
 } // namespace nfactor::nft::json

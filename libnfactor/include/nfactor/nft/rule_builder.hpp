@@ -244,6 +244,11 @@ class rule_builder {
   /// Any expression of the table, as is.
   rule_builder& then(expression e);
 
+  /// Adds the dependencies `f` needs (meta nfproto in inet tables, meta
+  /// l4proto before a port) unless the rule has them already; for callers
+  /// that load `f` themselves (concatenations, anonymous sets).
+  rule_builder& require(const field& f);
+
   /// `comment "text"`.
   rule_builder& comment(std::string_view text);
 

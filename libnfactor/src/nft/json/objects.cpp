@@ -40,6 +40,12 @@ std::string need_string(const value& v, std::string_view key,
   return m->get<std::string>();
 }
 
+const value& field_or_null(const value& v, std::string_view key) {
+  static const value null;
+  auto* m = member(v, key);
+  return m ? *m : null;
+}
+
 std::uint64_t need_uint(const value& v, const std::string& path,
                         std::uint64_t max) {
   if (!v.is_number_unsigned() || v.get<std::uint64_t>() > max)
@@ -53,170 +59,6 @@ std::uint64_t need_uint(const value& v, const std::string& path,
 namespace {
 
 using namespace detail;
-
-// -- set key and data types ---------------------------------------------------
-
-enum class shape : std::uint8_t { integer, ipv4, ipv6, ether, ifname };
-
-struct dtype {
-  std::string_view name;
-  std::uint32_t id; // nft's datatype id (NFTA_SET_KEY_TYPE)
-  std::uint32_t len;
-  bool big_endian;
-  shape kind;
-};
-
-constexpr std::array<dtype, 7> dtypes{{
-    {"ipv4_addr", 7, 4, true, shape::ipv4},
-    {"ipv6_addr", 8, 16, true, shape::ipv6},
-    {"ether_addr", 9, 6, true, shape::ether},
-    {"inet_proto", 12, 1, true, shape::integer},
-    {"inet_service", 13, 2, true, shape::integer},
-    {"mark", 19, 4, false, shape::integer},
-    {"ifname", 41, 16, false, shape::ifname},
-}};
-
-const dtype& find_dtype(const value& v, const std::string& path) {
-  if (!v.is_string())
-    fail(path, "concatenated and typeof set types are not supported");
-  auto name = v.get<std::string>();
-  for (auto& d : dtypes)
-    if (d.name == name)
-      return d;
-  fail(path, "unsupported set type '" + name + "'");
-}
-
-byte_buffer scalar_bytes(const dtype& t, const value& v,
-                         const std::string& path) {
-  byte_buffer out(t.len, 0);
-  switch (t.kind) {
-  case shape::integer: {
-    std::uint64_t n = 0;
-    if (t.name == "inet_proto" && v.is_string()) {
-      static constexpr std::array<std::pair<std::string_view, int>, 4> names{
-          {{"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"icmpv6", 58}}};
-      auto s = v.get<std::string>();
-      auto it = std::find_if(names.begin(), names.end(),
-                             [&](auto& p) { return p.first == s; });
-      if (it == names.end())
-        fail(path, "unknown protocol '" + s + "'");
-      n = static_cast<std::uint64_t>(it->second);
-    } else {
-      n = need_uint(v, path,
-                    t.len >= 8 ? UINT64_MAX
-                               : (std::uint64_t{1} << (8 * t.len)) - 1);
-    }
-    for (std::uint32_t i = 0; i < t.len; ++i) {
-      auto byte = static_cast<std::uint8_t>(n >> (8 * i));
-      out[t.big_endian ? t.len - 1 - i : i] = byte;
-    }
-    return out;
-  }
-  case shape::ipv4:
-  case shape::ipv6: {
-    if (!v.is_string())
-      fail(path, "needs an address, not " + v.dump());
-    auto s = v.get<std::string>();
-    if (::inet_pton(t.kind == shape::ipv4 ? AF_INET : AF_INET6, s.c_str(),
-                    out.data()) != 1)
-      fail(path, "'" + s + "' is not an address");
-    return out;
-  }
-  case shape::ether: {
-    unsigned b[6];
-    char tail = 0;
-    if (!v.is_string() ||
-        std::sscanf(v.get<std::string>().c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c",
-                    &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
-      fail(path, "needs a MAC address, not " + v.dump());
-    for (int i = 0; i < 6; ++i)
-      out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(b[i]);
-    return out;
-  }
-  case shape::ifname: {
-    if (!v.is_string() || v.get<std::string>().empty() ||
-        v.get<std::string>().size() >= t.len)
-      fail(path, "needs an interface name of 1 to 15 bytes");
-    auto s = v.get<std::string>();
-    std::memcpy(out.data(), s.data(), s.size());
-    return out;
-  }
-  }
-  return out;
-}
-
-// A closed interval of big-endian byte strings.
-struct interval {
-  byte_buffer from, to;
-};
-
-interval interval_of(const dtype& t, const value& v, const std::string& path) {
-  if (auto* r = member(v, "range")) {
-    if (!r->is_array() || r->size() != 2)
-      fail(path, "a range has two ends");
-    return {scalar_bytes(t, (*r)[0], path + ".range[0]"),
-            scalar_bytes(t, (*r)[1], path + ".range[1]")};
-  }
-  if (auto* p = member(v, "prefix")) {
-    auto from = scalar_bytes(t, p->contains("addr") ? (*p)["addr"] : value{},
-                             path + ".prefix.addr");
-    auto len = need_uint(p->contains("len") ? (*p)["len"] : value{},
-                         path + ".prefix.len", 8 * t.len);
-    auto to = from;
-    for (std::size_t bit = len; bit < 8 * t.len; ++bit) {
-      from[bit / 8] &= static_cast<std::uint8_t>(~(0x80 >> (bit % 8)));
-      to[bit / 8] |= static_cast<std::uint8_t>(0x80 >> (bit % 8));
-    }
-    return {from, to};
-  }
-  auto x = scalar_bytes(t, v, path);
-  return {x, x};
-}
-
-// Adds one to a big-endian byte string; false on overflow.
-bool increment(byte_buffer& b) {
-  for (auto i = b.size(); i-- > 0;)
-    if (++b[i] != 0)
-      return true;
-  return false;
-}
-
-data verdict_of(const value& v, const std::string& path) {
-  if (!v.is_object() || v.size() != 1)
-    fail(path, "needs a verdict ({\"accept\": null}, ...)");
-  auto first = v.begin(); // items() would dangle: it is a temporary
-  const std::string k = first.key();
-  const value& x = first.value();
-  if (k == "accept")
-    return make_verdict(NF_ACCEPT);
-  if (k == "drop")
-    return make_verdict(NF_DROP);
-  if (k == "return")
-    return make_verdict(NFT_RETURN);
-  if (k == "continue")
-    return make_verdict(NFT_CONTINUE);
-  if (k == "jump" || k == "goto")
-    return make_verdict(k == "jump" ? NFT_JUMP : NFT_GOTO,
-                        need_string(x, "target", path + "." + k));
-  fail(path, "unknown verdict '" + k + "'");
-}
-
-// nft's set user data: key (and data) byte order, so nft lists the set as
-// it lists one it made (NFTNL_UDATA_SET_KEYBYTEORDER = 0, DATABYTEORDER =
-// 1; BYTEORDER_HOST_ENDIAN = 1, BYTEORDER_BIG_ENDIAN = 2).
-byte_buffer set_userdata(const dtype& key, const dtype* data) {
-  byte_buffer u;
-  auto tlv = [&](std::uint8_t type, std::uint32_t v) {
-    u.push_back(type);
-    u.push_back(4);
-    for (int i = 0; i < 4; ++i)
-      u.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-  };
-  tlv(0, key.big_endian ? 2 : 1);
-  if (data)
-    tlv(1, data->big_endian ? 2 : 1);
-  return u;
-}
 
 // -- objects ------------------------------------------------------------------
 
@@ -314,32 +156,75 @@ struct set_and_elems {
   std::optional<elem_list> elems;
 };
 
-set_and_elems read_set(const value& v, bool is_map, const std::string& path) {
+key_type key_type_of(const value& v, const std::string& path) {
+  key_type k;
+  auto one = [&](const value& x, const std::string& p) {
+    if (!x.is_string())
+      fail(p, "needs a type name (typeof is not supported)");
+    auto* t = find_dtype(x.get<std::string>());
+    if (!t)
+      fail(p, "unsupported set type '" + x.get<std::string>() + "'");
+    k.parts.push_back(t);
+  };
+  if (v.is_array()) {
+    if (v.size() < 2)
+      fail(path, "a concatenated type has two or more parts");
+    for (std::size_t i = 0; i < v.size(); ++i)
+      one(v[i], path + "[" + std::to_string(i) + "]");
+  } else {
+    one(v, path);
+  }
+  return k;
+}
+
+// NFT_OBJECT_* of nft's object names.
+constexpr std::array<std::pair<std::string_view, std::uint32_t>, 3>
+    object_types{{{"counter", NFT_OBJECT_COUNTER},
+                  {"quota", NFT_OBJECT_QUOTA},
+                  {"limit", NFT_OBJECT_LIMIT}}};
+
+set_and_elems read_set(const value& v, bool is_map, const std::string& path,
+                       const context& cx) {
   set_and_elems out;
   auto& s = out.s;
   s.family = family_of(v, path);
   s.table = need_string(v, "table", path);
   s.name = need_string(v, "name", path);
-  const auto& key =
-      find_dtype(v.contains("type") ? v["type"] : value{}, path + ".type");
-  s.key_type = key.id;
-  s.key_len = key.len;
+  set_spec spec;
+  spec.key = key_type_of(field_or_null(v, "type"), path + ".type");
+  s.key_type = spec.key.id();
+  s.key_len = spec.key.len();
   std::uint32_t flags = 0;
-  const dtype* data = nullptr;
-  bool verdicts = false;
+  if (spec.key.parts.size() > 1) {
+    flags |= NFT_SET_CONCAT;
+    std::vector<set_field> fields;
+    for (auto* p : spec.key.parts)
+      fields.push_back(set_field{p->len});
+    s.desc = set_desc{.size = {}, .concat = std::move(fields)};
+  }
   if (is_map) {
-    flags |= NFT_SET_MAP;
     auto* m = member(v, "map");
     if (!m)
       fail(path, "a map needs \"map\" (its data type)");
-    if (m->is_string() && m->get<std::string>() == "verdict") {
-      verdicts = true;
+    auto mt = m->is_string() ? m->get<std::string>() : std::string{};
+    auto obj = std::find_if(object_types.begin(), object_types.end(),
+                            [&](auto& o) { return o.first == mt; });
+    if (mt == "verdict") {
+      flags |= NFT_SET_MAP;
+      spec.verdicts = true;
       s.data_type = NFT_DATA_VERDICT;
       s.data_len = 0;
+    } else if (obj != object_types.end()) {
+      flags |= NFT_SET_OBJECT;
+      spec.objects = true;
+      s.obj_type = obj->second;
     } else {
-      data = &find_dtype(*m, path + ".map");
-      s.data_type = data->id;
-      s.data_len = data->len;
+      flags |= NFT_SET_MAP;
+      spec.data = find_dtype(mt);
+      if (!spec.data)
+        fail(path + ".map", "unsupported map type " + m->dump());
+      s.data_type = spec.data->id;
+      s.data_len = spec.data->len;
     }
   }
   if (auto* fl = member(v, "flags")) {
@@ -359,16 +244,21 @@ set_and_elems read_set(const value& v, bool is_map, const std::string& path) {
         fail(path + ".flags", "unsupported set flag " + x.dump());
     }
   }
+  spec.interval = flags & NFT_SET_INTERVAL;
+  if (spec.interval && spec.key.parts.size() > 1)
+    fail(path, "concatenated interval sets are not supported");
   s.flags = flags;
   if (auto* t = member(v, "timeout"))
     s.timeout = need_uint(*t, path + ".timeout", UINT32_MAX) * 1000;
   if (auto* g = member(v, "gc-interval"))
     s.gc_interval = static_cast<std::uint32_t>(
         need_uint(*g, path + ".gc-interval", UINT32_MAX / 1000) * 1000);
-  if (auto* sz = member(v, "size"))
-    s.desc = set_desc{.size = static_cast<std::uint32_t>(
-                          need_uint(*sz, path + ".size", UINT32_MAX)),
-                      .concat = {}};
+  if (auto* sz = member(v, "size")) {
+    if (!s.desc)
+      s.desc = set_desc{};
+    s.desc->size =
+        static_cast<std::uint32_t>(need_uint(*sz, path + ".size", UINT32_MAX));
+  }
   if (auto* pol = member(v, "policy")) {
     auto p = pol->is_string() ? pol->get<std::string>() : std::string{};
     if (p == "performance")
@@ -378,95 +268,68 @@ set_and_elems read_set(const value& v, bool is_map, const std::string& path) {
     else
       fail(path + ".policy", "unknown set policy " + pol->dump());
   }
-  s.userdata = set_userdata(key, data);
+  s.userdata = set_userdata(spec.key, spec.data);
   if (auto res = validate(s); !res)
     fail(path, res.err().message());
 
   auto* elems = member(v, "elem");
   if (!elems)
     return out;
-  if (!elems->is_array())
-    fail(path + ".elem", "needs an array");
   elem_list l;
   l.family = s.family;
   l.table = s.table;
   l.set = s.name;
-  bool ranges = flags & NFT_SET_INTERVAL;
-  struct item {
-    interval key;
-    std::optional<nft::data> value;
-    std::optional<std::uint64_t> timeout;
-  };
-  std::vector<item> items;
-  for (std::size_t i = 0; i < elems->size(); ++i) {
-    auto p = path + ".elem[" + std::to_string(i) + "]";
-    const value* k = &(*elems)[i];
-    const value* d = nullptr;
-    if (is_map) {
-      if (!k->is_array() || k->size() != 2)
-        fail(p, "a map element is [key, value]");
-      d = &(*k)[1];
-      k = &(*k)[0];
-    }
-    item it;
-    if (auto* e = member(*k, "elem")) {
-      if (auto* to = member(*e, "timeout"))
-        it.timeout = need_uint(*to, p + ".elem.timeout", UINT32_MAX) * 1000;
-      k = member(*e, "val");
-      if (!k)
-        fail(p + ".elem", "needs \"val\"");
-    }
-    it.key = interval_of(key, *k, p);
-    if (!ranges && it.key.from != it.key.to)
-      fail(p, "ranges and prefixes need an interval set");
-    if (d)
-      it.value = verdicts ? verdict_of(*d, p + "[1]")
-                          : make_value(scalar_bytes(*data, *d, p + "[1]"));
-    items.push_back(std::move(it));
-  }
-  if (!ranges) {
-    for (auto& it : items) {
-      set_elem e;
-      e.key = make_value(it.key.from);
-      e.value = std::move(it.value);
-      e.timeout = it.timeout;
-      l.elems.push_back(std::move(e));
-    }
-  } else {
-    // nft's interval encoding: start elements, and an end element flagged
-    // INTERVAL_END one past each range; a leading end element at zero when
-    // the first range does not start there.
-    std::sort(items.begin(), items.end(),
-              [](auto& a, auto& b) { return a.key.from < b.key.from; });
-    if (!items.empty() &&
-        std::any_of(items.front().key.from.begin(),
-                    items.front().key.from.end(), [](auto b) { return b; })) {
-      set_elem z;
-      z.key = make_value(byte_buffer(key.len, 0));
-      z.flags = NFT_SET_ELEM_INTERVAL_END;
-      l.elems.push_back(std::move(z));
-    }
-    for (auto& it : items) {
-      set_elem e;
-      e.key = make_value(it.key.from);
-      e.value = std::move(it.value);
-      e.timeout = it.timeout;
-      l.elems.push_back(std::move(e));
-      auto end = it.key.to;
-      if (increment(end)) {
-        set_elem x;
-        x.key = make_value(end);
-        x.flags = NFT_SET_ELEM_INTERVAL_END;
-        l.elems.push_back(std::move(x));
-      }
-    }
-  }
+  l.elems = read_elements(*elems, spec, path + ".elem", cx);
   out.elems = std::move(l);
   return out;
 }
 
+// {"counter": {"family", "table", "name", "packets", "bytes"}},
+// {"quota": {..., "bytes", "used", "inv"}}, {"limit": {..., "rate",
+// "per", "burst", "unit", "inv"}}.
+nft::object read_named_object(const std::string& kind, const value& v,
+                              const std::string& path, bool need_state) {
+  nft::object o;
+  o.family = family_of(v, path);
+  o.table = need_string(v, "table", path);
+  o.name = need_string(v, "name", path);
+  auto num = [&](std::string_view k, std::uint64_t dflt) {
+    auto* m = member(v, k);
+    return m ? need_uint(*m, path + "." + std::string{k}, UINT64_MAX) : dflt;
+  };
+  auto inv = [&] {
+    auto* m = member(v, "inv");
+    return m && m->is_boolean() && m->get<bool>();
+  };
+  if (kind == "counter") {
+    o.type = NFT_OBJECT_COUNTER;
+    if (need_state)
+      o.state =
+          expr::counter{.bytes = num("bytes", 0), .packets = num("packets", 0)};
+  } else if (kind == "quota") {
+    o.type = NFT_OBJECT_QUOTA;
+    if (need_state)
+      o.state =
+          expr::quota{.bytes = num("bytes", 0),
+                      .flags = inv() ? std::uint32_t{NFT_QUOTA_F_INV} : 0u,
+                      .consumed = num("used", 0)};
+  } else {
+    o.type = NFT_OBJECT_LIMIT;
+    if (need_state) {
+      limit_spec l = read_limit_spec(v, path);
+      o.state =
+          expr::limit{.rate = l.rate,
+                      .unit = l.unit,
+                      .burst = l.burst,
+                      .type = l.bytes ? NFT_LIMIT_PKT_BYTES : NFT_LIMIT_PKTS,
+                      .flags = l.over ? std::uint32_t{NFT_LIMIT_F_INV} : 0u};
+    }
+  }
+  return o;
+}
+
 rule read_rule(const value& v, const std::string& path, bool need_expr,
-               bool keep_handle) {
+               bool keep_handle, context& cx) {
   rule r;
   r.family = family_of(v, path);
   r.table = need_string(v, "table", path);
@@ -480,7 +343,7 @@ rule read_rule(const value& v, const std::string& path, bool need_expr,
     r.userdata = comment_userdata(c->get<std::string>());
   }
   if (auto* e = member(v, "expr"))
-    read_statements(*e, r, path + ".expr");
+    read_statements(*e, r, path + ".expr", cx);
   else if (need_expr)
     fail(path, "a rule needs \"expr\"");
   return r;
@@ -488,7 +351,7 @@ rule read_rule(const value& v, const std::string& path, bool need_expr,
 
 // Reads `{"<kind>": {...}}` and appends the operations with verb `vb`.
 void read_object(const value& item, verb vb, const std::string& path,
-                 std::vector<operation>& out) {
+                 std::vector<operation>& out, context& cx) {
   if (!item.is_object() || item.size() != 1)
     fail(path, "needs an object with one member");
   auto first = item.begin(); // items() would dangle: it is a temporary
@@ -517,7 +380,7 @@ void read_object(const value& item, verb vb, const std::string& path,
     }
   } else if (kind == "set" || kind == "map") {
     if (vb == verb::add || vb == verb::create) {
-      auto s = read_set(v, kind == "map", p);
+      auto s = read_set(v, kind == "map", p, cx);
       out.push_back({vb, std::move(s.s), p});
       if (s.elems && !s.elems->elems.empty())
         out.push_back({verb::add, std::move(*s.elems), p + ".elem"});
@@ -531,10 +394,17 @@ void read_object(const value& item, verb vb, const std::string& path,
   } else if (kind == "rule") {
     if ((vb == verb::remove || vb == verb::replace) && !member(v, "handle"))
       fail(p, "needs a \"handle\"");
-    out.push_back({vb,
-                   read_rule(v, p, vb != verb::remove,
-                             vb == verb::remove || vb == verb::replace),
-                   p});
+    auto r = read_rule(v, p, vb != verb::remove,
+                       vb == verb::remove || vb == verb::replace, cx);
+    for (auto& op : cx.pending)
+      out.push_back(std::move(op));
+    cx.pending.clear();
+    out.push_back({vb, std::move(r), p});
+  } else if (kind == "counter" || kind == "quota" || kind == "limit") {
+    out.push_back(
+        {vb,
+         read_named_object(kind, v, p, vb == verb::add || vb == verb::create),
+         p});
   } else if (kind == "element") {
     // {"element": {"family", "table", "name", "elem": [...]}}: the set's
     // type is not in the object, so only plain typed values are accepted
@@ -549,15 +419,27 @@ void read_object(const value& item, verb vb, const std::string& path,
 // within each run of add/create operations, create tables, then chains,
 // then sets, elements and rules (the document order otherwise).
 void order_adds(std::vector<operation>& ops) {
+  // Objects before sets (object maps name them) and rules (they refer to
+  // them).
   auto rank = [](const operation& op) {
-    return op.object.index();
+    return std::visit(
+        [](const auto& o) {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, table>)
+            return 0;
+          else if constexpr (std::is_same_v<T, chain>)
+            return 1;
+          else if constexpr (std::is_same_v<T, nft::object>)
+            return 2;
+          else if constexpr (std::is_same_v<T, set>)
+            return 3;
+          else if constexpr (std::is_same_v<T, elem_list>)
+            return 4;
+          else
+            return 5;
+        },
+        op.object);
   };
-  static_assert(std::is_same_v<std::variant_alternative_t<0, object>, table>);
-  static_assert(std::is_same_v<std::variant_alternative_t<1, object>, chain>);
-  static_assert(std::is_same_v<std::variant_alternative_t<2, object>, set>);
-  static_assert(
-      std::is_same_v<std::variant_alternative_t<3, object>, elem_list>);
-  static_assert(std::is_same_v<std::variant_alternative_t<4, object>, rule>);
   auto is_add = [](const operation& op) {
     return (op.v == verb::add || op.v == verb::create) &&
            !std::holds_alternative<flush_ruleset>(op.object);
@@ -578,13 +460,15 @@ void order_adds(std::vector<operation>& ops) {
 } // namespace
 
 const char* datatype_name(std::uint32_t id) noexcept {
-  for (auto& d : dtypes)
-    if (d.id == id)
-      return d.name.data(); // literals: NUL-terminated
+  if (auto* d = dtype_by_id(id))
+    return d->name.data(); // literals: NUL-terminated
   return nullptr;
 }
 
-result<std::vector<operation>> read(std::string_view text) {
+result<std::vector<operation>> read(std::string_view text,
+                                    const read_options& opts) {
+  context cx;
+  cx.opts = &opts;
   try {
     auto doc = value::parse(text.begin(), text.end(), nullptr, false);
     if (doc.is_discarded())
@@ -610,13 +494,13 @@ result<std::vector<operation>> read(std::string_view text) {
       bool done = false;
       for (auto& [name, vb] : cmds) {
         if (auto* c = member(item, name); c && item.size() == 1) {
-          read_object(*c, vb, p + "." + std::string{name}, out);
+          read_object(*c, vb, p + "." + std::string{name}, out, cx);
           done = true;
           break;
         }
       }
       if (!done)
-        read_object(item, verb::add, p, out);
+        read_object(item, verb::add, p, out, cx);
     }
     order_adds(out);
     return out;
@@ -658,9 +542,11 @@ void append(batch& b, const operation& op) {
             remove(b, o);
             break;
           case verb::flush:
-            if constexpr (std::is_same_v<T, rule>)
+            if constexpr (std::is_same_v<T, rule> ||
+                          std::is_same_v<T, nft::object>)
               b.fail(make_error(errc::invalid_argument, "flush",
-                                "a rule cannot be flushed"));
+                                "only tables, chains and sets can be "
+                                "flushed"));
             else
               flush(b, o);
             break;
@@ -720,9 +606,19 @@ std::string describe(const operation& op) {
         } else if constexpr (std::is_same_v<T, set>) {
           out += std::string{o.is_map() ? " map " : " set "} + fam(o.family) +
                  " " + o.table + " " + o.name;
+          if (o.id)
+            out += " (id " + std::to_string(*o.id) + ")";
         } else if constexpr (std::is_same_v<T, elem_list>) {
           out += " element " + fam(o.family) + " " + o.table + " " + o.set +
-                 " (" + std::to_string(o.elems.size()) + " elements)";
+                 " (" +
+                 (o.set_id ? "id " + std::to_string(*o.set_id) + ", " : "") +
+                 std::to_string(o.elems.size()) + " elements)";
+        } else if constexpr (std::is_same_v<T, nft::object>) {
+          static constexpr std::array<const char*, 5> names{
+              "object", "counter", "quota", "ct helper", "limit"};
+          out += std::string{" "} +
+                 (o.type < names.size() ? names[o.type] : "object") + " " +
+                 fam(o.family) + " " + o.table + " " + o.name;
         } else if constexpr (std::is_same_v<T, rule>) {
           out += " rule " + fam(o.family) + " " + o.table + " " + o.chain;
           if (o.handle)
@@ -735,6 +631,53 @@ std::string describe(const operation& op) {
       },
       op.object);
   return out;
+}
+
+result<ruleset> to_ruleset(const std::vector<operation>& ops) {
+  ruleset rs;
+  for (auto& op : ops) {
+    if (op.v != verb::add && op.v != verb::create)
+      return make_error(errc::invalid_argument, "reconcile",
+                        op.path +
+                            ": only a ruleset listing (add "
+                            "operations) can be reconciled, not " +
+                            std::string{to_string(op.v)});
+    bool ok = std::visit(
+        [&](const auto& o) {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, table>)
+            rs.tables.push_back(o);
+          else if constexpr (std::is_same_v<T, chain>)
+            rs.chains.push_back(o);
+          else if constexpr (std::is_same_v<T, rule>)
+            rs.rules.push_back(o);
+          else if constexpr (std::is_same_v<T, set>)
+            rs.sets.push_back({o, {}});
+          else if constexpr (std::is_same_v<T, nft::object>)
+            rs.objects.push_back(o);
+          else if constexpr (std::is_same_v<T, elem_list>) {
+            // The set it fills: by batch id (anonymous) or by name.
+            for (auto it = rs.sets.rbegin(); it != rs.sets.rend(); ++it) {
+              auto& s = it->set;
+              if (s.family == o.family && s.table == o.table &&
+                  (o.set_id ? s.id == o.set_id : s.name == o.set)) {
+                it->elems.insert(it->elems.end(), o.elems.begin(),
+                                 o.elems.end());
+                return true;
+              }
+            }
+            return false;
+          } else {
+            return false;
+          }
+          return true;
+        },
+        op.object);
+    if (!ok)
+      return make_error(errc::invalid_argument, "reconcile",
+                        op.path + ": cannot be part of a desired ruleset");
+  }
+  return rs;
 }
 
 } // namespace nfactor::nft::json

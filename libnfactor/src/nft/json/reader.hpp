@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Internals of the nft JSON reader (nft/json.hpp), shared by its objects
-// part (objects.cpp) and its statements part (statements.cpp).
+// part (objects.cpp), its value types (types.cpp) and its statements part
+// (statements.cpp).
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "nfactor/nft/data.hpp"
+#include "nfactor/nft/elem.hpp"
+#include "nfactor/nft/json.hpp"
 #include "nfactor/nft/rule.hpp"
+#include "nfactor/nft/rule_builder.hpp"
 
 namespace nfactor::nft::json::detail {
 
@@ -33,8 +40,122 @@ std::string need_string(const value& v, std::string_view key,
 /// A non-negative integer no larger than `max`.
 std::uint64_t need_uint(const value& v, const std::string& path,
                         std::uint64_t max);
+/// The member `key` of `v`, or null.
+const value& field_or_null(const value& v, std::string_view key);
 
-/// Builds a rule's expressions from its "expr" array (family from `r`).
-void read_statements(const value& exprs, rule& r, const std::string& path);
+// -- value types --------------------------------------------------------------
+
+/// How a value of a type is written.
+enum class shape : std::uint8_t { integer, ipv4, ipv6, ether, ifname, ifindex };
+
+/// A symbolic value of a type ("tcp" of inet_proto).
+struct named_number {
+  std::string_view name;
+  std::uint64_t value;
+};
+
+/// One of nft's data types (src/datatype.c): its id, as sets store it in
+/// NFTA_SET_KEY_TYPE, its size and byte order, and its symbols.
+struct dtype {
+  std::string_view name;
+  std::uint32_t id;
+  std::uint32_t len;
+  bool big_endian;
+  detail::shape kind;
+  std::span<const named_number> symbols = {};
+};
+
+/// The type called `name` (nft's name), or nullptr.
+const dtype* find_dtype(std::string_view name);
+/// The type with id `id`, or nullptr.
+const dtype* dtype_by_id(std::uint32_t id);
+/// The symbol table of `t` as a lookup: the value of `name`, if any.
+std::optional<std::uint64_t> symbol(const dtype& t, std::string_view name);
+/// The name of value `v` of `t`, if it has one.
+std::optional<std::string_view> symbol_name(const dtype& t, std::uint64_t v);
+
+/// A set key or an operand: one type, or a concatenation of several.
+struct key_type {
+  std::vector<const dtype*> parts;
+  /// NFTA_SET_KEY_TYPE: the id, or the ids concatenated 6 bits each.
+  [[nodiscard]] std::uint32_t id() const;
+  /// NFTA_SET_KEY_LEN: the length (parts padded to 4 bytes).
+  [[nodiscard]] std::uint32_t len() const;
+};
+
+/// Per-document state of the reader.
+struct context {
+  /// Interface name → index (iif/oif); nullopt when unknown.
+  const read_options* opts = nullptr;
+  /// The next NFTA_SET_ID of an anonymous set.
+  std::uint32_t next_set_id = 1;
+  /// Operations to put before the rule being read (anonymous sets).
+  std::vector<operation> pending;
+};
+
+/// The bytes of scalar `v` (a number, a symbol, an address, a name).
+byte_buffer scalar_bytes(const dtype& t, const value& v,
+                         const std::string& path, const context& cx);
+
+/// The bytes of a key value: a scalar, or `{"concat": [...]}` for a
+/// concatenated type (each part padded to 4 bytes).
+byte_buffer key_bytes(const key_type& k, const value& v,
+                      const std::string& path, const context& cx);
+
+/// What a set holds, for reading its elements.
+struct set_spec {
+  key_type key;
+  /// Data type of a map (nullptr for a set or a verdict map).
+  const dtype* data = nullptr;
+  bool verdicts = false;
+  bool interval = false;
+  /// An object map (counter, quota, limit names as data).
+  bool objects = false;
+};
+
+/// Reads the element list `elems` (`[k, ...]` or `[[k, v], ...]` for maps)
+/// into the elements nft sends for it (interval sets: start and end
+/// elements).
+std::vector<set_elem> read_elements(const value& elems, const set_spec& spec,
+                                    const std::string& path, const context& cx);
+
+/// A verdict: {"accept": null}, {"jump": {"target": "c"}}, ...
+data verdict_of(const value& v, const std::string& path);
+
+/// nft's set user data: key (and data) byte order.
+byte_buffer set_userdata(const key_type& key, const dtype* data);
+
+/// A field a match can name: nft's words, the front's field, nft's type.
+struct named_field {
+  std::string_view a; ///< protocol ("ip") or "meta" / "ct"
+  std::string_view b; ///< field or key
+  const front::field* fld;
+  std::string_view type;
+};
+
+/// Every field the reader knows (and the writer names).
+std::span<const named_field> known_fields();
+
+/// nft's ICMP code names per reject type (<linux/icmp.h>, icmpv6.h,
+/// nf_tables.h NFT_REJECT_ICMPX_*).
+struct reject_code {
+  std::string_view type;
+  std::string_view name;
+  std::uint8_t code;
+};
+
+/// Every reject code name the reader knows.
+std::span<const reject_code> reject_code_names();
+
+/// A rate limit: the rule front's options.
+using limit_spec = front::limit_options;
+
+/// Reads {"rate", "rate_unit", "per", "burst", "burst_unit", "inv"}.
+limit_spec read_limit_spec(const value& v, const std::string& path);
+
+/// Builds a rule's expressions from its "expr" array (family from `r`);
+/// anonymous sets it needs go to `cx.pending`.
+void read_statements(const value& exprs, rule& r, const std::string& path,
+                     context& cx);
 
 } // namespace nfactor::nft::json::detail

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// nft's data types as the JSON reader needs them: ids (src/datatype.h of
+// nftables, enum datatypes), sizes, byte order, symbols; values and set
+// elements of those types.
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <grp.h>
+#include <net/if.h>
+#include <pwd.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "reader.hpp"
+
+namespace nfactor::nft::json::detail {
+
+namespace {
+
+constexpr std::array<named_number, 12> protocols{{
+    {"icmp", 1},
+    {"igmp", 2},
+    {"tcp", 6},
+    {"udp", 17},
+    {"gre", 47},
+    {"esp", 50},
+    {"ah", 51},
+    {"ipv6-icmp", 58},
+    {"icmpv6", 58},
+    {"sctp", 132},
+    {"udplite", 136},
+    {"dccp", 33},
+}};
+
+// nf_conntrack_common.h: NF_CT_STATE_BIT(IP_CT_*), INVALID, UNTRACKED.
+constexpr std::array<named_number, 5> ct_states{{
+    {"invalid", 1},
+    {"established", 2},
+    {"related", 4},
+    {"new", 8},
+    {"untracked", 64},
+}};
+
+constexpr std::array<named_number, 2> ct_dirs{{{"original", 0}, {"reply", 1}}};
+
+// enum ip_conntrack_status.
+constexpr std::array<named_number, 7> ct_status{{
+    {"expected", 1},
+    {"seen-reply", 2},
+    {"assured", 4},
+    {"confirmed", 8},
+    {"snat", 16},
+    {"dnat", 32},
+    {"dying", 512},
+}};
+
+constexpr std::array<named_number, 2> nfprotos{{
+    {"ipv4", NFPROTO_IPV4},
+    {"ipv6", NFPROTO_IPV6},
+}};
+
+// <linux/if_packet.h> PACKET_*.
+constexpr std::array<named_number, 4> pkttypes{{
+    {"host", 0},
+    {"broadcast", 1},
+    {"multicast", 2},
+    {"other", 3},
+}};
+
+// <linux/rtnetlink.h> RTN_*.
+constexpr std::array<named_number, 12> fib_types{{
+    {"unspec", 0},
+    {"unicast", 1},
+    {"local", 2},
+    {"broadcast", 3},
+    {"anycast", 4},
+    {"multicast", 5},
+    {"blackhole", 6},
+    {"unreachable", 7},
+    {"prohibit", 8},
+    {"throw", 9},
+    {"nat", 10},
+    {"xresolve", 11},
+}};
+
+constexpr std::array<named_number, 5> ether_types{{
+    {"ip", 0x0800},
+    {"arp", 0x0806},
+    {"ip6", 0x86dd},
+    {"vlan", 0x8100},
+    {"8021ad", 0x88a8},
+}};
+
+constexpr std::array<named_number, 3> arphrds{{
+    {"ether", 1},
+    {"loopback", 772},
+    {"ipip", 768},
+}};
+
+constexpr std::array<named_number, 8> icmp_types{{
+    {"echo-reply", 0},
+    {"destination-unreachable", 3},
+    {"redirect", 5},
+    {"echo-request", 8},
+    {"router-advertisement", 9},
+    {"router-solicitation", 10},
+    {"time-exceeded", 11},
+    {"parameter-problem", 12},
+}};
+
+constexpr std::array<named_number, 2> booleans{{{"false", 0}, {"true", 1}}};
+
+// Ids from nftables include/datatype.h (enum datatypes).
+constexpr std::array<dtype, 21> dtypes{{
+    {"integer", 4, 4, false, shape::integer},
+    {"ipv4_addr", 7, 4, true, shape::ipv4},
+    {"ipv6_addr", 8, 16, true, shape::ipv6},
+    {"ether_addr", 9, 6, true, shape::ether},
+    {"ether_type", 10, 2, true, shape::integer, ether_types},
+    {"inet_proto", 12, 1, true, shape::integer, protocols},
+    {"inet_service", 13, 2, true, shape::integer},
+    {"icmp_type", 14, 1, true, shape::integer, icmp_types},
+    {"mark", 19, 4, false, shape::integer},
+    {"iface_index", 20, 4, false, shape::ifindex},
+    {"iface_type", 21, 2, false, shape::integer, arphrds},
+    {"uid", 24, 4, false, shape::integer},
+    {"gid", 25, 4, false, shape::integer},
+    {"ct_state", 26, 4, false, shape::integer, ct_states},
+    {"ct_dir", 27, 1, false, shape::integer, ct_dirs},
+    {"ct_status", 28, 4, false, shape::integer, ct_status},
+    {"pkt_type", 31, 1, false, shape::integer, pkttypes},
+    {"fib_addrtype", 38, 4, false, shape::integer, fib_types},
+    {"boolean", 39, 1, false, shape::integer, booleans},
+    {"ifname", 41, 16, false, shape::ifname},
+    {"nf_proto", 2, 1, false, shape::integer, nfprotos},
+}};
+
+// nft's TYPE_BITS: a concatenated type is its parts' ids, 6 bits each.
+constexpr unsigned type_bits = 6;
+
+std::uint32_t pad4(std::uint32_t n) {
+  return (n + 3) / 4 * 4;
+}
+
+// Interface index of `name` in the target namespace.
+std::optional<std::uint32_t> index_of(const context& cx,
+                                      const std::string& name) {
+  if (cx.opts && cx.opts->ifindex)
+    return cx.opts->ifindex(name);
+  auto i = ::if_nametoindex(name.c_str());
+  if (i == 0)
+    return std::nullopt;
+  return i;
+}
+
+} // namespace
+
+const dtype* find_dtype(std::string_view name) {
+  for (auto& d : dtypes)
+    if (d.name == name)
+      return &d;
+  return nullptr;
+}
+
+const dtype* dtype_by_id(std::uint32_t id) {
+  for (auto& d : dtypes)
+    if (d.id == id)
+      return &d;
+  return nullptr;
+}
+
+std::optional<std::uint64_t> symbol(const dtype& t, std::string_view name) {
+  for (auto& s : t.symbols)
+    if (s.name == name)
+      return s.value;
+  return std::nullopt;
+}
+
+std::optional<std::string_view> symbol_name(const dtype& t, std::uint64_t v) {
+  for (auto& s : t.symbols)
+    if (s.value == v)
+      return s.name;
+  return std::nullopt;
+}
+
+std::uint32_t key_type::id() const {
+  std::uint32_t id = 0;
+  for (auto* p : parts)
+    id = (id << type_bits) | p->id;
+  return id;
+}
+
+std::uint32_t key_type::len() const {
+  if (parts.size() == 1)
+    return parts[0]->len;
+  std::uint32_t n = 0;
+  for (auto* p : parts)
+    n += pad4(p->len);
+  return n;
+}
+
+byte_buffer scalar_bytes(const dtype& t, const value& v,
+                         const std::string& path, const context& cx) {
+  byte_buffer out(t.len, 0);
+  switch (t.kind) {
+  case shape::integer:
+  case shape::ifindex: {
+    std::uint64_t n = 0;
+    if (v.is_string()) {
+      auto s = v.get<std::string>();
+      std::optional<std::uint64_t> x = symbol(t, s);
+      // nft lists an index without a name as a number in a string ("0").
+      if (!x && t.kind == shape::ifindex && !s.empty() &&
+          s.find_first_not_of("0123456789") == std::string::npos &&
+          s.size() < 11)
+        x = std::stoull(s);
+      if (!x && t.kind == shape::ifindex)
+        x = index_of(cx, s);
+      if (!x && t.name == "uid")
+        if (auto* pw = ::getpwnam(s.c_str()))
+          x = pw->pw_uid;
+      if (!x && t.name == "gid")
+        if (auto* gr = ::getgrnam(s.c_str()))
+          x = gr->gr_gid;
+      if (!x)
+        fail(path, "unknown " + std::string{t.name} + " '" + s + "'");
+      n = *x;
+    } else {
+      n = need_uint(v, path,
+                    t.len >= 8 ? UINT64_MAX
+                               : (std::uint64_t{1} << (8 * t.len)) - 1);
+    }
+    if (t.len < 8 && n >> (8 * t.len))
+      fail(path, "value " + std::to_string(n) + " does not fit " +
+                     std::string{t.name});
+    for (std::uint32_t i = 0; i < t.len && i < 8; ++i) {
+      auto byte = static_cast<std::uint8_t>(n >> (8 * i));
+      out[t.big_endian ? t.len - 1 - i : i] = byte;
+    }
+    return out;
+  }
+  case shape::ipv4:
+  case shape::ipv6: {
+    if (!v.is_string())
+      fail(path, "needs an address, not " + v.dump());
+    auto s = v.get<std::string>();
+    if (::inet_pton(t.kind == shape::ipv4 ? AF_INET : AF_INET6, s.c_str(),
+                    out.data()) != 1)
+      fail(path, "'" + s + "' is not an address");
+    return out;
+  }
+  case shape::ether: {
+    unsigned b[6];
+    char tail = 0;
+    if (!v.is_string() ||
+        std::sscanf(v.get<std::string>().c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c",
+                    &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+      fail(path, "needs a MAC address, not " + v.dump());
+    for (int i = 0; i < 6; ++i)
+      out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(b[i]);
+    return out;
+  }
+  case shape::ifname: {
+    if (!v.is_string() || v.get<std::string>().empty() ||
+        v.get<std::string>().size() >= t.len)
+      fail(path, "needs an interface name of 1 to 15 bytes");
+    auto s = v.get<std::string>();
+    std::memcpy(out.data(), s.data(), s.size());
+    return out;
+  }
+  }
+  return out;
+}
+
+byte_buffer key_bytes(const key_type& k, const value& v,
+                      const std::string& path, const context& cx) {
+  if (k.parts.size() == 1)
+    return scalar_bytes(*k.parts[0], v, path, cx);
+  auto* c = member(v, "concat");
+  if (!c || !c->is_array() || c->size() != k.parts.size())
+    fail(path, "needs {\"concat\": [...]} of " +
+                   std::to_string(k.parts.size()) + " values");
+  byte_buffer out;
+  for (std::size_t i = 0; i < k.parts.size(); ++i) {
+    auto b = scalar_bytes(*k.parts[i], (*c)[i],
+                          path + ".concat[" + std::to_string(i) + "]", cx);
+    b.resize(pad4(static_cast<std::uint32_t>(b.size())), 0);
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  return out;
+}
+
+data verdict_of(const value& v, const std::string& path) {
+  if (!v.is_object() || v.size() != 1)
+    fail(path, "needs a verdict ({\"accept\": null}, ...)");
+  auto first = v.begin(); // items() would dangle: it is a temporary
+  const std::string k = first.key();
+  const value& x = first.value();
+  if (k == "accept")
+    return make_verdict(NF_ACCEPT);
+  if (k == "drop")
+    return make_verdict(NF_DROP);
+  if (k == "return")
+    return make_verdict(NFT_RETURN);
+  if (k == "continue")
+    return make_verdict(NFT_CONTINUE);
+  if (k == "jump" || k == "goto")
+    return make_verdict(k == "jump" ? NFT_JUMP : NFT_GOTO,
+                        need_string(x, "target", path + "." + k));
+  fail(path, "unknown verdict '" + k + "'");
+}
+
+byte_buffer set_userdata(const key_type& key, const dtype* data) {
+  // NFTNL_UDATA_SET_KEYBYTEORDER = 0, DATABYTEORDER = 1;
+  // BYTEORDER_HOST_ENDIAN = 1, BYTEORDER_BIG_ENDIAN = 2.
+  byte_buffer u;
+  auto tlv = [&](std::uint8_t type, std::uint32_t v) {
+    u.push_back(type);
+    u.push_back(4);
+    for (int i = 0; i < 4; ++i)
+      u.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  };
+  if (key.parts.size() == 1)
+    tlv(0, key.parts[0]->big_endian ? 2 : 1);
+  if (data)
+    tlv(1, data->big_endian ? 2 : 1);
+  return u;
+}
+
+namespace {
+
+// A closed interval of big-endian byte strings.
+struct interval {
+  byte_buffer from, to;
+};
+
+interval interval_of(const key_type& k, const value& v, const std::string& path,
+                     const context& cx) {
+  if (k.parts.size() != 1)
+    return {key_bytes(k, v, path, cx), key_bytes(k, v, path, cx)};
+  const auto& t = *k.parts[0];
+  if (auto* r = member(v, "range")) {
+    if (!r->is_array() || r->size() != 2)
+      fail(path, "a range has two ends");
+    return {scalar_bytes(t, (*r)[0], path + ".range[0]", cx),
+            scalar_bytes(t, (*r)[1], path + ".range[1]", cx)};
+  }
+  if (auto* p = member(v, "prefix")) {
+    auto from =
+        scalar_bytes(t, field_or_null(*p, "addr"), path + ".prefix.addr", cx);
+    auto len =
+        need_uint(field_or_null(*p, "len"), path + ".prefix.len", 8 * t.len);
+    auto to = from;
+    for (std::size_t bit = len; bit < 8 * t.len; ++bit) {
+      from[bit / 8] &= static_cast<std::uint8_t>(~(0x80 >> (bit % 8)));
+      to[bit / 8] |= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+    }
+    return {from, to};
+  }
+  auto x = scalar_bytes(t, v, path, cx);
+  return {x, x};
+}
+
+// Adds one to a big-endian byte string; false on overflow.
+bool increment(byte_buffer& b) {
+  for (auto i = b.size(); i-- > 0;)
+    if (++b[i] != 0)
+      return true;
+  return false;
+}
+
+} // namespace
+
+std::vector<set_elem> read_elements(const value& elems, const set_spec& spec,
+                                    const std::string& path,
+                                    const context& cx) {
+  if (!elems.is_array())
+    fail(path, "needs an array");
+  bool is_map = spec.data || spec.verdicts || spec.objects;
+  struct item {
+    interval key;
+    std::optional<nft::data> value;
+    std::optional<std::string> objref;
+    std::optional<std::uint64_t> timeout;
+  };
+  std::vector<item> items;
+  for (std::size_t i = 0; i < elems.size(); ++i) {
+    auto p = path + "[" + std::to_string(i) + "]";
+    const value* k = &elems[i];
+    const value* d = nullptr;
+    if (is_map) {
+      if (!k->is_array() || k->size() != 2)
+        fail(p, "a map element is [key, value]");
+      d = &(*k)[1];
+      k = &(*k)[0];
+    }
+    item it;
+    if (auto* e = member(*k, "elem")) {
+      if (auto* to = member(*e, "timeout"))
+        it.timeout = need_uint(*to, p + ".elem.timeout", UINT32_MAX) * 1000;
+      k = member(*e, "val");
+      if (!k)
+        fail(p + ".elem", "needs \"val\"");
+    }
+    it.key = interval_of(spec.key, *k, p, cx);
+    if (!spec.interval && it.key.from != it.key.to)
+      fail(p, "ranges and prefixes need an interval set");
+    if (d && spec.objects) {
+      if (!d->is_string())
+        fail(p + "[1]", "needs an object name");
+      it.objref = d->get<std::string>();
+    } else if (d) {
+      it.value = spec.verdicts
+                     ? verdict_of(*d, p + "[1]")
+                     : make_value(scalar_bytes(*spec.data, *d, p + "[1]", cx));
+    }
+    items.push_back(std::move(it));
+  }
+  std::vector<set_elem> out;
+  if (!spec.interval) {
+    for (auto& it : items) {
+      set_elem e;
+      e.key = make_value(it.key.from);
+      e.value = std::move(it.value);
+      e.objref = std::move(it.objref);
+      e.timeout = it.timeout;
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+  // nft's interval encoding: start elements, and an end element flagged
+  // INTERVAL_END one past each range; a leading end element at zero when
+  // the first range does not start there.
+  std::sort(items.begin(), items.end(),
+            [](auto& a, auto& b) { return a.key.from < b.key.from; });
+  if (!items.empty() &&
+      std::any_of(items.front().key.from.begin(), items.front().key.from.end(),
+                  [](auto b) { return b; })) {
+    set_elem z;
+    z.key = make_value(byte_buffer(spec.key.len(), 0));
+    z.flags = NFT_SET_ELEM_INTERVAL_END;
+    out.push_back(std::move(z));
+  }
+  for (auto& it : items) {
+    set_elem e;
+    e.key = make_value(it.key.from);
+    e.value = std::move(it.value);
+    e.objref = std::move(it.objref);
+    e.timeout = it.timeout;
+    out.push_back(std::move(e));
+    auto end = it.key.to;
+    if (increment(end)) {
+      set_elem x;
+      x.key = make_value(end);
+      x.flags = NFT_SET_ELEM_INTERVAL_END;
+      out.push_back(std::move(x));
+    }
+  }
+  return out;
+}
+
+} // namespace nfactor::nft::json::detail
