@@ -17,14 +17,15 @@ namespace {
 
 using reader = nl::attr_reader;
 using writer = nl::message_writer;
+// The storage the decoded bytes live in (see `shared_bytes`).
+using owner_ref = const std::shared_ptr<const void>&;
 
-// -- wire shapes
-// --------------------------------------------------------------- Each shape
-// reads one attribute into the member `M` and writes it back.
+// -- wire shapes ------------------------------------------------------------
+// Each shape reads one attribute into the member `M` and writes it back.
 
 template <auto M>
 struct be16 {
-  static void read(reader& r, log_event& e) { e.*M = r.u16_be(); }
+  static void read(reader& r, log_event& e, owner_ref) { e.*M = r.u16_be(); }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     if (e.*M)
       w.attr_u16_be(t, *(e.*M));
@@ -33,7 +34,7 @@ struct be16 {
 
 template <auto M>
 struct be32 {
-  static void read(reader& r, log_event& e) { e.*M = r.u32_be(); }
+  static void read(reader& r, log_event& e, owner_ref) { e.*M = r.u32_be(); }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     if (e.*M)
       w.attr_u32_be(t, *(e.*M));
@@ -43,19 +44,18 @@ struct be32 {
 // A NUL-terminated string (the kernel includes the NUL).
 template <auto M>
 struct cstring {
-  static void read(reader& r, log_event& e) { (e.*M).emplace(r.str()); }
+  static void read(reader& r, log_event& e, owner_ref) { (e.*M).emplace(r.str()); }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     if (e.*M)
       w.attr_str(t, *(e.*M));
   }
 };
 
-// Opaque bytes, copied.
+// Opaque bytes, shared with the datagram (no copy).
 template <auto M>
 struct blob {
-  static void read(reader& r, log_event& e) {
-    auto b = r.bytes();
-    (e.*M).emplace(b.begin(), b.end());
+  static void read(reader& r, log_event& e, owner_ref owner) {
+    (e.*M).emplace(owner, r.bytes());
   }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     if (e.*M)
@@ -65,7 +65,7 @@ struct blob {
 
 // struct nfulnl_msg_packet_hdr → hw_protocol (BE16) and hook.
 struct packet_hdr {
-  static void read(reader& r, log_event& e) {
+  static void read(reader& r, log_event& e, owner_ref) {
     auto h = r.fixed<nfulnl_msg_packet_hdr>();
     if (!r.ok())
       return;
@@ -84,7 +84,7 @@ struct packet_hdr {
 
 // struct nfulnl_msg_packet_timestamp: BE64 seconds and microseconds.
 struct packet_timestamp {
-  static void read(reader& r, log_event& e) {
+  static void read(reader& r, log_event& e, owner_ref) {
     auto ts = r.fixed<nfulnl_msg_packet_timestamp>();
     if (r.ok())
       e.timestamp = timestamp{static_cast<std::int64_t>(be64toh(ts.sec)),
@@ -102,7 +102,7 @@ struct packet_timestamp {
 
 // struct nfulnl_msg_packet_hw: BE16 length, pad, 8 address bytes.
 struct packet_hw {
-  static void read(reader& r, log_event& e) {
+  static void read(reader& r, log_event& e, owner_ref) {
     auto hw = r.fixed<nfulnl_msg_packet_hw>();
     if (!r.ok())
       return;
@@ -127,9 +127,8 @@ struct packet_hw {
 
 // NFULA_CT: raw ctnetlink attributes, kept and parsed.
 struct ct_nest {
-  static void read(reader& r, log_event& e) {
-    auto b = r.bytes();
-    e.ct.emplace(b.begin(), b.end());
+  static void read(reader& r, log_event& e, owner_ref owner) {
+    e.ct.emplace(owner, r.bytes());
     auto in = r.nested();
     e.conntrack = decode_conntrack(in);
   }
@@ -143,7 +142,7 @@ struct ct_nest {
 
 // NFULA_VLAN: a nest of NFULA_VLAN_PROTO and NFULA_VLAN_TCI (BE16 each).
 struct vlan_nest {
-  static void read(reader& r, log_event& e) {
+  static void read(reader& r, log_event& e, owner_ref) {
     vlan_tag v;
     auto in = r.nested();
     while (in.next()) {
@@ -165,13 +164,12 @@ struct vlan_nest {
   }
 };
 
-// -- the table
-// -----------------------------------------------------------------
+// -- the table --------------------------------------------------------------
 
 struct row {
   std::uint16_t type;
   std::string_view name;
-  void (*read)(reader&, log_event&);
+  void (*read)(reader&, log_event&, owner_ref);
   void (*write)(writer&, std::uint16_t, const log_event&);
 };
 
@@ -241,7 +239,7 @@ namespace {
 // returns a flag and builds an error only on failure (a `result<void>`
 // return costs a 136-byte clear per event).
 bool decode_fresh(const nl::message& msg, log_event& out,
-                  std::optional<error>& err) {
+                  std::optional<error>& err, owner_ref owner) {
   if (!is_packet(msg)) {
     err = make_error(errc::bad_message, std::string{op},
                      "message type " + std::to_string(msg.type) +
@@ -260,7 +258,7 @@ bool decode_fresh(const nl::message& msg, log_event& out,
     auto t = attrs.type();
     if (t >= by_type.size() || !by_type[t])
       continue; // newer kernels add attributes; skip what we do not know
-    by_type[t]->read(attrs, out);
+    by_type[t]->read(attrs, out, owner);
     if (!attrs.ok()) {
       err = *attrs.err();
       err->detail = std::string{by_type[t]->name} + ": " + err->detail;
@@ -276,25 +274,38 @@ bool decode_fresh(const nl::message& msg, log_event& out,
 
 } // namespace
 
-result<void> decode_packet(const nl::message& msg, log_event& out) {
+result<void> decode_packet(const nl::message& msg, log_event& out,
+                           const std::shared_ptr<const void>& storage) {
   out = log_event{};
   std::optional<error> err;
-  if (!decode_fresh(msg, out, err))
+  if (storage) {
+    if (!decode_fresh(msg, out, err, storage))
+      return std::move(*err);
+    return {};
+  }
+  // No shared storage: one block for this message's bytes.
+  auto block = std::make_shared<byte_buffer>(msg.payload.begin(),
+                                             msg.payload.end());
+  nl::message m = msg;
+  m.payload = byte_view{*block};
+  if (!decode_fresh(m, out, err, block))
     return std::move(*err);
   return {};
 }
 
 bool decode_packet_back(const nl::message& msg, std::vector<log_event>& out,
-                        std::optional<error>& err) {
-  if (decode_fresh(msg, out.emplace_back(), err))
+                        std::optional<error>& err,
+                        const std::shared_ptr<const void>& storage) {
+  if (decode_fresh(msg, out.emplace_back(), err, storage))
     return true;
   out.pop_back();
   return false;
 }
 
-result<log_event> decode_packet(const nl::message& msg) {
+result<log_event> decode_packet(const nl::message& msg,
+                                const std::shared_ptr<const void>& storage) {
   log_event out;
-  if (auto st = decode_packet(msg, out); !st)
+  if (auto st = decode_packet(msg, out, storage); !st)
     return std::move(st).err();
   return out;
 }
