@@ -229,9 +229,9 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(st.common.enobufs),
         static_cast<unsigned long long>(c.loss_reports.load()),
         static_cast<long long>(sent) -
-            static_cast<long long>(st.received + st.lost),
+            static_cast<long long>(st.common.received + st.common.lost),
         before, peak.load(), after, secs(t_sent - t0), secs(t_done - t_sent),
-        st.rcvbuf);
+        st.common.rcvbuf.value_or(0));
     std::fprintf(stderr,
                  "sent %ld, listener received %llu, owner got %llu, lost "
                  "%llu (reported to the owner: %llu in %llu reports, %llu "

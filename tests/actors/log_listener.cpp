@@ -254,6 +254,31 @@ BOOST_FIXTURE_TEST_CASE(a_held_group_fails_with_eperm_and_the_owner, fixture) {
       std::string::npos);
 }
 
+// The conntrack flag on a kernel without NETLINK_GLUE_CT (this one): the
+// start fails with the kernel's EOPNOTSUPP as a typed error (errno code,
+// the failing step, the missing kernel option), across the actor boundary.
+// Where the glue exists the listener starts and events carry `ct`.
+BOOST_FIXTURE_TEST_CASE(conntrack_without_kernel_glue_is_a_typed_error,
+                        fixture) {
+  auto owner = keep(sys.spawn(batch_forwarder, caf::actor{probe}));
+  auto o = opts();
+  o.nflog.flags.conntrack = true;
+  auto l = start_log_listener(sys, owner, o);
+  if (l) {
+    keep(*l);
+    BOOST_TEST_MESSAGE("this kernel has conntrack glue; nothing to check");
+    return;
+  }
+  auto e = from_caf_error(l.error());
+  BOOST_TEST(e.errno_value() == EOPNOTSUPP);
+  BOOST_TEST((e.code == std::errc::operation_not_supported));
+  BOOST_TEST(e.op == "NFULA_CFG_FLAGS group 11");
+  BOOST_TEST(e.detail.find("CONFIG_NETFILTER_NETLINK_GLUE_CT") !=
+             std::string::npos);
+  BOOST_TEST_MESSAGE("start failed as expected: " << describe(l.error()));
+  BOOST_TEST(!nflog::find_binding(netns.ns(), group)); // nothing left bound
+}
+
 BOOST_FIXTURE_TEST_CASE(bad_options_fail_before_spawning, fixture) {
   auto owner = keep(sys.spawn(batch_forwarder, caf::actor{probe}));
   auto o = opts();

@@ -155,8 +155,7 @@ BOOST_FIXTURE_TEST_CASE(socket_failure_is_restarted_and_events_resume,
   BOOST_TEST(whereis(s, "log-5").restarts == 1u);
   BOOST_TEST(test::nflog_groups(netns)[5] == second.portid);
   // The common stats record (issue 7) carries the restart count.
-  self
-      ->request(sup::handle_as<actors::log_listener>(whereis(s, "log-5")),
+  self->request(sup::handle_as<actors::log_listener>(whereis(s, "log-5")),
                 patience, actors::stats_atom_v)
       .receive(
           [&](const actors::log_stats& st) {

@@ -181,8 +181,8 @@ class listener_actor : public log_listener_impl::base {
   // Waits up to `timeout` for a message (the eventfd) and, if
   // `with_socket`, for the socket to become readable.
   void wait(std::chrono::microseconds timeout, bool with_socket) {
-    wake_on_ack_ = !batch_.empty() ||
-                   in_flight_ + batch_.size() >= opts_.max_in_flight;
+    wake_on_ack_ =
+        !batch_.empty() || in_flight_ + batch_.size() >= opts_.max_in_flight;
     pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {listener_->fd(), POLLIN, 0}};
     timespec ts{static_cast<time_t>(timeout.count() / 1000000),
                 static_cast<long>(timeout.count() % 1000000) * 1000};

@@ -15,10 +15,86 @@ namespace nfactor::nflog {
 
 namespace {
 
-using reader = nl::attr_reader;
 using writer = nl::message_writer;
 // The storage the decoded bytes live in (see `shared_bytes`).
 using owner_ref = const std::shared_ptr<const void>&;
+
+constexpr std::string_view op = "decode NFLOG packet";
+
+// The attribute being decoded: the hot path's inline stand-in for an
+// `nl::attr_reader` positioned on it, with the same exact-length checks and
+// error texts. Nests are read with a real `nl::attr_reader` (`nested()`,
+// then `adopt()` its error).
+class reader {
+ public:
+  void on(std::uint16_t type, byte_view payload) noexcept {
+    type_ = type;
+    payload_ = payload;
+  }
+  [[nodiscard]] byte_view bytes() const noexcept { return payload_; }
+  std::uint16_t u16_be() noexcept {
+    return __builtin_bswap16(read_int<std::uint16_t>());
+  }
+  std::uint32_t u32_be() noexcept {
+    return __builtin_bswap32(read_int<std::uint32_t>());
+  }
+  // Text up to the first NUL (or the end).
+  std::string_view str() const noexcept {
+    auto* p = reinterpret_cast<const char*>(payload_.data());
+    auto n = payload_.size();
+    if (auto* nul = static_cast<const char*>(std::memchr(p, 0, n)))
+      n = static_cast<std::size_t>(nul - p);
+    return {p, n};
+  }
+  template <class T>
+  T fixed() noexcept {
+    T out{};
+    if (check_len(sizeof(T)))
+      std::memcpy(&out, payload_.data(), sizeof(T));
+    return out;
+  }
+  [[nodiscard]] nl::attr_reader nested() const noexcept {
+    return nl::attr_reader{payload_, op};
+  }
+  void adopt(const nl::attr_reader& in) {
+    if (auto& e = in.err(); e && ok())
+      fail(e->code, e->detail);
+  }
+  void fail(std::string detail) {
+    fail(make_error_code(errc::bad_attribute), std::move(detail));
+  }
+  void fail(std::error_code code, std::string detail) {
+    if (!ok())
+      return;
+    code_ = code;
+    detail_ = std::move(detail);
+  }
+  [[nodiscard]] bool ok() const noexcept { return !code_; }
+  [[nodiscard]] std::error_code code() const noexcept { return code_; }
+  [[nodiscard]] std::string& detail() noexcept { return detail_; }
+
+ private:
+  bool check_len(std::size_t want) {
+    if (payload_.size() == want) [[likely]]
+      return true;
+    fail("attribute type " + std::to_string(type_) + " has " +
+         std::to_string(payload_.size()) + " payload bytes, expected " +
+         std::to_string(want));
+    return false;
+  }
+  template <class T>
+  T read_int() noexcept {
+    T out = 0;
+    if (check_len(sizeof(T)))
+      std::memcpy(&out, payload_.data(), sizeof(T));
+    return out;
+  }
+
+  std::uint16_t type_ = 0;
+  byte_view payload_;
+  std::error_code code_;
+  std::string detail_;
+};
 
 // -- wire shapes ------------------------------------------------------------
 // Each shape reads one attribute into the member `M` and writes it back.
@@ -44,7 +120,9 @@ struct be32 {
 // A NUL-terminated string (the kernel includes the NUL).
 template <auto M>
 struct cstring {
-  static void read(reader& r, log_event& e, owner_ref) { (e.*M).emplace(r.str()); }
+  static void read(reader& r, log_event& e, owner_ref) {
+    (e.*M).emplace(r.str());
+  }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     if (e.*M)
       w.attr_str(t, *(e.*M));
@@ -131,6 +209,7 @@ struct ct_nest {
     e.ct.emplace(owner, r.bytes());
     auto in = r.nested();
     e.conntrack = decode_conntrack(in);
+    r.adopt(in);
   }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     // The raw nest byte for byte (re-nesting would count the padding of
@@ -151,6 +230,7 @@ struct vlan_nest {
       else if (in.type() == NFULA_VLAN_TCI)
         v.tci = in.u16_be();
     }
+    r.adopt(in);
     if (r.ok())
       e.vlan = v;
   }
@@ -219,8 +299,6 @@ constexpr auto by_type = [] {
 constexpr std::uint16_t packet_type =
     nfnl::nlmsg_type(nfnl::subsys::ulog, NFULNL_MSG_PACKET);
 
-constexpr std::string_view op = "decode NFLOG packet";
-
 } // namespace
 
 bool is_packet(const nl::message& msg) noexcept {
@@ -253,21 +331,43 @@ bool decode_fresh(const nl::message& msg, log_event& out,
   }
   out.family = msg.payload[0];
   out.group = static_cast<std::uint16_t>(msg.payload[2] << 8 | msg.payload[3]);
-  reader attrs{msg.payload.subspan(4), op};
-  while (attrs.next()) {
-    auto t = attrs.type();
-    if (t >= by_type.size() || !by_type[t])
-      continue; // newer kernels add attributes; skip what we do not know
-    by_type[t]->read(attrs, out, owner);
-    if (!attrs.ok()) {
-      err = *attrs.err();
-      err->detail = std::string{by_type[t]->name} + ": " + err->detail;
+  // The attribute walk of nl::attr_reader::next(), inline: this loop runs
+  // for every attribute of every event.
+  auto attrs = msg.payload.subspan(4);
+  const auto size = attrs.size();
+  reader r;
+  for (std::size_t off = 0; off < size;) {
+    auto left = size - off;
+    if (left < NLA_HDRLEN) [[unlikely]] {
+      err = make_error(errc::truncated, std::string{op},
+                       "attribute header at offset " + std::to_string(off) +
+                           " needs " + std::to_string(NLA_HDRLEN) + " bytes, " +
+                           std::to_string(left) + " left");
       return false;
     }
-  }
-  if (!attrs.ok()) {
-    err = *attrs.err();
-    return false;
+    std::uint16_t len = 0;
+    std::uint16_t raw_type = 0;
+    std::memcpy(&len, attrs.data() + off, 2);
+    std::memcpy(&raw_type, attrs.data() + off + 2, 2);
+    std::uint16_t t = raw_type & NLA_TYPE_MASK;
+    if (len < NLA_HDRLEN || len > left) [[unlikely]] {
+      err = make_error(errc::truncated, std::string{op},
+                       "attribute type " + std::to_string(t) + " at offset " +
+                           std::to_string(off) + " has length " +
+                           std::to_string(len) + ", " + std::to_string(left) +
+                           " bytes left");
+      return false;
+    }
+    if (t < by_type.size() && by_type[t]) {
+      r.on(t, attrs.subspan(off + NLA_HDRLEN, len - NLA_HDRLEN));
+      by_type[t]->read(r, out, owner);
+      if (!r.ok()) [[unlikely]] {
+        err = make_error(r.code(), std::string{op},
+                         std::string{by_type[t]->name} + ": " + r.detail());
+        return false;
+      }
+    } // else: newer kernels add attributes; skip what we do not know
+    off += std::min<std::size_t>(NLA_ALIGN(len), left);
   }
   return true;
 }
@@ -284,8 +384,8 @@ result<void> decode_packet(const nl::message& msg, log_event& out,
     return {};
   }
   // No shared storage: one block for this message's bytes.
-  auto block = std::make_shared<byte_buffer>(msg.payload.begin(),
-                                             msg.payload.end());
+  auto block =
+      std::make_shared<byte_buffer>(msg.payload.begin(), msg.payload.end());
   nl::message m = msg;
   m.payload = byte_view{*block};
   if (!decode_fresh(m, out, err, block))

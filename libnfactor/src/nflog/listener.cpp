@@ -277,8 +277,8 @@ result<drain_result> listener::drain_into(std::vector<log_event>& out,
   // A datagram holds at most `qthresh` events: read only as many at once
   // as fit under the cap (at least one).
   const std::size_t per_datagram = std::max<std::uint32_t>(opts_.qthresh, 1);
-  for (std::size_t done = 0; done < max_datagrams && out.size() < max_events &&
-                             !total.would_block;) {
+  for (std::size_t done = 0;
+       done < max_datagrams && out.size() < max_events && !total.would_block;) {
     auto room = (max_events - out.size()) / per_datagram;
     auto want = std::min(max_datagrams - done, std::max<std::size_t>(room, 1));
     auto n = recv_some(want, sink, total);

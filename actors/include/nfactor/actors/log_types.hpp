@@ -194,8 +194,8 @@ typename Inspector::result_type inspect(Inspector& f, log_event& x) {
            opt(x.physoutdev_name), opt(x.hwaddr), opt(x.payload), opt(x.prefix),
            opt(x.uid), opt(x.gid), opt(x.seq), opt(x.seq_global), opt(x.hwtype),
            opt(x.hwlen), opt(x.hwheader), opt(x.ct),
-           boxed_field<conntrack>{x.conntrack},
-           opt(x.ctinfo), opt(x.vlan), opt(x.l2hdr));
+           boxed_field<conntrack>{x.conntrack}, opt(x.ctinfo), opt(x.vlan),
+           opt(x.l2hdr));
 }
 
 } // namespace nfactor::nflog

@@ -42,10 +42,10 @@ decode_packet(const nl::message& msg,
 /// `out` (removed again on error, which then goes to `err`): no temporary,
 /// no move, no result object per event. The listener's hot path; `storage`
 /// keeps `msg`'s bytes alive (required).
-[[nodiscard]] bool decode_packet_back(const nl::message& msg,
-                                      std::vector<log_event>& out,
-                                      std::optional<error>& err,
-                                      const std::shared_ptr<const void>& storage);
+[[nodiscard]] bool
+decode_packet_back(const nl::message& msg, std::vector<log_event>& out,
+                   std::optional<error>& err,
+                   const std::shared_ptr<const void>& storage);
 
 /// Appends `ev` as an NFULNL_MSG_PACKET message (header fields `seq`,
 /// flags 0) to `out`: every present attribute of the table, in table

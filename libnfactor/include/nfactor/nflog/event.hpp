@@ -69,8 +69,7 @@ class shared_bytes {
                          const shared_bytes& b) noexcept {
     return equal(a.view(), b.view());
   }
-  friend bool operator==(const shared_bytes& a,
-                         const byte_buffer& b) noexcept {
+  friend bool operator==(const shared_bytes& a, const byte_buffer& b) noexcept {
     return equal(a.view(), byte_view{b});
   }
 
@@ -93,7 +92,7 @@ class boxed {
  public:
   boxed() noexcept = default;
   boxed(std::nullopt_t) noexcept {} // NOLINT
-  boxed(T value) // NOLINT: implicit like std::optional
+  boxed(T value)                    // NOLINT: implicit like std::optional
     : p_(std::make_unique<T>(std::move(value))) {}
   boxed(const boxed& other)
     : p_(other.p_ ? std::make_unique<T>(*other.p_) : nullptr) {}
