@@ -15,7 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string hex(const byte_buffer& b) {
+std::string hex(byte_view b) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
   out.reserve(b.size() * 2);
@@ -32,7 +32,8 @@ void put(json& j, const char* key, const std::optional<T>& v) {
     j[key] = *v;
 }
 
-void put_bytes(json& j, const char* key, const std::optional<byte_buffer>& v) {
+void put_bytes(json& j, const char* key,
+               const std::optional<nflog::shared_bytes>& v) {
   if (v)
     j[key] = hex(*v);
 }

@@ -199,12 +199,14 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
 }
 
 std::string stats_line(const actors::log_stats& s) {
+  const auto& c = s.common;
   return "group " + std::to_string(s.group) + ": received " +
-         std::to_string(s.received) + ", delivered " +
-         std::to_string(s.delivered) + ", lost " + std::to_string(s.lost) +
-         ", enobufs " + std::to_string(s.enobufs) + ", decode errors " +
+         std::to_string(c.received) + ", delivered " +
+         std::to_string(c.delivered) + ", lost " + std::to_string(c.lost) +
+         ", enobufs " + std::to_string(c.enobufs) + ", decode errors " +
          std::to_string(s.decode_errors) + ", datagrams " +
-         std::to_string(s.datagrams) + ", rcvbuf " + std::to_string(s.rcvbuf);
+         std::to_string(s.datagrams) + ", rcvbuf " +
+         std::to_string(c.rcvbuf.value_or(0));
 }
 
 } // namespace
@@ -312,8 +314,10 @@ int main(int argc, char** argv) {
     actors::log_batch_owner owner = w;
     children.push_back(sup::child(
         "group-" + std::to_string(o.nflog.group),
-        [owner, o](caf::actor_system& sys) {
-          return actors::spawn_log_listener(sys, owner, o);
+        [owner, o](const sup::start_context& ctx) {
+          auto lo = o;
+          lo.restarts = ctx.restarts;
+          return actors::spawn_log_listener(ctx.sys, owner, lo);
         },
         sup::restart_type::transient));
   }

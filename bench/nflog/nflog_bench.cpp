@@ -214,11 +214,11 @@ int main(int argc, char** argv) {
               "cpu_sys_s\":%.3f}\n",
               detached ? "detached" : "scheduled",
               keep_malloc_defaults ? "default" : "tuned", o.nflog.group,
-              o.nflog.qthresh, o.nflog.nlbufsiz, s.rcvbuf,
+              o.nflog.qthresh, o.nflog.nlbufsiz, s.common.rcvbuf.value_or(0),
               static_cast<unsigned long long>(events),
-              static_cast<unsigned long long>(s.received),
-              static_cast<unsigned long long>(s.lost),
-              static_cast<unsigned long long>(s.enobufs),
+              static_cast<unsigned long long>(s.common.received),
+              static_cast<unsigned long long>(s.common.lost),
+              static_cast<unsigned long long>(s.common.enobufs),
               static_cast<unsigned long long>(s.decode_errors),
               static_cast<unsigned long long>(s.datagrams),
               static_cast<unsigned long long>(t.batches.load()),
@@ -230,8 +230,8 @@ int main(int argc, char** argv) {
                "%llu lost, %llu ENOBUFS, listener thread cpu %.3fs\n",
                static_cast<unsigned long long>(events),
                static_cast<unsigned long long>(t.batches.load()),
-               static_cast<unsigned long long>(s.lost),
-               static_cast<unsigned long long>(s.enobufs),
+               static_cast<unsigned long long>(s.common.lost),
+               static_cast<unsigned long long>(s.common.enobufs),
                static_cast<double>(s.cpu_us) / 1e6);
   caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
   return 0;

@@ -4,20 +4,24 @@
 # (peer-bench's nflog_throughput.sh: private netns, `log group 5` on UDP
 # output, the generator flat out, CPU of the listener process).
 #
-# Usage: bench/nflog/run.sh [-n PACKETS] [-r RUNS] [-p PEER_BENCH_DIR] [-b BUILD_DIR]
+# Usage: bench/nflog/run.sh [-n PACKETS] [-r RUNS] [-p PEER_BENCH_DIR] [-b BUILD_DIR] [-a]
 #   -n packets per run (default 1000000, 64-byte UDP payloads)
-#   -r runs per listener (default 1; the median is reported)
+#   -r runs per listener (default 3; the median is reported); the runs of
+#      the listeners alternate, so each sees the same machine load
+#   -a all listeners (default: the limit and the detached owner, the pair
+#      the target is about)
 #   -p peer-bench sources (default ../shared/peer-bench next to the repo,
 #      else /work/shared/peer-bench); built into a scratch directory
 #   -b the nfactor build directory (default build)
 # Needs root. Prints one JSON line per run and a table at the end.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-N=1000000 RUNS=1 PEER="" BUILD=$ROOT/build
-while getopts "n:r:p:b:" o; do
+N=1000000 RUNS=3 PEER="" BUILD=$ROOT/build ALL=0
+while getopts "n:r:p:b:a" o; do
   case $o in
   n) N=$OPTARG ;; r) RUNS=$OPTARG ;; p) PEER=$OPTARG ;; b) BUILD=$OPTARG ;;
-  *) sed -n '2,15p' "$0"; exit 2 ;;
+  a) ALL=1 ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
   esac
 done
 if [ -z "$PEER" ]; then
@@ -41,16 +45,21 @@ declare -A LISTENERS=(
   [4-nfactor-scheduled-owner]="$BENCH -g {G} -i 600000"
   [5-nfactor-detached-owner-malloc-defaults]="$BENCH -d -m -g {G} -i 600000"
 )
+NAMES=$(printf '%s\n' "${!LISTENERS[@]}" | sort)
+[ "$ALL" = 1 ] || NAMES="1-limit 2-nfactor-detached-owner"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 RESULTS=$SCRATCH/results.jsonl
-for name in $(printf '%s\n' "${!LISTENERS[@]}" | sort); do
-  for run in $(seq "$RUNS"); do
+for run in $(seq "$RUNS"); do
+  for name in $NAMES; do
     out=$SCRATCH/$name-$run
     "$SCRATCH/pb/nflog_throughput.sh" -o "$out" -n "$N" -c json \
       "${LISTENERS[$name]}" >"$out.json" 2>/dev/null
     jq -c --arg name "${name#*-}" --slurpfile l "$out/listener.out" \
       '{name: $name} + . + {eps: ($l[0].owner_events_per_s //
         (if $l[0].active_s > 0 then $l[0].events / $l[0].active_s else null end)),
-        listener_thread_cpu_s: $l[0].listener_cpu_s}' "$out.json" |
+        listener_thread_cpu_s: $l[0].listener_cpu_s,
+       load: ($load | tonumber)}' --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
+      "$out.json" |
       tee -a "$RESULTS"
   done
 done
@@ -64,3 +73,21 @@ jq -rs 'group_by(.name)[] | sort_by(.cpu_us_per_event) | .[(length / 2 | floor)]
   while IFS=$'\t' read -r name ev loss enob eps cpu; do
     printf '%-40s %9s %8s %8s %10s %12s\n' "$name" "$ev" "$loss" "$enob" "$eps" "$cpu"
   done
+
+# The issue's target: the listener thread's CPU per event (fully decoding,
+# delivering to an owner actor) at most 2x the raw counting loop's, with
+# zero loss. Medians of the runs, each from the same run sequence.
+jq -rs '
+  def median: sort | .[(length / 2 | floor)];
+  ([.[] | select(.name == "limit") | .cpu_us_per_event] | median) as $raw |
+  ([.[] | select(.name == "nfactor-detached-owner") |
+    .listener_thread_cpu_s * 1e6 / .events] | median) as $nf |
+  ([.[] | select(.name == "nfactor-detached-owner") | .loss_pct] | max) as $loss |
+  ([.[] | .load] | median) as $load |
+  "raw limit: \($raw) us/event (median); nfactor listener thread: " +
+  "\($nf * 1000 | round / 1000) us/event (median); worst loss \($loss)%; " +
+  "load average \($load) (median)",
+  "target: <=2x raw: " +
+  (if $nf <= 2 * $raw and $loss == 0 then "met" else "missed" end) +
+  " (ratio \($nf / $raw * 100 | round / 100))"' "$RESULTS"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -204,7 +204,8 @@ int main(int argc, char** argv) {
       prev = st;
       std::this_thread::sleep_for(300ms);
       st = stats();
-    } while (st.received + st.lost != prev.received + prev.lost ||
+    } while (st.common.received + st.common.lost !=
+                 prev.common.received + prev.common.lost ||
              st.in_flight != 0);
     auto t_done = std::chrono::steady_clock::now();
     sampling = false;
@@ -221,26 +222,26 @@ int main(int argc, char** argv) {
         "\"rss_peak_kib\":%ld,\"rss_after_kib\":%ld,\"flood_s\":%.2f,"
         "\"drain_s\":%.2f,\"rcvbuf\":%d}\n",
         packets, sent, owner_us, max_in_flight,
-        static_cast<unsigned long long>(st.received),
+        static_cast<unsigned long long>(st.common.received),
         static_cast<unsigned long long>(c.delivered.load()),
         static_cast<unsigned long long>(c.lost.load()),
-        static_cast<unsigned long long>(st.lost),
-        static_cast<unsigned long long>(st.enobufs),
+        static_cast<unsigned long long>(st.common.lost),
+        static_cast<unsigned long long>(st.common.enobufs),
         static_cast<unsigned long long>(c.loss_reports.load()),
         static_cast<long long>(sent) -
-            static_cast<long long>(st.received + st.lost),
+            static_cast<long long>(st.common.received + st.common.lost),
         before, peak.load(), after, secs(t_sent - t0), secs(t_done - t_sent),
-        st.rcvbuf);
+        st.common.rcvbuf.value_or(0));
     std::fprintf(stderr,
                  "sent %ld, listener received %llu, owner got %llu, lost "
                  "%llu (reported to the owner: %llu in %llu reports, %llu "
                  "ENOBUFS); RSS %ld -> peak %ld -> %ld KiB\n",
-                 sent, static_cast<unsigned long long>(st.received),
+                 sent, static_cast<unsigned long long>(st.common.received),
                  static_cast<unsigned long long>(c.delivered.load()),
-                 static_cast<unsigned long long>(st.lost),
+                 static_cast<unsigned long long>(st.common.lost),
                  static_cast<unsigned long long>(c.lost.load()),
                  static_cast<unsigned long long>(c.loss_reports.load()),
-                 static_cast<unsigned long long>(st.enobufs), before,
+                 static_cast<unsigned long long>(st.common.enobufs), before,
                  peak.load(), after);
     self->send_exit(s, caf::exit_reason::user_shutdown);
     self->send_exit(owner, caf::exit_reason::user_shutdown);

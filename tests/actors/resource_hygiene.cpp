@@ -299,8 +299,11 @@ BOOST_FIXTURE_TEST_CASE(supervisor_children_after_shutdown_and_restart,
     // The listener's socket fails under it (see sup_log_listener.cpp).
     BOOST_REQUIRE(test::replace_netfilter_socket(
         [&](const sockaddr_nl& nl) { return nl.nl_pid == first.portid; }));
-    self->send(sup::handle_as<actors::log_listener>(whereis(s, "log-5")),
-               actors::stats_atom_v);
+    // Wakes the listener so it finds its socket broken. Anonymous: a reply
+    // left unread in the test's mailbox would keep the dead incarnation
+    // (its sender) referenced, and its thread alive.
+    caf::anon_send(sup::handle_as<actors::log_listener>(whereis(s, "log-5")),
+                   actors::stats_atom_v);
     await("log-5", sup::child_state::restarting);
     auto second = await_started();
     BOOST_TEST(test::nflog_groups(netns)[5] == second.portid);

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <linux/netlink.h>
@@ -69,9 +70,10 @@ actors::log_listener_options listener_options(const sys::netns& ns,
 sup::child_spec listener_spec(const sys::netns& ns, std::uint16_t group,
                               actors::log_batch_owner owner) {
   return sup::child("log-" + std::to_string(group),
-                    [=](caf::actor_system& sys) {
-                      return actors::spawn_log_listener(
-                          sys, owner, listener_options(ns, group));
+                    [=](const sup::start_context& ctx) {
+                      auto o = listener_options(ns, group);
+                      o.restarts = ctx.restarts;
+                      return actors::spawn_log_listener(ctx.sys, owner, o);
                     });
 }
 
@@ -152,6 +154,16 @@ BOOST_FIXTURE_TEST_CASE(socket_failure_is_restarted_and_events_resume,
   BOOST_TEST(resumed_ms < 5000.0); // loose: the target is < 200 ms
   BOOST_TEST(whereis(s, "log-5").restarts == 1u);
   BOOST_TEST(test::nflog_groups(netns)[5] == second.portid);
+  // The common stats record (issue 7) carries the restart count.
+  self->request(sup::handle_as<actors::log_listener>(whereis(s, "log-5")),
+                patience, actors::stats_atom_v)
+      .receive(
+          [&](const actors::log_stats& st) {
+            BOOST_TEST(st.common.restarts == 1u);
+            BOOST_TEST(st.common.received >= 1u);
+            BOOST_TEST(st.common.rcvbuf.has_value());
+          },
+          [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
   self->send_exit(s, caf::exit_reason::user_shutdown);
 }
 
@@ -193,6 +205,51 @@ BOOST_FIXTURE_TEST_CASE(owner_death_frees_the_group, fixture) {
   BOOST_TEST(sup::is_normal_exit(x.last_reason));
   BOOST_TEST(x.restarts == 0u);
   BOOST_TEST(test::nflog_groups(netns).count(5) == 0u);
+  self->send_exit(s, caf::exit_reason::user_shutdown);
+}
+
+// An exception thrown inside the listener (here by the owner's filter, which
+// runs on the listener's thread) reaches the owner's monitor and the
+// supervisor with its what() text, not CAF's "unhandled exception".
+BOOST_FIXTURE_TEST_CASE(an_exception_in_the_listener_keeps_its_text, fixture) {
+  auto owner = spawn_owner();
+  auto spec = sup::child(
+      "log-5",
+      [=, ns = netns.ns()](const sup::start_context& ctx) {
+        auto o = listener_options(ns, 5);
+        o.filter = [](nflog::log_event& ev) -> bool {
+          throw std::runtime_error("filter refused seq " +
+                                   std::to_string(ev.seq.value_or(0)));
+        };
+        return actors::spawn_log_listener(ctx.sys, owner, o);
+      },
+      sup::restart_type::temporary);
+  auto s = sup::spawn_supervisor(sys, observed(), {spec});
+  await_started();
+  auto child = whereis(s, "log-5");
+  self->monitor(child.handle); // as an owner would
+  BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, port, "boom") == 1);
+  auto stopped = await("log-5", sup::child_state::stopped);
+  auto text = actors::describe(stopped.last_reason);
+  BOOST_TEST_MESSAGE("listener exit reason: " << text);
+  BOOST_TEST(text.find("filter refused seq 0") != std::string::npos, text);
+  BOOST_TEST(text.find("unhandled exception") == std::string::npos, text);
+  caf::error seen;
+  bool down = false;
+  while (!down)
+    self->receive(
+        [&](caf::down_msg& dm) {
+          if (dm.source == child.handle.address()) {
+            seen = dm.reason;
+            down = true;
+          }
+        },
+        [](const sup::child_info&) {}, [](std::uint64_t) {},
+        caf::after(patience) >> [&] { BOOST_FAIL("no down message"); });
+  BOOST_TEST(actors::describe(seen).find("filter refused seq 0") !=
+                 std::string::npos,
+             actors::describe(seen));
+  BOOST_TEST(test::nflog_groups(netns).count(5) == 0u); // unbound on exit
   self->send_exit(s, caf::exit_reason::user_shutdown);
 }
 

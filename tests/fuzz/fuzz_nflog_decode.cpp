@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -31,7 +32,11 @@ void check_one(const nl::message& msg, nflog::seq_tracker& seqs) {
   auto ev = nflog::decode_packet(msg);
   std::vector<nflog::log_event> batch;
   std::optional<error> err;
-  bool back = nflog::decode_packet_back(msg, batch, err);
+  // The input outlives every event decoded here, so a non-owning keeper
+  // serves as the storage the hot path requires.
+  std::shared_ptr<const void> keeper{msg.bytes.data(), [](const void*) {
+                                     }};
+  bool back = nflog::decode_packet_back(msg, batch, err, keeper);
   if (back != ev.has_value() || batch.size() != (back ? 1u : 0u))
     std::abort(); // the two decoding paths disagree
   if (!ev) {
@@ -47,7 +52,7 @@ void check_one(const nl::message& msg, nflog::seq_tracker& seqs) {
     (void)ev->hwaddr->to_string();
   if (ev->ct) {
     auto ct = nflog::decode_conntrack(*ev->ct);
-    if (!ct || !(*ct == ev->conntrack.value()))
+    if (!ct || !ev->conntrack || !(*ct == *ev->conntrack))
       std::abort(); // the nest decoded inside the event but not alone
     for (auto* t : {&ct->orig, &ct->reply})
       if (*t) {

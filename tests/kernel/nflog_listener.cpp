@@ -65,7 +65,7 @@ std::uint32_t lo_index(const test::scratch_netns& ns) {
   return static_cast<std::uint32_t>(std::stoul(out.output));
 }
 
-std::string tail(const byte_buffer& b, std::size_t n) {
+std::string tail(byte_view b, std::size_t n) {
   if (b.size() < n)
     return {};
   return std::string{b.end() - static_cast<std::ptrdiff_t>(n), b.end()};

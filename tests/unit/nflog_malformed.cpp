@@ -7,6 +7,7 @@
 // images (nlattr: u16 length, u16 type, little-endian as on x86).
 #include <boost/test/unit_test.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -71,7 +72,8 @@ void expect(const bad_case& c) {
     // The hot path gives the same error and leaves no element behind.
     std::vector<log_event> out(1);
     std::optional<error> err;
-    BOOST_TEST(!decode_packet_back(first(c.datagram), out, err));
+    auto keeper = std::make_shared<const byte_buffer>(c.datagram);
+    BOOST_TEST(!decode_packet_back(first(*keeper), out, err, keeper));
     BOOST_TEST(out.size() == 1u);
     BOOST_TEST((err && err->code == got.err().code));
   }

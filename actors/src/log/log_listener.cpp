@@ -75,7 +75,7 @@ class listener_actor : public log_listener_impl::base {
       quit(to_caf_error(opened.err()));
     } else {
       listener_.emplace(std::move(*opened));
-      started_ = std::chrono::steady_clock::now();
+      common_ = sup::stats_keeper{opts_.restarts}; // uptime from the bind
       std::visit([this](auto& o) { monitor(o); }, owner_);
       set_down_handler([this](caf::down_msg& dm) {
         if (dm.source == owner_address()) {
@@ -121,55 +121,91 @@ class listener_actor : public log_listener_impl::base {
     }
   }
 
-  log_stats stats() const {
+  log_stats stats() {
     log_stats s;
     s.group = opts_.nflog.group;
-    s.delivered = delivered_;
     s.in_flight = in_flight_ + batch_.size();
+    s.filtered = filtered_;
     s.messages = messages_;
     s.cpu_us = thread_cpu_us();
+    common_->delivered = delivered_;
     if (listener_) {
       const auto& c = listener_->counters();
       s.portid = listener_->portid();
-      s.received = c.received;
-      s.lost = c.lost;
-      s.enobufs = c.enobufs;
       s.decode_errors = c.decode_errors;
       s.datagrams = c.datagrams;
-      s.rcvbuf = listener_->rcvbuf();
+      common_->received = c.received;
+      common_->lost = c.lost;
+      common_->enobufs = c.enobufs;
+      common_->rcvbuf = listener_->rcvbuf();
     }
-    s.uptime_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - started_)
-                      .count();
+    s.common = common_.snapshot();
     return s;
   }
 
-  // One wake-up: wait for the socket or a message, read what is there,
-  // hand it to the owner, and come back through the mailbox.
+  // One pass. Under load: read every queued datagram with one recvmmsg,
+  // hand the events to the owner, then let the next datagrams queue up for
+  // `coalesce` (a message still wakes the wait at once) and read them
+  // together: a few system calls per millisecond instead of a few per
+  // datagram. Idle: wait for the socket or a message. Either way, come back
+  // through the mailbox, so messages are served between passes.
   void pass() {
-    if (!listener_)
+    if (!listener_ || failed_)
       return;
     // Unacknowledged and pending events together stay within the bound.
     bool may_read = in_flight_ + batch_.size() < opts_.max_in_flight;
-    // While events wait for the owner's ack, acks must end the poll; an
+    if (may_read) {
+      auto got = read_socket();
+      if (failed_)
+        return;
+      if (got == read_outcome::more) {
+        send(this, log_tick_atom_v);
+        return;
+      }
+      if (got == read_outcome::drained && opts_.coalesce.count() > 0) {
+        wait(opts_.coalesce, false);
+        send(this, log_tick_atom_v);
+        return;
+      }
+      may_read = in_flight_ + batch_.size() < opts_.max_in_flight;
+    }
+    // While events wait for the owner's ack, acks must end the wait; an
     // ack that raced with setting the flag is caught by the short time-out.
     bool waiting = !may_read || !batch_.empty();
-    wake_on_ack_ = waiting;
-    pollfd fds[2] = {
-        {wake_fd_, POLLIN, 0},
-        {listener_->fd(), static_cast<short>(may_read ? POLLIN : 0), 0}};
-    if (::poll(fds, 2, waiting ? 1 : 1000) < 0 && errno != EINTR)
+    wait(waiting ? std::chrono::microseconds{1000}
+                 : std::chrono::microseconds{1000000},
+         may_read);
+    send(this, log_tick_atom_v);
+  }
+
+  // Waits up to `timeout` for a message (the eventfd) and, if
+  // `with_socket`, for the socket to become readable.
+  void wait(std::chrono::microseconds timeout, bool with_socket) {
+    wake_on_ack_ =
+        !batch_.empty() || in_flight_ + batch_.size() >= opts_.max_in_flight;
+    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {listener_->fd(), POLLIN, 0}};
+    timespec ts{static_cast<time_t>(timeout.count() / 1000000),
+                static_cast<long>(timeout.count() % 1000000) * 1000};
+    if (::ppoll(fds, with_socket ? 2 : 1, &ts, nullptr) < 0 && errno != EINTR)
       throw std::runtime_error(std::string{"poll: "} + std::strerror(errno));
     if (fds[0].revents & POLLIN) {
       std::uint64_t n = 0;
       [[maybe_unused]] auto r = ::read(wake_fd_, &n, sizeof(n));
     }
-    if (may_read && (fds[1].revents & (POLLIN | POLLERR)))
-      read_socket();
-    send(this, log_tick_atom_v);
   }
 
-  void read_socket() {
+  enum class read_outcome {
+    /// Nothing was queued.
+    nothing,
+    /// Read what was queued; the queue is empty now.
+    drained,
+    /// Read up to a bound; more may be queued.
+    more,
+  };
+
+  // Reads what the socket holds (up to the batch and in-flight bounds) and
+  // delivers or keeps collecting.
+  read_outcome read_socket() {
     auto room = opts_.max_in_flight - in_flight_ - batch_.size();
     auto cap = batch_.size() + std::min(opts_.max_batch, room);
     // Size a new batch after the previous one: room for a burst, without
@@ -177,11 +213,15 @@ class listener_actor : public log_listener_impl::base {
     if (batch_.capacity() == 0)
       batch_.reserve(std::min(opts_.max_batch, 2 * last_batch_) +
                      opts_.nflog.qthresh);
+    auto first_new = batch_.size();
     auto res = listener_->drain_into(batch_, cap, opts_.max_datagrams);
     if (!res) {
+      failed_ = true;
       quit(to_caf_error(res.err()));
-      return;
+      return read_outcome::nothing;
     }
+    if (opts_.filter)
+      apply_filter(first_new);
     bool loss = res->overruns > 0 || res->lost > 0;
     // Send now if the owner is idle or the batch is full; otherwise keep
     // collecting until its ack (fewer, larger messages when it is busy).
@@ -195,6 +235,25 @@ class listener_actor : public log_listener_impl::base {
                    opts_.nflog.flags.seq, c.enobufs,     c.lost};
       std::visit([&](auto& o) { send(o, msg); }, owner_);
     }
+    if (res->datagrams == 0 && res->overruns == 0)
+      return read_outcome::nothing;
+    return res->would_block ? read_outcome::drained : read_outcome::more;
+  }
+
+  // Runs the owner's filter over the events from `first` on, dropping the
+  // ones it refuses. What it throws ends the listener (exception handler).
+  void apply_filter(std::size_t first) {
+    auto keep = batch_.begin() + static_cast<std::ptrdiff_t>(first);
+    for (auto it = keep; it != batch_.end(); ++it) {
+      if (opts_.filter(*it)) {
+        if (keep != it)
+          *keep = std::move(*it);
+        ++keep;
+      } else {
+        ++filtered_;
+      }
+    }
+    batch_.erase(keep, batch_.end());
   }
 
   void deliver() {
@@ -237,8 +296,10 @@ class listener_actor : public log_listener_impl::base {
   std::size_t last_batch_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t messages_ = 0;
-  std::chrono::steady_clock::time_point started_ =
-      std::chrono::steady_clock::now();
+  std::uint64_t filtered_ = 0;
+  // Set once a read failed and the listener quit.
+  bool failed_ = false;
+  sup::stats_keeper common_;
 };
 
 template <class Owner>
@@ -301,6 +362,9 @@ result<void> log_listener_options::validate() const {
                ")");
   if (max_datagrams == 0)
     return bad("max_datagrams must be at least 1");
+  if (coalesce.count() < 0 || coalesce > std::chrono::seconds{1})
+    return bad("coalesce must be between 0 and 1 s, not " +
+               std::to_string(coalesce.count()) + " us");
   return {};
 }
 

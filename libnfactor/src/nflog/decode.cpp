@@ -15,16 +15,93 @@ namespace nfactor::nflog {
 
 namespace {
 
-using reader = nl::attr_reader;
 using writer = nl::message_writer;
+// The storage the decoded bytes live in (see `shared_bytes`).
+using owner_ref = const std::shared_ptr<const void>&;
 
-// -- wire shapes
-// --------------------------------------------------------------- Each shape
-// reads one attribute into the member `M` and writes it back.
+constexpr std::string_view op = "decode NFLOG packet";
+
+// The attribute being decoded: the hot path's inline stand-in for an
+// `nl::attr_reader` positioned on it, with the same exact-length checks and
+// error texts. Nests are read with a real `nl::attr_reader` (`nested()`,
+// then `adopt()` its error).
+class reader {
+ public:
+  void on(std::uint16_t type, byte_view payload) noexcept {
+    type_ = type;
+    payload_ = payload;
+  }
+  [[nodiscard]] byte_view bytes() const noexcept { return payload_; }
+  std::uint16_t u16_be() noexcept {
+    return __builtin_bswap16(read_int<std::uint16_t>());
+  }
+  std::uint32_t u32_be() noexcept {
+    return __builtin_bswap32(read_int<std::uint32_t>());
+  }
+  // Text up to the first NUL (or the end).
+  std::string_view str() const noexcept {
+    auto* p = reinterpret_cast<const char*>(payload_.data());
+    auto n = payload_.size();
+    if (auto* nul = static_cast<const char*>(std::memchr(p, 0, n)))
+      n = static_cast<std::size_t>(nul - p);
+    return {p, n};
+  }
+  template <class T>
+  T fixed() noexcept {
+    T out{};
+    if (check_len(sizeof(T)))
+      std::memcpy(&out, payload_.data(), sizeof(T));
+    return out;
+  }
+  [[nodiscard]] nl::attr_reader nested() const noexcept {
+    return nl::attr_reader{payload_, op};
+  }
+  void adopt(const nl::attr_reader& in) {
+    if (auto& e = in.err(); e && ok())
+      fail(e->code, e->detail);
+  }
+  void fail(std::string detail) {
+    fail(make_error_code(errc::bad_attribute), std::move(detail));
+  }
+  void fail(std::error_code code, std::string detail) {
+    if (!ok())
+      return;
+    code_ = code;
+    detail_ = std::move(detail);
+  }
+  [[nodiscard]] bool ok() const noexcept { return !code_; }
+  [[nodiscard]] std::error_code code() const noexcept { return code_; }
+  [[nodiscard]] std::string& detail() noexcept { return detail_; }
+
+ private:
+  bool check_len(std::size_t want) {
+    if (payload_.size() == want) [[likely]]
+      return true;
+    fail("attribute type " + std::to_string(type_) + " has " +
+         std::to_string(payload_.size()) + " payload bytes, expected " +
+         std::to_string(want));
+    return false;
+  }
+  template <class T>
+  T read_int() noexcept {
+    T out = 0;
+    if (check_len(sizeof(T)))
+      std::memcpy(&out, payload_.data(), sizeof(T));
+    return out;
+  }
+
+  std::uint16_t type_ = 0;
+  byte_view payload_;
+  std::error_code code_;
+  std::string detail_;
+};
+
+// -- wire shapes ------------------------------------------------------------
+// Each shape reads one attribute into the member `M` and writes it back.
 
 template <auto M>
 struct be16 {
-  static void read(reader& r, log_event& e) { e.*M = r.u16_be(); }
+  static void read(reader& r, log_event& e, owner_ref) { e.*M = r.u16_be(); }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     if (e.*M)
       w.attr_u16_be(t, *(e.*M));
@@ -33,7 +110,7 @@ struct be16 {
 
 template <auto M>
 struct be32 {
-  static void read(reader& r, log_event& e) { e.*M = r.u32_be(); }
+  static void read(reader& r, log_event& e, owner_ref) { e.*M = r.u32_be(); }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     if (e.*M)
       w.attr_u32_be(t, *(e.*M));
@@ -43,19 +120,20 @@ struct be32 {
 // A NUL-terminated string (the kernel includes the NUL).
 template <auto M>
 struct cstring {
-  static void read(reader& r, log_event& e) { (e.*M).emplace(r.str()); }
+  static void read(reader& r, log_event& e, owner_ref) {
+    (e.*M).emplace(r.str());
+  }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     if (e.*M)
       w.attr_str(t, *(e.*M));
   }
 };
 
-// Opaque bytes, copied.
+// Opaque bytes, shared with the datagram (no copy).
 template <auto M>
 struct blob {
-  static void read(reader& r, log_event& e) {
-    auto b = r.bytes();
-    (e.*M).emplace(b.begin(), b.end());
+  static void read(reader& r, log_event& e, owner_ref owner) {
+    (e.*M).emplace(owner, r.bytes());
   }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     if (e.*M)
@@ -65,7 +143,7 @@ struct blob {
 
 // struct nfulnl_msg_packet_hdr → hw_protocol (BE16) and hook.
 struct packet_hdr {
-  static void read(reader& r, log_event& e) {
+  static void read(reader& r, log_event& e, owner_ref) {
     auto h = r.fixed<nfulnl_msg_packet_hdr>();
     if (!r.ok())
       return;
@@ -84,7 +162,7 @@ struct packet_hdr {
 
 // struct nfulnl_msg_packet_timestamp: BE64 seconds and microseconds.
 struct packet_timestamp {
-  static void read(reader& r, log_event& e) {
+  static void read(reader& r, log_event& e, owner_ref) {
     auto ts = r.fixed<nfulnl_msg_packet_timestamp>();
     if (r.ok())
       e.timestamp = timestamp{static_cast<std::int64_t>(be64toh(ts.sec)),
@@ -102,7 +180,7 @@ struct packet_timestamp {
 
 // struct nfulnl_msg_packet_hw: BE16 length, pad, 8 address bytes.
 struct packet_hw {
-  static void read(reader& r, log_event& e) {
+  static void read(reader& r, log_event& e, owner_ref) {
     auto hw = r.fixed<nfulnl_msg_packet_hw>();
     if (!r.ok())
       return;
@@ -127,11 +205,11 @@ struct packet_hw {
 
 // NFULA_CT: raw ctnetlink attributes, kept and parsed.
 struct ct_nest {
-  static void read(reader& r, log_event& e) {
-    auto b = r.bytes();
-    e.ct.emplace(b.begin(), b.end());
+  static void read(reader& r, log_event& e, owner_ref owner) {
+    e.ct.emplace(owner, r.bytes());
     auto in = r.nested();
     e.conntrack = decode_conntrack(in);
+    r.adopt(in);
   }
   static void write(writer& w, std::uint16_t t, const log_event& e) {
     // The raw nest byte for byte (re-nesting would count the padding of
@@ -143,7 +221,7 @@ struct ct_nest {
 
 // NFULA_VLAN: a nest of NFULA_VLAN_PROTO and NFULA_VLAN_TCI (BE16 each).
 struct vlan_nest {
-  static void read(reader& r, log_event& e) {
+  static void read(reader& r, log_event& e, owner_ref) {
     vlan_tag v;
     auto in = r.nested();
     while (in.next()) {
@@ -152,6 +230,7 @@ struct vlan_nest {
       else if (in.type() == NFULA_VLAN_TCI)
         v.tci = in.u16_be();
     }
+    r.adopt(in);
     if (r.ok())
       e.vlan = v;
   }
@@ -165,13 +244,12 @@ struct vlan_nest {
   }
 };
 
-// -- the table
-// -----------------------------------------------------------------
+// -- the table --------------------------------------------------------------
 
 struct row {
   std::uint16_t type;
   std::string_view name;
-  void (*read)(reader&, log_event&);
+  void (*read)(reader&, log_event&, owner_ref);
   void (*write)(writer&, std::uint16_t, const log_event&);
 };
 
@@ -221,8 +299,6 @@ constexpr auto by_type = [] {
 constexpr std::uint16_t packet_type =
     nfnl::nlmsg_type(nfnl::subsys::ulog, NFULNL_MSG_PACKET);
 
-constexpr std::string_view op = "decode NFLOG packet";
-
 } // namespace
 
 bool is_packet(const nl::message& msg) noexcept {
@@ -241,7 +317,7 @@ namespace {
 // returns a flag and builds an error only on failure (a `result<void>`
 // return costs a 136-byte clear per event).
 bool decode_fresh(const nl::message& msg, log_event& out,
-                  std::optional<error>& err) {
+                  std::optional<error>& err, owner_ref owner) {
   if (!is_packet(msg)) {
     err = make_error(errc::bad_message, std::string{op},
                      "message type " + std::to_string(msg.type) +
@@ -255,46 +331,81 @@ bool decode_fresh(const nl::message& msg, log_event& out,
   }
   out.family = msg.payload[0];
   out.group = static_cast<std::uint16_t>(msg.payload[2] << 8 | msg.payload[3]);
-  reader attrs{msg.payload.subspan(4), op};
-  while (attrs.next()) {
-    auto t = attrs.type();
-    if (t >= by_type.size() || !by_type[t])
-      continue; // newer kernels add attributes; skip what we do not know
-    by_type[t]->read(attrs, out);
-    if (!attrs.ok()) {
-      err = *attrs.err();
-      err->detail = std::string{by_type[t]->name} + ": " + err->detail;
+  // The attribute walk of nl::attr_reader::next(), inline: this loop runs
+  // for every attribute of every event.
+  auto attrs = msg.payload.subspan(4);
+  const auto size = attrs.size();
+  reader r;
+  for (std::size_t off = 0; off < size;) {
+    auto left = size - off;
+    if (left < NLA_HDRLEN) [[unlikely]] {
+      err = make_error(errc::truncated, std::string{op},
+                       "attribute header at offset " + std::to_string(off) +
+                           " needs " + std::to_string(NLA_HDRLEN) + " bytes, " +
+                           std::to_string(left) + " left");
       return false;
     }
-  }
-  if (!attrs.ok()) {
-    err = *attrs.err();
-    return false;
+    std::uint16_t len = 0;
+    std::uint16_t raw_type = 0;
+    std::memcpy(&len, attrs.data() + off, 2);
+    std::memcpy(&raw_type, attrs.data() + off + 2, 2);
+    std::uint16_t t = raw_type & NLA_TYPE_MASK;
+    if (len < NLA_HDRLEN || len > left) [[unlikely]] {
+      err = make_error(errc::truncated, std::string{op},
+                       "attribute type " + std::to_string(t) + " at offset " +
+                           std::to_string(off) + " has length " +
+                           std::to_string(len) + ", " + std::to_string(left) +
+                           " bytes left");
+      return false;
+    }
+    if (t < by_type.size() && by_type[t]) {
+      r.on(t, attrs.subspan(off + NLA_HDRLEN, len - NLA_HDRLEN));
+      by_type[t]->read(r, out, owner);
+      if (!r.ok()) [[unlikely]] {
+        err = make_error(r.code(), std::string{op},
+                         std::string{by_type[t]->name} + ": " + r.detail());
+        return false;
+      }
+    } // else: newer kernels add attributes; skip what we do not know
+    off += std::min<std::size_t>(NLA_ALIGN(len), left);
   }
   return true;
 }
 
 } // namespace
 
-result<void> decode_packet(const nl::message& msg, log_event& out) {
+result<void> decode_packet(const nl::message& msg, log_event& out,
+                           const std::shared_ptr<const void>& storage) {
   out = log_event{};
   std::optional<error> err;
-  if (!decode_fresh(msg, out, err))
+  if (storage) {
+    if (!decode_fresh(msg, out, err, storage))
+      return std::move(*err);
+    return {};
+  }
+  // No shared storage: one block for this message's bytes.
+  auto block =
+      std::make_shared<byte_buffer>(msg.payload.begin(), msg.payload.end());
+  nl::message m = msg;
+  m.payload = byte_view{*block};
+  if (!decode_fresh(m, out, err, block))
     return std::move(*err);
   return {};
 }
 
 bool decode_packet_back(const nl::message& msg, std::vector<log_event>& out,
-                        std::optional<error>& err) {
-  if (decode_fresh(msg, out.emplace_back(), err))
+                        std::optional<error>& err,
+                        const std::shared_ptr<const void>& storage) {
+  if (decode_fresh(msg, out.emplace_back(), err, storage))
     return true;
   out.pop_back();
   return false;
 }
 
-result<log_event> decode_packet(const nl::message& msg) {
+result<log_event> decode_packet(const nl::message& msg,
+                                const std::shared_ptr<const void>& storage) {
   log_event out;
-  if (auto st = decode_packet(msg, out); !st)
+  if (auto st = decode_packet(msg, out, storage); !st)
     return std::move(st).err();
   return out;
 }

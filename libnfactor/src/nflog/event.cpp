@@ -2,6 +2,8 @@
 #include "nfactor/nflog/event.hpp"
 
 #include <cstdio>
+#include <cstring>
+#include <ostream>
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -10,6 +12,23 @@
 #include "nfactor/nfnl/codec.hpp"
 
 namespace nfactor::nflog {
+
+shared_bytes::shared_bytes(byte_view bytes)
+  : size_(static_cast<std::uint32_t>(bytes.size())) {
+  auto block = std::make_shared_for_overwrite<std::uint8_t[]>(bytes.size());
+  if (!bytes.empty())
+    std::memcpy(block.get(), bytes.data(), bytes.size());
+  data_ = std::shared_ptr<const std::uint8_t>(block, block.get());
+}
+
+bool shared_bytes::equal(byte_view a, byte_view b) noexcept {
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+std::ostream& operator<<(std::ostream& os, const shared_bytes& x) {
+  return os << to_hex(x.view());
+}
 
 std::string hw_address::to_string() const {
   std::string out;

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
+#include <sys/socket.h>
 #include <linux/netlink.h>
 
 #include "nfactor/nflog/decode.hpp"
@@ -25,7 +27,7 @@ std::size_t recv_buffer_size(const options& o) {
 
 listener::listener(options opts, sys::socket sock)
   : opts_(std::move(opts)), sock_(std::move(sock)) {
-  buf_.resize(recv_buffer_size(opts_));
+  buf_.resize(recv_buffer_size(opts_) * recv_slots);
 }
 
 listener::listener(listener&&) noexcept = default;
@@ -65,8 +67,8 @@ result<void> listener::configure() {
   ex.on_other = [this](const nl::message& msg) {
     drain_result ignored;
     decode_message(
-        msg, [this](log_event& ev) { pending_.push_back(std::move(ev)); },
-        ignored);
+        msg, nullptr,
+        [this](log_event& ev) { pending_.push_back(std::move(ev)); }, ignored);
   };
   // Sends one config message built by `append` and waits for its ack.
   auto step = [&](const std::string& op, auto append) -> result<void> {
@@ -143,14 +145,15 @@ void listener::finish(log_event& ev, drain_result& res) {
   ++counters_.received;
 }
 
-void listener::decode_message(const nl::message& msg, const event_sink& sink,
-                              drain_result& res) {
+void listener::decode_message(const nl::message& msg,
+                              const std::shared_ptr<const void>& storage,
+                              const event_sink& sink, drain_result& res) {
   if (!is_packet(msg))
     return; // NLMSG_DONE closes multipart batches; nothing else is ours
   bool ok = true;
   if (into_) {
-    ok = decode_packet_back(msg, *into_, last_decode_error_);
-  } else if (auto st = decode_packet(msg, scratch_); !st) {
+    ok = decode_packet_back(msg, *into_, last_decode_error_, storage);
+  } else if (auto st = decode_packet(msg, scratch_, storage); !st) {
     last_decode_error_ = std::move(st).err();
     ok = false;
   }
@@ -170,16 +173,75 @@ void listener::decode_message(const nl::message& msg, const event_sink& sink,
 drain_result listener::decode_datagram(byte_view datagram,
                                        const event_sink& sink) {
   drain_result res;
-  now_ = std::chrono::steady_clock::now();
-  nl::message_reader reader{datagram};
+  decode_block(datagram, sink, res);
+  return res;
+}
+
+void listener::decode_block(byte_view datagram, const event_sink& sink,
+                            drain_result& res) {
+  // One block per datagram: the events' shared_bytes point into it, so
+  // decoding allocates once per datagram, not once per event.
+  auto block = std::make_shared_for_overwrite<std::uint8_t[]>(datagram.size());
+  std::memcpy(block.get(), datagram.data(), datagram.size());
+  std::shared_ptr<const void> storage = std::move(block);
+  byte_view bytes{static_cast<const std::uint8_t*>(storage.get()),
+                  datagram.size()};
+  nl::message_reader reader{bytes};
   while (reader.next())
-    decode_message(reader.get(), sink, res);
+    decode_message(reader.get(), storage, sink, res);
   if (auto st = reader.status(); !st) {
     ++res.decode_errors;
     ++counters_.decode_errors;
     last_decode_error_ = std::move(st).err();
   }
-  return res;
+}
+
+result<std::size_t> listener::recv_some(std::size_t want,
+                                        const event_sink& sink,
+                                        drain_result& total) {
+  // recvmmsg: every datagram that is queued, up to `want`, in one system
+  // call (a short count means the queue is empty: no extra EAGAIN call).
+  const auto slot_size = buf_.size() / recv_slots;
+  want = std::clamp<std::size_t>(want, 1, recv_slots);
+  mmsghdr msgs[recv_slots];
+  iovec iov[recv_slots];
+  std::memset(msgs, 0, sizeof(mmsghdr) * want);
+  for (std::size_t i = 0; i < want; ++i) {
+    iov[i] = {buf_.data() + i * slot_size, slot_size};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int n = ::recvmmsg(sock_.fd(), msgs, static_cast<unsigned>(want),
+                     MSG_DONTWAIT, nullptr);
+  if (n < 0) {
+    switch (errno) {
+    case EAGAIN:
+    case EINTR:
+      total.would_block = true;
+      return std::size_t{0};
+    case ENOBUFS:
+      ++total.overruns;
+      ++counters_.enobufs;
+      return std::size_t{0};
+    default:
+      return errno_error("recvmmsg");
+    }
+  }
+  now_ = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+      return make_error(errno_code(ENOSPC), "recvmmsg",
+                        "datagram larger than the " +
+                            std::to_string(slot_size) + "-byte buffer");
+    ++total.datagrams;
+    ++counters_.datagrams;
+    decode_block(byte_view{static_cast<const std::uint8_t*>(iov[i].iov_base),
+                           msgs[i].msg_len},
+                 sink, total);
+  }
+  if (static_cast<std::size_t>(n) < want)
+    total.would_block = true;
+  return static_cast<std::size_t>(n);
 }
 
 result<drain_result> listener::drain(const event_sink& sink,
@@ -191,25 +253,11 @@ result<drain_result> listener::drain(const event_sink& sink,
     total.events += pending_.size();
     pending_.clear();
   }
-  for (std::size_t i = 0; i < max_datagrams; ++i) {
-    auto got = sock_.recv(buf_);
-    if (!got)
-      return std::move(got).err();
-    if (got->status == sys::recv_status::would_block) {
-      total.would_block = true;
-      break;
-    }
-    if (got->status == sys::recv_status::overrun) {
-      ++total.overruns;
-      ++counters_.enobufs;
-      continue;
-    }
-    ++total.datagrams;
-    ++counters_.datagrams;
-    auto r = decode_datagram(byte_view{buf_.data(), got->size}, sink);
-    total.events += r.events;
-    total.lost += r.lost;
-    total.decode_errors += r.decode_errors;
+  for (std::size_t done = 0; done < max_datagrams && !total.would_block;) {
+    auto n = recv_some(max_datagrams - done, sink, total);
+    if (!n)
+      return std::move(n).err();
+    done += std::max<std::size_t>(*n, 1); // an overrun counts as a read
   }
   return total;
 }
@@ -224,24 +272,21 @@ result<drain_result> listener::drain_into(std::vector<log_event>& out,
   pending_.clear();
   // Events are decoded in place at the end of `out`.
   into_ = &out;
-  auto sink = [](log_event&) {
+  event_sink sink = [](log_event&) {
   };
-  // One datagram at a time so the event cap is checked between them.
-  for (std::size_t i = 0; i < max_datagrams && out.size() < max_events; ++i) {
-    auto r = drain(sink, 1);
-    if (!r) {
+  // A datagram holds at most `qthresh` events: read only as many at once
+  // as fit under the cap (at least one).
+  const std::size_t per_datagram = std::max<std::uint32_t>(opts_.qthresh, 1);
+  for (std::size_t done = 0;
+       done < max_datagrams && out.size() < max_events && !total.would_block;) {
+    auto room = (max_events - out.size()) / per_datagram;
+    auto want = std::min(max_datagrams - done, std::max<std::size_t>(room, 1));
+    auto n = recv_some(want, sink, total);
+    if (!n) {
       into_ = nullptr;
-      return r;
+      return std::move(n).err();
     }
-    total.datagrams += r->datagrams;
-    total.events += r->events;
-    total.overruns += r->overruns;
-    total.lost += r->lost;
-    total.decode_errors += r->decode_errors;
-    if (r->would_block) {
-      total.would_block = true;
-      break;
-    }
+    done += std::max<std::size_t>(*n, 1);
   }
   into_ = nullptr;
   return total;

@@ -16,7 +16,7 @@ namespace {
 
 // A change of these structs must change the rows below (and the diagram in
 // packed.hpp); the sizes make the compiler say so.
-static_assert(sizeof(log_event) == 656 && sizeof(conntrack) == 168 &&
+static_assert(sizeof(log_event) == 488 && sizeof(conntrack) == 168 &&
                   sizeof(ct_tuple) == 58,
               "log_event changed shape: update the rows in packed.cpp, the "
               "layout in packed.hpp and packed_version");
@@ -117,6 +117,10 @@ class writer {
     put_bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
   }
   void put(const byte_buffer& b) { put_bytes(b.data(), b.size()); }
+  void put(const shared_bytes& b) {
+    byte_view v = b;
+    put_bytes(v.data(), v.size());
+  }
   void put(const timestamp& t) {
     put(t.sec);
     put(t.usec);
@@ -221,6 +225,12 @@ class reader {
     get(n);
     if (auto p = take(n))
       b.assign(p, p + n);
+  }
+  void get(shared_bytes& b) {
+    std::uint32_t n = 0;
+    get(n);
+    if (auto p = take(n))
+      b = shared_bytes{byte_view{p, n}};
   }
   void get(timestamp& t) {
     get(t.sec);

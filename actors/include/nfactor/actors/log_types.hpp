@@ -12,6 +12,7 @@
 #include <caf/type_id.hpp>
 
 #include "nfactor/actors/inspect.hpp"
+#include "nfactor/actors/sup/stats.hpp"
 #include "nfactor/nflog/event.hpp"
 
 namespace nfactor::actors {
@@ -57,30 +58,29 @@ struct log_loss {
 };
 
 /// The listener's counters (the reply to `stats_atom`).
+///
+/// `common` is the record every socket actor reports (issue 7): received =
+/// events read and decoded; delivered = events the owner acknowledged (its
+/// handler returned); lost = events lost, from sequence gaps (exact with the
+/// seq flag); enobufs = receive buffer overrun episodes; restarts = the
+/// incarnation's `log_listener_options::restarts`; uptime = time since the
+/// group was bound; rcvbuf = receive buffer granted by the kernel.
 struct log_stats {
+  /// The counters every socket-owning actor reports.
+  sup::stats common;
   std::uint16_t group = 0;
   std::uint32_t portid = 0;
-  /// Events read and decoded.
-  std::uint64_t received = 0;
-  /// Events the owner has acknowledged (its handler returned).
-  std::uint64_t delivered = 0;
   /// Events read but not yet acknowledged by the owner (sent, or held
   /// back while the owner is busy with the previous batch).
   std::uint64_t in_flight = 0;
-  /// Events lost, from sequence gaps (exact with the seq flag).
-  std::uint64_t lost = 0;
-  /// ENOBUFS episodes.
-  std::uint64_t enobufs = 0;
+  /// Events the `filter` dropped.
+  std::uint64_t filtered = 0;
   /// Messages that failed to decode and were skipped.
   std::uint64_t decode_errors = 0;
   /// Datagrams read.
   std::uint64_t datagrams = 0;
   /// Batches (or, per-event owners, events) sent to the owner.
   std::uint64_t messages = 0;
-  /// Receive buffer granted by the kernel, bytes.
-  std::int32_t rcvbuf = 0;
-  /// Time since the group was bound, microseconds.
-  std::int64_t uptime_us = 0;
   /// CPU time of the listener's thread, microseconds.
   std::int64_t cpu_us = 0;
 
@@ -107,15 +107,25 @@ typename Inspector::result_type inspect(Inspector& f, log_loss& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_stats& x) {
-  return f(caf::meta::type_name("nfactor::actors::log_stats"), x.group,
-           x.portid, x.received, x.delivered, x.in_flight, x.lost, x.enobufs,
-           x.decode_errors, x.datagrams, x.messages, x.rcvbuf, x.uptime_us,
-           x.cpu_us);
+  return f(caf::meta::type_name("nfactor::actors::log_stats"), x.common,
+           x.group, x.portid, x.in_flight, x.filtered, x.decode_errors,
+           x.datagrams, x.messages, x.cpu_us);
 }
 
 } // namespace nfactor::actors
 
 namespace nfactor::nflog {
+
+/// Inspected as bytes; loading makes a block of its own.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shared_bytes& x) {
+  byte_buffer bytes = x.to_buffer();
+  auto restore = caf::meta::load_callback([&]() -> caf::error {
+    x = shared_bytes{bytes};
+    return caf::none;
+  });
+  return f(bytes, restore);
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ip_address& x) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -24,18 +25,27 @@ namespace nfactor::nflog {
 /// Decodes an NFULNL_MSG_PACKET message into `out` (which is reset first).
 /// Malformed input gives an error naming the attribute; unknown attributes
 /// are skipped. Interface names are left empty (see `ifname_cache`).
-[[nodiscard]] result<void> decode_packet(const nl::message& msg,
-                                         log_event& out);
+///
+/// The event's `shared_bytes` refer into `storage` when given (it must keep
+/// the bytes of `msg` alive: the datagram's block); without it, the
+/// message's bytes are copied once into a block of the event's own.
+[[nodiscard]] result<void>
+decode_packet(const nl::message& msg, log_event& out,
+              const std::shared_ptr<const void>& storage = nullptr);
 
-/// Decodes an NFULNL_MSG_PACKET message.
-[[nodiscard]] result<log_event> decode_packet(const nl::message& msg);
+/// Decodes an NFULNL_MSG_PACKET message (see above for `storage`).
+[[nodiscard]] result<log_event>
+decode_packet(const nl::message& msg,
+              const std::shared_ptr<const void>& storage = nullptr);
 
 /// Decodes an NFULNL_MSG_PACKET message into a new element at the end of
 /// `out` (removed again on error, which then goes to `err`): no temporary,
-/// no move, no result object per event. The listener's hot path.
-[[nodiscard]] bool decode_packet_back(const nl::message& msg,
-                                      std::vector<log_event>& out,
-                                      std::optional<error>& err);
+/// no move, no result object per event. The listener's hot path; `storage`
+/// keeps `msg`'s bytes alive (required).
+[[nodiscard]] bool
+decode_packet_back(const nl::message& msg, std::vector<log_event>& out,
+                   std::optional<error>& err,
+                   const std::shared_ptr<const void>& storage);
 
 /// Appends `ev` as an NFULNL_MSG_PACKET message (header fields `seq`,
 /// flags 0) to `out`: every present attribute of the table, in table

@@ -11,13 +11,78 @@
 
 #include <array>
 #include <cstdint>
+#include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "nfactor/boxed.hpp"
 #include "nfactor/bytes.hpp"
 #include "nfactor/nflog/conntrack.hpp"
 
 namespace nfactor::nflog {
+
+/// Read-only bytes of one attribute that share the storage of the datagram
+/// they came in: decoding copies a datagram once into a reference-counted
+/// block, and every event's payload, hardware header, conntrack and layer-2
+/// bytes point into it (no allocation per event). Copying is cheap and
+/// safe; the block lives as long as any `shared_bytes` refers to it (so
+/// keeping one payload keeps its datagram, at most `nlbufsiz` bytes). Built
+/// from a `byte_buffer` (tests, replay) it owns a copy of its own.
+class shared_bytes {
+ public:
+  shared_bytes() noexcept = default;
+
+  /// Copies `bytes` into a block of its own.
+  explicit shared_bytes(byte_view bytes);
+
+  /// Copies `bytes` into a block of its own.
+  shared_bytes(const byte_buffer& bytes) // NOLINT: implicit on purpose
+    : shared_bytes(byte_view{bytes}) {}
+
+  /// Refers to `bytes`, which lie inside the storage `owner` keeps alive.
+  shared_bytes(const std::shared_ptr<const void>& owner,
+               byte_view bytes) noexcept
+    : data_(owner, bytes.data()),
+      size_(static_cast<std::uint32_t>(bytes.size())) {}
+
+  [[nodiscard]] const std::uint8_t* data() const noexcept {
+    return data_.get();
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] const std::uint8_t* begin() const noexcept { return data(); }
+  [[nodiscard]] const std::uint8_t* end() const noexcept {
+    return data() + size_;
+  }
+  [[nodiscard]] std::uint8_t operator[](std::size_t i) const noexcept {
+    return data()[i];
+  }
+  /// The bytes as a view (valid while this object lives).
+  [[nodiscard]] byte_view view() const noexcept { return {data(), size_}; }
+  operator byte_view() const noexcept { return view(); } // NOLINT
+  /// An owned copy.
+  [[nodiscard]] byte_buffer to_buffer() const { return {begin(), end()}; }
+
+  /// Compares the bytes, not the storage.
+  friend bool operator==(const shared_bytes& a,
+                         const shared_bytes& b) noexcept {
+    return equal(a.view(), b.view());
+  }
+  friend bool operator==(const shared_bytes& a, const byte_buffer& b) noexcept {
+    return equal(a.view(), byte_view{b});
+  }
+
+  /// Hex pairs ("45 00 00 54"), for test failure messages.
+  friend std::ostream& operator<<(std::ostream& os, const shared_bytes& x);
+
+ private:
+  static bool equal(byte_view a, byte_view b) noexcept;
+
+  std::shared_ptr<const std::uint8_t> data_;
+  std::uint32_t size_ = 0;
+};
 
 /// When the packet was received (NFULA_TIMESTAMP), Unix time.
 struct timestamp {
@@ -50,6 +115,11 @@ struct vlan_tag {
 };
 
 /// One NFLOG event, owned (safe to keep and to send between actors).
+///
+/// Every attribute is optional: absent means the kernel did not send it,
+/// not zero. Byte-valued attributes are `shared_bytes` into the datagram
+/// the event came in (see there); the parsed conntrack entry, large and
+/// rare, is `boxed`.
 struct log_event {
   /// The packet's protocol family (nfgenmsg.nfgen_family: NFPROTO_*).
   std::uint8_t family = 0;
@@ -77,7 +147,7 @@ struct log_event {
   std::optional<hw_address> hwaddr;
   /// NFULA_PAYLOAD: the packet from the network header on (copy mode
   /// packet only, cut to the copy range or the rule's snaplen).
-  std::optional<byte_buffer> payload;
+  std::optional<shared_bytes> payload;
   /// NFULA_PREFIX (nft always sends one, possibly empty).
   std::optional<std::string> prefix;
   /// NFULA_UID / NFULA_GID of the socket that owns the packet.
@@ -89,16 +159,16 @@ struct log_event {
   /// NFULA_HWTYPE (ARPHRD_*), NFULA_HWLEN, NFULA_HWHEADER.
   std::optional<std::uint16_t> hwtype;
   std::optional<std::uint16_t> hwlen;
-  std::optional<byte_buffer> hwheader;
+  std::optional<shared_bytes> hwheader;
   /// NFULA_CT (raw ctnetlink attributes) and its parsed fields.
-  std::optional<byte_buffer> ct;
-  std::optional<nflog::conntrack> conntrack;
+  std::optional<shared_bytes> ct;
+  boxed<nflog::conntrack> conntrack;
   /// NFULA_CT_INFO (enum ip_conntrack_info).
   std::optional<std::uint32_t> ctinfo;
   /// NFULA_VLAN.
   std::optional<vlan_tag> vlan;
   /// NFULA_L2HDR: the full link-layer header (bridge family).
-  std::optional<byte_buffer> l2hdr;
+  std::optional<shared_bytes> l2hdr;
 
   friend bool operator==(const log_event&, const log_event&) = default;
 };

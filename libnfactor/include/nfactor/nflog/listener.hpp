@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -112,11 +113,22 @@ class listener {
  private:
   listener(options opts, sys::socket sock);
 
+  // Datagrams read per recvmmsg call at most.
+  static constexpr std::size_t recv_slots = 16;
+
   result<void> configure();
   // Accounts and names one decoded event.
   void finish(log_event& ev, drain_result& res);
-  void decode_message(const nl::message& msg, const event_sink& sink,
-                      drain_result& res);
+  void decode_message(const nl::message& msg,
+                      const std::shared_ptr<const void>& storage,
+                      const event_sink& sink, drain_result& res);
+  // Copies `datagram` into a block of its own and decodes its events.
+  void decode_block(byte_view datagram, const event_sink& sink,
+                    drain_result& res);
+  // Reads and decodes up to `want` queued datagrams with one recvmmsg;
+  // returns how many were read (0: would block, or an overrun).
+  result<std::size_t> recv_some(std::size_t want, const event_sink& sink,
+                                drain_result& total);
 
   options opts_;
   sys::socket sock_;

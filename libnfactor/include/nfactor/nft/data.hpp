@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "nfactor/bytes.hpp"
-#include "nfactor/nft/boxed.hpp"
+#include "nfactor/boxed.hpp"
 #include "nfactor/error.hpp"
 #include "nfactor/nl/attr.hpp"
 
