@@ -395,8 +395,14 @@ BOOST_FIXTURE_TEST_CASE(a_slow_collector_sees_loss_and_node_memory_is_bounded,
   BOOST_TEST_MESSAGE("node RSS before " << before << " KiB, peak " << peak
                                         << " KiB; first loss " << loss.dump());
   // 200k events held in the node would take tens of MiB; with one batch
-  // of 64 in flight the node grows by far less.
+  // of 64 in flight the node grows by far less. Under AddressSanitizer
+  // freed memory sits in its quarantine (up to 256 MiB), so RSS says
+  // nothing there: the release build checks the bound.
+#if defined(__SANITIZE_ADDRESS__)
+  BOOST_TEST_MESSAGE("RSS bound not checked under AddressSanitizer");
+#else
   BOOST_TEST(peak < before + 16 * 1024);
+#endif
 }
 
 BOOST_AUTO_TEST_SUITE_END()
