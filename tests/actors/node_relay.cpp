@@ -209,6 +209,28 @@ struct relay_fixture : test::netns_fixture {
                  [&](caf::error& e) { BOOST_FAIL(describe(e)); });
     return out;
   }
+
+  // Subscribes a test subscriber with one batch of credit, spends it on a
+  // batch of 2 events, then injects three batches of 3 the subscriber has
+  // no credit for.
+  struct spent {
+    caf::actor subscriber;
+    node::node_subscription subscription;
+  };
+  spent spend_the_only_credit(caf::scoped_actor& self) {
+    auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, true);
+    client.to_stop.push_back(sub.address());
+    auto s = subscribe(self, caf::actor_cast<node::subscriber>(sub), 1);
+    BOOST_TEST(s.max_in_flight == 1u);
+    self->receive([](log_started&) {},
+                  caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
+    inject(batch_of(2, 0));
+    self->receive([](log_batch& b) { BOOST_TEST(b.events.size() == 2u); },
+                  caf::after(10s) >> [] { BOOST_FAIL("no batch"); });
+    for (std::uint32_t i = 0; i < 3; ++i)
+      inject(batch_of(3, 2 + 3 * i));
+    return {sub, s};
+  }
 };
 
 // A node that holds nothing back: without credit, a batch is dropped.
@@ -249,18 +271,8 @@ BOOST_FIXTURE_TEST_CASE(every_field_crosses_the_network_intact, relay_fixture) {
 BOOST_FIXTURE_TEST_CASE(credits_bound_batches_in_flight_and_loss_is_reported,
                         no_hold_fixture) {
   caf::scoped_actor self{*client.sys};
-  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, true);
-  client.to_stop.push_back(sub.address());
-  auto s = subscribe(self, caf::actor_cast<node::subscriber>(sub), 1);
-  BOOST_TEST(s.max_in_flight == 1u);
-  self->receive([](log_started&) {},
-                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
-  inject(batch_of(2, 0));
-  self->receive([](log_batch& b) { BOOST_TEST(b.events.size() == 2u); },
-                caf::after(10s) >> [] { BOOST_FAIL("no batch"); });
-  // No credit left: these three are dropped and counted.
-  for (std::uint32_t i = 0; i < 3; ++i)
-    inject(batch_of(3, 2 + 3 * i));
+  // No credit left for the last three batches: dropped and counted.
+  auto [sub, s] = spend_the_only_credit(self);
   // The stats request queues behind the injected batches at the node only
   // if it comes from the same sender; poll until the node has seen them.
   node::node_stats st;
@@ -306,17 +318,8 @@ BOOST_FIXTURE_TEST_CASE(credits_bound_batches_in_flight_and_loss_is_reported,
 BOOST_FIXTURE_TEST_CASE(without_credit_batches_are_held_and_merged,
                         relay_fixture) {
   caf::scoped_actor self{*client.sys};
-  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, true);
-  client.to_stop.push_back(sub.address());
-  subscribe(self, caf::actor_cast<node::subscriber>(sub), 1);
-  self->receive([](log_started&) {},
-                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
-  inject(batch_of(2, 0));
-  self->receive([](log_batch& b) { BOOST_TEST(b.events.size() == 2u); },
-                caf::after(10s) >> [] { BOOST_FAIL("no batch"); });
-  // No credit left: these three are held, not dropped.
-  for (std::uint32_t i = 0; i < 3; ++i)
-    inject(batch_of(3, 2 + 3 * i));
+  // No credit left for the last three batches: held, not dropped.
+  auto sub = spend_the_only_credit(self).subscriber;
   node::node_stats st;
   for (int i = 0; i < 500; ++i) {
     st = stats(self);
