@@ -4,15 +4,23 @@
 // signal handling by one thread, and the actor system's configuration.
 #pragma once
 
+#include <cerrno>
 #include <csignal>
 #include <initializer_list>
 #include <optional>
+#include <string>
+#include <string_view>
+
+#include <sched.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
 
 #include "nfactor/actors/system.hpp"
+#include "nfactor/error.hpp"
+#include "nfactor/sys/netns.hpp"
 
 namespace nfactor::app {
 
@@ -30,6 +38,38 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     return app.exit(e) == 0 ? exit_ok : exit_bad_input;
   }
   return std::nullopt;
+}
+
+/// Writes "APP: TEXT\n" to standard error with one write(), so lines of
+/// different threads (an actor and the main thread) never interleave.
+inline void say(std::string_view app, std::string_view text) {
+  std::string line;
+  line.reserve(app.size() + text.size() + 3);
+  line.append(app).append(": ").append(text).push_back('\n');
+  for (std::size_t done = 0; done < line.size();) {
+    auto n = ::write(2, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+/// Moves the calling thread (only it: setns() is per thread) into `ns`,
+/// so what it resolves afterwards by name or index, such as interface
+/// names (if_indextoname), is the namespace's. Nothing for the caller's
+/// own namespace. Call it after the actor system started: threads created
+/// later by this thread would start in `ns` too.
+inline result<void> enter(const sys::netns& ns) {
+  if (ns.is_current())
+    return {};
+  auto fd = ns.open();
+  if (!fd)
+    return std::move(fd).err();
+  if (::setns(fd->get(), CLONE_NEWNET) != 0)
+    return errno_error("setns " + ns.describe());
+  return {};
 }
 
 /// Blocks `sigs` in the calling thread before any other thread starts, so

@@ -46,6 +46,11 @@ using app::exit_failure;
 using reopen_atom = caf::atom_constant<caf::atom("reopen")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
 
+// One line to stderr (the writer actor and the main thread both report).
+void note(const std::string& text) {
+  app::say("nfactor-log", text);
+}
+
 // -- outputs ------------------------------------------------------------------
 
 /// The files events go to; reopened on SIGHUP (logrotate moves them away).
@@ -154,8 +159,9 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
   self->state.out = std::move(out);
   return {
       [](const actors::log_started& s) {
-        std::cerr << "nfactor-log: group " << s.group << " bound (portid "
-                  << s.portid << ", rcvbuf " << s.rcvbuf << ")" << std::endl;
+        note("group " + std::to_string(s.group) + " bound (portid " +
+             std::to_string(s.portid) + ", rcvbuf " + std::to_string(s.rcvbuf) +
+             ")");
       },
       [self](const actors::log_batch& b) {
         if (self->state.out)
@@ -166,19 +172,18 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
         st.overruns += l.overruns;
         st.lost += l.lost;
         st.lost_inexact |= !l.exact;
-        std::cerr << "nfactor-log: LOSS group " << l.group << ": "
-                  << (l.exact ? "" : "at least ") << l.lost
-                  << " events lost in " << l.overruns
-                  << " receive buffer overrun(s) (total " << l.total_lost
-                  << " lost, " << l.total_overruns << " overruns)" << std::endl;
+        note("LOSS group " + std::to_string(l.group) + ": " +
+             (l.exact ? "" : "at least ") + std::to_string(l.lost) +
+             " events lost in " + std::to_string(l.overruns) +
+             " receive buffer overrun(s) (total " +
+             std::to_string(l.total_lost) + " lost, " +
+             std::to_string(l.total_overruns) + " overruns)");
       },
       [self](reopen_atom) {
         if (!self->state.out)
           return;
         auto err = self->state.out->open();
-        std::cerr << "nfactor-log: "
-                  << (err.empty() ? std::string{"reopened outputs"} : err)
-                  << std::endl;
+        note(err.empty() ? std::string{"reopened outputs"} : err);
       },
       [self](report_atom) {
         auto& st = self->state;
@@ -344,27 +349,22 @@ int main(int argc, char** argv) {
     for (auto& k : kids) {
       auto l = sup::handle_as<actors::log_listener>(k);
       if (!l) {
-        std::cerr << "nfactor-log: stats " << k.name << ": "
-                  << sup::to_string(k.state) << "\n";
+        note("stats " + k.name + ": " + std::string{sup::to_string(k.state)});
         continue;
       }
       self->request(l, 2s, actors::stats_atom::value)
           .receive(
               [&](const actors::log_stats& s) {
-                std::cerr << "nfactor-log: stats " << stats_line(s)
-                          << ", restarts " << k.restarts << "\n";
+                note("stats " + stats_line(s) + ", restarts " +
+                     std::to_string(k.restarts));
               },
               [&](caf::error& e) {
-                std::cerr << "nfactor-log: stats " << k.name << ": "
-                          << actors::describe(e) << "\n";
+                note("stats " + k.name + ": " + actors::describe(e));
               });
     }
     self->request(w, 2s, report_atom::value)
-        .receive(
-            [](const std::string& s) {
-              std::cerr << "nfactor-log: stats " << s << std::endl;
-            },
-            [](caf::error&) {});
+        .receive([](const std::string& s) { note("stats " + s); },
+                 [](caf::error&) {});
   };
   while (running) {
     timespec tick{0, 200 * 1000 * 1000};
@@ -382,16 +382,14 @@ int main(int argc, char** argv) {
       self->receive(
           [&](const sup::child_info& ci) {
             if (ci.state == sup::child_state::restarting)
-              std::cerr << "nfactor-log: " << ci.name << " failed ("
-                        << actors::describe(ci.last_reason) << "); restarting"
-                        << std::endl;
+              note(ci.name + " failed (" + actors::describe(ci.last_reason) +
+                   "); restarting");
             else if (ci.state == sup::child_state::running && ci.restarts > 0)
-              std::cerr << "nfactor-log: " << ci.name << " restarted ("
-                        << ci.restarts << " restarts)" << std::endl;
+              note(ci.name + " restarted (" + std::to_string(ci.restarts) +
+                   " restarts)");
           },
           [&](const caf::down_msg& dm) {
-            std::cerr << "nfactor-log: supervisor stopped: "
-                      << actors::describe(dm.reason) << std::endl;
+            note("supervisor stopped: " + actors::describe(dm.reason));
             rc = exit_failure;
             running = false;
             more = false;
@@ -415,6 +413,6 @@ int main(int argc, char** argv) {
   self->request(w, 10s, actors::stop_atom::value)
       .receive([](bool) {}, [](caf::error&) {});
   self->send_exit(w, caf::exit_reason::user_shutdown);
-  std::cerr << "nfactor-log: stopped" << std::endl;
+  note("stopped");
   return rc;
 }

@@ -68,6 +68,33 @@ void send_datagrams(const test::scratch_netns& ns, std::size_t n) {
   BOOST_REQUIRE_MESSAGE(r.status == 0, r.output);
 }
 
+// How often `needle` occurs in `s`.
+std::size_t occurrences(const std::string& s, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = s.find(needle); at != std::string::npos;
+       at = s.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
+// Sends one netlink datagram of `size` bytes (an NLMSG_NOOP header and
+// zeros) from a fresh NETLINK_NETFILTER socket in `ns` to port id
+// `portid`. The kernel delivers unicasts between netlink sockets for a
+// sender with CAP_NET_ADMIN; SO_SNDBUFFORCE lets the one datagram be
+// larger than the default send buffer.
+void send_netlink_datagram(const test::scratch_netns& ns, std::uint32_t portid,
+                           std::size_t size) {
+  auto r = ns.exec("python3 -c \"import socket, struct\n"
+                   "s=socket.socket(socket.AF_NETLINK,socket.SOCK_RAW,12)\n"
+                   "s.setsockopt(socket.SOL_SOCKET,32,4<<20)\n"
+                   "n=" +
+                   std::to_string(size) +
+                   "\n"
+                   "s.sendto(struct.pack('=IHHII',n,1,0,0,0)+bytes(n-16),(" +
+                   std::to_string(portid) + ",0))\"");
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.output);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(apps_log,
@@ -171,6 +198,102 @@ BOOST_FIXTURE_TEST_CASE(sighup_reopens_files, test::netns_fixture) {
     return err.find("stats group 8: received 3") != std::string::npos;
   }));
   BOOST_TEST(log.stop(SIGINT) == 0);
+}
+
+// A listener that fails for real is restarted by the supervisor. The
+// failure: a datagram larger than the listener's receive slot (16 slots of
+// max(nlbufsiz, 64 KiB) + 16 KiB = 147456 bytes each with the default
+// nlbufsiz) arrives on its socket, recvmmsg() reports MSG_TRUNC, and the
+// listener stops with that error (it cannot know what it lost). No
+// kernel NFLOG batch is that large (at most nlbufsiz, 128 KiB), so the
+// datagram comes from another netlink socket in the namespace, sent to
+// the port id nfactor-log printed. After the restart the group is bound
+// again by a new socket (a new kernel instance: its seq starts at 0
+// again, which is not a loss), and events sent afterwards are logged with
+// every field.
+BOOST_FIXTURE_TEST_CASE(restarts_a_failed_listener, test::netns_fixture) {
+  test::scratch_dir dir;
+  netns.nft("add table ip lg; add chain ip lg out { type filter hook output "
+            "priority 0; }; add rule ip lg out udp dport 9999 log prefix "
+            "\"rs \" group 9");
+  background log({log_bin, "--netns", netns.name(), "-g", "9", "--json",
+                  dir / "ev.json", "--stats-interval", "0.2"},
+                 dir / "log.out", dir / "log.err");
+  const std::string bound = "group 9 bound (portid ";
+  BOOST_REQUIRE_MESSAGE(
+      log.await([&](auto&, auto& err) { return occurrences(err, bound) == 1; }),
+      log.err());
+  std::smatch m;
+  auto err = log.err();
+  BOOST_REQUIRE(
+      std::regex_search(err, m, std::regex{R"(group 9 bound \(portid (\d+))"}));
+  auto first_portid = static_cast<std::uint32_t>(std::stoul(m[1]));
+  send_datagrams(netns, 1);
+  BOOST_REQUIRE_MESSAGE(log.await([&](auto&, auto&) {
+    return lines(test::read_file(dir / "ev.json")) == 1;
+  }),
+                        log.err());
+
+  send_netlink_datagram(netns, first_portid, 160000);
+  // Reported: the failure with its reason, the restart, the new binding.
+  BOOST_REQUIRE_MESSAGE(log.await([&](auto&, auto& err) {
+    return occurrences(err, bound) == 2 &&
+           err.find("group-9 restarted (1 restarts)") != std::string::npos;
+  }),
+                        log.err());
+  err = log.err();
+  BOOST_TEST(err.find("nfactor-log: group-9 failed (recvmmsg: ") !=
+                 std::string::npos,
+             err);
+  BOOST_TEST(err.find("datagram larger than the 147456-byte buffer); "
+                      "restarting") != std::string::npos,
+             err);
+  // (The new socket may get the same port id: the kernel offers the
+  // process id first, free again once the old socket closed.)
+
+  // Events after the restart arrive, with every field.
+  send_datagrams(netns, 3);
+  BOOST_REQUIRE_MESSAGE(log.await([&](auto&, auto&) {
+    return lines(test::read_file(dir / "ev.json")) == 4;
+  }),
+                        log.err());
+  // The stats name the restart; the new listener's counters start anew.
+  BOOST_REQUIRE_MESSAGE(log.await([](auto&, auto& err) {
+    return std::regex_search(
+        err,
+        std::regex{
+            R"(stats group 9: received 3, delivered 3, lost 0, .*, restarts 1\n)"});
+  }),
+                        log.err());
+  BOOST_TEST(log.stop(SIGTERM) == 0);
+  BOOST_TEST(log.err().find("LOSS") == std::string::npos, log.err());
+
+  std::istringstream in{test::read_file(dir / "ev.json")};
+  std::string line;
+  std::vector<nlohmann::json> events;
+  while (std::getline(in, line))
+    events.push_back(nlohmann::json::parse(line));
+  BOOST_TEST_REQUIRE(events.size() == 4u);
+  BOOST_TEST(events[0]["seq"] == 0);
+  for (unsigned i = 0; i < 3; ++i) {
+    auto& j = events[1 + i];
+    BOOST_TEST(j["group"] == 9);
+    BOOST_TEST(j["prefix"] == "rs ");
+    BOOST_TEST(j["family"] == "ip");
+    BOOST_TEST(j["hook"] == "output");
+    BOOST_TEST(j["outdev"] == "lo");
+    BOOST_TEST(j["proto"] == "udp");
+    BOOST_TEST(j["src"] == "127.0.0.1");
+    BOOST_TEST(j["dst"] == "127.0.0.1");
+    BOOST_TEST(j["sport"] == 40001);
+    BOOST_TEST(j["dport"] == 9999);
+    // Datagram i carries i + 1 bytes: 20 (IP) + 8 (UDP) + i + 1.
+    BOOST_TEST(j["payload_len"] == 29 + i);
+    BOOST_TEST(j["payload"].get<std::string>().size() == 2 * (29 + i));
+    // The new kernel instance numbers from 0.
+    BOOST_TEST(j["seq"] == i);
+    BOOST_TEST(!j.contains("mark"));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bad_command_lines) {
