@@ -13,6 +13,9 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
 
 #include <net/if.h>
 
@@ -60,8 +63,45 @@ sys::netns namespace_of(const std::string& name) {
   return name.empty() ? sys::netns::current() : sys::netns::named(name);
 }
 
+// The JSON path of every object of the desired state, in the order
+// nft::json::to_ruleset() collects them: one object per add of a table,
+// chain, rule, set or named object (elements join their set). Paths that
+// do not line up with `rs` (a different collection order) are dropped:
+// no path is better than a wrong one.
+nft::origin_tags origins_of(const std::vector<nft::json::operation>& ops,
+                            const nft::ruleset& rs) {
+  nft::origin_tags t;
+  for (auto& op : ops)
+    std::visit(
+        [&](const auto& o) {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, nft::table>)
+            t.tables.push_back(op.path);
+          else if constexpr (std::is_same_v<T, nft::chain>)
+            t.chains.push_back(op.path);
+          else if constexpr (std::is_same_v<T, nft::rule>)
+            t.rules.push_back(op.path);
+          else if constexpr (std::is_same_v<T, nft::set>)
+            t.sets.push_back(op.path);
+          else if constexpr (std::is_same_v<T, nft::object>)
+            t.objects.push_back(op.path);
+        },
+        op.object);
+  auto fit = [](std::vector<std::string>& tags, std::size_t n) {
+    if (tags.size() != n)
+      tags.clear();
+  };
+  fit(t.tables, rs.tables.size());
+  fit(t.chains, rs.chains.size());
+  fit(t.rules, rs.rules.size());
+  fit(t.sets, rs.sets.size());
+  fit(t.objects, rs.objects.size());
+  return t;
+}
+
 // --reconcile --dry-run: the operations the transactor's plan would
-// commit against the current ruleset.
+// commit against the current ruleset, each with the JSON object it comes
+// from.
 int dry_run_reconcile(const sys::netns& ns, const nft::ruleset& desired) {
   sys::socket_options so;
   so.ns = ns;
@@ -72,12 +112,17 @@ int dry_run_reconcile(const sys::netns& ns, const nft::ruleset& desired) {
   if (!current)
     return complain(exit_refused, current.err().message());
   nft::batch b;
-  nft::plan(*current, desired, b);
+  std::vector<std::string> origins;
+  nft::plan(*current, desired, b, &origins);
   auto enc = std::move(b).finish();
   if (!enc)
     return complain(exit_bad_input, enc.err().message());
-  for (auto& op : enc->ops)
-    std::cout << op.describe() << "\n";
+  for (auto& op : enc->ops) {
+    std::cout << op.describe();
+    if (op.index < origins.size() && !origins[op.index].empty())
+      std::cout << "  # " << origins[op.index];
+    std::cout << "\n";
+  }
   std::cout << "# " << enc->ops.size() << " operations, " << enc->body.size()
             << " bytes, guarded by generation " << current->gen_id << "\n";
   return 0;
@@ -141,6 +186,8 @@ int main(int argc, char** argv) {
     if (!want)
       return complain(exit_bad_input, file + ": " + want.err().message());
     desired = std::move(*want);
+    // Refusals name the JSON object, as for a plain apply.
+    desired->origins = origins_of(*ops, *desired);
     if (dry_run)
       return dry_run_reconcile(ns, *desired);
   }

@@ -247,27 +247,37 @@ BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,
     chain b { udp dport 53 accept; }
   })");
   auto doc = nlohmann::json::parse(netns.nft_json("list ruleset"));
-  for (auto& item : doc["nftables"]) {
-    if (item.contains("set"))
+  std::string set_path, rule_path;
+  for (std::size_t i = 0; i < doc["nftables"].size(); ++i) {
+    auto& item = doc["nftables"][i];
+    auto path = "nftables[" + std::to_string(i) + "]";
+    if (item.contains("set")) {
       item["set"]["elem"] = {"10.0.0.1", "10.0.0.3"};
-    if (item.contains("rule") && item["rule"]["chain"] == "b")
+      set_path = path + ".set";
+    }
+    if (item.contains("rule") && item["rule"]["chain"] == "b") {
       item["rule"]["expr"][1] = {{"drop", nullptr}};
+      rule_path = path + ".rule";
+    }
   }
   write(dir / "want.json", doc.dump());
   auto dry = apply("--reconcile --dry-run --netns " + netns.name() + " " +
                    dir / "want.json");
   BOOST_TEST_REQUIRE(dry.status == 0, dry.output);
   // The transactor's plan: chain a is untouched; b's changed rule is
-  // replaced; one element goes, one comes.
+  // replaced; one element goes, one comes. Each operation names the JSON
+  // object it comes from (the old rule goes because of chain b's list).
   BOOST_TEST(dry.output.find("DELRULE #2 rule ip t b handle ") !=
                  std::string::npos,
              dry.output);
-  BOOST_TEST(dry.output.find("NEWRULE #3 rule ip t b\n") != std::string::npos);
+  BOOST_TEST(dry.output.find("NEWRULE #3 rule ip t b  # " + rule_path + "\n") !=
+                 std::string::npos,
+             dry.output);
   BOOST_TEST(dry.output.find("ip t a") == std::string::npos);
-  BOOST_TEST(dry.output.find("DELSETELEM #0 element ip t s (1)") !=
-             std::string::npos);
-  BOOST_TEST(dry.output.find("NEWSETELEM #1 element ip t s (1)") !=
-             std::string::npos);
+  BOOST_TEST(dry.output.find("DELSETELEM #0 element ip t s (1)  # " + set_path +
+                             "\n") != std::string::npos);
+  BOOST_TEST(dry.output.find("NEWSETELEM #1 element ip t s (1)  # " + set_path +
+                             "\n") != std::string::npos);
   BOOST_TEST(dry.output.find("# 4 operations") != std::string::npos,
              dry.output);
   auto r = apply("--reconcile --genid-guard --netns " + netns.name() + " " +
@@ -275,6 +285,46 @@ BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,
   BOOST_TEST_REQUIRE(r.status == 0, r.output);
   BOOST_TEST(normalized(netns.nft_json("list ruleset")) ==
              normalized(doc.dump()));
+}
+
+// Under --reconcile the plan is the transactor's, not the file's order;
+// a refusal still names the JSON object behind the refused operation (as
+// a plain apply does), and nothing is committed.
+BOOST_FIXTURE_TEST_CASE(reconcile_refusal_names_the_json_object,
+                        test::netns_fixture) {
+  test::scratch_dir dir;
+  netns.nft_script(R"(table ip t {
+    set s { type ipv4_addr; elements = { 10.0.0.1, 10.0.0.2 }; }
+    chain a { ip saddr @s drop; }
+  })");
+  auto before = netns.nft("list ruleset");
+  auto doc = nlohmann::json::parse(netns.nft_json("list ruleset"));
+  auto& items = doc["nftables"];
+  // Changes the kernel accepts (one element fewer, a new chain with a
+  // rule), then a rule it refuses: its set does not exist.
+  for (auto& item : items)
+    if (item.contains("set"))
+      item["set"]["elem"] = {"10.0.0.1"};
+  items.push_back(nlohmann::json::parse(
+      R"({"chain": {"family": "ip", "table": "t", "name": "b"}})"));
+  items.push_back(nlohmann::json::parse(R"({"rule": {"family": "ip",
+    "table": "t", "chain": "b", "expr": [{"accept": null}]}})"));
+  items.push_back(nlohmann::json::parse(R"({"rule": {"family": "ip",
+    "table": "t", "chain": "b", "expr": [{"match": {"op": "==", "left":
+    {"payload": {"protocol": "ip", "field": "saddr"}}, "right":
+    "@missing"}}, {"drop": null}]}})"));
+  auto refused = "nftables[" + std::to_string(items.size() - 1) + "].rule";
+  write(dir / "want.json", doc.dump());
+  auto r =
+      apply("--reconcile --netns " + netns.name() + " " + dir / "want.json");
+  BOOST_TEST(r.status == 1, r.output);
+  // The plan: DELSETELEM #0, NEWCHAIN #1, NEWRULE #2, NEWRULE #3 (refused).
+  BOOST_TEST(r.output.find("nfactor-apply: " + refused +
+                           ": NEWRULE #3 rule ip t b: ") != std::string::npos,
+             r.output);
+  BOOST_TEST(r.output.find("No such file or directory") != std::string::npos,
+             r.output);
+  BOOST_TEST(netns.nft("list ruleset") == before);
 }
 
 BOOST_FIXTURE_TEST_CASE(flush_replaces_the_ruleset, test::netns_fixture) {

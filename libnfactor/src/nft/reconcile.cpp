@@ -147,6 +147,16 @@ std::string elem_value(const set_elem& e) {
   return v;
 }
 
+// The origin tag of `x`, an element of `xs`, from `tags` (parallel to
+// `xs`); "" when it has none.
+template <class T>
+const std::string& tag_of(const std::vector<T>& xs, const T* x,
+                          const std::vector<std::string>& tags) {
+  static const std::string none;
+  auto i = static_cast<std::size_t>(x - xs.data());
+  return i < tags.size() ? tags[i] : none;
+}
+
 template <class T, class K>
 std::map<K, const T*> index(const std::vector<T>& xs, K (*key)(const T&)) {
   std::map<K, const T*> out;
@@ -157,8 +167,24 @@ std::map<K, const T*> index(const std::vector<T>& xs, K (*key)(const T&)) {
 
 } // namespace
 
-std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
+std::size_t plan(const ruleset& cur, const ruleset& want, batch& b,
+                 std::vector<std::string>* origins) {
   auto before = b.size();
+  const auto first_origin = origins ? origins->size() : 0;
+  // Tags the operations added since the last call with `tag`.
+  auto mark = [&](const std::string& tag) {
+    if (origins)
+      origins->resize(first_origin + (b.size() - before), tag);
+  };
+  const auto& tags = want.origins;
+  auto table_tag = [&](std::uint8_t f,
+                       const std::string& t) -> const std::string& {
+    static const std::string none;
+    for (std::size_t i = 0; i < want.tables.size(); ++i)
+      if (want.tables[i].family == f && want.tables[i].name == t)
+        return tag_of(want.tables, &want.tables[i], tags.tables);
+    return none;
+  };
   std::set<table_key> owned;
   for (auto& t : want.tables)
     owned.insert(key_of(t));
@@ -187,10 +213,13 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
 
   // 1. Tables, sets, objects and chains that must exist first.
   for (auto& t : want.tables)
-    if (!cur_tables.count(key_of(t)))
+    if (!cur_tables.count(key_of(t))) {
       add(b, t);
+      mark(tag_of(want.tables, &t, tags.tables));
+    }
   std::set<obj_key> recreated_sets;
   for (auto& [k, ws] : want_sets) {
+    const auto& set_tag = tag_of(want.sets, ws, tags.sets);
     auto it = cur_sets.find(k);
     if (it != cur_sets.end() && !same_definition(it->second->set, ws->set)) {
       remove(b, it->second->set);
@@ -204,6 +233,7 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
                          .set = ws->set.name,
                          .set_id = {},
                          .elems = ws->elems});
+      mark(set_tag);
       continue;
     }
     std::map<std::string, const set_elem*> have;
@@ -234,6 +264,7 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
       remove(b, del_l);
     if (!add_l.elems.empty())
       add(b, add_l);
+    mark(set_tag);
   }
   for (auto& [k, o] : want_objs) {
     auto it = cur_objs.find(k);
@@ -241,6 +272,7 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
       remove(b, *it->second);
     if (it == cur_objs.end() || it->second->type != o->type)
       add(b, *o);
+    mark(tag_of(want.objects, o, tags.objects));
   }
   std::set<obj_key> recreated_chains;
   for (auto& c : want.chains) {
@@ -254,6 +286,7 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
     } else if (c.policy && it->second->policy != c.policy) {
       add(b, c); // NEWCHAIN on an existing chain updates its policy
     }
+    mark(tag_of(want.chains, &c, tags.chains));
   }
 
   // 2. Rules, chain by chain.
@@ -283,6 +316,7 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
       ++tail;
     for (std::size_t i = head; i < hf.size() - tail; ++i)
       remove(b, *have[i]);
+    mark(tag_of(want.chains, want_chains[k], tags.chains));
     for (std::size_t i = head; i < wf.size() - tail; ++i) {
       rule r = *wanted[i];
       r.handle.reset();
@@ -305,19 +339,26 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b) {
       } else {
         add(b, r);
       }
+      mark(tag_of(want.rules, wanted[i], tags.rules));
     }
   }
 
   // 3. What the owned tables have and the desired state lacks.
   for (auto& [k, c] : cur_chains)
-    if (in_owned(c->family, c->table) && !want_chains.count(k))
+    if (in_owned(c->family, c->table) && !want_chains.count(k)) {
       remove(b, *c);
+      mark(table_tag(c->family, c->table));
+    }
   for (auto& [k, s] : cur_sets)
-    if (in_owned(s->set.family, s->set.table) && !want_sets.count(k))
+    if (in_owned(s->set.family, s->set.table) && !want_sets.count(k)) {
       remove(b, s->set);
+      mark(table_tag(s->set.family, s->set.table));
+    }
   for (auto& [k, o] : cur_objs)
-    if (in_owned(o->family, o->table) && !want_objs.count(k))
+    if (in_owned(o->family, o->table) && !want_objs.count(k)) {
       remove(b, *o);
+      mark(table_tag(o->family, o->table));
+    }
   return b.size() - before;
 }
 
@@ -331,7 +372,8 @@ result<reconcile_result> reconcile(sys::socket& sock, const ruleset& desired,
     if (!cur)
       return std::move(cur).err();
     batch b;
-    auto n = plan(*cur, desired, b);
+    std::vector<std::string> origins;
+    auto n = plan(*cur, desired, b, &origins);
     if (n == 0) {
       out.genid = cur->gen_id;
       out.operations = 0;
@@ -351,8 +393,14 @@ result<reconcile_result> reconcile(sys::socket& sock, const ruleset& desired,
       out.commit = *r;
       return out;
     }
-    if (r.err().code != make_error_code(errc::conflict))
-      return std::move(r).err();
+    if (r.err().code != make_error_code(errc::conflict)) {
+      auto e = std::move(r).err();
+      // Name the desired object behind the refused operation.
+      if (auto* op = enc->find_seq(e.seq);
+          op && op->index < origins.size() && !origins[op->index].empty())
+        e.op = origins[op->index] + ": " + e.op;
+      return e;
+    }
     last = std::move(r).err();
   }
   last->detail += "; gave up after " + std::to_string(opts.max_attempts) +

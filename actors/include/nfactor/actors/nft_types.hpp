@@ -123,12 +123,15 @@ typename Inspector::result_type inspect(Inspector& f, ruleset& x) {
     if (!c)
       return actors::detail::wire_error(c.err());
     auto attempts = x.attempts;
+    auto origins = std::move(x.origins);
     x = from_changes(x.gen_id, std::move(*c));
     x.attempts = attempts;
+    x.origins = std::move(origins);
     return caf::none;
   });
+  auto& o = x.origins;
   return f(caf::meta::type_name("nfactor::nft::ruleset"), x.gen_id, x.attempts,
-           wire, load);
+           o.tables, o.chains, o.rules, o.sets, o.objects, wire, load);
 }
 
 } // namespace nfactor::nft

@@ -26,6 +26,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "nfactor/error.hpp"
 #include "nfactor/nft/batch.hpp"
@@ -37,7 +39,17 @@ namespace nfactor::nft {
 
 /// Adds to `b` the operations that turn `current` into `desired` (see the
 /// diff rules above); returns how many it added.
-std::size_t plan(const ruleset& current, const ruleset& desired, batch& b);
+///
+/// With `origins`, it also appends one entry per added operation (in
+/// batch order, so they line up with `b`'s operations): the tag
+/// (`desired.origins`) of the desired object the operation comes from. An
+/// operation that adds or updates an object is tagged with that object
+/// (a set's elements and a rule's anonymous set with the set or rule); one
+/// that deletes is tagged with the desired object that decided it: the
+/// chain whose rules are trimmed, the chain, set or object replaced, or
+/// the owning table for what it no longer lists. Untagged: "".
+std::size_t plan(const ruleset& current, const ruleset& desired, batch& b,
+                 std::vector<std::string>* origins = nullptr);
 
 /// How to reconcile.
 struct reconcile_options {
@@ -63,6 +75,11 @@ struct reconcile_result {
 };
 
 /// Reconciles the ruleset of `sock`'s namespace with `desired`.
+///
+/// When the kernel refuses an operation, the error names it as `commit()`
+/// does; if the desired object behind it has an origin tag (see `plan()`),
+/// the error's `op` is prefixed with it: "nftables[2].rule: NEWRULE #2
+/// rule ip t c".
 [[nodiscard]] result<reconcile_result>
 reconcile(sys::socket& sock, const ruleset& desired,
           const reconcile_options& opts = {});

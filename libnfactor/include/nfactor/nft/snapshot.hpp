@@ -29,6 +29,22 @@ struct set_with_elems {
                          const set_with_elems&) = default;
 };
 
+/// Opaque provenance tags of a desired state's objects, e.g. the JSON path
+/// each was read from ("nftables[3].rule"). Each vector parallels the
+/// ruleset's vector of the same name: entry i tags its i-th object; a
+/// shorter (or empty) vector leaves the rest untagged. A dump never sets
+/// them; `reconcile()` uses them to name the object behind a refused
+/// operation (reconcile.hpp).
+struct origin_tags {
+  std::vector<std::string> tables;
+  std::vector<std::string> chains;
+  std::vector<std::string> rules;
+  std::vector<std::string> sets;
+  std::vector<std::string> objects;
+
+  friend bool operator==(const origin_tags&, const origin_tags&) = default;
+};
+
 /// The ruleset at one generation.
 struct ruleset {
   /// The generation the dump is consistent with.
@@ -41,6 +57,8 @@ struct ruleset {
   std::vector<flowtable> flowtables;
   /// Dump attempts it took (1 when the first was consistent).
   std::uint32_t attempts = 0;
+  /// Where a desired state's objects came from (see `origin_tags`).
+  origin_tags origins;
 
   /// Every object as a NEW change, in creation order (tables, sets,
   /// elements, objects, flowtables, chains, rules): the wire form and the
