@@ -79,6 +79,14 @@ int main(int argc, char** argv) {
   auto mon =
       actors::spawn_monitor(system, caf::actor_cast<caf::actor>(self), mo);
   self->monitor(mon);
+  // This thread prints, and rules name interfaces by index (iif, oif):
+  // resolve them in the monitored namespace, as `nft monitor` run there
+  // does, not in ours.
+  if (auto in = app::enter(ns); !in) {
+    std::cerr << "nfactor-monitor: " << in.err().message() << "\n";
+    self->send_exit(mon, caf::exit_reason::user_shutdown);
+    return exit_failure;
+  }
 
   int rc = 0;
   bool running = true;

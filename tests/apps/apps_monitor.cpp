@@ -197,6 +197,69 @@ BOOST_FIXTURE_TEST_CASE(same_lines_as_nft_monitor, test::netns_fixture) {
              mon.out());
 }
 
+// Interface indexes (iif, oif) are the monitored namespace's: a veth pair
+// that exists only in the test namespace is printed by name, exactly as
+// `nft monitor` running in that namespace prints it (text), and as
+// `nft -j list ruleset` lists it (JSON). nfactor-monitor itself runs in
+// the test's namespace, where these indexes are other interfaces or none.
+BOOST_FIXTURE_TEST_CASE(interface_names_of_the_monitored_namespace,
+                        test::netns_fixture) {
+  test::scratch_dir dir;
+  auto link = netns.exec("ip link add nfxmon-in type veth peer name "
+                         "nfxmon-out");
+  BOOST_REQUIRE_MESSAGE(link.status == 0, link.output);
+  BOOST_REQUIRE(test::run_command("ip link show nfxmon-in").status != 0);
+  netns.nft("add table ip t; add chain ip t c");
+  background nft_mon({"ip", "netns", "exec", netns.name(), "nft", "monitor"},
+                     dir / "nft.out", dir / "nft.err");
+  background mon({monitor_bin, "--netns", netns.name()}, dir / "out",
+                 dir / "err");
+  background mon_json({monitor_bin, "--netns", netns.name(), "--json"},
+                      dir / "json", dir / "json.err");
+  auto listening = [](auto&, auto& err) {
+    return err.find("listening") != std::string::npos;
+  };
+  BOOST_REQUIRE(mon.await(listening));
+  BOOST_REQUIRE(mon_json.await(listening));
+  // nft monitor is listening once it shows a probe commit.
+  netns.nft("add table ip probe");
+  auto shows = [](const std::string& what) {
+    return [what](auto& out, auto&) {
+      return out.find(what) != std::string::npos;
+    };
+  };
+  BOOST_REQUIRE(nft_mon.await(shows("add table ip probe\n")));
+  netns.nft("add rule ip t c iif \"nfxmon-in\" oif \"nfxmon-out\" accept");
+  netns.nft("delete table ip probe");
+  BOOST_REQUIRE(nft_mon.await(shows("delete table ip probe\n")));
+  BOOST_REQUIRE(mon.await(shows("delete table ip probe\n")));
+  BOOST_REQUIRE(
+      mon_json.await([](auto& out, auto&) { return lines(out) == 3; }));
+  BOOST_TEST(mon.stop(SIGTERM) == 0);
+  BOOST_TEST(mon_json.stop(SIGTERM) == 0);
+  nft_mon.stop(SIGTERM);
+  auto want = change_lines(nft_mon.out());
+  auto got = change_lines(mon.out());
+  BOOST_TEST_REQUIRE(want.size() == 3u, nft_mon.out());
+  BOOST_TEST(want[1] ==
+             "add rule ip t c iif \"nfxmon-in\" oif \"nfxmon-out\" accept");
+  BOOST_TEST(got == want, "nfactor-monitor:\n"
+                              << mon.out() << "\nnft monitor:\n"
+                              << nft_mon.out());
+  // JSON: the rule's statements as `nft -j list ruleset` lists them.
+  auto listing = nlohmann::json::parse(netns.nft_json("list ruleset"));
+  nlohmann::json listed;
+  for (auto& item : listing["nftables"])
+    if (item.contains("rule"))
+      listed = item["rule"]["expr"];
+  auto l = json_lines(mon_json.out());
+  BOOST_TEST_REQUIRE(l.size() == 3u);
+  BOOST_TEST_REQUIRE(l[1]["changes"].size() == 1u);
+  auto& rule = l[1]["changes"][0]["rule"];
+  BOOST_TEST(rule["expr"] == listed, rule.dump() << "\nnft: " << listed.dump());
+  BOOST_TEST(listed.dump().find("\"nfxmon-out\"") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(bad_command_lines) {
   auto r = test::run_command(monitor_bin + " --bogus");
   BOOST_TEST(r.status == 2);
