@@ -382,14 +382,14 @@ int main(int argc, char** argv) {
       self->receive(
           [&](const sup::child_info& ci) {
             if (ci.state == sup::child_state::restarting)
-              note(ci.name + " failed (" + actors::describe(ci.last_reason) +
+              note(ci.name + " failed (" + sup::describe(ci.last_reason) +
                    "); restarting");
             else if (ci.state == sup::child_state::running && ci.restarts > 0)
               note(ci.name + " restarted (" + std::to_string(ci.restarts) +
                    " restarts)");
           },
           [&](const caf::down_msg& dm) {
-            note("supervisor stopped: " + actors::describe(dm.reason));
+            note(sup::describe(dm.reason));
             rc = exit_failure;
             running = false;
             more = false;

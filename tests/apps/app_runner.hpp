@@ -119,4 +119,17 @@ class background {
   int status_ = 0;
 };
 
+/// Conditions for `background::await`: stdout (`out_has`) or stderr
+/// (`err_has`) contains `what`.
+inline auto out_has(std::string what) {
+  return [what = std::move(what)](const std::string& out, const std::string&) {
+    return out.find(what) != std::string::npos;
+  };
+}
+inline auto err_has(std::string what) {
+  return [what = std::move(what)](const std::string&, const std::string& err) {
+    return err.find(what) != std::string::npos;
+  };
+}
+
 } // namespace nfactor::test

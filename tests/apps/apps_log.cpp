@@ -8,9 +8,11 @@
 // and exits 0; bad options exit 2.
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -95,6 +97,20 @@ void send_netlink_datagram(const test::scratch_netns& ns, std::uint32_t portid,
   BOOST_REQUIRE_MESSAGE(r.status == 0, r.output);
 }
 
+// Waits (bounded) until process `pid` is in the stopped state ('T' in
+// /proc/PID/stat: every thread has taken the SIGSTOP).
+bool is_stopped(pid_t pid) {
+  for (int i = 0; i < 1000; ++i) {
+    auto stat = test::read_file("/proc/" + std::to_string(pid) + "/stat");
+    auto close = stat.rfind(')');
+    if (close != std::string::npos && close + 2 < stat.size() &&
+        stat[close + 2] == 'T')
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(apps_log,
@@ -108,22 +124,14 @@ BOOST_FIXTURE_TEST_CASE(json_and_pcap_match_tcpdump, test::netns_fixture) {
   background log({log_bin, "--netns", netns.name(), "-g", "7", "--json",
                   dir / "ev.json", "--pcap", dir / "ev.pcap"},
                  dir / "log.out", dir / "log.err");
-  BOOST_REQUIRE_MESSAGE(log.await([](auto&, auto& err) {
-    return err.find("group 7 bound") != std::string::npos;
-  }),
-                        log.err());
+  BOOST_REQUIRE_MESSAGE(log.await(test::err_has("group 7 bound")), log.err());
   background dump({"ip", "netns", "exec", netns.name(), "tcpdump", "-i", "lo",
                    "-Q", "in", "-nn", "-U", "-c", std::to_string(count), "-w",
                    dir / "lo.pcap", "udp", "port", "9999"},
                   dir / "td.out", dir / "td.err");
-  BOOST_REQUIRE_MESSAGE(dump.await([](auto&, auto& err) {
-    return err.find("listening on") != std::string::npos;
-  }),
-                        dump.err());
+  BOOST_REQUIRE_MESSAGE(dump.await(test::err_has("listening on")), dump.err());
   send_datagrams(netns, count);
-  BOOST_REQUIRE_MESSAGE(dump.await([](auto&, auto& err) {
-    return err.find("packets captured") != std::string::npos;
-  }),
+  BOOST_REQUIRE_MESSAGE(dump.await(test::err_has("packets captured")),
                         dump.err());
   BOOST_REQUIRE_MESSAGE(log.await([&](auto&, auto&) {
     return lines(test::read_file(dir / "ev.json")) == count;
@@ -173,9 +181,7 @@ BOOST_FIXTURE_TEST_CASE(sighup_reopens_files, test::netns_fixture) {
   background log({log_bin, "--netns", netns.name(), "--group", "8", "--json",
                   dir / "ev.json", "--stats-interval", "0.2"},
                  dir / "log.out", dir / "log.err");
-  BOOST_REQUIRE(log.await([](auto&, auto& err) {
-    return err.find("group 8 bound") != std::string::npos;
-  }));
+  BOOST_REQUIRE(log.await(test::err_has("group 8 bound")));
   send_datagrams(netns, 1);
   BOOST_REQUIRE(log.await([&](auto&, auto&) {
     return lines(test::read_file(dir / "ev.json")) == 1;
@@ -185,18 +191,14 @@ BOOST_FIXTURE_TEST_CASE(sighup_reopens_files, test::netns_fixture) {
       ::rename((dir / "ev.json").c_str(), (dir / "ev.json.1").c_str()) == 0);
   BOOST_REQUIRE(log.pid() > 0);
   ::kill(log.pid(), SIGHUP);
-  BOOST_REQUIRE(log.await([](auto&, auto& err) {
-    return err.find("reopened outputs") != std::string::npos;
-  }));
+  BOOST_REQUIRE(log.await(test::err_has("reopened outputs")));
   send_datagrams(netns, 2);
   BOOST_REQUIRE(log.await([&](auto&, auto&) {
     return lines(test::read_file(dir / "ev.json")) == 2;
   }));
   BOOST_TEST(lines(test::read_file(dir / "ev.json.1")) == 1u);
   // Periodic stats name the group and its counters.
-  BOOST_REQUIRE(log.await([](auto&, auto& err) {
-    return err.find("stats group 8: received 3") != std::string::npos;
-  }));
+  BOOST_REQUIRE(log.await(test::err_has("stats group 8: received 3")));
   BOOST_TEST(log.stop(SIGINT) == 0);
 }
 
@@ -294,6 +296,85 @@ BOOST_FIXTURE_TEST_CASE(restarts_a_failed_listener, test::netns_fixture) {
     BOOST_TEST(j["seq"] == i);
     BOOST_TEST(!j.contains("mark"));
   }
+}
+
+// A group that another socket holds cannot be bound: every restart fails
+// the same way, the supervisor gives up, and nfactor-log exits 1 with a
+// line that names the child, the restarts and the kernel's refusal (the
+// first five failures are each reported with "restarting", the sixth in
+// that last line).
+BOOST_FIXTURE_TEST_CASE(a_group_held_elsewhere_exits_1, test::netns_fixture) {
+  test::scratch_dir dir;
+  background holder(
+      {log_bin, "--netns", netns.name(), "-g", "11", "--json", dir / "ev.json"},
+      dir / "h.out", dir / "h.err");
+  BOOST_REQUIRE_MESSAGE(holder.await(test::err_has("group 11 bound")),
+                        holder.err());
+  background second({log_bin, "--netns", netns.name(), "-g", "11"},
+                    dir / "s.out", dir / "s.err");
+  BOOST_TEST(second.wait() == 1);
+  auto err = second.err();
+  BOOST_TEST(occurrences(err, "group-11 failed (NFULNL_CFG_CMD_BIND group "
+                              "11: Operation not permitted") == 5u,
+             err);
+  BOOST_TEST(err.find("nfactor-log: supervisor gave up on child 'group-11' "
+                      "after 5 restarts; last reason: NFULNL_CFG_CMD_BIND "
+                      "group 11: Operation not permitted (errno 1): group 11 "
+                      "is bound by another socket") != std::string::npos,
+             err);
+  BOOST_TEST(err.ends_with("nfactor-log: stopped\n"), err);
+  BOOST_TEST(holder.stop(SIGTERM) == 0);
+}
+
+// Loss is reported, exactly: while nfactor-log is stopped (SIGSTOP) a
+// burst overflows its small receive buffer; after SIGCONT it prints a
+// LOSS line, and once a later event shows the last gap in the per-group
+// sequence numbers, received + lost = sent, in the stats as well.
+BOOST_FIXTURE_TEST_CASE(loss_is_a_line_and_in_the_stats, test::netns_fixture) {
+  test::scratch_dir dir;
+  netns.nft("add table ip lg; add chain ip lg out { type filter hook output "
+            "priority 0; }; add rule ip lg out udp dport 9999 log group 12");
+  background log({log_bin, "--netns", netns.name(), "-g", "12", "--qthresh",
+                  "1", "--rcvbuf", "4096", "--json", dir / "ev.json",
+                  "--stats-interval", "0.2"},
+                 dir / "log.out", dir / "log.err");
+  BOOST_REQUIRE_MESSAGE(log.await(test::err_has("group 12 bound")), log.err());
+  constexpr std::size_t burst = 300;
+  BOOST_REQUIRE(::kill(log.pid(), SIGSTOP) == 0);
+  BOOST_REQUIRE(is_stopped(log.pid()));
+  send_datagrams(netns, burst);
+  BOOST_REQUIRE(::kill(log.pid(), SIGCONT) == 0);
+  BOOST_REQUIRE_MESSAGE(log.await(test::err_has("LOSS group 12: ")), log.err());
+  // One more event: its seq shows any gap after the last queued event.
+  send_datagrams(netns, 1);
+  std::regex stats{
+      R"(stats group 12: received (\d+), delivered (\d+), lost (\d+), )"};
+  std::size_t received = 0, lost = 0;
+  BOOST_REQUIRE_MESSAGE(log.await([&](auto&, auto& err) {
+    for (std::sregex_iterator it{err.begin(), err.end(), stats}, end; it != end;
+         ++it) {
+      received = std::stoul((*it)[1]);
+      lost = std::stoul((*it)[3]);
+      if (received + lost == burst + 1 && (*it)[2] == (*it)[1])
+        return true;
+    }
+    return false;
+  }),
+                        log.err());
+  BOOST_TEST(log.stop(SIGTERM) == 0);
+  BOOST_TEST(lost > 0u);
+  BOOST_TEST(lines(test::read_file(dir / "ev.json")) == received);
+  // The LOSS lines count exactly (no "at least") and their running total
+  // ends at the stats' figure.
+  auto err = log.err();
+  BOOST_TEST(err.find("at least") == std::string::npos, err);
+  std::regex loss{R"(LOSS group 12: (\d+) events lost in \d+ receive buffer )"
+                  R"(overrun\(s\) \(total (\d+) lost)"};
+  std::size_t last_total = 0;
+  for (std::sregex_iterator it{err.begin(), err.end(), loss}, end; it != end;
+       ++it)
+    last_total = std::stoul((*it)[2]);
+  BOOST_TEST(last_total == lost, err);
 }
 
 BOOST_AUTO_TEST_CASE(bad_command_lines) {

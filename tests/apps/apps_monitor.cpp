@@ -88,9 +88,7 @@ BOOST_FIXTURE_TEST_CASE(text_like_nft_monitor, test::netns_fixture) {
   test::scratch_dir dir;
   background mon({monitor_bin, "--netns", netns.name()}, dir / "out",
                  dir / "err");
-  BOOST_REQUIRE(mon.await([](auto&, auto& err) {
-    return err.find("listening") != std::string::npos;
-  }));
+  BOOST_REQUIRE(mon.await(test::err_has("listening")));
   netns.nft("add table inet t; add chain inet t input { type filter hook "
             "input priority 0; policy drop; }");
   BOOST_REQUIRE(mon.await([](auto& out, auto&) { return lines(out) == 3; }));
@@ -130,18 +128,11 @@ BOOST_FIXTURE_TEST_CASE(same_lines_as_nft_monitor, test::netns_fixture) {
                      dir / "nft.out", dir / "nft.err");
   background mon({monitor_bin, "--netns", netns.name()}, dir / "out",
                  dir / "err");
-  BOOST_REQUIRE(mon.await([](auto&, auto& err) {
-    return err.find("listening") != std::string::npos;
-  }));
+  BOOST_REQUIRE(mon.await(test::err_has("listening")));
   // Both are listening once both show a probe commit.
   netns.nft("add table ip probe");
-  auto shows = [](const std::string& what) {
-    return [what](auto& out, auto&) {
-      return out.find(what) != std::string::npos;
-    };
-  };
-  BOOST_REQUIRE(nft_mon.await(shows("add table ip probe\n")));
-  BOOST_REQUIRE(mon.await(shows("add table ip probe\n")));
+  BOOST_REQUIRE(nft_mon.await(test::out_has("add table ip probe\n")));
+  BOOST_REQUIRE(mon.await(test::out_has("add table ip probe\n")));
   const char* const session[] = {
       "add table ip t",
       "add chain ip t input { type filter hook input priority 0; policy "
@@ -179,8 +170,8 @@ BOOST_FIXTURE_TEST_CASE(same_lines_as_nft_monitor, test::netns_fixture) {
     netns.nft(c);
   }
   netns.nft("delete table ip probe");
-  BOOST_REQUIRE(nft_mon.await(shows("delete table ip probe\n")));
-  BOOST_REQUIRE(mon.await(shows("delete table ip probe\n")));
+  BOOST_REQUIRE(nft_mon.await(test::out_has("delete table ip probe\n")));
+  BOOST_REQUIRE(mon.await(test::out_has("delete table ip probe\n")));
   BOOST_TEST(mon.stop(SIGTERM) == 0);
   nft_mon.stop(SIGTERM);
   auto want = change_lines(nft_mon.out());
@@ -216,23 +207,15 @@ BOOST_FIXTURE_TEST_CASE(interface_names_of_the_monitored_namespace,
                  dir / "err");
   background mon_json({monitor_bin, "--netns", netns.name(), "--json"},
                       dir / "json", dir / "json.err");
-  auto listening = [](auto&, auto& err) {
-    return err.find("listening") != std::string::npos;
-  };
-  BOOST_REQUIRE(mon.await(listening));
-  BOOST_REQUIRE(mon_json.await(listening));
+  BOOST_REQUIRE(mon.await(test::err_has("listening")));
+  BOOST_REQUIRE(mon_json.await(test::err_has("listening")));
   // nft monitor is listening once it shows a probe commit.
   netns.nft("add table ip probe");
-  auto shows = [](const std::string& what) {
-    return [what](auto& out, auto&) {
-      return out.find(what) != std::string::npos;
-    };
-  };
-  BOOST_REQUIRE(nft_mon.await(shows("add table ip probe\n")));
+  BOOST_REQUIRE(nft_mon.await(test::out_has("add table ip probe\n")));
   netns.nft("add rule ip t c iif \"nfxmon-in\" oif \"nfxmon-out\" accept");
   netns.nft("delete table ip probe");
-  BOOST_REQUIRE(nft_mon.await(shows("delete table ip probe\n")));
-  BOOST_REQUIRE(mon.await(shows("delete table ip probe\n")));
+  BOOST_REQUIRE(nft_mon.await(test::out_has("delete table ip probe\n")));
+  BOOST_REQUIRE(mon.await(test::out_has("delete table ip probe\n")));
   BOOST_REQUIRE(
       mon_json.await([](auto& out, auto&) { return lines(out) == 3; }));
   BOOST_TEST(mon.stop(SIGTERM) == 0);
