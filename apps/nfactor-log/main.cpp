@@ -143,7 +143,7 @@ class outputs {
 // -- the writer actor ---------------------------------------------------------
 
 using writer = actors::log_batch_owner::extend<
-    caf::reacts_to<reopen_atom>,
+    caf::reacts_to<reopen_atom>, caf::reacts_to<sup::child_info>,
     caf::replies_to<report_atom>::with<std::string>,
     caf::replies_to<actors::stop_atom>::with<bool>>;
 
@@ -178,6 +178,17 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
              " receive buffer overrun(s) (total " +
              std::to_string(l.total_lost) + " lost, " +
              std::to_string(l.total_overruns) + " overruns)");
+      },
+      // The supervisor's reports: printed here, in order with the
+      // listeners' own lines (a restarted listener's "bound" follows its
+      // "failed").
+      [](const sup::child_info& ci) {
+        if (ci.state == sup::child_state::restarting)
+          note(ci.name + " failed (" + sup::describe(ci.last_reason) +
+               "); restarting");
+        else if (ci.state == sup::child_state::running && ci.restarts > 0)
+          note(ci.name + " restarted (" + std::to_string(ci.restarts) +
+               " restarts)");
       },
       [self](reopen_atom) {
         if (!self->state.out)
@@ -331,7 +342,7 @@ int main(int argc, char** argv) {
   so.window = 10s;
   so.backoff = 100ms;
   so.max_backoff = 2s;
-  so.observer = caf::actor_cast<caf::actor>(self);
+  so.observer = caf::actor_cast<caf::actor>(w);
   auto supervisor = sup::spawn_supervisor(system, so, std::move(children));
   self->monitor(supervisor);
 
@@ -376,18 +387,10 @@ int main(int argc, char** argv) {
       running = false;
       break;
     }
-    // Supervisor reports and its own end.
+    // The supervisor's end (its reports go to the writer).
     bool more = true;
     while (more) {
       self->receive(
-          [&](const sup::child_info& ci) {
-            if (ci.state == sup::child_state::restarting)
-              note(ci.name + " failed (" + sup::describe(ci.last_reason) +
-                   "); restarting");
-            else if (ci.state == sup::child_state::running && ci.restarts > 0)
-              note(ci.name + " restarted (" + std::to_string(ci.restarts) +
-                   " restarts)");
-          },
           [&](const caf::down_msg& dm) {
             note(sup::describe(dm.reason));
             rc = exit_failure;
