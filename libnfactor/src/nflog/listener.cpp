@@ -205,11 +205,14 @@ result<std::size_t> listener::recv_some(std::size_t want,
   want = std::clamp<std::size_t>(want, 1, recv_slots);
   mmsghdr msgs[recv_slots];
   iovec iov[recv_slots];
+  sockaddr_nl from[recv_slots];
   std::memset(msgs, 0, sizeof(mmsghdr) * want);
   for (std::size_t i = 0; i < want; ++i) {
     iov[i] = {buf_.data() + i * slot_size, slot_size};
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &from[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_nl);
   }
   int n = ::recvmmsg(sock_.fd(), msgs, static_cast<unsigned>(want),
                      MSG_DONTWAIT, nullptr);
@@ -229,6 +232,12 @@ result<std::size_t> listener::recv_some(std::size_t want,
   }
   now_ = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
+    // Only the kernel is believed (see sys::socket): another sender's
+    // datagram is dropped unparsed, whatever its size.
+    if (!sys::from_kernel(&from[i], msgs[i].msg_hdr.msg_namelen)) {
+      sock_.count_foreign();
+      continue;
+    }
     if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
       return make_error(errno_code(ENOSPC), "recvmmsg",
                         "datagram larger than the " +

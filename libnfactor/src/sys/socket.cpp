@@ -2,6 +2,7 @@
 #include "nfactor/sys/socket.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 
 #include <poll.h>
@@ -159,21 +160,37 @@ result<void> socket::send(byte_view datagram) {
 result<recv_outcome> socket::recv(std::span<std::uint8_t> buf) {
   if (!nl_)
     return make_error(errc::closed, "recv");
-  auto n = mnl_socket_recvfrom(nl_.get(), buf.data(), buf.size());
-  if (n >= 0)
-    return recv_outcome{recv_status::data, static_cast<std::size_t>(n)};
-  switch (errno) {
-  case EAGAIN:
-  case EINTR:
-    return recv_outcome{recv_status::would_block, 0};
-  case ENOBUFS:
-    return recv_outcome{recv_status::overrun, 0};
-  case ENOSPC:
-    return make_error(errno_code(ENOSPC), "recv",
-                      "datagram larger than the " + std::to_string(buf.size()) +
-                          "-byte buffer");
-  default:
-    return errno_error("recv");
+  for (;;) {
+    sockaddr_nl from{};
+    iovec iov{buf.data(), buf.size()};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof(from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    auto n = ::recvmsg(fd(), &msg, 0);
+    if (n >= 0) {
+      // The sender first: a foreign datagram is dropped whatever its size,
+      // so an oversized one cannot fail the socket either.
+      if (!from_kernel(&from, msg.msg_namelen)) {
+        ++foreign_;
+        continue;
+      }
+      if (msg.msg_flags & MSG_TRUNC)
+        return make_error(errno_code(ENOSPC), "recv",
+                          "datagram larger than the " +
+                              std::to_string(buf.size()) + "-byte buffer");
+      return recv_outcome{recv_status::data, static_cast<std::size_t>(n)};
+    }
+    switch (errno) {
+    case EAGAIN:
+    case EINTR:
+      return recv_outcome{recv_status::would_block, 0};
+    case ENOBUFS:
+      return recv_outcome{recv_status::overrun, 0};
+    default:
+      return errno_error("recv");
+    }
   }
 }
 
@@ -194,6 +211,14 @@ result<bool> socket::wait_readable(std::chrono::milliseconds timeout) {
 
 void socket::close() noexcept {
   nl_.reset();
+}
+
+bool from_kernel(const void* addr, std::size_t addr_len) noexcept {
+  if (addr == nullptr || addr_len < sizeof(sockaddr_nl))
+    return false;
+  sockaddr_nl nl{};
+  std::memcpy(&nl, addr, sizeof nl);
+  return nl.nl_family == AF_NETLINK && nl.nl_pid == 0;
 }
 
 bool is_socket_failure(const error& e) noexcept {

@@ -59,6 +59,15 @@ struct recv_outcome {
 
 /// An owned NETLINK_NETFILTER socket: non-blocking, close-on-exec, bound
 /// to a kernel-assigned port id. Move-only; closed on destruction.
+///
+/// Only the kernel is believed: a datagram whose sender (`sockaddr_nl`
+/// `nl_pid`) is not 0 comes from another process (any process with
+/// CAP_NET_ADMIN in the namespace may unicast to our port id or send to a
+/// group we joined) and is dropped unread by `recv()`, and by every reader
+/// in nfactor that reads `fd()` itself (the NFLOG listener's recvmmsg), and
+/// counted in `foreign_dropped()`. Replies, acks, dumps and events are only
+/// ever parsed from kernel datagrams. There is no switch to turn this off;
+/// tests feed crafted replies to `reply_reader` (request.hpp) instead.
 class socket {
  public:
   /// Creates a socket as `opts` says.
@@ -96,9 +105,23 @@ class socket {
   /// Sends one datagram (one or more netlink messages) to the kernel.
   [[nodiscard]] result<void> send(byte_view datagram);
 
-  /// Reads one datagram into `buf` without blocking. A datagram larger
-  /// than `buf` is an error (ENOSPC), never silently truncated.
+  /// Reads one datagram from the kernel into `buf` without blocking. A
+  /// datagram larger than `buf` is an error (ENOSPC), never silently
+  /// truncated. Datagrams from other senders are dropped and counted
+  /// (`foreign_dropped()`), and reading goes on: `would_block` means no
+  /// kernel datagram is queued. Each dropped datagram costs one recvmsg,
+  /// so the loop ends as soon as the foreign sender stops.
   [[nodiscard]] result<recv_outcome> recv(std::span<std::uint8_t> buf);
+
+  /// Datagrams dropped because their sender was not the kernel
+  /// (`nl_pid != 0`), since the socket was opened.
+  [[nodiscard]] std::uint64_t foreign_dropped() const noexcept {
+    return foreign_;
+  }
+
+  /// Counts `n` foreign datagrams dropped by a reader that reads `fd()`
+  /// itself (after checking the sender with `from_kernel()`).
+  void count_foreign(std::uint64_t n = 1) noexcept { foreign_ += n; }
 
   /// Waits up to `timeout` for the socket to become readable; false on
   /// time-out.
@@ -125,8 +148,15 @@ class socket {
   std::uint32_t portid_ = 0;
   std::uint32_t seq_ = 1;
   int rcvbuf_ = 0;
+  std::uint64_t foreign_ = 0;
   netns ns_ = netns::current();
 };
+
+/// True when a datagram's source address says the kernel sent it: a
+/// netlink address with port id 0. Readers that call recvmsg/recvmmsg on
+/// `socket::fd()` themselves must pass `msg_name` and drop the datagram
+/// unparsed when this is false.
+[[nodiscard]] bool from_kernel(const void* addr, std::size_t addr_len) noexcept;
 
 /// Receive buffer size that holds any single netfilter netlink datagram a
 /// reply or dump produces (dumps use at most 32 KiB skbs; NFLOG batches
