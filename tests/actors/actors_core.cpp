@@ -2,9 +2,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <caf/all.hpp>
-#include <caf/binary_deserializer.hpp>
-#include <caf/binary_serializer.hpp>
 
+#include "actor_system_fixture.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/system.hpp"
 #include "nfactor/actors/type_ids.hpp"
@@ -20,30 +19,7 @@ inline std::ostream& boost_test_print_type(std::ostream& os, const error& e) {
 
 } // namespace caf
 
-namespace {
-
-struct system_fixture {
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
-  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
-    actors::add_message_types(c);
-    return c;
-  }
-  system_fixture() : sys(prepare(cfg)) {}
-};
-
-template <class T>
-T round_trip(caf::actor_system& sys, T x) {
-  std::vector<char> buf;
-  caf::binary_serializer sink{sys, buf};
-  BOOST_REQUIRE(!sink(x));
-  T out;
-  caf::binary_deserializer source{sys, buf};
-  BOOST_REQUIRE(!source(out));
-  return out;
-}
-
-} // namespace
+using system_fixture = test::actor_system_fixture;
 
 BOOST_AUTO_TEST_SUITE(actors_core)
 
@@ -77,9 +53,9 @@ BOOST_AUTO_TEST_CASE(errors_survive_the_trip_to_caf_and_back) {
 BOOST_FIXTURE_TEST_CASE(gen_info_serializes_with_and_without_optionals,
                         system_fixture) {
   nft::gen_info full{7, 1234u, std::string{"nft"}};
-  BOOST_TEST((round_trip(sys, full) == full));
+  BOOST_TEST((round_trip(full) == full));
   nft::gen_info bare{9, std::nullopt, std::nullopt};
-  BOOST_TEST((round_trip(sys, bare) == bare));
+  BOOST_TEST((round_trip(bare) == bare));
   BOOST_TEST(caf::deep_to_string(full).find("nft") != std::string::npos);
 }
 

@@ -13,9 +13,8 @@
 #include "traffic.hpp" // system socket headers before <linux/*.h>
 
 #include <caf/all.hpp>
-#include <caf/binary_deserializer.hpp>
-#include <caf/binary_serializer.hpp>
 
+#include "actor_system_fixture.hpp"
 #include "netns_fixture.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/log_listener.hpp"
@@ -38,16 +37,10 @@ namespace {
 constexpr std::uint16_t group = 11;
 constexpr auto patience = std::chrono::seconds{10}; // bounds failures only
 
-struct fixture {
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
+struct fixture : test::actor_system_fixture {
   test::scratch_netns netns;
   caf::scoped_actor probe;
 
-  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
-    add_message_types(c);
-    return c;
-  }
   // Actors to kill at the end, so a failed test cannot leave the actor
   // system waiting for them.
   std::vector<caf::actor> spawned;
@@ -63,7 +56,7 @@ struct fixture {
       caf::anon_send_exit(a, caf::exit_reason::kill);
   }
 
-  fixture() : sys(prepare(cfg)), probe(sys) {
+  fixture() : probe(sys) {
     netns.nft_script("table inet t {\n chain o { type filter hook output "
                      "priority 0;\n  udp dport 9020 log group 11 prefix "
                      "\"act\"\n }\n}\n");
@@ -367,9 +360,7 @@ BOOST_FIXTURE_TEST_CASE(slow_owner_means_kernel_drops_and_exact_loss, fixture) {
 }
 
 BOOST_AUTO_TEST_CASE(messages_serialize_with_and_without_optionals) {
-  caf::actor_system_config cfg;
-  add_message_types(cfg);
-  caf::actor_system sys{cfg};
+  test::actor_system_fixture fx;
   nflog::log_event e;
   e.family = 2;
   e.group = 5;
@@ -383,13 +374,7 @@ BOOST_AUTO_TEST_CASE(messages_serialize_with_and_without_optionals) {
   e.timestamp = nflog::timestamp{1, 2};
   e.vlan = nflog::vlan_tag{0x8100, 7};
   log_batch b{5, {e, nflog::log_event{}}};
-  std::vector<char> buf;
-  caf::binary_serializer sink{sys, buf};
-  BOOST_REQUIRE(!sink(b));
-  log_batch back;
-  caf::binary_deserializer source{sys, buf};
-  BOOST_REQUIRE(!source(back));
-  BOOST_TEST((back == b));
+  BOOST_TEST((fx.round_trip(b) == b));
   BOOST_TEST(caf::type_id<log_batch>::value == 302u);
 }
 

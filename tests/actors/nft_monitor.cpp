@@ -22,6 +22,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actor_system_fixture.hpp"
 #include "netns_fixture.hpp"
 #include "nfactor/actors/monitor.hpp"
 #include "nfactor/actors/system.hpp"
@@ -44,15 +45,9 @@ std::string big_table(int rules) {
   return script + " }\n}\n";
 }
 
-struct monitor_fixture : netns_fixture {
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
+struct monitor_fixture : netns_fixture, test::actor_system_fixture {
   caf::scoped_actor self;
-  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
-    actors::add_message_types(c);
-    return c;
-  }
-  monitor_fixture() : sys(prepare(cfg)), self(sys) {}
+  monitor_fixture() : self(sys) {}
 
   actors::monitor_actor spawn(actors::monitor_options o = {}) {
     o.ns = netns.ns();
@@ -64,12 +59,38 @@ struct monitor_fixture : netns_fixture {
     return m;
   }
 
+  // The monitor's counters.
+  actors::monitor_stats stats_of(const actors::monitor_actor& mon) {
+    actors::monitor_stats out;
+    self->request(mon, 5s, actors::stats_atom::value)
+        .receive([&](const actors::monitor_stats& s) { out = s; },
+                 [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    return out;
+  }
+
+  // Bounded wait until the monitor's counters satisfy `pred`.
+  template <class Pred>
+  actors::monitor_stats await_stats(const actors::monitor_actor& mon,
+                                    Pred pred) {
+    auto s = stats_of(mon);
+    for (int i = 0; i < 2000 && !pred(s); ++i) {
+      std::this_thread::sleep_for(5ms);
+      s = stats_of(mon);
+    }
+    BOOST_REQUIRE(pred(s));
+    return s;
+  }
+
   // Receives transactions until one contains a table called `marker`.
   std::vector<nft::transaction> until_marker(const std::string& marker) {
+    return until_marker(self, marker);
+  }
+  std::vector<nft::transaction> until_marker(caf::scoped_actor& owner,
+                                             const std::string& marker) {
     std::vector<nft::transaction> got;
     bool done = false;
     while (!done) {
-      self->receive(
+      owner->receive(
           [&](nft::transaction& t) {
             for (const auto& c : t.changes)
               if (auto* tb = std::get_if<nft::table>(&c.entity))
@@ -196,18 +217,20 @@ BOOST_FIXTURE_TEST_CASE(scripted_session_matches_nft_monitor, monitor_fixture) {
   background text{netns.name(), {"nft", "monitor"}, dir + ".txt"};
   background js{netns.name(), {"nft", "-j", "monitor"}, dir + ".json"};
   // Both peers are subscribed once they print a commit made after start.
+  // On a loaded machine they may miss the first sync commits, so there can
+  // be several; our monitor sees all of them, and the session starts after
+  // the last one it delivers (not after whatever happens to be in the
+  // mailbox: the monitor's thread may not have sent the later ones yet).
   bool ready = false;
+  std::string last_sync;
   for (int i = 0; i < 20 && !ready; ++i) {
-    auto name = "sync" + std::to_string(i);
-    netns.nft("add table ip " + name);
-    ready = text.wait_for(" " + name + "\n") && js.wait_for("\"" + name + "\"");
+    last_sync = "sync" + std::to_string(i);
+    netns.nft("add table ip " + last_sync);
+    ready = text.wait_for(" " + last_sync + "\n") &&
+            js.wait_for("\"" + last_sync + "\"");
   }
   BOOST_REQUIRE(ready);
-  auto before = until_marker("sync0");
-  (void)before;
-  // Drain the remaining sync commits.
-  self->receive_while([&] { return self->mailbox().size() > 0; })(
-      [](const nft::transaction&) {}, [](const actors::flat_batch&) {});
+  (void)until_marker(last_sync);
 
   // The scripted session: every command is one nft run, one commit.
   const std::vector<std::string> script = {
@@ -337,15 +360,28 @@ BOOST_FIXTURE_TEST_CASE(pull_then_tail_under_a_concurrent_writer,
 
 BOOST_FIXTURE_TEST_CASE(enobufs_signals_resync_and_auto_resync_converges,
                         monitor_fixture) {
+  // The owner holds the only credit while the big commit is made, so the
+  // monitor is not reading and the commit must overflow the tiny buffer.
+  // (Reading concurrently, the monitor sometimes kept up with the commit
+  // on a loaded machine: no ENOBUFS, so no resync ever came.)
+  caf::scoped_actor owner{sys};
   actors::monitor_options o;
+  o.ns = netns.ns();
   o.rcvbuf = 4096; // tiny: one big commit overflows it
   o.auto_resync = true;
-  auto mon = spawn(o);
+  o.max_in_flight = 1;
+  auto mon = actors::spawn_monitor(sys, caf::actor{owner}, o);
+  (void)stats_of(mon); // subscribed
+  netns.nft("add table ip hold");
+  // Sent and not acknowledged: with max_in_flight 1 the monitor no
+  // longer reads.
+  (void)await_stats(
+      mon, [](const actors::monitor_stats& s) { return s.in_flight == 1; });
   netns.nft_script(big_table(3000));
   bool resync = false;
   std::optional<nft::ruleset> fresh;
   while (!fresh) {
-    self->receive(
+    owner->receive(
         [&](const actors::resync_needed& r) {
           resync = true;
           BOOST_TEST(r.overruns >= 1u);
@@ -360,7 +396,7 @@ BOOST_FIXTURE_TEST_CASE(enobufs_signals_resync_and_auto_resync_converges,
   BOOST_TEST(fresh->rules.size() == 3000u);
   // Reading goes on after the loss.
   netns.nft("add table ip after");
-  auto more = until_marker("after");
+  auto more = until_marker(owner, "after");
   BOOST_TEST(more.back().gen_id > fresh->gen_id);
   self->request(mon, 5s, actors::stats_atom::value)
       .receive(
@@ -429,22 +465,14 @@ BOOST_FIXTURE_TEST_CASE(slow_owner_stops_reading_then_resync, monitor_fixture) {
   o.rcvbuf = 1 << 18;
   auto mon = actors::spawn_monitor(sys, caf::actor{owner}, o);
   auto stats = [&] {
-    actors::monitor_stats out;
-    self->request(mon, 5s, actors::stats_atom::value)
-        .receive([&](const actors::monitor_stats& s) { out = s; },
-                 [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
-    return out;
+    return stats_of(mon);
   };
   (void)stats();
   netns.nft("add table ip a");
   netns.nft("add table ip b");
-  // Bounded wait until the monitor holds b back for lack of credit.
-  auto s = stats();
-  for (int i = 0; i < 1000 && s.stalls == 0; ++i) {
-    std::this_thread::sleep_for(5ms);
-    s = stats();
-  }
-  BOOST_REQUIRE_GE(s.stalls, 1u);
+  // The monitor holds b back for lack of credit.
+  auto s = await_stats(
+      mon, [](const actors::monitor_stats& s) { return s.stalls >= 1; });
   BOOST_TEST(s.in_flight == 1u);
   // Far more than the receive buffer, while the monitor does not read.
   netns.nft_script(big_table(3000));

@@ -4,10 +4,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <caf/all.hpp>
-#include <caf/binary_deserializer.hpp>
-#include <caf/binary_serializer.hpp>
 
 #include "../unit/nft_golden.hpp"
+#include "actor_system_fixture.hpp"
 #include "nfactor/actors/nft_types.hpp"
 #include "nfactor/actors/system.hpp"
 
@@ -15,26 +14,7 @@ using namespace nfactor;
 
 namespace {
 
-struct system_fixture {
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
-  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
-    actors::add_message_types(c);
-    return c;
-  }
-  system_fixture() : sys(prepare(cfg)) {}
-
-  template <class T>
-  T round_trip(T x) {
-    std::vector<char> buf;
-    caf::binary_serializer sink{sys, buf};
-    BOOST_REQUIRE(!sink(x));
-    T out;
-    caf::binary_deserializer source{sys, buf};
-    BOOST_REQUIRE(!source(out));
-    return out;
-  }
-};
+using system_fixture = test::actor_system_fixture;
 
 // Every golden message as a change of one transaction.
 nft::transaction golden_transaction() {

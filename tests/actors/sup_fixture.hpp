@@ -23,6 +23,7 @@
 
 #include <caf/all.hpp>
 
+#include "actor_system_fixture.hpp"
 #include "netns_fixture.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/actors/system.hpp"
@@ -109,16 +110,10 @@ replace_netfilter_socket(const std::function<bool(const sockaddr_nl&)>& which) {
 
 /// An actor system with nfactor's message types and a scoped actor that
 /// observes supervisors.
-struct sup_fixture {
-  caf::actor_system_config cfg;
-  caf::actor_system sys;
+struct sup_fixture : actor_system_fixture {
   caf::scoped_actor self;
 
-  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
-    actors::add_message_types(c);
-    return c;
-  }
-  sup_fixture() : sys(prepare(cfg)), self(sys) {}
+  sup_fixture() : self(sys) {}
 
   /// `o` with this test's scoped actor as the observer.
   actors::sup::options observed(actors::sup::options o = {}) {

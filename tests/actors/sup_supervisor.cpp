@@ -12,8 +12,6 @@
 #include <vector>
 
 #include <caf/all.hpp>
-#include <caf/binary_deserializer.hpp>
-#include <caf/binary_serializer.hpp>
 
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/sup/failure.hpp"
@@ -367,15 +365,6 @@ BOOST_FIXTURE_TEST_CASE(start_errors_count_as_failures, fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(records_serialize, fixture) {
-  auto trip = [&](auto x) {
-    std::vector<char> buf;
-    caf::binary_serializer sink{sys, buf};
-    BOOST_REQUIRE(!sink(x));
-    decltype(x) out;
-    caf::binary_deserializer source{sys, buf};
-    BOOST_REQUIRE(!source(out));
-    return out;
-  };
   sup::stats st;
   st.received = 10;
   st.delivered = 9;
@@ -384,16 +373,17 @@ BOOST_FIXTURE_TEST_CASE(records_serialize, fixture) {
   st.restarts = 2;
   st.uptime = std::chrono::seconds{3};
   st.rcvbuf = 16 << 20;
-  BOOST_TEST((trip(st) == st));
+  st.foreign = 3;
+  BOOST_TEST((round_trip(st) == st));
   st.rcvbuf.reset();
-  BOOST_TEST((trip(st) == st));
+  BOOST_TEST((round_trip(st) == st));
 
   sup::child_info ci{"x",
                      {},
                      sup::child_state::restarting,
                      4,
                      actors::to_caf_error(injected())};
-  auto back = trip(ci);
+  auto back = round_trip(ci);
   BOOST_TEST(back.name == "x");
   BOOST_TEST((back.state == sup::child_state::restarting));
   BOOST_TEST(back.restarts == 4u);

@@ -182,12 +182,7 @@ BOOST_FIXTURE_TEST_CASE(racing_reconciles_converge, tx_fixture) {
 
 BOOST_FIXTURE_TEST_CASE(batches_serialize_for_remote_nodes, tx_fixture) {
   auto b = tables({"a", "b"});
-  std::vector<char> buf;
-  caf::binary_serializer sink{sys, buf};
-  BOOST_REQUIRE(!sink(b));
-  nft::encoded_batch back;
-  caf::binary_deserializer source{sys, buf};
-  BOOST_REQUIRE(!source(back));
+  auto back = round_trip(b);
   BOOST_TEST(back.body == b.body);
   BOOST_REQUIRE(back.ops.size() == 2u);
   BOOST_TEST(back.ops[1].object == "table inet b");

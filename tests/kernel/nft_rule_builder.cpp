@@ -46,6 +46,15 @@ nft::chain base_chain(std::uint8_t family, const char* name, std::uint32_t hook,
   return c;
 }
 
+// Table "t" of `family` and its base chain "in" (input hook).
+void add_table_with_input(nft::batch& b, std::uint8_t family) {
+  nft::table t;
+  t.family = family;
+  t.name = "t";
+  nft::add(b, t);
+  nft::add(b, base_chain(family, "in", NF_INET_LOCAL_IN, 0));
+}
+
 rule_builder in(std::uint8_t family, const char* chain) {
   return rule_builder{static_cast<nfnl::family>(family), "t", chain};
 }
@@ -147,14 +156,7 @@ BOOST_FIXTURE_TEST_CASE(ip_table_matches_and_statements, netns_fixture) {
       "tcp dport 8080 dnat to 10.0.0.8");
 
   nft::batch b;
-  nft::add(b, nft::table{.family = f,
-                         .name = "t",
-                         .flags = {},
-                         .use = {},
-                         .handle = {},
-                         .userdata = {},
-                         .owner = {}});
-  nft::add(b, base_chain(f, "in", NF_INET_LOCAL_IN, 0));
+  add_table_with_input(b, f);
   nft::add(b, base_chain(f, "out", NF_INET_LOCAL_OUT, 0));
   nft::add(b, base_chain(f, "raw", NF_INET_PRE_ROUTING, -300));
   nft::add(b, base_chain(f, "post", NF_INET_POST_ROUTING, 100, "nat"));
@@ -191,14 +193,7 @@ BOOST_FIXTURE_TEST_CASE(inet_table_adds_protocol_dependencies, netns_fixture) {
       "ip6 daddr 2001:db8::/32 accept");
   add(in(f, "in").match(udp::dport, 7).reject(), "udp dport 7 reject");
   nft::batch b;
-  nft::add(b, nft::table{.family = f,
-                         .name = "t",
-                         .flags = {},
-                         .use = {},
-                         .handle = {},
-                         .userdata = {},
-                         .owner = {}});
-  nft::add(b, base_chain(f, "in", NF_INET_LOCAL_IN, 0));
+  add_table_with_input(b, f);
   for (auto& c : cases)
     nft::add(b, must(std::move(c.rule)));
   test::commit_ok(netns, b);

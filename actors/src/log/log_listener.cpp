@@ -138,6 +138,7 @@ class listener_actor : public log_listener_impl::base {
       common_->lost = c.lost;
       common_->enobufs = c.enobufs;
       common_->rcvbuf = listener_->rcvbuf();
+      common_->foreign = listener_->socket().foreign_dropped();
     }
     s.common = common_.snapshot();
     return s;

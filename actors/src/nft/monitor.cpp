@@ -168,6 +168,8 @@ class monitor_impl : public monitor_impl_actor::base {
   monitor_stats stats() const {
     auto s = area_;
     s.common = stats_.snapshot();
+    s.common.foreign = (sock_ ? sock_->foreign_dropped() : 0) +
+                       (req_ ? req_->foreign_dropped() : 0);
     s.in_flight = window_.in_flight();
     s.last_gen = last_gen_;
     s.min_gen = min_gen_;

@@ -80,6 +80,8 @@ class transactor_actor : public transactor::base {
           out.common = stats_.snapshot();
           if (sock_ && sock_->is_open())
             out.common.rcvbuf = sock_->rcvbuf();
+          if (sock_)
+            out.common.foreign = sock_->foreign_dropped();
           return out;
         },
     };

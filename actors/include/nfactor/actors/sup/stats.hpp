@@ -35,6 +35,9 @@ struct stats {
   caf::timespan uptime{0};
   /// Receive buffer the kernel granted (SO_RCVBUF), once the socket is open.
   std::optional<int> rcvbuf;
+  /// Datagrams dropped unread because another process, not the kernel,
+  /// sent them (`sys::socket::foreign_dropped()`).
+  std::uint64_t foreign = 0;
 
   friend bool operator==(const stats&, const stats&) = default;
 };
@@ -43,7 +46,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stats& x) {
   return f(caf::meta::type_name("nfactor::actors::sup::stats"), x.received,
            x.delivered, x.lost, x.enobufs, x.restarts, x.uptime,
-           actors::opt(x.rcvbuf));
+           actors::opt(x.rcvbuf), x.foreign);
 }
 
 /// Keeps a `stats` record and the start time of the actor that owns it;

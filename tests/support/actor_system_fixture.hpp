@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// For the actor suites (links CAF; header-only, so the support library
+// stays CAF-free): an actor system with nfactor's message types, and the
+// round trip every message type must survive between nodes (CAF's binary
+// serializer, then its deserializer).
+#pragma once
+
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+
+#include "nfactor/actors/system.hpp"
+
+namespace nfactor::test {
+
+/// `x` serialized and deserialized again with the types of `sys`.
+template <class T>
+T round_trip(caf::actor_system& sys, T x) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  BOOST_REQUIRE(!sink(x));
+  T out;
+  caf::binary_deserializer source{sys, buf};
+  BOOST_REQUIRE(!source(out));
+  return out;
+}
+
+/// An actor system that knows nfactor's message types
+/// (`actors::add_message_types`).
+struct actor_system_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+
+  static caf::actor_system_config& prepare(caf::actor_system_config& c) {
+    actors::add_message_types(c);
+    return c;
+  }
+  actor_system_fixture() : sys(prepare(cfg)) {}
+
+  /// `x` after a trip through this system's serializers.
+  template <class T>
+  T round_trip(T x) {
+    return test::round_trip(sys, std::move(x));
+  }
+};
+
+} // namespace nfactor::test
