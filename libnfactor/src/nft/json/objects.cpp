@@ -15,6 +15,7 @@
 
 #include "nfactor/nfnl/codec.hpp"
 #include "nfactor/nft/batch_ops.hpp"
+#include "names.hpp"
 #include "reader.hpp"
 
 namespace nfactor::nft::json {
@@ -177,12 +178,6 @@ key_type key_type_of(const value& v, const std::string& path) {
   return k;
 }
 
-// NFT_OBJECT_* of nft's object names.
-constexpr std::array<std::pair<std::string_view, std::uint32_t>, 3>
-    object_types{{{"counter", NFT_OBJECT_COUNTER},
-                  {"quota", NFT_OBJECT_QUOTA},
-                  {"limit", NFT_OBJECT_LIMIT}}};
-
 set_and_elems read_set(const value& v, bool is_map, const std::string& path,
                        const context& cx) {
   set_and_elems out;
@@ -207,17 +202,16 @@ set_and_elems read_set(const value& v, bool is_map, const std::string& path,
     if (!m)
       fail(path, "a map needs \"map\" (its data type)");
     auto mt = m->is_string() ? m->get<std::string>() : std::string{};
-    auto obj = std::find_if(object_types.begin(), object_types.end(),
-                            [&](auto& o) { return o.first == mt; });
+    auto obj = code_of(object_types, mt);
     if (mt == "verdict") {
       flags |= NFT_SET_MAP;
       spec.verdicts = true;
       s.data_type = NFT_DATA_VERDICT;
       s.data_len = 0;
-    } else if (obj != object_types.end()) {
+    } else if (obj) {
       flags |= NFT_SET_OBJECT;
       spec.objects = true;
-      s.obj_type = obj->second;
+      s.obj_type = *obj;
     } else {
       flags |= NFT_SET_MAP;
       spec.data = find_dtype(mt);

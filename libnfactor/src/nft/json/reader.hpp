@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Internals of the nft JSON reader (nft/json.hpp), shared by its objects
-// part (objects.cpp), its value types (types.cpp) and its statements part
-// (statements.cpp).
+// part (objects.cpp), its value types (types.cpp), its statements part
+// (operands.cpp, matches.cpp, statements.cpp) and the writer (writer/).
 #pragma once
 
 #include <cstdint>

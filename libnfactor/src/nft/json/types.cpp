@@ -421,15 +421,18 @@ std::vector<set_elem> read_elements(const value& elems, const set_spec& spec,
     items.push_back(std::move(it));
   }
   std::vector<set_elem> out;
+  // An element of `it`'s start (for an interval set: a range's start).
+  auto start = [&](item& it) {
+    set_elem e;
+    e.key = make_value(it.key.from);
+    e.value = std::move(it.value);
+    e.objref = std::move(it.objref);
+    e.timeout = it.timeout;
+    out.push_back(std::move(e));
+  };
   if (!spec.interval) {
-    for (auto& it : items) {
-      set_elem e;
-      e.key = make_value(it.key.from);
-      e.value = std::move(it.value);
-      e.objref = std::move(it.objref);
-      e.timeout = it.timeout;
-      out.push_back(std::move(e));
-    }
+    for (auto& it : items)
+      start(it);
     return out;
   }
   // nft's interval encoding: start elements, and an end element flagged
@@ -446,12 +449,7 @@ std::vector<set_elem> read_elements(const value& elems, const set_spec& spec,
     out.push_back(std::move(z));
   }
   for (auto& it : items) {
-    set_elem e;
-    e.key = make_value(it.key.from);
-    e.value = std::move(it.value);
-    e.objref = std::move(it.objref);
-    e.timeout = it.timeout;
-    out.push_back(std::move(e));
+    start(it);
     auto end = it.key.to;
     if (increment(end)) {
       set_elem x;

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// nft JSON matches and verdict maps → the expressions nft emits for them:
+// a comparison through the rule front, a range, a prefix, a lookup in a
+// named or an anonymous set (which becomes its own set operation).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <linux/netfilter/nf_tables.h>
+
+#include "names.hpp"
+#include "operands.hpp"
+
+namespace nfactor::nft::json::detail {
+
+namespace {
+
+namespace f = front;
+
+bool is_set_ref(const value& v) {
+  return v.is_string() && v.get<std::string>().starts_with("@");
+}
+
+bool is_lookup_op(const std::string& op) {
+  return op == "==" || op == "!=" || op == "in";
+}
+
+// An anonymous set (or map) of the rule's table holding `elems`; returns
+// the lookup that refers to it (sreg/dreg/flags for the caller to set).
+expr::lookup anonymous_set(const rule& r, const key_type& key,
+                           const value& elems, bool verdicts,
+                           const std::string& path, context& cx) {
+  set_spec spec;
+  spec.key = key;
+  spec.verdicts = verdicts;
+  if (!elems.is_array())
+    fail(path, "needs an array");
+  for (auto& e : elems) {
+    const value& k = verdicts && e.is_array() && !e.empty() ? e[0] : e;
+    if (member(k, "prefix") || member(k, "range"))
+      spec.interval = true;
+  }
+  if (spec.interval && key.parts.size() > 1)
+    fail(path, "concatenated intervals are not supported");
+  set s;
+  s.family = r.family;
+  s.table = r.table;
+  s.name = verdicts ? "__map%d" : "__set%d";
+  s.id = cx.next_set_id++;
+  s.key_type = key.id();
+  s.key_len = key.len();
+  std::uint32_t flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
+  if (spec.interval)
+    flags |= NFT_SET_INTERVAL;
+  if (verdicts) {
+    flags |= NFT_SET_MAP;
+    s.data_type = NFT_DATA_VERDICT;
+    s.data_len = 0;
+  }
+  s.flags = flags;
+  s.userdata = set_userdata(key, nullptr);
+  elem_list l;
+  l.family = r.family;
+  l.table = r.table;
+  l.set = s.name;
+  l.set_id = s.id;
+  l.elems = read_elements(elems, spec, path, cx);
+  s.desc = set_desc{.size = static_cast<std::uint32_t>(l.elems.size()),
+                    .concat = {}};
+  expr::lookup lk;
+  lk.set = s.name;
+  lk.set_id = s.id;
+  cx.pending.push_back({verb::add, std::move(s), path});
+  if (!l.elems.empty())
+    cx.pending.push_back({verb::add, std::move(l), path});
+  return lk;
+}
+
+// A match on a concatenation or a loaded operand (fib, numgen, socket),
+// or a match of any operand against an anonymous set.
+void read_general_match(const std::string& op, const std::vector<operand>& ops,
+                        const value& right, f::rule_builder& rb, const rule& r,
+                        const std::string& path, context& cx) {
+  auto rpath = path + ".right";
+  auto* s = member(right, "set");
+  if (is_set_ref(right) || s) {
+    if (!is_lookup_op(op))
+      fail(path, "a set lookup takes ==, != or in");
+    expr::lookup lk;
+    if (s)
+      lk = anonymous_set(r, key_of(ops), *s, false, rpath + ".set", cx);
+    else
+      lk.set = right.get<std::string>().substr(1);
+    lk.sreg = load(rb, ops);
+    if (op == "!=")
+      lk.flags = NFT_LOOKUP_F_INV;
+    rb.then(std::move(lk));
+    return;
+  }
+  if (op != "==" && op != "!=")
+    fail(path, "'" + op + "' is not supported for " + ops[0].name);
+  auto bytes = key_bytes(key_of(ops), right, rpath, cx);
+  auto reg = load(rb, ops);
+  rb.then(expr::cmp{
+      .sreg = reg, .op = *code_of(cmp_ops, op), .value = make_value(bytes)});
+}
+
+// A symbolic or numeric value of an integer field.
+std::uint64_t integer_of(const operand& o, const value& v,
+                         const std::string& path, const context& cx) {
+  if (v.is_number_unsigned())
+    return v.get<std::uint64_t>();
+  if (!v.is_string())
+    fail(path, o.name + " takes a number, not " + v.dump());
+  auto b = scalar_bytes(*o.type, v, path, cx);
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < b.size() && i < 8; ++i) {
+    auto byte = o.type->big_endian ? b[b.size() - 1 - i] : b[i];
+    n |= std::uint64_t{byte} << (8 * i);
+  }
+  return n;
+}
+
+bool numeric(const f::field& fld) {
+  return fld.kind == f::field::shape::integer_be ||
+         fld.kind == f::field::shape::integer_ne ||
+         fld.kind == f::field::shape::bits;
+}
+
+f::value scalar_of(const operand& o, const value& v, const std::string& path,
+                   const context& cx) {
+  if (numeric(*o.fld))
+    return f::value{integer_of(o, v, path, cx)};
+  if (!v.is_string())
+    fail(path, o.name + " takes a string, not " + v.dump());
+  return f::value{v.get<std::string>()};
+}
+
+// ct state / status: a list of names or one name, any bit set.
+void read_bits_match(const std::string& op, const operand& o,
+                     const value& right, f::rule_builder& rb,
+                     const std::string& path, const context& cx) {
+  if (!is_lookup_op(op))
+    fail(path, o.name + " takes ==, != or in");
+  auto rpath = path + ".right";
+  std::uint64_t bits = 0;
+  if (right.is_array()) {
+    for (std::size_t i = 0; i < right.size(); ++i)
+      bits |=
+          integer_of(o, right[i], rpath + "[" + std::to_string(i) + "]", cx);
+  } else {
+    bits = integer_of(o, right, rpath, cx);
+  }
+  rb.match(*o.fld, f::value{bits}, op == "!=" ? f::cmp_op::ne : f::cmp_op::eq);
+}
+
+// An order comparison of a host-order integer: nft turns the register to
+// network order first (byteorder hton), so the kernel's bytewise compare
+// orders numbers.
+void read_host_order_compare(const std::string& op,
+                             const std::vector<operand>& ops,
+                             const value& right, f::rule_builder& rb,
+                             const std::string& path, const context& cx) {
+  const auto& o = ops[0];
+  auto n = integer_of(o, right, path, cx);
+  if (o.len < 8 && n >> (8 * o.len))
+    fail(path, "value does not fit " + o.name);
+  auto reg = load(rb, ops);
+  rb.then(expr::byteorder{.sreg = reg,
+                          .dreg = reg,
+                          .op = NFT_BYTEORDER_HTON,
+                          .len = o.len,
+                          .size = o.len == 2 ? 2u : 4u});
+  rb.then(expr::cmp{
+      .sreg = reg, .op = *code_of(cmp_ops, op), .value = make_be(n, o.len)});
+}
+
+} // namespace
+
+void read_match(const value& m, f::rule_builder& rb, const rule& r,
+                const std::string& path, context& cx) {
+  auto op = need_string(m, "op", path);
+  auto* left = member(m, "left");
+  auto* right = member(m, "right");
+  if (!left || !right)
+    fail(path, "a match needs \"left\" and \"right\"");
+  auto ops = read_operands(*left, path + ".left");
+  auto rpath = path + ".right";
+  bool negate = op == "!=";
+  const auto& o = ops[0];
+  if (ops.size() == 1 && o.fld && o.fld->kind == f::field::shape::bits &&
+      !member(*right, "set") && !is_set_ref(*right)) {
+    read_bits_match(op, o, *right, rb, path, cx);
+    return;
+  }
+  if (ops.size() > 1 || !o.fld || member(*right, "set")) {
+    read_general_match(op, ops, *right, rb, r, path, cx);
+    return;
+  }
+  // Named set: "@name".
+  if (is_set_ref(*right)) {
+    if (!is_lookup_op(op))
+      fail(path, "a set lookup takes ==, != or in");
+    rb.match_set(*o.fld, right->get<std::string>().substr(1), negate);
+    return;
+  }
+  if (auto* rg = member(*right, "range")) {
+    if (!rg->is_array() || rg->size() != 2)
+      fail(rpath, "a range has two ends");
+    if (op != "==" && op != "!=")
+      fail(path, "a range takes == or !=");
+    rb.match(*o.fld,
+             f::range_of{integer_of(o, (*rg)[0], rpath + ".range[0]", cx),
+                         integer_of(o, (*rg)[1], rpath + ".range[1]", cx)},
+             negate);
+    return;
+  }
+  if (auto* p = member(*right, "prefix")) {
+    if (op != "==" && op != "!=")
+      fail(path, "a prefix takes == or !=");
+    auto addr = need_string(*p, "addr", rpath + ".prefix");
+    auto len = need_uint(field_or_null(*p, "len"), rpath + ".prefix.len", 128);
+    rb.match(*o.fld, f::value{addr + "/" + std::to_string(len)},
+             negate ? f::cmp_op::ne : f::cmp_op::eq);
+    return;
+  }
+  if (right->is_object() || right->is_array())
+    fail(rpath, "unsupported match value " + right->dump());
+  auto c = op == "in" ? std::optional<std::uint32_t>{NFT_CMP_EQ}
+                      : code_of(cmp_ops, op);
+  if (!c)
+    fail(path, "unsupported operator '" + op + "'");
+  if (*c != NFT_CMP_EQ && *c != NFT_CMP_NEQ &&
+      o.fld->kind == f::field::shape::integer_ne && o.len > 1) {
+    read_host_order_compare(op, ops, *right, rb, rpath, cx);
+    return;
+  }
+  rb.match(*o.fld, scalar_of(o, *right, rpath, cx), static_cast<f::cmp_op>(*c));
+}
+
+void read_vmap(const value& v, f::rule_builder& rb, const rule& r,
+               const std::string& path, context& cx) {
+  auto* key = member(v, "key");
+  auto* data = member(v, "data");
+  if (!key || !data)
+    fail(path, "a vmap needs \"key\" and \"data\"");
+  auto ops = read_operands(*key, path + ".key");
+  expr::lookup lk;
+  if (is_set_ref(*data)) {
+    lk.set = data->get<std::string>().substr(1);
+  } else if (auto* s = member(*data, "set")) {
+    lk = anonymous_set(r, key_of(ops), *s, true, path + ".data.set", cx);
+  } else {
+    fail(path + ".data", "needs {\"set\": [...]} or \"@map\"");
+  }
+  lk.sreg = load(rb, ops);
+  lk.dreg = NFT_REG_VERDICT;
+  rb.then(std::move(lk));
+}
+
+} // namespace nfactor::nft::json::detail

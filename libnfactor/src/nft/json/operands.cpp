@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// nft JSON operands (the "left" of a match, the "key" of a map, the
+// "elem" of a set statement) → what loads them into registers: a packet
+// field of the rule front, or an expression (fib, numgen, socket).
+#include <array>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <linux/netfilter/nf_tables.h>
+
+#include "names.hpp"
+#include "operands.hpp"
+
+namespace nfactor::nft::json::detail {
+
+namespace {
+
+namespace f = front;
+using f::detail::keyed, f::detail::payload;
+using shape = f::field::shape;
+using source = f::field::source;
+constexpr auto network = f::detail::network;
+constexpr auto transport = f::detail::transport;
+
+// Fields the rule front does not define (same layout as rule_builder.hpp).
+constexpr f::field ip_ttl =
+    payload("ip ttl", network, 8, 1, shape::integer_be, NFPROTO_IPV4);
+constexpr f::field ip_length =
+    payload("ip length", network, 2, 2, shape::integer_be, NFPROTO_IPV4);
+constexpr f::field ip6_nexthdr =
+    payload("ip6 nexthdr", network, 6, 1, shape::integer_be, NFPROTO_IPV6);
+constexpr f::field ip6_hoplimit =
+    payload("ip6 hoplimit", network, 7, 1, shape::integer_be, NFPROTO_IPV6);
+constexpr f::field icmp_type =
+    payload("icmp type", transport, 0, 1, shape::integer_be, NFPROTO_IPV4, 1);
+constexpr f::field meta_pkttype =
+    keyed("meta pkttype", source::meta, NFT_META_PKTTYPE, 1);
+constexpr f::field meta_length =
+    keyed("meta length", source::meta, NFT_META_LEN, 4);
+constexpr f::field meta_protocol = keyed(
+    "meta protocol", source::meta, NFT_META_PROTOCOL, 2, shape::integer_be);
+constexpr f::field meta_iiftype =
+    keyed("meta iiftype", source::meta, NFT_META_IIFTYPE, 2);
+constexpr f::field meta_oiftype =
+    keyed("meta oiftype", source::meta, NFT_META_OIFTYPE, 2);
+constexpr f::field meta_cpu = keyed("meta cpu", source::meta, NFT_META_CPU, 4);
+constexpr f::field ct_status =
+    keyed("ct status", source::ct, NFT_CT_STATUS, 4, shape::bits);
+constexpr f::field ct_direction =
+    keyed("ct direction", source::ct, NFT_CT_DIRECTION, 1);
+
+constexpr std::array<named_field, 33> fields{{
+    {"ip", "saddr", &f::ip::saddr, "ipv4_addr"},
+    {"ip", "daddr", &f::ip::daddr, "ipv4_addr"},
+    {"ip", "protocol", &f::ip::protocol, "inet_proto"},
+    {"ip", "ttl", &ip_ttl, "integer"},
+    {"ip", "length", &ip_length, "integer"},
+    {"ip6", "saddr", &f::ip6::saddr, "ipv6_addr"},
+    {"ip6", "daddr", &f::ip6::daddr, "ipv6_addr"},
+    {"ip6", "nexthdr", &ip6_nexthdr, "inet_proto"},
+    {"ip6", "hoplimit", &ip6_hoplimit, "integer"},
+    {"tcp", "sport", &f::tcp::sport, "inet_service"},
+    {"tcp", "dport", &f::tcp::dport, "inet_service"},
+    {"udp", "sport", &f::udp::sport, "inet_service"},
+    {"udp", "dport", &f::udp::dport, "inet_service"},
+    {"icmp", "type", &icmp_type, "icmp_type"},
+    {"meta", "l4proto", &f::meta::l4proto, "inet_proto"},
+    {"meta", "nfproto", &f::meta::nfproto, "nf_proto"},
+    {"meta", "mark", &f::meta::mark, "mark"},
+    {"meta", "iif", &f::meta::iif, "iface_index"},
+    {"meta", "oif", &f::meta::oif, "iface_index"},
+    {"meta", "iifname", &f::meta::iifname, "ifname"},
+    {"meta", "oifname", &f::meta::oifname, "ifname"},
+    {"meta", "skuid", &f::meta::skuid, "uid"},
+    {"meta", "skgid", &f::meta::skgid, "gid"},
+    {"meta", "pkttype", &meta_pkttype, "pkt_type"},
+    {"meta", "length", &meta_length, "integer"},
+    {"meta", "protocol", &meta_protocol, "ether_type"},
+    {"meta", "iiftype", &meta_iiftype, "iface_type"},
+    {"meta", "oiftype", &meta_oiftype, "iface_type"},
+    {"meta", "cpu", &meta_cpu, "integer"},
+    {"ct", "state", &f::ct::state, "ct_state"},
+    {"ct", "mark", &f::ct::mark, "mark"},
+    {"ct", "status", &ct_status, "ct_status"},
+    {"ct", "direction", &ct_direction, "ct_dir"},
+}};
+
+// A word of `table` at `path`, or an error naming what it is.
+std::uint32_t need_code(std::span<const name_code> table, const value& v,
+                        const std::string& path, std::string_view what) {
+  auto n = v.is_string() ? code_of(table, v.get<std::string>()) : std::nullopt;
+  if (!n)
+    fail(path, "unknown " + std::string{what} + " " + v.dump());
+  return *n;
+}
+
+operand read_fib(const value& v, const std::string& path) {
+  auto res = need_string(v, "result", path);
+  auto r = need_code(fib_results, field_or_null(v, "result"), path + ".result",
+                     "fib result");
+  std::uint32_t flags = 0;
+  const value& fl = field_or_null(v, "flags");
+  if (fl.is_array())
+    for (std::size_t i = 0; i < fl.size(); ++i)
+      flags |=
+          need_code(fib_flags, fl[i],
+                    path + ".flags[" + std::to_string(i) + "]", "fib flag");
+  else
+    flags |= need_code(fib_flags, fl, path + ".flags", "fib flag");
+  operand o;
+  o.name = "fib " + res;
+  o.load = expr::fib{.dreg = 0, .result = r, .flags = flags};
+  o.type = &type_named(fib_result_type(r));
+  o.len = o.type->len;
+  return o;
+}
+
+operand read_numgen(const value& v, const std::string& path) {
+  auto mode = need_string(v, "mode", path);
+  expr::numgen n;
+  n.type = need_code(numgen_modes, field_or_null(v, "mode"), path + ".mode",
+                     "numgen mode");
+  n.modulus = static_cast<std::uint32_t>(
+      need_uint(field_or_null(v, "mod"), path + ".mod", UINT32_MAX));
+  if (auto* off = member(v, "offset"))
+    if (auto x = need_uint(*off, path + ".offset", UINT32_MAX))
+      n.offset = static_cast<std::uint32_t>(x);
+  operand o;
+  o.name = "numgen";
+  o.load = n;
+  o.type = &type_named("integer");
+  o.len = 4;
+  return o;
+}
+
+operand read_socket(const value& v, const std::string& path) {
+  auto key = need_string(v, "key", path);
+  auto k = code_of(socket_keys, key);
+  if (!k)
+    fail(path, "unsupported socket key '" + key + "'");
+  operand o;
+  o.name = "socket " + key;
+  o.load = expr::socket{.key = *k, .dreg = 0, .level = {}};
+  bool mark = *k == NFT_SOCKET_MARK;
+  o.type = &type_named(mark ? "mark" : "boolean");
+  o.len = mark ? 4 : 1;
+  return o;
+}
+
+// A packet field: {"payload": {"protocol", "field"}}, {"meta": {"key"}},
+// {"ct": {"key"}}.
+operand read_field(const value& left, const std::string& path) {
+  std::string a, b;
+  if (auto* p = member(left, "payload")) {
+    a = need_string(*p, "protocol", path + ".payload");
+    b = need_string(*p, "field", path + ".payload");
+  } else if (auto* m = member(left, "meta")) {
+    a = "meta";
+    b = need_string(*m, "key", path + ".meta");
+  } else if (auto* c = member(left, "ct")) {
+    if (member(*c, "dir") || member(*c, "family"))
+      fail(path + ".ct", "ct with a direction or family is not supported");
+    a = "ct";
+    b = need_string(*c, "key", path + ".ct");
+  } else {
+    fail(path, "unsupported operand " + left.dump());
+  }
+  for (auto& e : fields)
+    if (e.a == a && e.b == b)
+      return operand{.name = a + " " + b,
+                     .fld = e.fld,
+                     .load = {},
+                     .len = e.fld->len,
+                     .type = &type_named(e.type),
+                     .inputs = {}};
+  fail(path, "unsupported field '" + a + " " + b + "'");
+}
+
+// Operands that are expressions, by their JSON key.
+struct operand_kind {
+  std::string_view key;
+  operand (*read)(const value&, const std::string&);
+};
+
+constexpr std::array<operand_kind, 3> operand_kinds{{
+    {"fib", read_fib},
+    {"numgen", read_numgen},
+    {"socket", read_socket},
+}};
+
+} // namespace
+
+std::span<const named_field> known_fields() {
+  return fields;
+}
+
+const dtype& type_named(std::string_view name) {
+  auto* t = find_dtype(name);
+  if (!t)
+    throw std::logic_error{"nft/json: no type " + std::string{name}};
+  return *t;
+}
+
+operand read_operand(const value& left, const std::string& path) {
+  for (auto& k : operand_kinds)
+    if (auto* v = member(left, k.key))
+      return k.read(*v, path + "." + std::string{k.key});
+  return read_field(left, path);
+}
+
+std::vector<operand> read_operands(const value& left, const std::string& path) {
+  std::vector<operand> out;
+  if (auto* c = member(left, "concat")) {
+    if (!c->is_array() || c->size() < 2)
+      fail(path + ".concat", "a concatenation has two or more parts");
+    for (std::size_t i = 0; i < c->size(); ++i)
+      out.push_back(
+          read_operand((*c)[i], path + ".concat[" + std::to_string(i) + "]"));
+  } else {
+    out.push_back(read_operand(left, path));
+  }
+  return out;
+}
+
+key_type key_of(const std::vector<operand>& ops) {
+  key_type k;
+  for (auto& o : ops)
+    k.parts.push_back(o.type);
+  return k;
+}
+
+std::uint32_t load(f::rule_builder& rb, const std::vector<operand>& ops) {
+  // Dependencies first: they use register 1 too.
+  for (auto& o : ops)
+    if (o.fld)
+      rb.require(*o.fld);
+  std::uint32_t words = 0;
+  for (auto& o : ops) {
+    auto reg = words == 0 ? std::uint32_t{NFT_REG_1} : NFT_REG32_00 + words;
+    if (o.fld) {
+      switch (o.fld->from) {
+      case source::payload: {
+        expr::payload p;
+        p.dreg = reg;
+        p.base = o.fld->key;
+        p.offset = o.fld->offset;
+        p.len = o.fld->len;
+        rb.then(p);
+        break;
+      }
+      case source::meta:
+        rb.then(expr::meta{.key = o.fld->key, .dreg = reg, .sreg = {}});
+        break;
+      case source::ct: {
+        expr::ct c;
+        c.dreg = reg;
+        c.key = o.fld->key;
+        rb.then(c);
+        break;
+      }
+      }
+    } else {
+      auto e = *o.load;
+      std::visit(
+          [&](auto& x) {
+            if constexpr (requires { x.dreg = reg; })
+              x.dreg = reg;
+          },
+          e.value);
+      rb.then(std::move(e));
+    }
+    words += (o.len + 3) / 4;
+  }
+  return NFT_REG_1;
+}
+
+} // namespace nfactor::nft::json::detail

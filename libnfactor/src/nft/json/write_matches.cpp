@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The writer's matches: cmp, range and lookup on what registers hold →
+// {"match": ...} and {"vmap": ...}; meta l4proto / nfproto matches are
+// held back as possible dependencies nft would imply.
+#include <algorithm>
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "names.hpp"
+#include "writer.hpp"
+
+namespace nfactor::nft::json::detail {
+
+namespace f = front;
+
+namespace {
+
+// A value `h` is compared with, in the register's byte order.
+value value_of(const held& h, byte_view b) {
+  return h.big_endian ? integer_json(h.type, b, *h.big_endian)
+                      : scalar_json(h.type, b);
+}
+
+} // namespace
+
+void statement_writer::on(const expr::cmp& c, const expression& e) {
+  auto it = regs_.find(c.sreg);
+  if (it == regs_.end() || it->second.operand.is_null()) {
+    opaque(e);
+    return;
+  }
+  held h = it->second;
+  loaded_.clear();
+  std::string op{name_of(cmp_ops, c.op).value_or("==")};
+  value right;
+  if (h.mask && h.fld && h.fld->kind == f::field::shape::bits) {
+    // ct state established,related: mask, != 0.
+    auto bits = number(*h.type, *h.mask);
+    value names = value::array();
+    for (std::uint64_t bit = 1; bit && bit <= bits; bit <<= 1)
+      if (bits & bit) {
+        auto n = symbol_name(*h.type, bit);
+        names.push_back(n ? value(std::string{*n}) : value(bit));
+      }
+    right = names.size() == 1 ? names[0] : names;
+    op = c.op == NFT_CMP_NEQ ? "in" : "!=";
+  } else if (h.mask && h.type) {
+    // An address prefix: a contiguous mask.
+    byte_buffer from = c.value.value, to = c.value.value;
+    for (std::size_t i = 0; i < to.size() && i < h.mask->size(); ++i)
+      to[i] |= static_cast<std::uint8_t>(~(*h.mask)[i]);
+    auto len = prefix_len(from, to);
+    from.resize(h.type->len, 0);
+    if (len < 0) {
+      opaque(e);
+      return;
+    }
+    right = {{"prefix", {{"addr", scalar_json(h.type, from)}, {"len", len}}}};
+  } else if (h.type && h.len < h.type->len &&
+             (h.type->kind == shape::ipv4 || h.type->kind == shape::ipv6)) {
+    // A byte-aligned prefix load (ip saddr 10.0.0.0/8).
+    byte_buffer from = c.value.value;
+    from.resize(h.type->len, 0);
+    right = {
+        {"prefix", {{"addr", scalar_json(h.type, from)}, {"len", h.len * 8}}}};
+  } else {
+    right = value_of(h, c.value.value);
+  }
+  value m = {{"match", {{"op", op}, {"left", h.operand}, {"right", right}}}};
+  // meta l4proto / nfproto ==: maybe an implied dependency.
+  if (h.fld && op == "==" && h.fld->from == f::field::source::meta &&
+      (h.fld->key == NFT_META_L4PROTO || h.fld->key == NFT_META_NFPROTO) &&
+      !c.value.value.empty()) {
+    bool l4 = h.fld->key == NFT_META_L4PROTO;
+    if (!(l4 ? dep4_ : dep3_).is_null())
+      flush_dep();
+    (l4 ? dep4_ : dep3_) = std::move(m);
+    if (l4)
+      dep_l4_ = last_l4_ = c.value.value[0];
+    else
+      dep_l3_ = c.value.value[0];
+    return;
+  }
+  emit(std::move(m));
+}
+void statement_writer::on(const expr::range& rg, const expression& e) {
+  auto it = regs_.find(rg.sreg);
+  if (it == regs_.end() || it->second.operand.is_null()) {
+    opaque(e);
+    return;
+  }
+  auto& h = it->second;
+  loaded_.clear();
+  emit({{"match",
+         {{"op", rg.op == NFT_RANGE_NEQ ? "!=" : "=="},
+          {"left", h.operand},
+          {"right",
+           {{"range", value::array({value_of(h, rg.from.value),
+                                    value_of(h, rg.to.value)})}}}}}});
+}
+
+// The operand a lookup reads: one register or a concatenation.
+std::pair<value, key_type> statement_writer::lookup_key(std::uint32_t sreg) {
+  std::vector<std::uint32_t> regs;
+  auto start = std::find(loaded_.begin(), loaded_.end(), sreg);
+  if (start != loaded_.end())
+    regs.assign(start, loaded_.end());
+  else
+    regs.push_back(sreg);
+  loaded_.clear();
+  key_type k;
+  if (regs.size() == 1) {
+    auto h = take(regs[0]);
+    if (h.type)
+      k.parts.push_back(h.type);
+    return {h.operand, k};
+  }
+  value parts = value::array();
+  for (auto r : regs) {
+    auto h = take(r);
+    parts.push_back(h.operand);
+    if (h.type)
+      k.parts.push_back(h.type);
+  }
+  return {{{"concat", parts}}, k};
+}
+
+value statement_writer::set_ref(const std::string& name) {
+  if (name.starts_with("__") && sets_)
+    if (auto* s = sets_(r_.family, r_.table, name))
+      return {{"set", elements_json(s->set, s->elems)}};
+  return "@" + name;
+}
+
+void statement_writer::on(const expr::lookup& l, const expression&) {
+  auto [left, k] = lookup_key(l.sreg);
+  auto right = set_ref(l.set);
+  if (l.dreg && *l.dreg == NFT_REG_VERDICT) {
+    emit({{"vmap", {{"key", left}, {"data", right}}}});
+    return;
+  }
+  bool inv = l.flags.value_or(0) & NFT_LOOKUP_F_INV;
+  emit({{"match",
+         {{"op", inv ? "!=" : "=="}, {"left", left}, {"right", right}}}});
+}
+
+} // namespace nfactor::nft::json::detail

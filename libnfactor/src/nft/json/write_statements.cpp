@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The writer's statements other than matches: counters, objects, log,
+// limit, quota, ct count, notrack, NAT, reject, queue and set updates.
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "names.hpp"
+#include "writer.hpp"
+
+namespace nfactor::nft::json::detail {
+
+namespace {
+
+// nft's byte units: the largest that divides the amount.
+std::pair<std::uint64_t, std::string_view> in_units(std::uint64_t n) {
+  std::size_t u = 0;
+  while (n && n % 1024 == 0 && u + 1 < byte_units.size()) {
+    n /= 1024;
+    ++u;
+  }
+  return {n, byte_units[u].name};
+}
+
+// Puts `n` bytes as `o[key]` and `o[unit_key]`.
+void put_bytes(value& o, const char* key, const char* unit_key,
+               std::uint64_t n) {
+  auto [v, unit] = in_units(n);
+  o[key] = v;
+  o[unit_key] = unit;
+}
+
+} // namespace
+
+void statement_writer::on(const expr::counter& c, const expression&) {
+  emit({{"counter", {{"packets", c.packets}, {"bytes", c.bytes}}}});
+}
+
+void statement_writer::on(const expr::objref& o, const expression& e) {
+  auto kind = o.imm_type && o.imm_name ? name_of(object_types, *o.imm_type)
+                                       : std::nullopt;
+  if (!kind) {
+    opaque(e);
+    return;
+  }
+  emit({{std::string{*kind}, *o.imm_name}});
+}
+
+void statement_writer::on(const expr::log& l, const expression&) {
+  value o = value::object();
+  if (l.prefix)
+    o["prefix"] = *l.prefix;
+  if (l.group)
+    o["group"] = *l.group;
+  if (l.snaplen)
+    o["snaplen"] = *l.snaplen;
+  if (l.qthreshold)
+    o["queue-threshold"] = *l.qthreshold;
+  if (l.level && *l.level != 4) {
+    auto name = name_of(log_levels, *l.level);
+    o["level"] = name ? value(*name) : value(*l.level);
+  }
+  emit({{"log", o.empty() ? value(nullptr) : o}});
+}
+
+void statement_writer::on(const expr::limit& l, const expression&) {
+  value o = {{"rate", l.rate},
+             {"burst", l.burst},
+             {"per", name_of(time_units, static_cast<std::uint32_t>(l.unit))
+                         .value_or("second")}};
+  if (l.type == NFT_LIMIT_PKT_BYTES) {
+    put_bytes(o, "rate", "rate_unit", l.rate);
+    put_bytes(o, "burst", "burst_unit", l.burst);
+  }
+  if (l.flags & NFT_LIMIT_F_INV)
+    o["inv"] = true;
+  emit({{"limit", o}});
+}
+
+void statement_writer::on(const expr::quota& q, const expression&) {
+  value o = value::object();
+  put_bytes(o, "val", "val_unit", q.bytes);
+  if (q.consumed && *q.consumed)
+    put_bytes(o, "used", "used_unit", *q.consumed);
+  if (q.flags & NFT_QUOTA_F_INV)
+    o["inv"] = true;
+  emit({{"quota", o}});
+}
+
+void statement_writer::on(const expr::connlimit& c, const expression&) {
+  value o = {{"val", c.count}};
+  if (c.flags & NFT_CONNLIMIT_F_INV)
+    o["inv"] = true;
+  emit({{"ct count", o}});
+}
+
+void statement_writer::on(const expr::notrack&, const expression&) {
+  emit({{"notrack", nullptr}});
+}
+
+void statement_writer::on(const expr::masq&, const expression&) {
+  emit({{"masquerade", nullptr}});
+}
+
+void statement_writer::on(const expr::redir& rd, const expression& e) {
+  if (!rd.reg_proto_min) {
+    emit({{"redirect", nullptr}});
+    return;
+  }
+  auto h = take(*rd.reg_proto_min);
+  if (!h.imm) {
+    opaque(e);
+    return;
+  }
+  emit({{"redirect",
+         {{"port", number(*find_dtype("inet_service"), h.imm->value)}}}});
+}
+
+void statement_writer::on(const expr::nat& n, const expression& e) {
+  auto h = n.reg_addr_min && !n.reg_proto_min ? take(*n.reg_addr_min) : held{};
+  if (!h.imm) {
+    opaque(e);
+    return;
+  }
+  auto* t = find_dtype(n.family == NFPROTO_IPV6 ? "ipv6_addr" : "ipv4_addr");
+  value o = {{"addr", scalar_json(t, h.imm->value)}};
+  if (r_.family == NFPROTO_INET)
+    o["family"] = n.family == NFPROTO_IPV6 ? "ip6" : "ip";
+  emit({{n.type == NFT_NAT_SNAT ? "snat" : "dnat", o}});
+}
+
+void statement_writer::on(const expr::reject& rj, const expression&) {
+  if (rj.type == NFT_REJECT_TCP_RST) {
+    emit({{"reject", {{"type", "tcp reset"}}}});
+    return;
+  }
+  auto code = rj.icmp_code.value_or(0);
+  const char* type = rj.type == NFT_REJECT_ICMPX_UNREACH ? "icmpx"
+                     : r_.family == NFPROTO_IPV6         ? "icmpv6"
+                                                         : "icmp";
+  value name = code;
+  for (auto& rc : reject_code_names())
+    if (rc.type == type && rc.code == code)
+      name = std::string{rc.name};
+  emit({{"reject", {{"type", type}, {"expr", name}}}});
+}
+
+void statement_writer::on(const expr::queue& q, const expression&) {
+  value o = {{"num", q.num.value_or(0)}};
+  if (q.flags.value_or(0) & NFT_QUEUE_FLAG_BYPASS)
+    o["flags"] = "bypass";
+  emit({{"queue", o}});
+}
+
+void statement_writer::on(const expr::dynset& d, const expression& e) {
+  auto op = name_of(dynset_ops, d.op);
+  if (!op) {
+    opaque(e);
+    return;
+  }
+  auto elem = lookup_key(d.sreg_key).first;
+  emit({{"set", {{"op", *op}, {"elem", elem}, {"set", "@" + d.set_name}}}});
+}
+
+} // namespace nfactor::nft::json::detail

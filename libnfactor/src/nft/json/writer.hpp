@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Internals of the writer, the reverse of the reader: a rule's
+// expressions → nft's JSON statements (what `nft -j list` shows), and
+// those → nft syntax (what `nft monitor` prints). values.cpp writes
+// values and set elements; write_loads.cpp, write_matches.cpp and
+// write_statements.cpp the expressions (loads into registers, the
+// matches on them, the other statements); text.cpp nft syntax.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nfactor/nft/json.hpp"
+#include "nfactor/nft/rule_builder.hpp"
+#include "reader.hpp"
+
+namespace nfactor::nft::json::detail {
+
+// -- values (values.cpp) ------------------------------------------------------
+
+/// The integer in `b`, in `t`'s byte order (at most 8 bytes).
+std::uint64_t number(const dtype& t, byte_view b);
+
+/// A value of type `t` as nft lists it (hex bytes when `t` is null).
+value scalar_json(const dtype* t, byte_view b);
+
+/// An integer of `b.size()` bytes in the given byte order.
+value integer_json(const dtype* t, byte_view b, bool big_endian);
+
+/// A verdict: {"accept": null}, {"jump": {"target": "c"}}, ...
+value verdict_json(const verdict& v);
+
+/// The prefix length of [from, to] when it is one, else -1.
+int prefix_len(const byte_buffer& from, const byte_buffer& to);
+
+/// The key type of `s` from its NFTA_SET_KEY_TYPE.
+key_type key_of_set(const set& s);
+
+/// Elements as nft lists them: interval start/end pairs folded into
+/// prefixes and ranges; map elements as [key, data].
+value elements_json(const set& s, const std::vector<set_elem>& elems);
+
+// -- expressions → statements -------------------------------------------------
+
+/// What a register holds.
+struct held {
+  value operand;                     // {"payload": ...}, or null for a value
+  const dtype* type = nullptr;       // type of what it holds
+  const front::field* fld = nullptr; // the field, when it is one
+  std::optional<data> imm;           // an immediate value
+  std::optional<byte_buffer> mask;   // a bitwise mask applied to it
+  std::uint32_t len = 0;
+  /// Integer byte order differs from the type's (a field in network
+  /// order, or a value turned by byteorder hton).
+  std::optional<bool> big_endian;
+
+  /// A register loaded by an expression that is not a field.
+  static held loaded(value operand, const dtype* type, std::uint32_t len) {
+    return held{std::move(operand), type, nullptr, {}, {}, len, {}};
+  }
+};
+
+/// Walks a rule's expressions and collects nft's statements for them.
+class statement_writer {
+ public:
+  statement_writer(const rule& r, const set_finder& sets)
+    : r_(r), sets_(sets) {}
+
+  /// The "expr" array of the rule.
+  value run();
+
+ private:
+  const rule& r_;
+  const set_finder& sets_;
+  value out_ = value::array();
+  std::map<std::uint32_t, held> regs_;
+  // Registers loaded since the last consumer, in order (concatenations).
+  std::vector<std::uint32_t> loaded_;
+  // Dependency matches (meta l4proto/nfproto ==) held back until the next
+  // load shows whether nft would have implied them: the network one
+  // (nfproto) and the transport one (l4proto), each null when none.
+  value dep3_, dep4_;
+  std::uint8_t dep_l4_ = 0, dep_l3_ = 0;
+  // The transport protocol the rule matched on last.
+  std::uint8_t last_l4_ = 0;
+
+  void emit(value v);
+  void flush_dep();
+  void put(std::uint32_t reg, held h);
+  held take(std::uint32_t reg);
+  void opaque(const expression& e);
+  // A loaded field: drops a held dependency it implies.
+  void load_field(std::uint32_t reg, const named_field& nf);
+  // The first known field `p` accepts that fits the rule's transport
+  // protocol (a tcp or udp port: the one the rule matched on).
+  template <class Pred>
+  const named_field* field_where(const Pred& p) const {
+    for (auto& nf : known_fields()) {
+      if (!p(*nf.fld))
+        continue;
+      if (nf.fld->l4proto && dep_l4_ && nf.fld->l4proto != dep_l4_)
+        continue;
+      if (nf.fld->l4proto && !dep_l4_ && last_l4_ &&
+          nf.fld->l4proto != last_l4_)
+        continue;
+      return &nf;
+    }
+    return nullptr;
+  }
+  // {"mangle": {"key": key, "value": the value register `sreg` holds}}.
+  void mangle(value key, const dtype* type, std::uint32_t sreg,
+              const expression& e);
+  // The operand a lookup reads: one register or a concatenation.
+  std::pair<value, key_type> lookup_key(std::uint32_t sreg);
+  // A set reference: "@name", or an anonymous set's elements.
+  value set_ref(const std::string& name);
+
+  // write_loads.cpp
+  void on(const expr::payload& p, const expression& e);
+  void on(const expr::meta& m, const expression& e);
+  void on(const expr::ct& c, const expression& e);
+  void on(const expr::fib& fb, const expression& e);
+  void on(const expr::numgen& n, const expression& e);
+  void on(const expr::socket& s, const expression& e);
+  void on(const expr::bitwise& b, const expression& e);
+  void on(const expr::byteorder& bo, const expression& e);
+  void on(const expr::immediate& im, const expression& e);
+  // write_matches.cpp
+  void on(const expr::cmp& c, const expression& e);
+  void on(const expr::range& rg, const expression& e);
+  void on(const expr::lookup& l, const expression& e);
+  // write_statements.cpp
+  void on(const expr::counter& c, const expression& e);
+  void on(const expr::objref& o, const expression& e);
+  void on(const expr::log& l, const expression& e);
+  void on(const expr::limit& l, const expression& e);
+  void on(const expr::quota& q, const expression& e);
+  void on(const expr::connlimit& c, const expression& e);
+  void on(const expr::notrack& n, const expression& e);
+  void on(const expr::masq& m, const expression& e);
+  void on(const expr::redir& rd, const expression& e);
+  void on(const expr::nat& n, const expression& e);
+  void on(const expr::reject& rj, const expression& e);
+  void on(const expr::queue& q, const expression& e);
+  void on(const expr::dynset& d, const expression& e);
+  // Any other expression: kept as its libnftnl rendering.
+  template <class T>
+  void on(const T&, const expression& e) {
+    opaque(e);
+  }
+};
+
+// -- statements → nft syntax (text.cpp) ---------------------------------------
+
+/// One statement in nft syntax.
+std::string statement_text(const value& st, std::uint8_t family);
+
+/// A value in nft syntax (`hex`: marks as 0x%08x).
+std::string value_text(const value& v, bool hex);
+
+} // namespace nfactor::nft::json::detail
