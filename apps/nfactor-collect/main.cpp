@@ -22,7 +22,7 @@
 #include <caf/all.hpp>
 
 #include "json.hpp"
-#include "app_common.hpp"
+#include "node_app.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/node/client.hpp"
 
@@ -57,25 +57,6 @@ class collect_config : public node::config {
              "write no event lines, only notices and a final count");
   }
 };
-
-std::vector<std::string> split(std::string text) {
-  std::vector<std::string> out;
-  for (char& c : text)
-    if (c == '[' || c == ']' || c == '"')
-      c = ' ';
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    auto end = text.find(',', pos);
-    if (end == std::string::npos)
-      end = text.size();
-    auto item = text.substr(pos, end - pos);
-    auto first = item.find_first_not_of(' ');
-    if (first != std::string::npos)
-      out.push_back(item.substr(first, item.find_last_not_of(' ') - first + 1));
-    pos = end + 1;
-  }
-  return out;
-}
 
 // Serialises lines from all sessions into one stream.
 class writer {
@@ -113,14 +94,11 @@ int main(int argc, char** argv) {
   auto stop_signals = nfactor::app::block_signals({SIGINT, SIGTERM});
 
   collect_config cfg;
-  if (auto err = cfg.parse(argc, argv)) {
-    std::fprintf(stderr, "nfactor-collect: %s\n", cfg.render(err).c_str());
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto code =
+          nfactor::app::parse_config(cfg, argc, argv, "nfactor-collect"))
+    return *code;
   std::vector<node::endpoint> endpoints;
-  for (const auto& text : split(cfg.nodes)) {
+  for (const auto& text : nfactor::app::split_list(cfg.nodes)) {
     auto ep = node::parse_endpoint(text);
     if (!ep) {
       std::fprintf(stderr, "nfactor-collect: %s\n", ep.err().message().c_str());
@@ -132,14 +110,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfactor-collect: no --node given\n");
     return 2;
   }
-  std::vector<std::uint16_t> groups;
-  for (const auto& text : split(cfg.groups)) {
-    auto v = std::stoul(text);
-    if (v == 0 || v > 65535) {
-      std::fprintf(stderr, "nfactor-collect: bad group '%s'\n", text.c_str());
-      return 2;
-    }
-    groups.push_back(static_cast<std::uint16_t>(v));
+  auto groups = nfactor::app::parse_groups(cfg.groups);
+  if (!groups) {
+    std::fprintf(stderr, "nfactor-collect: %s\n",
+                 groups.err().message().c_str());
+    return 2;
   }
   for (const auto& ep : endpoints)
     if (auto ok = node::validate(cfg.security(), ep.host); !ok) {
@@ -165,7 +140,7 @@ int main(int argc, char** argv) {
     node::session_options so;
     so.where = ep;
     so.tls = cfg.security().tls();
-    so.groups = groups;
+    so.groups = *groups;
     so.max_in_flight = cfg.in_flight;
     so.ruleset = cfg.ruleset;
     so.retry = std::chrono::milliseconds{cfg.retry_ms};

@@ -6,7 +6,6 @@
 //     --openssl.certificate=node.pem --openssl.key=node.key
 //     --openssl.cafile=ca.pem
 //   nfactor-node --group=5 --bind=127.0.0.1 --insecure
-#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -17,7 +16,7 @@
 
 #include <caf/all.hpp>
 
-#include "app_common.hpp"
+#include "node_app.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/node/node.hpp"
 #include "nfactor/actors/node/security.hpp"
@@ -62,37 +61,9 @@ class node_config : public node::config {
   }
 };
 
-nfactor::result<std::vector<std::uint16_t>> parse_groups(std::string text) {
-  std::vector<std::uint16_t> out;
-  for (char& c : text)
-    if (c == '[' || c == ']')
-      c = ' ';
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find(',', pos);
-    if (end == std::string::npos)
-      end = text.size();
-    auto item = text.substr(pos, end - pos);
-    auto first = item.find_first_not_of(' ');
-    auto last = item.find_last_not_of(' ');
-    if (first != std::string::npos) {
-      item = item.substr(first, last - first + 1);
-      unsigned v = 0;
-      auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-      if (ec != std::errc{} || p != item.data() + item.size() || v == 0 ||
-          v > 65535)
-        return nfactor::make_error(nfactor::errc::invalid_argument, "--group",
-                                   "'" + item + "' is not a group 1..65535");
-      out.push_back(static_cast<std::uint16_t>(v));
-    }
-    pos = end + 1;
-  }
-  return out;
-}
-
 nfactor::result<node::node_options> make_options(const node_config& cfg) {
   node::node_options o;
-  auto groups = parse_groups(cfg.groups);
+  auto groups = nfactor::app::parse_groups(cfg.groups);
   if (!groups)
     return groups.err();
   o.groups = *groups;
@@ -135,12 +106,8 @@ int main(int argc, char** argv) {
   auto stop_signals = nfactor::app::block_signals({SIGINT, SIGTERM});
 
   node_config cfg;
-  if (auto err = cfg.parse(argc, argv)) {
-    std::fprintf(stderr, "nfactor-node: %s\n", cfg.render(err).c_str());
-    return 2;
-  }
-  if (cfg.cli_helptext_printed)
-    return 0;
+  if (auto code = nfactor::app::parse_config(cfg, argc, argv, "nfactor-node"))
+    return *code;
   auto opts = make_options(cfg);
   if (!opts) {
     std::fprintf(stderr, "nfactor-node: %s\n", opts.err().message().c_str());

@@ -7,6 +7,15 @@
 //   --mode=node   a node and a client session, each in its own actor
 //                 system of this process, joined by BASP over mutual TLS
 //                 on 127.0.0.1 (--certs=DIR from scripts/node-test-certs)
+//
+// Both modes end in a handler that gets decoded `log_event`s (the local
+// owner from its listener; across nodes the session, which decodes what
+// the node shipped). The CPU figure is getrusage(RUSAGE_SELF) at the end:
+// every thread of the process — listener, node, both middlemen (BASP and
+// TLS, both directions), session, schedulers — for its whole life,
+// start-up and TLS handshake included; the traffic generator and the
+// kernel's NFLOG work for the sender are not in it (the same in both
+// modes).
 // GCC 12 reports a false -Wmaybe-uninitialized for the constant
 // initializer of nflog::options::families when inlined into main.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

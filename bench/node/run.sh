@@ -5,7 +5,9 @@
 # flat out from the generator); prints one JSON line per run and a median
 # table, the load, and whether the target is met: across nodes (node-tls,
 # node and collector in one process) at least 1/3 of the local events per
-# CPU-second. Needs root and `make -C /work/shared/peer-bench` built into
+# CPU-second. CPU is the bench process's own getrusage (every thread of
+# listener, node, TLS/BASP on both sides and the collecting session; both
+# modes end with decoded events). Needs root and `make -C /work/shared/peer-bench` built into
 # $PEER (default: a scratch copy in /tmp).
 #   bench/node/run.sh [BUILD_DIR] [N] [RUNS]
 set -euo pipefail
@@ -39,6 +41,8 @@ for name in limit local node-tls node-tls-1; do
   done
 done
 echo "load after: $(uptime)"
+echo "CPU per event: all threads of the one bench process (listener, node,"
+echo "BASP+TLS both ways, session decoding the events), start-up included."
 echo
 jq -rs 'group_by(.name) | map({name: .[0].name,
   events: (map(.events) | sort | .[length/2|floor]),

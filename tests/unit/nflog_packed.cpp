@@ -261,4 +261,130 @@ BOOST_AUTO_TEST_CASE(malformed_headers_and_bits_are_errors) {
   BOOST_TEST(!unpack_events(with(21, 0xff)));
 }
 
+// -- layout 2: the kernel's messages, undecoded ------------------------------
+
+// An NFULNL_MSG_PACKET message of the shape the kernel sends for `meta
+// l4proto udp log group 5 prefix "nfx"` on an output packet with the seq
+// flag (net/netfilter/nfnetlink_log.c, __build_packet_message), written by
+// hand and reduced to four attributes; little-endian headers (x86).
+const byte_buffer kernel_message = test::bytes({
+    0x34, 0x00, 0x00, 0x00, // nlmsg_len 52
+    0x00, 0x04, 0x00, 0x00, // type NFNL_SUBSYS_ULOG << 8 | PACKET, flags 0
+    0x00, 0x00, 0x00, 0x00, // seq 0
+    0x00, 0x00, 0x00, 0x00, // pid 0
+    0x02, 0x00, 0x00, 0x05, // nfgenmsg: family 2, version 0, res_id 5 (BE)
+    0x08, 0x00, 0x01, 0x00, // NFULA_PACKET_HDR
+    0x08, 0x00, 0x03, 0x00, //   hw_protocol 0x0800 (BE), hook 3, pad
+    0x08, 0x00, 0x05, 0x00, // NFULA_IFINDEX_OUTDEV
+    0x00, 0x00, 0x00, 0x01, //   1 (BE)
+    0x08, 0x00, 0x0a, 0x00, // NFULA_PREFIX
+    'n',  'f',  'x',  0x00, //   "nfx" with its NUL
+    0x08, 0x00, 0x0c, 0x00, // NFULA_SEQ
+    0x00, 0x00, 0x00, 0x07, //   7 (BE)
+});
+
+// Written by hand from the layout-2 diagram in nflog/packed.hpp.
+byte_buffer netlink_golden() {
+  auto out = test::bytes({
+      0x02, 0x01, 0x00, 0x00, // version 2, little-endian, reserved
+      0x01, 0x00, 0x00, 0x00, // 1 event
+      0x16, 0x00, 0x00, 0x00, // name record: nlmsg_len 22
+      0x01, 0x7e, 0x00, 0x00, //   type 0x7e01, flags 0
+      0x00, 0x00, 0x00, 0x00, //   seq 0
+      0x00, 0x00, 0x00, 0x00, //   pid 0
+      0x01, 0x00, 0x00, 0x00, //   ifindex 1
+      'l',  'o',  0x00, 0x00, //   "lo", padding
+  });
+  out.insert(out.end(), kernel_message.begin(), kernel_message.end());
+  return out;
+}
+
+log_event kernel_event() {
+  auto ev = meta_event();
+  ev.outdev = 1;
+  ev.outdev_name = "lo";
+  return ev;
+}
+
+BOOST_AUTO_TEST_CASE(a_kernel_message_batches_to_the_golden_bytes) {
+  netlink_batch b;
+  b.name(1, "lo");
+  b.name(1, "lo"); // in force already: no second record
+  b.add_event(kernel_message);
+  BOOST_TEST(b.events() == 1u);
+  auto bytes = b.take();
+  BOOST_TEST(test::bytes_equal(bytes, netlink_golden()));
+  BOOST_TEST(b.empty());
+  BOOST_TEST(*packed_count(bytes) == 1u);
+  auto back = unpack_events(bytes);
+  BOOST_TEST_REQUIRE(back);
+  BOOST_TEST_REQUIRE(back->size() == 1u);
+  BOOST_TEST(((*back)[0] == kernel_event()));
+}
+
+BOOST_AUTO_TEST_CASE(names_apply_to_the_events_after_them) {
+  netlink_batch b;
+  b.add_event(kernel_message); // no name in force
+  b.name(1, "lo");
+  b.add_event(kernel_message);
+  b.name(1, "veth0"); // renamed
+  b.add_event(kernel_message);
+  b.name(1, ""); // gone
+  b.add_event(kernel_message);
+  auto bytes = std::make_shared<const byte_buffer>(b.take());
+  std::vector<log_event> out;
+  BOOST_TEST_REQUIRE(unpack_events(bytes, out));
+  BOOST_TEST_REQUIRE(out.size() == 4u);
+  BOOST_TEST(!out[0].outdev_name);
+  BOOST_TEST(*out[1].outdev_name == "lo");
+  BOOST_TEST(*out[2].outdev_name == "veth0");
+  BOOST_TEST(!out[3].outdev_name);
+  // The byte fields point into the batch, which they keep alive.
+  bytes.reset();
+  BOOST_TEST(*out[3].prefix == "nfx");
+  // A new batch starts with no names in force: "lo" is written again.
+  b.name(1, "lo");
+  b.add_event(kernel_message);
+  BOOST_TEST(test::bytes_equal(b.take(), netlink_golden()));
+}
+
+BOOST_AUTO_TEST_CASE(netlink_batches_append_but_not_to_rows) {
+  byte_buffer batch;
+  BOOST_TEST_REQUIRE(append_packed(batch, netlink_golden()));
+  netlink_batch b;
+  b.name(1, "eth0");
+  b.add_event(kernel_message);
+  BOOST_TEST_REQUIRE(append_packed(batch, b.take()));
+  BOOST_TEST(*packed_count(batch) == 2u);
+  auto back = unpack_events(batch);
+  BOOST_TEST_REQUIRE(back);
+  BOOST_TEST_REQUIRE(back->size() == 2u);
+  BOOST_TEST(*(*back)[0].outdev_name == "lo");
+  BOOST_TEST(*(*back)[1].outdev_name == "eth0");
+  auto before = batch;
+  BOOST_TEST(!append_packed(batch, meta_golden));
+  BOOST_TEST(test::bytes_equal(batch, before));
+}
+
+BOOST_AUTO_TEST_CASE(malformed_netlink_batches_are_errors) {
+  auto golden = netlink_golden();
+  for (std::size_t n = 0; n < golden.size(); ++n)
+    BOOST_TEST(!unpack_events(byte_view{golden.data(), n}),
+               "prefix of " << n << " bytes decoded");
+  auto with = [&](std::size_t at, std::uint8_t v) {
+    auto b = golden;
+    b[at] = v;
+    return b;
+  };
+  BOOST_TEST(!unpack_events(with(1, 2)));  // the other byte order
+  BOOST_TEST(!unpack_events(with(1, 3)));  // no byte order
+  BOOST_TEST(!unpack_events(with(4, 2)));  // count 2, one event
+  BOOST_TEST(!unpack_events(with(4, 0)));  // count 0, one event
+  BOOST_TEST(!unpack_events(with(13, 0x7f))); // a message of another type
+  BOOST_TEST(!unpack_events(with(52, 0x09))); // PACKET_HDR of 5 bytes
+  auto trailing = golden;
+  trailing.push_back(0);
+  BOOST_TEST(!unpack_events(trailing));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -24,7 +24,8 @@ namespace nfactor::actors {
 
 namespace {
 
-using owner_handle = std::variant<log_batch_owner, log_event_owner>;
+using owner_handle =
+    std::variant<log_batch_owner, log_event_owner, log_packed_owner>;
 
 std::int64_t thread_cpu_us() {
   timespec ts{};
@@ -124,7 +125,7 @@ class listener_actor : public log_listener_impl::base {
   log_stats stats() {
     log_stats s;
     s.group = opts_.nflog.group;
-    s.in_flight = in_flight_ + batch_.size();
+    s.in_flight = in_flight_ + held();
     s.filtered = filtered_;
     s.messages = messages_;
     s.cpu_us = thread_cpu_us();
@@ -154,7 +155,7 @@ class listener_actor : public log_listener_impl::base {
     if (!listener_ || failed_)
       return;
     // Unacknowledged and pending events together stay within the bound.
-    bool may_read = in_flight_ + batch_.size() < opts_.max_in_flight;
+    bool may_read = in_flight_ + held() < opts_.max_in_flight;
     if (may_read) {
       auto got = read_socket();
       if (failed_)
@@ -168,11 +169,11 @@ class listener_actor : public log_listener_impl::base {
         send(this, log_tick_atom_v);
         return;
       }
-      may_read = in_flight_ + batch_.size() < opts_.max_in_flight;
+      may_read = in_flight_ + held() < opts_.max_in_flight;
     }
     // While events wait for the owner's ack, acks must end the wait; an
     // ack that raced with setting the flag is caught by the short time-out.
-    bool waiting = !may_read || !batch_.empty();
+    bool waiting = !may_read || held() > 0;
     wait(waiting ? std::chrono::microseconds{1000}
                  : std::chrono::microseconds{1000000},
          may_read);
@@ -182,8 +183,7 @@ class listener_actor : public log_listener_impl::base {
   // Waits up to `timeout` for a message (the eventfd) and, if
   // `with_socket`, for the socket to become readable.
   void wait(std::chrono::microseconds timeout, bool with_socket) {
-    wake_on_ack_ =
-        !batch_.empty() || in_flight_ + batch_.size() >= opts_.max_in_flight;
+    wake_on_ack_ = held() > 0 || in_flight_ + held() >= opts_.max_in_flight;
     pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {listener_->fd(), POLLIN, 0}};
     timespec ts{static_cast<time_t>(timeout.count() / 1000000),
                 static_cast<long>(timeout.count() % 1000000) * 1000};
@@ -207,15 +207,18 @@ class listener_actor : public log_listener_impl::base {
   // Reads what the socket holds (up to the batch and in-flight bounds) and
   // delivers or keeps collecting.
   read_outcome read_socket() {
-    auto room = opts_.max_in_flight - in_flight_ - batch_.size();
-    auto cap = batch_.size() + std::min(opts_.max_batch, room);
+    auto room = opts_.max_in_flight - in_flight_ - held();
+    auto cap = held() + std::min(opts_.max_batch, room);
+    bool packed = std::holds_alternative<log_packed_owner>(owner_);
     // Size a new batch after the previous one: room for a burst, without
     // a maximal (mmap-sized) allocation per message.
-    if (batch_.capacity() == 0)
+    if (!packed && batch_.capacity() == 0)
       batch_.reserve(std::min(opts_.max_batch, 2 * last_batch_) +
                      opts_.nflog.qthresh);
     auto first_new = batch_.size();
-    auto res = listener_->drain_into(batch_, cap, opts_.max_datagrams);
+    auto res = packed ? listener_->drain_packed(packed_, cap,
+                                                opts_.max_datagrams)
+                      : listener_->drain_into(batch_, cap, opts_.max_datagrams);
     if (!res) {
       failed_ = true;
       quit(to_caf_error(res.err()));
@@ -227,8 +230,8 @@ class listener_actor : public log_listener_impl::base {
     // Send now if the owner is idle or the batch is full; otherwise keep
     // collecting until its ack (fewer, larger messages when it is busy).
     // Before a loss report, send what came before it.
-    if (!batch_.empty() &&
-        (in_flight_ == 0 || batch_.size() >= opts_.max_batch || loss))
+    if (held() > 0 &&
+        (in_flight_ == 0 || held() >= opts_.max_batch || loss))
       deliver();
     if (loss) {
       const auto& c = listener_->counters();
@@ -257,7 +260,22 @@ class listener_actor : public log_listener_impl::base {
     batch_.erase(keep, batch_.end());
   }
 
+  // Events read and not yet sent.
+  std::size_t held() const noexcept { return batch_.size() + packed_.events(); }
+
   void deliver() {
+    if (auto* o = std::get_if<log_packed_owner>(&owner_)) {
+      auto n = std::size_t{packed_.events()};
+      in_flight_ += n;
+      ++messages_;
+      // The next batch reserves what this one took (one allocation).
+      auto size = packed_.size();
+      log_packed_batch b{opts_.nflog.group, packed_.events(),
+                         packed_.take(size + size / 4)};
+      request(*o, caf::infinite, std::move(b))
+          .then([this, n] { acked(n); }, [this, n](caf::error&) { acked(n); });
+      return;
+    }
     auto n = batch_.size();
     if (auto* o = std::get_if<log_batch_owner>(&owner_)) {
       in_flight_ += n;
@@ -282,7 +300,7 @@ class listener_actor : public log_listener_impl::base {
   void acked(std::size_t n) {
     in_flight_ -= n;
     delivered_ += n;
-    if (in_flight_ == 0 && !batch_.empty())
+    if (in_flight_ == 0 && held() > 0)
       deliver();
   }
 
@@ -290,6 +308,8 @@ class listener_actor : public log_listener_impl::base {
   log_listener_options opts_;
   std::optional<nflog::listener> listener_;
   std::vector<nflog::log_event> batch_;
+  // For a packed owner: the events read, undecoded.
+  nflog::netlink_batch packed_;
   int wake_fd_ = -1;
   // Set while events wait for an ack: then acks signal the eventfd too.
   std::atomic<bool> wake_on_ack_{false};
@@ -311,6 +331,10 @@ caf::expected<log_listener> spawn_for(caf::actor_system& sys, Owner owner,
                                    "the owner handle is invalid"));
   if (auto st = opts.validate(); !st)
     return to_caf_error(st.err());
+  if (std::is_same_v<Owner, log_packed_owner> && opts.filter)
+    return to_caf_error(make_error(errc::invalid_argument, "spawn log listener",
+                                   "a filter needs decoded events: not with "
+                                   "an owner of packed batches"));
   auto h = sys.spawn<listener_actor, caf::detached>(owner_handle{owner},
                                                     std::move(opts));
   return caf::actor_cast<log_listener>(h);
@@ -377,6 +401,12 @@ caf::expected<log_listener> spawn_log_listener(caf::actor_system& sys,
 
 caf::expected<log_listener> spawn_log_listener(caf::actor_system& sys,
                                                log_event_owner owner,
+                                               log_listener_options opts) {
+  return spawn_for(sys, std::move(owner), std::move(opts));
+}
+
+caf::expected<log_listener> spawn_log_listener(caf::actor_system& sys,
+                                               log_packed_owner owner,
                                                log_listener_options opts) {
   return spawn_for(sys, std::move(owner), std::move(opts));
 }

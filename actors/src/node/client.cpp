@@ -85,13 +85,15 @@ class session_actor : public session_impl::base {
         },
         [this](log_started&) {},
         [this](packed_log_batch& p) {
-          auto b = unpack(p);
+          auto group = p.group;
+          auto events = p.events;
+          auto b = unpack(std::move(p));
           if (!b) {
             // Another layout version (or damage): counted as loss.
             if (h_.network_loss)
               h_.network_loss(caps_,
-                              node_loss{0, "log:" + std::to_string(p.group), 1,
-                                        p.events, 0, 0});
+                              node_loss{0, "log:" + std::to_string(group), 1,
+                                        events, 0, 0});
             if (h_.trouble)
               h_.trouble(opts_.where, to_caf_error(b.err()));
             return;

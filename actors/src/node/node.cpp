@@ -151,7 +151,10 @@ class node_impl_actor : public node_impl::base {
         [this](unsubscribe_atom, std::uint64_t id) { return unsubscribe(id); },
         [this](stats_atom) { return stats(); },
         [this](log_started& s) { on_started(s); },
-        [this](log_batch& b) { fan_out(b); },
+        [this](log_batch& b) { fan_out(pack(b)); },
+        [this](log_packed_batch& b) {
+          fan_out({b.group, b.events, std::move(b.bytes)});
+        },
         [this](log_loss& l) { on_kernel_loss(l); },
         [this](sup::child_info& c) { on_child(c); },
     };
@@ -278,11 +281,14 @@ class node_impl_actor : public node_impl::base {
   void start_listener(std::uint16_t group, group_state& g) {
     auto lopts = opts_.log;
     lopts.nflog.group = group;
-    auto owner = caf::actor_cast<log_batch_owner>(this);
-    auto spec = sup::child(listener_child(group),
-                           [owner, lopts](caf::actor_system& sys) {
-                             return spawn_log_listener(sys, owner, lopts);
-                           });
+    // Undecoded unless a filter needs the events.
+    auto packed = caf::actor_cast<log_packed_owner>(this);
+    auto decoded = caf::actor_cast<log_batch_owner>(this);
+    auto spec = sup::child(
+        listener_child(group), [packed, decoded, lopts](caf::actor_system& sys) {
+          return lopts.filter ? spawn_log_listener(sys, decoded, lopts)
+                              : spawn_log_listener(sys, packed, lopts);
+        });
     g.supervisor = sup::spawn_supervisor(system(), supervision(), {spec});
     g.started = false;
     monitor(g.supervisor);
@@ -422,20 +428,20 @@ class node_impl_actor : public node_impl::base {
       start_listener(group, g); // a subscriber came while it stopped
   }
 
-  // Packs the batch once (one byte buffer crosses the network, not every
-  // field of every event) and relays it: sent at once to a subscriber with
+  // Relays a batch packed once (one byte buffer crosses the network, not
+  // every field of every event; from the listener it comes packed): sent
+  // at once to a subscriber with
   // credit; otherwise held, merged with what it already holds, and sent as
   // one larger batch when a credit returns. Under load batches grow
   // instead of being dropped; only beyond `max_held_events` held events is
   // a batch dropped, counted and reported.
-  void fan_out(log_batch& b) {
+  void fan_out(packed_log_batch p) {
     std::vector<subscription*> targets;
     for (auto& [id, s] : subs_)
-      if (s.group == b.group)
+      if (s.group == p.group)
         targets.push_back(&s);
     if (targets.empty())
       return;
-    auto p = pack(b);
     for (std::size_t k = 0; k < targets.size(); ++k) {
       auto& s = *targets[k];
       auto n = p.events;

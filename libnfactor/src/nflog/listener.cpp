@@ -5,8 +5,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
 
 #include "nfactor/nflog/decode.hpp"
 #include "nfactor/nflog/group.hpp"
@@ -117,17 +119,23 @@ result<void> listener::configure() {
               [&](buf& b, u32 s) { append_nlbufsiz(b, s, g, o.nlbufsiz); });
 }
 
-void listener::finish(log_event& ev, drain_result& res) {
+void listener::account(const std::optional<std::uint32_t>& seq,
+                       const std::optional<std::uint32_t>& seq_global,
+                       drain_result& res) {
   std::uint64_t gap = 0;
-  if (ev.seq)
-    gap = seq_.observe(*ev.seq);
-  if (ev.seq_global) {
-    auto g = seq_global_.observe(*ev.seq_global);
-    if (!ev.seq)
+  if (seq)
+    gap = seq_.observe(*seq);
+  if (seq_global) {
+    auto g = seq_global_.observe(*seq_global);
+    if (!seq)
       gap = g;
   }
   res.lost += gap;
   counters_.lost += gap;
+}
+
+void listener::finish(log_event& ev, drain_result& res) {
+  account(ev.seq, ev.seq_global, res);
   if (names_) {
     auto name = [&](const std::optional<std::uint32_t>& idx,
                     std::optional<std::string>& out) {
@@ -168,6 +176,65 @@ void listener::decode_message(const nl::message& msg,
   }
   finish(scratch_, res);
   sink(scratch_);
+}
+
+void listener::scan_message(const nl::message& msg, drain_result& res) {
+  if (!is_packet(msg))
+    return; // NLMSG_DONE closes multipart batches; nothing else is ours
+  auto bad = [&](std::string detail) {
+    ++res.decode_errors;
+    ++counters_.decode_errors;
+    last_decode_error_ =
+        make_error(errc::bad_attribute, "scan NFLOG packet", std::move(detail));
+  };
+  if (msg.payload.size() < 4)
+    return bad("no nfgenmsg");
+  // The attributes this listener reads itself (the receiver decodes all).
+  std::optional<std::uint32_t> seq, seq_global;
+  std::optional<std::uint32_t> dev[4]; // in, out, physin, physout
+  auto attrs = msg.payload.subspan(4);
+  for (std::size_t off = 0; off < attrs.size();) {
+    auto left = attrs.size() - off;
+    std::uint16_t len = 0, type = 0;
+    if (left >= NLA_HDRLEN) {
+      std::memcpy(&len, attrs.data() + off, 2);
+      std::memcpy(&type, attrs.data() + off + 2, 2);
+    }
+    if (left < NLA_HDRLEN || len < NLA_HDRLEN || len > left)
+      return bad("attribute at offset " + std::to_string(off) +
+                 " is not well framed");
+    type &= NLA_TYPE_MASK;
+    std::optional<std::uint32_t>* slot = nullptr;
+    switch (type) {
+    case NFULA_IFINDEX_INDEV: slot = &dev[0]; break;
+    case NFULA_IFINDEX_OUTDEV: slot = &dev[1]; break;
+    case NFULA_IFINDEX_PHYSINDEV: slot = &dev[2]; break;
+    case NFULA_IFINDEX_PHYSOUTDEV: slot = &dev[3]; break;
+    case NFULA_SEQ: slot = &seq; break;
+    case NFULA_SEQ_GLOBAL: slot = &seq_global; break;
+    default: break;
+    }
+    if (slot) {
+      if (len != NLA_HDRLEN + 4)
+        return bad("attribute type " + std::to_string(type) + " has " +
+                   std::to_string(len - NLA_HDRLEN) +
+                   " payload bytes, expected 4");
+      std::uint32_t v = 0;
+      std::memcpy(&v, attrs.data() + off + NLA_HDRLEN, 4);
+      *slot = ntohl(v);
+    }
+    off += std::min<std::size_t>(NLA_ALIGN(len), left);
+  }
+  account(seq, seq_global, res);
+  if (names_)
+    for (const auto& idx : dev)
+      if (idx) {
+        auto* n = names_->lookup(*idx, now_);
+        packed_->name(*idx, n ? std::string_view{*n} : std::string_view{});
+      }
+  packed_->add_event(msg.bytes);
+  ++res.events;
+  ++counters_.received;
 }
 
 drain_result listener::decode_datagram(byte_view datagram,
@@ -244,9 +311,21 @@ result<std::size_t> listener::recv_some(std::size_t want,
                             std::to_string(slot_size) + "-byte buffer");
     ++total.datagrams;
     ++counters_.datagrams;
-    decode_block(byte_view{static_cast<const std::uint8_t*>(iov[i].iov_base),
-                           msgs[i].msg_len},
-                 sink, total);
+    byte_view datagram{static_cast<const std::uint8_t*>(iov[i].iov_base),
+                       msgs[i].msg_len};
+    if (packed_) {
+      // Undecoded: the messages are copied into the batch as they are.
+      nl::message_reader reader{datagram};
+      while (reader.next())
+        scan_message(reader.get(), total);
+      if (auto st = reader.status(); !st) {
+        ++total.decode_errors;
+        ++counters_.decode_errors;
+        last_decode_error_ = std::move(st).err();
+      }
+      continue;
+    }
+    decode_block(datagram, sink, total);
   }
   if (static_cast<std::size_t>(n) < want)
     total.would_block = true;
@@ -271,6 +350,27 @@ result<drain_result> listener::drain(const event_sink& sink,
   return total;
 }
 
+template <class Held>
+result<void> listener::read_up_to(std::size_t max_events,
+                                  std::size_t max_datagrams, Held held,
+                                  drain_result& total) {
+  event_sink sink = [](log_event&) {
+  };
+  // A datagram holds at most `qthresh` events: read only as many at once
+  // as fit under the cap (at least one).
+  const std::size_t per_datagram = std::max<std::uint32_t>(opts_.qthresh, 1);
+  for (std::size_t done = 0;
+       done < max_datagrams && held() < max_events && !total.would_block;) {
+    auto room = (max_events - held()) / per_datagram;
+    auto want = std::min(max_datagrams - done, std::max<std::size_t>(room, 1));
+    auto n = recv_some(want, sink, total);
+    if (!n)
+      return std::move(n).err();
+    done += std::max<std::size_t>(*n, 1);
+  }
+  return {};
+}
+
 result<drain_result> listener::drain_into(std::vector<log_event>& out,
                                           std::size_t max_events,
                                           std::size_t max_datagrams) {
@@ -281,23 +381,44 @@ result<drain_result> listener::drain_into(std::vector<log_event>& out,
   pending_.clear();
   // Events are decoded in place at the end of `out`.
   into_ = &out;
-  event_sink sink = [](log_event&) {
-  };
-  // A datagram holds at most `qthresh` events: read only as many at once
-  // as fit under the cap (at least one).
-  const std::size_t per_datagram = std::max<std::uint32_t>(opts_.qthresh, 1);
-  for (std::size_t done = 0;
-       done < max_datagrams && out.size() < max_events && !total.would_block;) {
-    auto room = (max_events - out.size()) / per_datagram;
-    auto want = std::min(max_datagrams - done, std::max<std::size_t>(room, 1));
-    auto n = recv_some(want, sink, total);
-    if (!n) {
-      into_ = nullptr;
-      return std::move(n).err();
-    }
-    done += std::max<std::size_t>(*n, 1);
-  }
+  auto st = read_up_to(
+      max_events, max_datagrams, [&] { return out.size(); }, total);
   into_ = nullptr;
+  if (!st)
+    return std::move(st).err();
+  return total;
+}
+
+result<drain_result> listener::drain_packed(netlink_batch& out,
+                                            std::size_t max_events,
+                                            std::size_t max_datagrams) {
+  drain_result total;
+  // Events that came while the group was being configured were decoded
+  // then; they go out encoded again (append_packet writes every attribute
+  // the decoder read, so they decode the same).
+  for (auto& ev : pending_) {
+    auto name = [&](const std::optional<std::uint32_t>& idx,
+                    const std::optional<std::string>& n) {
+      if (idx)
+        out.name(*idx, n ? std::string_view{*n} : std::string_view{});
+    };
+    name(ev.indev, ev.indev_name);
+    name(ev.outdev, ev.outdev_name);
+    name(ev.physindev, ev.physindev_name);
+    name(ev.physoutdev, ev.physoutdev_name);
+    byte_buffer msg;
+    append_packet(msg, ev, ev.seq.value_or(0));
+    out.add_event(msg);
+  }
+  total.events += pending_.size();
+  pending_.clear();
+  packed_ = &out;
+  auto st = read_up_to(
+      max_events, max_datagrams, [&] { return std::size_t{out.events()}; },
+      total);
+  packed_ = nullptr;
+  if (!st)
+    return std::move(st).err();
   return total;
 }
 

@@ -2,11 +2,17 @@
 #include "nfactor/nflog/packed.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <climits>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <type_traits>
+
+#include <linux/netlink.h>
+
+#include "nfactor/nflog/decode.hpp"
+#include "nfactor/nl/message.hpp"
 
 namespace nfactor::nflog {
 
@@ -179,7 +185,9 @@ class writer {
 
 class reader {
  public:
-  explicit reader(byte_view in) : in_(in) {}
+  // Byte fields point into `in`, kept alive by `storage`.
+  reader(byte_view in, std::shared_ptr<const void> storage)
+    : in_(in), storage_(std::move(storage)) {}
 
   [[nodiscard]] bool ok() const noexcept { return ok_; }
   [[nodiscard]] std::size_t left() const noexcept { return in_.size() - pos_; }
@@ -230,7 +238,7 @@ class reader {
     std::uint32_t n = 0;
     get(n);
     if (auto p = take(n))
-      b = shared_bytes{byte_view{p, n}};
+      b = shared_bytes{storage_, byte_view{p, n}};
   }
   void get(timestamp& t) {
     get(t.sec);
@@ -279,16 +287,245 @@ class reader {
 
  private:
   byte_view in_;
+  std::shared_ptr<const void> storage_;
   std::size_t pos_ = 0;
   bool ok_ = true;
 };
 
-error malformed(const reader& r, const char* what) {
+error malformed(std::size_t pos, const char* what) {
   return make_error(errc::bad_message, "unpack events",
-                    std::string(what) + " at byte " + std::to_string(r.pos()));
+                    std::string(what) + " at byte " + std::to_string(pos));
+}
+
+// -- the header of both layouts ---------------------------------------------
+
+constexpr std::uint8_t host_order =
+    std::endian::native == std::endian::little ? 1 : 2;
+
+struct header {
+  std::uint8_t version = 0;
+  // Layout 1: the row count; layout 2: the byte order.
+  std::uint8_t shape = 0;
+  std::uint32_t count = 0;
+};
+
+result<header> read_header(byte_view bytes) {
+  if (bytes.size() < header_size)
+    return make_error(errc::truncated, "unpack events",
+                      "shorter than the 8-byte header");
+  header h;
+  h.version = bytes[0];
+  h.shape = bytes[1];
+  for (std::size_t i = 0; i < 4; ++i)
+    h.count |= std::uint32_t{bytes[4 + i]} << (8 * i);
+  bool known = (h.version == packed_version && h.shape == event_row_count) ||
+               (h.version == netlink_version && (h.shape == 1 || h.shape == 2));
+  if (!known)
+    return make_error(errc::bad_message, "unpack events",
+                      "layout version " + std::to_string(h.version) + " with " +
+                          std::to_string(h.shape) + " (want " +
+                          std::to_string(packed_version) + " with " +
+                          std::to_string(event_row_count) + " rows, or " +
+                          std::to_string(netlink_version) +
+                          " with byte order 1 or 2)");
+  if (bytes[2] != 0 || bytes[3] != 0)
+    return malformed(2, "reserved header bits set");
+  return h;
+}
+
+void write_header(std::uint8_t* p, std::uint8_t version, std::uint8_t shape,
+                  std::uint32_t count) {
+  p[0] = version;
+  p[1] = shape;
+  p[2] = p[3] = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    p[4 + i] = static_cast<std::uint8_t>(count >> (8 * i));
+}
+
+// -- layout 1 ----------------------------------------------------------------
+
+result<void> unpack_rows(byte_view bytes, std::uint32_t count,
+                         const std::shared_ptr<const void>& storage,
+                         std::vector<log_event>& out) {
+  // Each event takes at least 7 bytes: a count beyond that is a lie, and
+  // must not make us reserve memory for it.
+  auto rest = bytes.size() - header_size;
+  if (count > rest / 7)
+    return make_error(errc::truncated, "unpack events",
+                      std::to_string(count) + " events cannot fit in " +
+                          std::to_string(rest) + " bytes");
+  reader r{bytes, storage};
+  r.take(header_size);
+  auto before = out.size();
+  out.reserve(before + count);
+  for (std::uint32_t k = 0; k < count && r.ok(); ++k) {
+    auto& ev = out.emplace_back();
+    r.get(ev.family);
+    r.get(ev.group);
+    r.get_rows<std::uint32_t>(ev, event_row_count,
+                              [](auto& x, auto&& f) { event_rows(x, f); });
+  }
+  if (!r.ok() || r.left() != 0) {
+    auto err = !r.ok() ? make_error(errc::truncated, "unpack events",
+                                    "input ends inside an event or a bit "
+                                    "beyond the rows is set (near byte " +
+                                        std::to_string(r.pos()) + ")")
+                       : malformed(r.pos(), "trailing bytes");
+    out.resize(before);
+    return err;
+  }
+  return {};
+}
+
+// -- layout 2 ----------------------------------------------------------------
+
+// The names in force while a layout-2 batch is read.
+class name_table {
+ public:
+  void set(std::uint32_t ifindex, std::string_view name) {
+    for (auto& [i, n] : names_)
+      if (i == ifindex) {
+        n.assign(name);
+        return;
+      }
+    names_.emplace_back(ifindex, std::string{name});
+  }
+
+  // Fills `name` from `idx` (if both the index and a name are known).
+  void fill(const std::optional<std::uint32_t>& idx,
+            std::optional<std::string>& name) const {
+    if (!idx)
+      return;
+    for (const auto& [i, n] : names_)
+      if (i == *idx) {
+        if (!n.empty())
+          name = n;
+        return;
+      }
+  }
+
+ private:
+  std::vector<std::pair<std::uint32_t, std::string>> names_;
+};
+
+result<void> unpack_netlink(byte_view bytes, const header& h,
+                            const std::shared_ptr<const void>& storage,
+                            std::vector<log_event>& out) {
+  if (h.shape != host_order)
+    return make_error(errc::bad_message, "unpack events",
+                      "netlink layout written on a host of the other byte "
+                      "order");
+  // An event is at least a netlink header and an nfgenmsg (20 bytes).
+  auto rest = bytes.size() - header_size;
+  if (h.count > rest / 20)
+    return make_error(errc::truncated, "unpack events",
+                      std::to_string(h.count) + " events cannot fit in " +
+                          std::to_string(rest) + " bytes");
+  auto before = out.size();
+  auto fail = [&](error e) {
+    out.resize(before);
+    return e;
+  };
+  out.reserve(before + h.count);
+  name_table names;
+  std::optional<error> err;
+  std::uint32_t events = 0;
+  nl::message_reader msgs{bytes.subspan(header_size)};
+  while (msgs.next()) {
+    const auto& m = msgs.get();
+    if (m.type == name_record_type) {
+      if (m.payload.size() < 4)
+        return fail(make_error(errc::truncated, "unpack events",
+                               "interface name record without an index"));
+      std::uint32_t idx = 0;
+      std::memcpy(&idx, m.payload.data(), 4);
+      auto text = m.payload.subspan(4);
+      names.set(idx, {reinterpret_cast<const char*>(text.data()),
+                      text.size()});
+      continue;
+    }
+    if (!is_packet(m))
+      return fail(make_error(errc::bad_message, "unpack events",
+                             "message type " + std::to_string(m.type) +
+                                 " in a netlink batch"));
+    if (++events > h.count)
+      return fail(make_error(errc::bad_message, "unpack events",
+                             "more events than the header's " +
+                                 std::to_string(h.count)));
+    if (!decode_packet_back(m, out, err, storage))
+      return fail(std::move(*err));
+    auto& ev = out.back();
+    names.fill(ev.indev, ev.indev_name);
+    names.fill(ev.outdev, ev.outdev_name);
+    names.fill(ev.physindev, ev.physindev_name);
+    names.fill(ev.physoutdev, ev.physoutdev_name);
+  }
+  if (auto st = msgs.status(); !st)
+    return fail(std::move(st).err());
+  if (events != h.count)
+    return fail(make_error(errc::truncated, "unpack events",
+                           std::to_string(events) + " events, the header "
+                           "says " + std::to_string(h.count)));
+  return {};
 }
 
 } // namespace
+
+// -- netlink_batch -------------------------------------------------------------
+
+netlink_batch::netlink_batch() {
+  start(0);
+}
+
+void netlink_batch::start(std::size_t reserve) {
+  buf_.clear();
+  buf_.reserve(std::max(reserve, header_size));
+  buf_.resize(header_size);
+  events_ = 0;
+  names_.clear();
+}
+
+void netlink_batch::name(std::uint32_t ifindex, std::string_view name) {
+  auto in_force = std::find_if(names_.begin(), names_.end(),
+                               [&](const auto& x) { return x.first == ifindex; });
+  if (in_force != names_.end()) {
+    if (in_force->second == name)
+      return;
+    in_force->second.assign(name);
+  } else {
+    if (name.empty())
+      return; // nothing in force: already unnamed
+    names_.emplace_back(ifindex, std::string{name});
+  }
+  nlmsghdr h{};
+  h.nlmsg_len = static_cast<std::uint32_t>(NLMSG_HDRLEN + 4 + name.size());
+  h.nlmsg_type = name_record_type;
+  auto at = buf_.size();
+  buf_.resize(at + NLMSG_ALIGN(h.nlmsg_len));
+  std::memcpy(buf_.data() + at, &h, sizeof(h));
+  std::memcpy(buf_.data() + at + NLMSG_HDRLEN, &ifindex, 4);
+  if (!name.empty())
+    std::memcpy(buf_.data() + at + NLMSG_HDRLEN + 4, name.data(), name.size());
+}
+
+void netlink_batch::add_event(byte_view message) {
+  auto at = buf_.size();
+  auto padded = NLMSG_ALIGN(message.size());
+  buf_.insert(buf_.end(), message.begin(), message.end());
+  if (padded > message.size())
+    buf_.resize(at + padded); // zero padding, as the kernel writes it
+  ++events_;
+}
+
+byte_buffer netlink_batch::take(std::size_t reserve) {
+  write_header(buf_.data(), netlink_version, host_order, events_);
+  auto out = std::move(buf_);
+  buf_ = byte_buffer{};
+  start(reserve);
+  return out;
+}
+
+// -- layout 1 writing and both layouts reading --------------------------------
 
 void pack_events(std::span<const log_event> events, byte_buffer& out) {
   writer w{out};
@@ -311,81 +548,55 @@ byte_buffer pack_events(std::span<const log_event> events) {
 }
 
 result<std::uint32_t> packed_count(byte_view bytes) {
-  reader r{bytes};
-  std::uint8_t version = 0, rows = 0;
-  std::uint16_t reserved = 0;
-  std::uint32_t count = 0;
-  r.get(version);
-  r.get(rows);
-  r.get(reserved);
-  r.get(count);
-  if (!r.ok())
-    return make_error(errc::truncated, "unpack events",
-                      "shorter than the 8-byte header");
-  if (version != packed_version || rows != event_row_count)
-    return make_error(errc::bad_message, "unpack events",
-                      "layout version " + std::to_string(version) + " with " +
-                          std::to_string(rows) + " rows (want " +
-                          std::to_string(packed_version) + " with " +
-                          std::to_string(event_row_count) + ")");
-  if (reserved != 0)
-    return malformed(r, "reserved header bits set");
-  return count;
+  auto h = read_header(bytes);
+  if (!h)
+    return std::move(h).err();
+  return h->count;
 }
 
 result<void> append_packed(byte_buffer& batch, byte_view more) {
-  auto added = packed_count(more);
+  auto added = read_header(more);
   if (!added)
     return std::move(added).err();
   if (batch.empty()) {
     batch.assign(more.begin(), more.end());
     return {};
   }
-  auto have = packed_count(batch);
+  auto have = read_header(batch);
   if (!have)
     return std::move(have).err();
-  std::uint64_t total = std::uint64_t{*have} + *added;
+  if (have->version != added->version || have->shape != added->shape)
+    return make_error(errc::invalid_argument, "append packed events",
+                      "layout " + std::to_string(added->version) +
+                          " appended to layout " +
+                          std::to_string(have->version));
+  std::uint64_t total = std::uint64_t{have->count} + added->count;
   if (total > UINT32_MAX)
     return make_error(errc::invalid_argument, "append packed events",
                       "more than 2^32-1 events in one batch");
   batch.insert(batch.end(), more.begin() + header_size, more.end());
-  for (std::size_t i = 0; i < 4; ++i)
-    batch[4 + i] = static_cast<std::uint8_t>(total >> (8 * i));
+  write_header(batch.data(), have->version, have->shape,
+               static_cast<std::uint32_t>(total));
   return {};
 }
 
+result<void> unpack_events(std::shared_ptr<const byte_buffer> bytes,
+                           std::vector<log_event>& out) {
+  if (!bytes)
+    return make_error(errc::invalid_argument, "unpack events", "no bytes");
+  byte_view view{*bytes};
+  auto h = read_header(view);
+  if (!h)
+    return std::move(h).err();
+  std::shared_ptr<const void> storage = std::move(bytes);
+  if (h->version == netlink_version)
+    return unpack_netlink(view, *h, storage, out);
+  return unpack_rows(view, h->count, storage, out);
+}
+
 result<void> unpack_events(byte_view bytes, std::vector<log_event>& out) {
-  auto count = packed_count(bytes);
-  if (!count)
-    return std::move(count).err();
-  // Each event takes at least 7 bytes: a count beyond that is a lie, and
-  // must not make us reserve memory for it.
-  auto rest = bytes.size() - header_size;
-  if (*count > rest / 7)
-    return make_error(errc::truncated, "unpack events",
-                      std::to_string(*count) + " events cannot fit in " +
-                          std::to_string(rest) + " bytes");
-  reader r{bytes};
-  r.take(header_size);
-  auto before = out.size();
-  out.reserve(before + *count);
-  for (std::uint32_t k = 0; k < *count && r.ok(); ++k) {
-    auto& ev = out.emplace_back();
-    r.get(ev.family);
-    r.get(ev.group);
-    r.get_rows<std::uint32_t>(ev, event_row_count,
-                              [](auto& x, auto&& f) { event_rows(x, f); });
-  }
-  if (!r.ok() || r.left() != 0) {
-    auto err = !r.ok() ? make_error(errc::truncated, "unpack events",
-                                    "input ends inside an event or a bit "
-                                    "beyond the rows is set (near byte " +
-                                        std::to_string(r.pos()) + ")")
-                       : malformed(r, "trailing bytes");
-    out.resize(before);
-    return err;
-  }
-  return {};
+  return unpack_events(
+      std::make_shared<const byte_buffer>(bytes.begin(), bytes.end()), out);
 }
 
 result<std::vector<log_event>> unpack_events(byte_view bytes) {

@@ -48,6 +48,13 @@ using log_event_owner = caf::typed_actor<caf::reacts_to<log_started>,
                                          caf::reacts_to<nflog::log_event>,
                                          caf::reacts_to<log_loss>>;
 
+/// What an owner that forwards events undecoded must handle (a node: it
+/// ships the kernel's bytes and the receiver decodes them). Such a
+/// listener takes no `filter`.
+using log_packed_owner =
+    caf::typed_actor<caf::reacts_to<log_started>,
+                     caf::reacts_to<log_packed_batch>, caf::reacts_to<log_loss>>;
+
 /// The listener as its owner (and anyone else) sees it.
 using log_listener =
     caf::typed_actor<caf::replies_to<stats_atom>::with<log_stats>,
@@ -108,6 +115,12 @@ spawn_log_listener(caf::actor_system& sys, log_batch_owner owner,
 /// Spawns a listener (detached) for an owner of single events.
 [[nodiscard]] caf::expected<log_listener>
 spawn_log_listener(caf::actor_system& sys, log_event_owner owner,
+                   log_listener_options opts);
+
+/// Spawns a listener (detached) for an owner of undecoded batches (an
+/// error if `opts.filter` is set: filters need decoded events).
+[[nodiscard]] caf::expected<log_listener>
+spawn_log_listener(caf::actor_system& sys, log_packed_owner owner,
                    log_listener_options opts);
 
 /// Spawns a listener and waits until its group is bound (or it failed,

@@ -38,6 +38,20 @@ struct log_batch {
   friend bool operator==(const log_batch&, const log_batch&) = default;
 };
 
+/// The events of one socket wake-up undecoded, as the kernel sent them
+/// (layout 2 of nflog/packed.hpp, interface names included), for an owner
+/// that forwards them (a node); `nflog::unpack_events` decodes them.
+/// Acknowledged like a `log_batch`.
+struct log_packed_batch {
+  std::uint16_t group = 0;
+  /// Events in `bytes`.
+  std::uint32_t events = 0;
+  byte_buffer bytes;
+
+  friend bool operator==(const log_packed_batch&,
+                         const log_packed_batch&) = default;
+};
+
 /// Events were lost between the kernel and the listener (the receive
 /// buffer overflowed: ENOBUFS). The listener keeps reading; the owner may
 /// resynchronise whatever state it derives from the events.
@@ -97,6 +111,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_batch& x) {
   return f(caf::meta::type_name("nfactor::actors::log_batch"), x.group,
            x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_packed_batch& x) {
+  return f(caf::meta::type_name("nfactor::actors::log_packed_batch"), x.group,
+           x.events, x.bytes);
 }
 
 template <class Inspector>
@@ -185,6 +205,7 @@ CAF_ADD_TYPE_ID(nfactor_log, (nfactor::actors::log_started))
 CAF_ADD_TYPE_ID(nfactor_log, (nfactor::actors::log_batch))
 CAF_ADD_TYPE_ID(nfactor_log, (nfactor::actors::log_loss))
 CAF_ADD_TYPE_ID(nfactor_log, (nfactor::actors::log_stats))
+CAF_ADD_TYPE_ID(nfactor_log, (nfactor::actors::log_packed_batch))
 CAF_END_TYPE_ID_BLOCK(nfactor_log)
 
 // The listener's self-sent wake-up (internal; not in the owners' view).

@@ -14,6 +14,7 @@
 #include "nfactor/nflog/event.hpp"
 #include "nfactor/nflog/ifnames.hpp"
 #include "nfactor/nflog/loss.hpp"
+#include "nfactor/nflog/packed.hpp"
 #include "nfactor/nl/message.hpp"
 #include "nfactor/sys/socket.hpp"
 
@@ -82,6 +83,17 @@ class listener {
                                                 std::size_t max_events,
                                                 std::size_t max_datagrams = 64);
 
+  /// Like `drain_into()`, for a node that forwards events without
+  /// decoding them: appends each event's message, as read, to `out`
+  /// (layout 2 of nflog/packed.hpp), after name records for its
+  /// interfaces. Only what the listener itself needs is read from a
+  /// message (sequence numbers for the loss count, interface indexes for
+  /// the names); one whose attributes are not well framed is counted as a
+  /// decode error and skipped. The receiver decodes the rest.
+  [[nodiscard]] result<drain_result> drain_packed(netlink_batch& out,
+                                                  std::size_t max_events,
+                                                  std::size_t max_datagrams = 64);
+
   /// Decodes one datagram (as read from the socket) and gives every event
   /// to `sink`, with loss accounting and interface names; for callers that
   /// read the socket themselves.
@@ -119,6 +131,17 @@ class listener {
   result<void> configure();
   // Accounts and names one decoded event.
   void finish(log_event& ev, drain_result& res);
+  // Counts the loss a message's sequence numbers reveal.
+  void account(const std::optional<std::uint32_t>& seq,
+               const std::optional<std::uint32_t>& seq_global,
+               drain_result& res);
+  // Reads datagrams (decoding or copying them) until `held()` events are
+  // held, `max_datagrams` were read, or the socket has no more.
+  template <class Held>
+  result<void> read_up_to(std::size_t max_events, std::size_t max_datagrams,
+                          Held held, drain_result& total);
+  // Appends a packet message to `*packed_`, after name records.
+  void scan_message(const nl::message& msg, drain_result& res);
   void decode_message(const nl::message& msg,
                       const std::shared_ptr<const void>& storage,
                       const event_sink& sink, drain_result& res);
@@ -143,6 +166,8 @@ class listener {
   log_event scratch_;
   // Set by drain_into(): decode straight into this vector.
   std::vector<log_event>* into_ = nullptr;
+  // Set by drain_packed(): copy messages into this batch, undecoded.
+  netlink_batch* packed_ = nullptr;
 };
 
 } // namespace nfactor::nflog

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// A compact, self-describing byte form of a batch of NFLOG events, for
+// Compact, self-describing byte forms of a batch of NFLOG events, for
 // shipping batches between processes (nodes) as one byte buffer instead of
-// field by field. Little-endian throughout; every optional member is one
-// bit in a presence mask and, when set, its value in row order:
+// field by field. Two layouts share one 8-byte header (count and reserved
+// little-endian); `unpack_events` reads both.
+//
+// Layout 1 ("rows", from decoded `log_event`s). Little-endian throughout;
+// every optional member is one bit in a presence mask and, when set, its
+// value in row order:
 //
 //   batch    | version u8 = 1 | rows u8 = 27 | reserved u16 = 0 | count u32 |
 //            | event 0 | event 1 | ... | event count-1 |  (nothing after)
@@ -31,13 +35,36 @@
 //   u16.
 //
 // The rows are listed once, in src/nflog/packed.cpp; a change of
-// `log_event` changes them there (and `packed_version`). A decoder refuses
-// another version or row count, unknown bits, short input and trailing
-// bytes: an error, never an over-read.
+// `log_event` changes them there (and `packed_version`).
+//
+// Layout 2 ("netlink", written by `netlink_batch` from what the kernel
+// sent, undecoded; the reader decodes with nflog/decode.hpp, as a local
+// listener does). A sequence of netlink messages, each 4-byte aligned,
+// their headers (and attribute headers) in the byte order `order` of the
+// host that read them from its kernel (1 little-endian, 2 big-endian; a
+// reader of the other order refuses the batch):
+//
+//   batch    | version u8 = 2 | order u8 | reserved u16 = 0 | count u32 |
+//            | message ... |  (nothing after)
+//   message  NFULNL_MSG_PACKET  one event, byte for byte as the kernel sent
+//                               it (`count` of them)
+//            name_record_type   | nlmsghdr | ifindex u32 | name bytes |
+//                               (padded): interface `ifindex` is called
+//                               `name` (empty: has no name) for the events
+//                               after it; an event's *_name fields come
+//                               from the records before it in the batch
+//
+// A decoder refuses another version or row count (or byte order), unknown
+// bits, short input, trailing bytes and, in layout 2, messages of other
+// types and events that do not decode: an error, never an over-read.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "nfactor/bytes.hpp"
@@ -46,8 +73,50 @@
 
 namespace nfactor::nflog {
 
-/// The layout version `pack_events` writes and `unpack_events` reads.
+/// The layout version `pack_events` writes (layout 1).
 inline constexpr std::uint8_t packed_version = 1;
+
+/// The layout version `netlink_batch` writes (layout 2).
+inline constexpr std::uint8_t netlink_version = 2;
+
+/// The netlink message type of a layout-2 interface name record (no
+/// nfnetlink subsystem uses it: their types are `subsys << 8 | msg`, and
+/// subsystems end below 0x20).
+inline constexpr std::uint16_t name_record_type = 0x7e01;
+
+/// Builds a layout-2 batch from the kernel's NFULNL_MSG_PACKET messages:
+/// one copy of each message's bytes, no decoding. What a node's listener
+/// does instead of decoding events it only forwards.
+class netlink_batch {
+ public:
+  netlink_batch();
+
+  /// Interface `ifindex` is called `name` ("": has no name) for the events
+  /// added after this call. Writes a record only when that differs from
+  /// what is in force in this batch.
+  void name(std::uint32_t ifindex, std::string_view name);
+
+  /// Appends one NFULNL_MSG_PACKET message (header included), as read.
+  void add_event(byte_view message);
+
+  /// Events added since the last `take()`.
+  [[nodiscard]] std::uint32_t events() const noexcept { return events_; }
+  [[nodiscard]] bool empty() const noexcept { return events_ == 0; }
+  /// Bytes the batch has now (header included).
+  [[nodiscard]] std::size_t size() const noexcept { return buf_.size(); }
+
+  /// The batch; the builder starts a new, empty one (no names in force).
+  /// `reserve` bytes are reserved for the next batch.
+  [[nodiscard]] byte_buffer take(std::size_t reserve = 0);
+
+ private:
+  void start(std::size_t reserve);
+
+  byte_buffer buf_;
+  std::uint32_t events_ = 0;
+  // Names in force in this batch (few: the interfaces of one host).
+  std::vector<std::pair<std::uint32_t, std::string>> names_;
+};
 
 /// Appends the packed form of `events` to `out`.
 void pack_events(std::span<const log_event> events, byte_buffer& out);
@@ -55,20 +124,29 @@ void pack_events(std::span<const log_event> events, byte_buffer& out);
 /// The packed form of `events`.
 [[nodiscard]] byte_buffer pack_events(std::span<const log_event> events);
 
-/// The number of events in a packed batch (from its header), or an error if
-/// `bytes` does not start with a header of this version.
+/// The number of events in a packed batch of either layout (from its
+/// header), or an error if `bytes` does not start with a header this
+/// reader knows.
 [[nodiscard]] result<std::uint32_t> packed_count(byte_view bytes);
 
 /// Appends the events of the packed batch `more` to the packed batch
 /// `batch` (an empty `batch` becomes a copy of `more`): one copy of the
 /// event bytes and a new count, no decoding. An error (and `batch`
-/// unchanged) if either header is not of this version.
+/// unchanged) if either header is not of a known layout, or the layouts
+/// (or byte orders) differ.
 [[nodiscard]] result<void> append_packed(byte_buffer& batch, byte_view more);
 
-/// Decodes a packed batch, appending its events to `out` (on error, `out`
-/// keeps what it had before).
+/// Decodes a packed batch of either layout, appending its events to `out`
+/// (on error, `out` keeps what it had before). The events' byte fields
+/// share one copy of `bytes`.
 [[nodiscard]] result<void> unpack_events(byte_view bytes,
                                          std::vector<log_event>& out);
+
+/// Decodes a packed batch without copying it: the events' byte fields
+/// (payload, headers) point into `*bytes`, which they keep alive.
+[[nodiscard]] result<void>
+unpack_events(std::shared_ptr<const byte_buffer> bytes,
+              std::vector<log_event>& out);
 
 /// Decodes a packed batch.
 [[nodiscard]] result<std::vector<log_event>> unpack_events(byte_view bytes);

@@ -84,13 +84,14 @@ using node_actor = caf::typed_actor<
 /// supervisors.
 using node_impl = node_actor::extend<
     caf::reacts_to<log_started>, caf::reacts_to<log_batch>,
-    caf::reacts_to<log_loss>, caf::reacts_to<nft::transaction>,
+    caf::reacts_to<log_packed_batch>, caf::reacts_to<log_loss>, caf::reacts_to<nft::transaction>,
     caf::reacts_to<resync_needed>, caf::reacts_to<nft::ruleset>,
     caf::reacts_to<sup::child_info>>;
 
 static_assert(std::is_convertible_v<node_impl, node_actor>,
               "clients get the narrow view of the node");
-static_assert(std::is_convertible_v<node_impl, log_batch_owner>,
+static_assert(std::is_convertible_v<node_impl, log_batch_owner> &&
+                  std::is_convertible_v<node_impl, log_packed_owner>,
               "the node owns its log listeners");
 
 /// How a node runs.
@@ -103,7 +104,11 @@ struct node_options {
   /// listens to it.
   std::vector<std::uint16_t> groups;
   /// Template of every group's listener (its `nflog.group` is set per
-  /// group; `nflog.ns` says where the sockets live).
+  /// group; `nflog.ns` says where the sockets live). Listeners hand the
+  /// node the kernel's messages undecoded (layout 2 of nflog/packed.hpp),
+  /// which go to subscribers as they are and are decoded there; with a
+  /// `filter`, they decode (the filter needs events) and the node packs
+  /// the events (layout 1).
   log_listener_options log;
   /// Offer ruleset changes and snapshots (a monitor runs for the node's
   /// whole life).

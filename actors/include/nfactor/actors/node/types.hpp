@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,10 +51,11 @@ struct node_subscription {
                          const node_subscription&) = default;
 };
 
-/// A `log_batch` as it crosses the network: the events packed into one
-/// byte buffer by libnfactor's codec (`nflog::pack_events`, layout in
-/// nflog/packed.hpp), which BASP copies in one piece instead of inspecting
-/// 27 optional fields per event. `pack` / `unpack` convert.
+/// A `log_batch` as it crosses the network: the events in one byte buffer
+/// (nflog/packed.hpp), which BASP copies in one piece instead of
+/// inspecting 27 optional fields per event. From a node's listener it is
+/// layout 2, the kernel's messages undecoded (the receiver decodes them,
+/// once); `pack` writes layout 1 from decoded events. `unpack` reads both.
 struct packed_log_batch {
   std::uint16_t group = 0;
   /// Events in `bytes` (also in its header).
@@ -71,11 +73,23 @@ struct packed_log_batch {
 }
 
 /// Unpacks a batch from the network (an error if its bytes are malformed
-/// or of another layout version).
+/// or of an unknown layout). The events' byte fields share one copy of
+/// `p.bytes`.
 [[nodiscard]] inline result<log_batch> unpack(const packed_log_batch& p) {
   log_batch out;
   out.group = p.group;
   if (auto ok = nflog::unpack_events(p.bytes, out.events); !ok)
+    return std::move(ok).err();
+  return out;
+}
+
+/// Unpacks a batch without copying its bytes: the events' byte fields
+/// point into them (and keep them alive).
+[[nodiscard]] inline result<log_batch> unpack(packed_log_batch&& p) {
+  log_batch out;
+  out.group = p.group;
+  auto bytes = std::make_shared<const byte_buffer>(std::move(p.bytes));
+  if (auto ok = nflog::unpack_events(std::move(bytes), out.events); !ok)
     return std::move(ok).err();
   return out;
 }
