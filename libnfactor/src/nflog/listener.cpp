@@ -306,9 +306,7 @@ result<std::size_t> listener::recv_some(std::size_t want,
       continue;
     }
     if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-      return make_error(errno_code(ENOSPC), "recvmmsg",
-                        "datagram larger than the " +
-                            std::to_string(slot_size) + "-byte buffer");
+      return sys::truncated_datagram("recvmmsg", slot_size);
     ++total.datagrams;
     ++counters_.datagrams;
     byte_view datagram{static_cast<const std::uint8_t*>(iov[i].iov_base),

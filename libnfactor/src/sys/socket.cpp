@@ -177,9 +177,7 @@ result<recv_outcome> socket::recv(std::span<std::uint8_t> buf) {
         continue;
       }
       if (msg.msg_flags & MSG_TRUNC)
-        return make_error(errno_code(ENOSPC), "recv",
-                          "datagram larger than the " +
-                              std::to_string(buf.size()) + "-byte buffer");
+        return truncated_datagram("recv", buf.size());
       return recv_outcome{recv_status::data, static_cast<std::size_t>(n)};
     }
     switch (errno) {
@@ -219,6 +217,12 @@ bool from_kernel(const void* addr, std::size_t addr_len) noexcept {
   sockaddr_nl nl{};
   std::memcpy(&nl, addr, sizeof nl);
   return nl.nl_family == AF_NETLINK && nl.nl_pid == 0;
+}
+
+error truncated_datagram(std::string op, std::size_t buffer_size) {
+  return make_error(errno_code(ENOSPC), std::move(op),
+                    "datagram larger than the " + std::to_string(buffer_size) +
+                        "-byte buffer");
 }
 
 bool is_socket_failure(const error& e) noexcept {

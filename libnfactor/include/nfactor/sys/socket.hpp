@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "nfactor/bytes.hpp"
@@ -157,6 +158,11 @@ class socket {
 /// `socket::fd()` themselves must pass `msg_name` and drop the datagram
 /// unparsed when this is false.
 [[nodiscard]] bool from_kernel(const void* addr, std::size_t addr_len) noexcept;
+
+/// The error for a kernel datagram that did not fit (MSG_TRUNC): ENOSPC,
+/// naming `op` and the `buffer_size` it did not fit. What was cut off
+/// cannot be known, so every reader treats it as a failure.
+[[nodiscard]] error truncated_datagram(std::string op, std::size_t buffer_size);
 
 /// Receive buffer size that holds any single netfilter netlink datagram a
 /// reply or dump produces (dumps use at most 32 KiB skbs; NFLOG batches
