@@ -189,14 +189,10 @@ set_and_elems read_set(const value& v, bool is_map, const std::string& path,
   spec.key = key_type_of(field_or_null(v, "type"), path + ".type");
   s.key_type = spec.key.id();
   s.key_len = spec.key.len();
+  // A concatenated key alone is no NFT_SET_CONCAT set: nft sends that
+  // flag (and the parts' lengths) only for concatenated intervals, which
+  // are refused below; the kernel lists what it was sent.
   std::uint32_t flags = 0;
-  if (spec.key.parts.size() > 1) {
-    flags |= NFT_SET_CONCAT;
-    std::vector<set_field> fields;
-    for (auto* p : spec.key.parts)
-      fields.push_back(set_field{p->len});
-    s.desc = set_desc{.size = {}, .concat = std::move(fields)};
-  }
   if (is_map) {
     auto* m = member(v, "map");
     if (!m)

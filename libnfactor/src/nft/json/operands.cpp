@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 
 #include <linux/netfilter/nf_tables.h>
@@ -150,6 +151,81 @@ operand read_socket(const value& v, const std::string& path) {
   return o;
 }
 
+// {"jhash": {"mod", "seed", "offset", "expr": operand or concat}} and
+// {"symhash": {"mod", "offset"}}: nft hashes what it loads from the
+// register after the result's on (NFTA_HASH_SREG set by load()).
+operand read_hash(std::uint32_t type, const value& v, const std::string& path) {
+  expr::hash h;
+  h.type = type;
+  h.modulus = static_cast<std::uint32_t>(
+      need_uint(field_or_null(v, "mod"), path + ".mod", UINT32_MAX));
+  if (auto* off = member(v, "offset"))
+    if (auto x = need_uint(*off, path + ".offset", UINT32_MAX))
+      h.offset = static_cast<std::uint32_t>(x); // the kernel lists only != 0
+  operand o;
+  if (type == NFT_HASH_JENKINS) {
+    auto* e = member(v, "expr");
+    if (!e)
+      fail(path, "jhash needs \"expr\"");
+    o.inputs = read_operands(*e, path + ".expr");
+    auto k = key_of(o.inputs);
+    h.len = o.inputs.size() == 1 ? o.inputs[0].len : k.len();
+    h.sreg = NFT_REG_2;
+    // Without a seed the kernel picks one (and does not list it).
+    if (auto* seed = member(v, "seed"))
+      h.seed = static_cast<std::uint32_t>(
+          need_uint(*seed, path + ".seed", UINT32_MAX));
+  }
+  o.name = std::string{*name_of(hash_types, type)};
+  o.load = h;
+  o.type = &type_named("integer");
+  o.len = 4;
+  return o;
+}
+
+// {"rt": {"key": "classid" | "nexthop" | "mtu" | "ipsec", "family"}}.
+operand read_rt(const value& v, const std::string& path) {
+  auto key = need_string(v, "key", path);
+  auto* fam = member(v, "family");
+  std::string family = fam && fam->is_string() ? fam->get<std::string>() : "";
+  for (auto& k : rt_keys)
+    if (k.name == key && k.family == family) {
+      operand o;
+      o.name = "rt " + key;
+      o.load = expr::rt{.key = k.key, .dreg = 0};
+      o.type = &rt_type(k);
+      o.len = k.len;
+      return o;
+    }
+  fail(path, "unsupported rt key '" + key + "'" +
+                 (family.empty() ? "" : " of family " + family));
+}
+
+// {"exthdr": {"name", "field"}}, {"tcp option": {"name", "field"}}; no
+// field: the header or option's presence (true / false).
+operand read_exthdr(std::uint32_t op, const value& v, const std::string& path) {
+  auto name = need_string(v, "name", path);
+  auto field = member(v, "field") ? need_string(v, "field", path) : "";
+  for (auto& f : exthdr_fields)
+    if (f.op == op && f.name == name && f.field == field) {
+      operand o;
+      o.name = std::string{exthdr_key(op)} + " " + name + " " + field;
+      o.load = expr::exthdr{
+          .dreg = 0,
+          .sreg = {},
+          .type = f.type,
+          .offset = f.offset,
+          .len = f.len,
+          .flags = field.empty() ? std::uint32_t{NFT_EXTHDR_F_PRESENT} : 0u,
+          .op = op};
+      o.type = &exthdr_type(f);
+      o.len = f.len;
+      return o;
+    }
+  fail(path, "unsupported " + std::string{exthdr_key(op)} + " '" + name +
+                 (field.empty() ? "" : " " + field) + "'");
+}
+
 // A packet field: {"payload": {"protocol", "field"}}, {"meta": {"key"}},
 // {"ct": {"key"}}.
 operand read_field(const value& left, const std::string& path) {
@@ -185,11 +261,89 @@ struct operand_kind {
   operand (*read)(const value&, const std::string&);
 };
 
-constexpr std::array<operand_kind, 3> operand_kinds{{
+constexpr std::array<operand_kind, 8> operand_kinds{{
     {"fib", read_fib},
     {"numgen", read_numgen},
     {"socket", read_socket},
+    {"jhash",
+     [](const value& v, const std::string& p) {
+       return read_hash(NFT_HASH_JENKINS, v, p);
+     }},
+    {"symhash",
+     [](const value& v, const std::string& p) {
+       return read_hash(NFT_HASH_SYM, v, p);
+     }},
+    {"rt", read_rt},
+    {"exthdr",
+     [](const value& v, const std::string& p) {
+       return read_exthdr(NFT_EXTHDR_OP_IPV6, v, p);
+     }},
+    {"tcp option",
+     [](const value& v, const std::string& p) {
+       return read_exthdr(NFT_EXTHDR_OP_TCPOPT, v, p);
+     }},
 }};
+
+// The register of the 32-bit word `word` (0: NFT_REG_1's first) as nft
+// and the kernel number it: a 128-bit register where one starts
+// (netlink_put_register, nft_dump_register), else NFT_REG32_*.
+std::uint32_t reg_at(std::uint32_t word) {
+  return word % 4 == 0 ? NFT_REG_1 + word / 4 : NFT_REG32_00 + word;
+}
+
+void require_all(f::rule_builder& rb, const std::vector<operand>& ops) {
+  for (auto& o : ops) {
+    if (o.fld)
+      rb.require(*o.fld);
+    require_all(rb, o.inputs);
+  }
+}
+
+// Loads `ops` from the 32-bit word `word` on.
+void load_from(f::rule_builder& rb, const std::vector<operand>& ops,
+               std::uint32_t word) {
+  for (auto& o : ops) {
+    auto reg = reg_at(word);
+    if (o.fld) {
+      switch (o.fld->from) {
+      case source::payload: {
+        expr::payload p;
+        p.dreg = reg;
+        p.base = o.fld->key;
+        p.offset = o.fld->offset;
+        p.len = o.fld->len;
+        rb.then(p);
+        break;
+      }
+      case source::meta:
+        rb.then(expr::meta{.key = o.fld->key, .dreg = reg, .sreg = {}});
+        break;
+      case source::ct: {
+        expr::ct c;
+        c.dreg = reg;
+        c.key = o.fld->key;
+        rb.then(c);
+        break;
+      }
+      }
+    } else {
+      // What a hash hashes goes in the register after its result's.
+      load_from(rb, o.inputs, word + 4);
+      auto e = *o.load;
+      std::visit(
+          [&](auto& x) {
+            if constexpr (requires { x.dreg = reg; })
+              x.dreg = reg;
+            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, expr::hash>)
+              if (x.sreg)
+                x.sreg = reg_at(word + 4);
+          },
+          e.value);
+      rb.then(std::move(e));
+    }
+    word += (o.len + 3) / 4;
+  }
+}
 
 } // namespace
 
@@ -234,46 +388,8 @@ key_type key_of(const std::vector<operand>& ops) {
 
 std::uint32_t load(f::rule_builder& rb, const std::vector<operand>& ops) {
   // Dependencies first: they use register 1 too.
-  for (auto& o : ops)
-    if (o.fld)
-      rb.require(*o.fld);
-  std::uint32_t words = 0;
-  for (auto& o : ops) {
-    auto reg = words == 0 ? std::uint32_t{NFT_REG_1} : NFT_REG32_00 + words;
-    if (o.fld) {
-      switch (o.fld->from) {
-      case source::payload: {
-        expr::payload p;
-        p.dreg = reg;
-        p.base = o.fld->key;
-        p.offset = o.fld->offset;
-        p.len = o.fld->len;
-        rb.then(p);
-        break;
-      }
-      case source::meta:
-        rb.then(expr::meta{.key = o.fld->key, .dreg = reg, .sreg = {}});
-        break;
-      case source::ct: {
-        expr::ct c;
-        c.dreg = reg;
-        c.key = o.fld->key;
-        rb.then(c);
-        break;
-      }
-      }
-    } else {
-      auto e = *o.load;
-      std::visit(
-          [&](auto& x) {
-            if constexpr (requires { x.dreg = reg; })
-              x.dreg = reg;
-          },
-          e.value);
-      rb.then(std::move(e));
-    }
-    words += (o.len + 3) / 4;
-  }
+  require_all(rb, ops);
+  load_from(rb, ops, 0);
   return NFT_REG_1;
 }
 

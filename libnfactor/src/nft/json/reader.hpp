@@ -46,7 +46,18 @@ const value& field_or_null(const value& v, std::string_view key);
 // -- value types --------------------------------------------------------------
 
 /// How a value of a type is written.
-enum class shape : std::uint8_t { integer, ipv4, ipv6, ether, ifname, ifindex };
+/// `boolean`: JSON true/false; `number_text`: a number nft lists as a
+/// string ("10", a realm).
+enum class shape : std::uint8_t {
+  integer,
+  ipv4,
+  ipv6,
+  ether,
+  ifname,
+  ifindex,
+  boolean,
+  number_text
+};
 
 /// A symbolic value of a type ("tcp" of inet_proto).
 struct named_number {
@@ -69,6 +80,16 @@ struct dtype {
 const dtype* find_dtype(std::string_view name);
 /// The type with id `id`, or nullptr.
 const dtype* dtype_by_id(std::uint32_t id);
+/// An integer type of `len` (1, 2, 4 or 8) bytes in the given byte order
+/// (nft's "integer" of a field: a TCP option's size, rt mtu).
+const dtype& integer_type(std::uint32_t len, bool big_endian);
+struct rt_key;
+struct exthdr_field;
+/// nft's type of a routing key (names.hpp rt_keys).
+const dtype& rt_type(const rt_key& k);
+/// nft's type of an exthdr / TCP option field: boolean for a presence
+/// check, inet_proto, or a big-endian integer of the field's size.
+const dtype& exthdr_type(const exthdr_field& f);
 /// The symbol table of `t` as a lookup: the value of `name`, if any.
 std::optional<std::uint64_t> symbol(const dtype& t, std::string_view name);
 /// The name of value `v` of `t`, if it has one.

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include <arpa/inet.h>
 #include <linux/netfilter/nf_nat.h>
@@ -182,31 +183,125 @@ void read_dynset(const statement_input& in) {
 }
 
 // {"mangle": {"key": {"meta": {"key": "mark"}} | {"ct": {"key": "mark"}},
-// "value": N}}
+// "value": N or an operand (jhash, ...)}}, or {"mangle": {"key":
+// {"tcp option": {"name", "field"}}, "value": N}}.
 void read_mangle(const statement_input& in) {
   const auto& p = in.path;
   const value& key = field_or_null(in.v, "key");
-  auto mark = static_cast<std::uint32_t>(
-      need_uint(field_or_null(in.v, "value"), p + ".value", 0xffffffff));
-  if (auto* m = member(key, "meta");
-      m && need_string(*m, "key", p + ".key.meta") == "mark") {
+  const value& val = field_or_null(in.v, "value");
+  if (member(key, "tcp option")) {
+    auto o = read_operand(key, p + ".key");
+    auto x = std::get<expr::exthdr>(o.load->value);
+    if (!x.flags || *x.flags)
+      fail(p + ".key", "needs an option's field");
+    in.rb.then(expr::immediate{
+        .dreg = NFT_REG_1,
+        .value = make_value(scalar_bytes(*o.type, val, p + ".value", in.cx))});
+    x.dreg = std::nullopt;
+    x.sreg = NFT_REG_1;
+    // The kernel refuses flags on a write (and dumps them as 0).
+    x.flags = std::nullopt;
+    in.rb.then(x);
+    return;
+  }
+  bool meta = false, ct = false;
+  if (auto* m = member(key, "meta"))
+    meta = need_string(*m, "key", p + ".key.meta") == "mark";
+  if (auto* c = member(key, "ct"))
+    ct = need_string(*c, "key", p + ".key.ct") == "mark" && !member(*c, "dir");
+  if (!meta && !ct)
+    fail(p, "only \"meta mark set\", \"ct mark set\" and \"tcp option "
+            "... set\" are supported");
+  if (val.is_object()) {
+    // A loaded value: jhash, symhash, numgen, ...
+    auto reg = load(in.rb, read_operands(val, p + ".value"));
+    if (meta)
+      in.rb.then(expr::meta{.key = NFT_META_MARK, .dreg = {}, .sreg = reg});
+    else
+      in.rb.then(expr::ct{
+          .dreg = {}, .key = NFT_CT_MARK, .direction = {}, .sreg = reg});
+    return;
+  }
+  auto mark =
+      static_cast<std::uint32_t>(need_uint(val, p + ".value", 0xffffffff));
+  if (meta) {
     in.rb.set_mark(mark);
     return;
   }
-  if (auto* c = member(key, "ct");
-      c && need_string(*c, "key", p + ".key.ct") == "mark" &&
-      !member(*c, "dir")) {
-    data d;
-    d.value.resize(4);
-    std::memcpy(d.value.data(), &mark, 4); // host order
-    in.rb.then(expr::immediate{.dreg = NFT_REG_1, .value = std::move(d)});
-    expr::ct c2;
-    c2.key = NFT_CT_MARK;
-    c2.sreg = NFT_REG_1;
-    in.rb.then(c2);
+  data d;
+  d.value.resize(4);
+  std::memcpy(d.value.data(), &mark, 4); // host order
+  in.rb.then(expr::immediate{.dreg = NFT_REG_1, .value = std::move(d)});
+  expr::ct c2;
+  c2.key = NFT_CT_MARK;
+  c2.sreg = NFT_REG_1;
+  in.rb.then(c2);
+}
+
+// An address of the rule's family (inet: either).
+byte_buffer address(const statement_input& in, const value& v,
+                    const std::string& path) {
+  if (!v.is_string())
+    fail(path, "needs an address");
+  bool v6 = in.r.family == NFPROTO_IPV6 ||
+            (in.r.family != NFPROTO_IPV4 &&
+             v.get<std::string>().find(':') != std::string::npos);
+  return scalar_bytes(type_named(v6 ? "ipv6_addr" : "ipv4_addr"), v, path,
+                      in.cx);
+}
+
+byte_buffer device(const statement_input& in, const value& v,
+                   const std::string& path) {
+  return scalar_bytes(type_named("iface_index"), v, path, in.cx);
+}
+
+// {"dup": {"addr": A, "dev": D}}; netdev: {"dup": {"addr": D}} (the
+// device).
+void read_dup(const statement_input& in) {
+  const value& addr = field_or_null(in.v, "addr");
+  expr::dup d;
+  if (in.r.family == NFPROTO_NETDEV) {
+    in.rb.then(expr::immediate{
+        .dreg = NFT_REG_1,
+        .value = make_value(device(in, addr, in.path + ".addr"))});
+    d.sreg_dev = NFT_REG_1;
+    in.rb.then(d);
     return;
   }
-  fail(p, "only \"meta mark set\" and \"ct mark set\" are supported");
+  in.rb.then(expr::immediate{
+      .dreg = NFT_REG_1,
+      .value = make_value(address(in, addr, in.path + ".addr"))});
+  d.sreg_addr = NFT_REG_1;
+  if (auto* dev = member(in.v, "dev")) {
+    in.rb.then(expr::immediate{
+        .dreg = NFT_REG_2,
+        .value = make_value(device(in, *dev, in.path + ".dev"))});
+    d.sreg_dev = NFT_REG_2;
+  }
+  in.rb.then(d);
+}
+
+// {"fwd": {"dev": D}} or {"fwd": {"dev": D, "family": "ip", "addr": A}}.
+void read_fwd(const statement_input& in) {
+  expr::fwd f;
+  in.rb.then(
+      expr::immediate{.dreg = NFT_REG_1,
+                      .value = make_value(device(in, field_or_null(in.v, "dev"),
+                                                 in.path + ".dev"))});
+  f.sreg_dev = NFT_REG_1;
+  if (auto* addr = member(in.v, "addr")) {
+    auto fam = need_string(in.v, "family", in.path);
+    auto code = code_of(ip_families, fam);
+    if (!code)
+      fail(in.path + ".family", "unknown family '" + fam + "'");
+    auto* t = &type_named(*code == NFPROTO_IPV6 ? "ipv6_addr" : "ipv4_addr");
+    in.rb.then(expr::immediate{.dreg = NFT_REG_2,
+                               .value = make_value(scalar_bytes(
+                                   *t, *addr, in.path + ".addr", in.cx))});
+    f.sreg_addr = NFT_REG_2;
+    f.nfproto = *code;
+  }
+  in.rb.then(f);
 }
 
 void read_nat(const statement_input& in) {
@@ -318,6 +413,8 @@ constexpr statement_kind statement_kinds[] = {
     {"dnat", read_nat},
     {"reject", read_reject},
     {"queue", read_queue},
+    {"dup", read_dup},
+    {"fwd", read_fwd},
     {"accept",
      [](const statement_input& in) {
        none(in);

@@ -57,6 +57,31 @@ std::string operand_text(const value& v) {
   }
   if (auto* so = member(v, "socket"))
     return "socket " + (*so)["key"].get<std::string>();
+  for (const char* name : {"jhash", "symhash"})
+    if (auto* h = member(v, name)) {
+      std::string s = name;
+      if (auto* e = member(*h, "expr"))
+        s += " " + operand_text(*e);
+      s += " mod " + std::to_string((*h)["mod"].get<std::uint64_t>());
+      if (auto* seed = member(*h, "seed"))
+        s += " seed " + value_text(*seed, true);
+      if (auto* off = member(*h, "offset"))
+        s += " offset " + value_text(*off, false);
+      return s;
+    }
+  if (auto* rt = member(v, "rt")) {
+    std::string s = "rt ";
+    if (auto* fam = member(*rt, "family"))
+      s += fam->get<std::string>() + " ";
+    return s + (*rt)["key"].get<std::string>();
+  }
+  for (const char* name : {"exthdr", "tcp option"})
+    if (auto* x = member(v, name)) {
+      std::string s = std::string{name} + " " + (*x)["name"].get<std::string>();
+      if (auto* f = member(*x, "field"))
+        s += " " + f->get<std::string>();
+      return s;
+    }
   if (auto* c = member(v, "concat")) {
     std::string s;
     for (auto& p : *c)
@@ -86,6 +111,8 @@ std::string braced(const value& list, bool hex, bool quoted) {
 
 // Marks print as nft prints them (0x%08x); the rest as plain values.
 std::string value_text(const value& v, bool hex) {
+  if (v.is_boolean()) // a presence check
+    return v.get<bool>() ? "exists" : "missing";
   if (v.is_string())
     return v.get<std::string>();
   if (v.is_number_unsigned()) {
@@ -213,7 +240,9 @@ std::string statement_text(const value& st, std::uint8_t family) {
   }
   if (k == "mangle") {
     bool hex = is_hex(v["key"]);
-    return operand_text(v["key"]) + " set " + value_text(v["value"], hex);
+    const auto& val = v["value"];
+    return operand_text(v["key"]) + " set " +
+           (val.is_object() ? operand_text(val) : value_text(val, hex));
   }
   if (k == "ct count")
     return std::string{"ct count "} + (v.contains("inv") ? "over " : "") +
@@ -253,6 +282,21 @@ std::string statement_text(const value& st, std::uint8_t family) {
   if (k == "set")
     return v["op"].get<std::string>() + " " + v["set"].get<std::string>() +
            " { " + operand_text(v["elem"]) + " }";
+  if (k == "dup") {
+    if (family == NFPROTO_NETDEV)
+      return "dup to " + quote(v["addr"].get<std::string>());
+    std::string s = "dup to " + v["addr"].get<std::string>();
+    if (v.contains("dev"))
+      s += " device " + quote(v["dev"].get<std::string>());
+    return s;
+  }
+  if (k == "fwd") {
+    if (!v.contains("addr"))
+      return "fwd to " + quote(v["dev"].get<std::string>());
+    return "fwd " + v["family"].get<std::string>() + " to " +
+           v["addr"].get<std::string>() + " device " +
+           quote(v["dev"].get<std::string>());
+  }
   if (k == "nfactor")
     return v.get<std::string>();
   (void)family;

@@ -15,6 +15,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "names.hpp"
 #include "reader.hpp"
 
 namespace nfactor::nft::json::detail {
@@ -115,7 +116,7 @@ constexpr std::array<named_number, 8> icmp_types{{
 constexpr std::array<named_number, 2> booleans{{{"false", 0}, {"true", 1}}};
 
 // Ids from nftables include/datatype.h (enum datatypes).
-constexpr std::array<dtype, 21> dtypes{{
+constexpr std::array<dtype, 22> dtypes{{
     {"integer", 4, 4, false, shape::integer},
     {"ipv4_addr", 7, 4, true, shape::ipv4},
     {"ipv6_addr", 8, 16, true, shape::ipv6},
@@ -134,9 +135,22 @@ constexpr std::array<dtype, 21> dtypes{{
     {"ct_status", 28, 4, false, shape::integer, ct_status},
     {"pkt_type", 31, 1, false, shape::integer, pkttypes},
     {"fib_addrtype", 38, 4, false, shape::integer, fib_types},
-    {"boolean", 39, 1, false, shape::integer, booleans},
+    {"realm", 22, 4, false, shape::number_text},
+    {"boolean", 39, 1, false, shape::boolean, booleans},
     {"ifname", 41, 16, false, shape::ifname},
     {"nf_proto", 2, 1, false, shape::integer, nfprotos},
+}};
+
+// Integers of fields, by size and byte order (integer_type()).
+constexpr std::array<dtype, 8> integers{{
+    {"integer", 4, 1, false, shape::integer},
+    {"integer", 4, 2, false, shape::integer},
+    {"integer", 4, 4, false, shape::integer},
+    {"integer", 4, 8, false, shape::integer},
+    {"integer", 4, 1, true, shape::integer},
+    {"integer", 4, 2, true, shape::integer},
+    {"integer", 4, 4, true, shape::integer},
+    {"integer", 4, 8, true, shape::integer},
 }};
 
 // nft's TYPE_BITS: a concatenated type is its parts' ids, 6 bits each.
@@ -171,6 +185,23 @@ const dtype* dtype_by_id(std::uint32_t id) {
     if (d.id == id)
       return &d;
   return nullptr;
+}
+
+const dtype& integer_type(std::uint32_t len, bool big_endian) {
+  for (auto& d : integers)
+    if (d.len == len && d.big_endian == big_endian)
+      return d;
+  return dtypes[0];
+}
+
+const dtype& rt_type(const rt_key& k) {
+  auto* t = find_dtype(k.type);
+  return t ? *t : integer_type(k.len, false);
+}
+
+const dtype& exthdr_type(const exthdr_field& f) {
+  auto* t = find_dtype(f.field.empty() ? "boolean" : f.dtype);
+  return t ? *t : integer_type(f.len, true);
 }
 
 std::optional<std::uint64_t> symbol(const dtype& t, std::string_view name) {
@@ -208,13 +239,18 @@ byte_buffer scalar_bytes(const dtype& t, const value& v,
   byte_buffer out(t.len, 0);
   switch (t.kind) {
   case shape::integer:
-  case shape::ifindex: {
+  case shape::ifindex:
+  case shape::boolean:
+  case shape::number_text: {
     std::uint64_t n = 0;
-    if (v.is_string()) {
+    if (v.is_boolean()) {
+      n = v.get<bool>() ? 1 : 0;
+    } else if (v.is_string()) {
       auto s = v.get<std::string>();
       std::optional<std::uint64_t> x = symbol(t, s);
-      // nft lists an index without a name as a number in a string ("0").
-      if (!x && t.kind == shape::ifindex && !s.empty() &&
+      // nft lists an index (or realm) without a name as a number in a
+      // string ("0").
+      if (!x && t.kind != shape::integer && !s.empty() &&
           s.find_first_not_of("0123456789") == std::string::npos &&
           s.size() < 11)
         x = std::stoull(s);

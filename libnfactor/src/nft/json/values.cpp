@@ -97,6 +97,10 @@ value scalar_json(const dtype* t, byte_view b) {
       return std::string{*name};
     return n;
   }
+  case shape::boolean:
+    return number(*t, b) != 0;
+  case shape::number_text:
+    return std::to_string(number(*t, b));
   case shape::ifindex: {
     // As nft lists it: the name where the lister runs, else the number
     // as a string.

@@ -4,6 +4,8 @@
 // (payload, meta, ct, fib, numgen, socket, immediate) or change what a
 // register holds (bitwise, byteorder): they emit nothing themselves but
 // note what each register holds for the match or statement that reads it.
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -107,13 +109,14 @@ void statement_writer::load_field(std::uint32_t reg, const named_field& nf) {
 void statement_writer::mangle(value key, const dtype* type, std::uint32_t sreg,
                               const expression& e) {
   auto h = take(sreg);
-  if (!h.imm) {
+  if (!h.imm && h.operand.is_null()) {
     opaque(e);
     return;
   }
+  loaded_.clear();
   emit({{"mangle",
          {{"key", std::move(key)},
-          {"value", scalar_json(type, h.imm->value)}}}});
+          {"value", h.imm ? scalar_json(type, h.imm->value) : h.operand}}}});
 }
 
 void statement_writer::on(const expr::payload& p, const expression&) {
@@ -203,6 +206,63 @@ void statement_writer::on(const expr::socket& s, const expression& e) {
   put(s.dreg,
       held::loaded({{"socket", {{"key", *key}}}},
                    find_dtype(mark ? "mark" : "integer"), mark ? 4u : 1u));
+}
+
+void statement_writer::on(const expr::hash& h, const expression& e) {
+  auto name = name_of(hash_types, h.type);
+  if (!name || (h.type == NFT_HASH_JENKINS && !h.sreg)) {
+    opaque(e);
+    return;
+  }
+  value o = {{"mod", h.modulus}};
+  if (h.offset && *h.offset)
+    o["offset"] = *h.offset;
+  if (h.type == NFT_HASH_JENKINS) {
+    o["expr"] = lookup_key(*h.sreg).first;
+    if (h.seed) // the kernel lists a seed it was given
+      o["seed"] = *h.seed;
+  }
+  flush_dep();
+  put(h.dreg,
+      held::loaded({{std::string{*name}, o}}, find_dtype("integer"), 4));
+}
+
+void statement_writer::on(const expr::rt& rt, const expression& e) {
+  auto k = std::find_if(rt_keys.begin(), rt_keys.end(),
+                        [&](auto& x) { return x.key == rt.key; });
+  if (k == rt_keys.end()) {
+    opaque(e);
+    return;
+  }
+  value o = {{"key", k->name}};
+  if (!k->family.empty())
+    o["family"] = k->family;
+  flush_dep();
+  put(rt.dreg, held::loaded({{"rt", o}}, &rt_type(*k), k->len));
+}
+
+void statement_writer::on(const expr::exthdr& x, const expression& e) {
+  bool present = x.flags.value_or(0) & NFT_EXTHDR_F_PRESENT;
+  auto op = x.op.value_or(NFT_EXTHDR_OP_IPV6);
+  auto f =
+      std::find_if(exthdr_fields.begin(), exthdr_fields.end(), [&](auto& r) {
+        return r.op == op && r.type == x.type && r.offset == x.offset &&
+               r.len == x.len && r.field.empty() == present;
+      });
+  if (f == exthdr_fields.end() || (!x.dreg && !x.sreg) || (x.sreg && present)) {
+    opaque(e);
+    return;
+  }
+  value o = {{"name", f->name}};
+  if (!present)
+    o["field"] = f->field;
+  value operand = {{std::string{exthdr_key(op)}, o}};
+  if (x.sreg) {
+    mangle(std::move(operand), &exthdr_type(*f), *x.sreg, e);
+    return;
+  }
+  flush_dep();
+  put(*x.dreg, held::loaded(std::move(operand), &exthdr_type(*f), f->len));
 }
 
 void statement_writer::on(const expr::bitwise& b, const expression& e) {

@@ -164,3 +164,52 @@ void statement_writer::on(const expr::dynset& d, const expression& e) {
 }
 
 } // namespace nfactor::nft::json::detail
+
+namespace nfactor::nft::json::detail {
+
+value statement_writer::device(std::optional<std::uint32_t> reg) {
+  auto h = reg ? take(*reg) : held{};
+  if (!h.imm)
+    return nullptr;
+  return scalar_json(find_dtype("iface_index"), h.imm->value);
+}
+
+void statement_writer::on(const expr::dup& d, const expression& e) {
+  auto dev = device(d.sreg_dev);
+  auto addr = d.sreg_addr ? take(*d.sreg_addr) : held{};
+  if (d.sreg_addr ? !addr.imm || (d.sreg_dev && dev.is_null())
+                  : dev.is_null()) {
+    opaque(e);
+    return;
+  }
+  // netdev: the device is listed as the address.
+  if (!d.sreg_addr) {
+    emit({{"dup", {{"addr", dev}}}});
+    return;
+  }
+  auto v6 = addr.imm->value.size() == 16;
+  value o = {{"addr", scalar_json(find_dtype(v6 ? "ipv6_addr" : "ipv4_addr"),
+                                  addr.imm->value)}};
+  if (d.sreg_dev)
+    o["dev"] = dev;
+  emit({{"dup", o}});
+}
+
+void statement_writer::on(const expr::fwd& fw, const expression& e) {
+  auto dev = device(fw.sreg_dev);
+  auto addr = fw.sreg_addr ? take(*fw.sreg_addr) : held{};
+  auto fam = name_of(ip_families, fw.nfproto.value_or(0));
+  if (dev.is_null() || (fw.sreg_addr && (!addr.imm || !fam))) {
+    opaque(e);
+    return;
+  }
+  value o = {{"dev", dev}};
+  if (fw.sreg_addr) {
+    o["family"] = *fam;
+    o["addr"] = scalar_json(
+        find_dtype(*fam == "ip6" ? "ipv6_addr" : "ipv4_addr"), addr.imm->value);
+  }
+  emit({{"fwd", o}});
+}
+
+} // namespace nfactor::nft::json::detail

@@ -112,9 +112,12 @@ class statement_writer {
     }
     return nullptr;
   }
-  // {"mangle": {"key": key, "value": the value register `sreg` holds}}.
+  // {"mangle": {"key": key, "value": the value register `sreg` holds}}
+  // (an immediate, or what an expression loaded: jhash, ...).
   void mangle(value key, const dtype* type, std::uint32_t sreg,
               const expression& e);
+  // The name of the device whose index register `reg` holds, or null.
+  value device(std::optional<std::uint32_t> reg);
   // The operand a lookup reads: one register or a concatenation.
   std::pair<value, key_type> lookup_key(std::uint32_t sreg);
   // A set reference: "@name", or an anonymous set's elements.
@@ -130,6 +133,9 @@ class statement_writer {
   void on(const expr::bitwise& b, const expression& e);
   void on(const expr::byteorder& bo, const expression& e);
   void on(const expr::immediate& im, const expression& e);
+  void on(const expr::hash& h, const expression& e);
+  void on(const expr::rt& rt, const expression& e);
+  void on(const expr::exthdr& x, const expression& e);
   // write_matches.cpp
   void on(const expr::cmp& c, const expression& e);
   void on(const expr::range& rg, const expression& e);
@@ -148,6 +154,8 @@ class statement_writer {
   void on(const expr::reject& rj, const expression& e);
   void on(const expr::queue& q, const expression& e);
   void on(const expr::dynset& d, const expression& e);
+  void on(const expr::dup& d, const expression& e);
+  void on(const expr::fwd& fw, const expression& e);
   // Any other expression: kept as its libnftnl rendering.
   template <class T>
   void on(const T&, const expression& e) {
