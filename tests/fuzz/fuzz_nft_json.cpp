@@ -9,12 +9,10 @@
 // ruleset (every supported statement and set type), probe_ruleset.json of a
 // smaller inet + nat ruleset, log_rule.json of a `log group` rule — plus
 // hand-written commands.json (flush/add/delete) and not_json.txt;
-// new_exprs_ruleset.json: jhash/symhash, rt, exthdr, tcp option, dup and
-// fwd rules (nft 1.0.6, kernel 6.18; `nft -f` of tables ip t, netdev n
-// and ip6 six with e.g. "ct mark set jhash ip saddr . tcp dport mod 2 seed
-// 0xdeadbeef offset 100", "rt ip nexthop 10.0.0.1", "tcp option maxseg
-// size set 1360", "exthdr frag missing", "dup to 10.0.0.1 device lo",
-// "fwd ip to 10.0.0.1 device lo"), which the reader still rejects.
+// new_exprs_ruleset.json: the listing of tests/apps/apps_apply.cpp's
+// new_exprs_ruleset (jhash/symhash, rt, exthdr, tcp option incl. set, dup
+// and fwd; tables ip t, netdev n, ip6 six; nft 1.0.6, kernel 6.18), which
+// the reader reads whole.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -63,8 +63,13 @@ std::string operand_text(const value& v) {
       if (auto* e = member(*h, "expr"))
         s += " " + operand_text(*e);
       s += " mod " + std::to_string((*h)["mod"].get<std::uint64_t>());
-      if (auto* seed = member(*h, "seed"))
-        s += " seed " + value_text(*seed, true);
+      if (auto* seed = member(*h, "seed")) {
+        char buf[24];
+        std::snprintf(
+            buf, sizeof buf, " seed 0x%llx",
+            static_cast<unsigned long long>(seed->get<std::uint64_t>()));
+        s += buf;
+      }
       if (auto* off = member(*h, "offset"))
         s += " offset " + value_text(*off, false);
       return s;
@@ -77,8 +82,13 @@ std::string operand_text(const value& v) {
   }
   for (const char* name : {"exthdr", "tcp option"})
     if (auto* x = member(v, name)) {
-      std::string s = std::string{name} + " " + (*x)["name"].get<std::string>();
-      if (auto* f = member(*x, "field"))
+      // nft names a header's field without "exthdr": "frag id".
+      auto* f = member(*x, "field");
+      std::string s = f && std::string_view{name} == "exthdr"
+                          ? std::string{}
+                          : std::string{name} + " ";
+      s += (*x)["name"].get<std::string>();
+      if (f)
         s += " " + f->get<std::string>();
       return s;
     }
