@@ -225,6 +225,15 @@ rule_builder& rule_builder::match(const field& f, range_of r, bool negate) {
     return *this;
   }
   load(f);
+  // nft sends an == range of a network-order field as two comparisons
+  // (netlink_gen_range), and the kernel lists what it was sent.
+  if (!negate && f.kind == field::shape::integer_be) {
+    r_.exprs.push_back(
+        expr::cmp{.sreg = reg, .op = NFT_CMP_GTE, .value = integer(f, r.from)});
+    r_.exprs.push_back(
+        expr::cmp{.sreg = reg, .op = NFT_CMP_LTE, .value = integer(f, r.to)});
+    return *this;
+  }
   r_.exprs.push_back(expr::range{.sreg = reg,
                                  .op = negate ? NFT_RANGE_NEQ : NFT_RANGE_EQ,
                                  .from = integer(f, r.from),
