@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -299,6 +300,49 @@ BOOST_FIXTURE_TEST_CASE(stop_and_start_on_request, fixture) {
         [](const sup::child_info&) {},
         caf::after(patience) >>
             [] { BOOST_FAIL("child outlived supervisor"); });
+}
+
+// A supervisor that goes down while a `stop` waits for its child answers
+// the waiter and lets go of what it held (a response promise holds its
+// own actor: undelivered, it kept the supervisor, its children and the
+// specs' captures alive for ever, and ~actor_system waited for a
+// detached child's thread).
+BOOST_FIXTURE_TEST_CASE(going_down_while_a_stop_waits_lets_go, fixture) {
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = token;
+  // A child that ignores user_shutdown: the stop waits for it.
+  auto spec = sup::child("slow", [token](caf::actor_system& sys) {
+    return sys.spawn(
+        [](caf::event_based_actor* self, const std::string&) -> caf::behavior {
+          self->set_exit_handler([](caf::exit_msg&) {});
+          return {[=](done_atom) {
+            self->quit();
+          }};
+        },
+        std::string{"slow"});
+  });
+  token.reset();
+  auto s = sup::spawn_supervisor(sys, observed(), {spec});
+  spec = {};
+  auto slow = await("slow", sup::child_state::running);
+  self->monitor(s);
+  auto stop =
+      self->request(s, patience, actors::stop_atom_v, std::string{"slow"});
+  await("slow", sup::child_state::stopping); // the stop waits
+  self->send_exit(s, caf::exit_reason::user_shutdown);
+  s = nullptr;
+  stop.receive([](const sup::child_info&) { BOOST_FAIL("stopped"); },
+               [&](const caf::error& e) {
+                 BOOST_TEST((e == caf::sec::request_receiver_down),
+                            caf::to_string(e));
+               });
+  bool down = false;
+  while (!down)
+    self->receive([&](caf::down_msg&) { down = true; },
+                  [](const sup::child_info&) {},
+                  caf::after(patience) >> [] { BOOST_FAIL("no down"); });
+  BOOST_TEST(watch.expired()); // the specs went with it
+  self->send_exit(slow.handle, caf::exit_reason::kill);
 }
 
 BOOST_FIXTURE_TEST_CASE(killed_supervisor_stops_its_children, fixture) {

@@ -164,11 +164,15 @@ class node_impl_actor : public node_impl::base {
   // ours must go when we exit, or neither is ever destroyed (and the
   // detached listener's thread keeps ~actor_system waiting).
   // The supervisors go with us (and stop their children); the listeners
-  // and the monitor would stop anyway, as their owner is gone.
+  // and the monitor would stop anyway, as their owner is gone. A waiting
+  // subscribe is answered: its promise holds us too.
   void on_exit() override {
-    for (auto& [group, g] : groups_)
+    for (auto& [group, g] : groups_) {
       if (g.supervisor)
         caf::anon_send_exit(g.supervisor, caf::exit_reason::user_shutdown);
+      for (auto& p : g.pending)
+        p.promise.deliver(caf::make_error(caf::sec::request_receiver_down));
+    }
     groups_.clear();
     subs_.clear();
     if (services_)

@@ -8,6 +8,7 @@
 
 #include <caf/system_messages.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/sec.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
@@ -74,11 +75,23 @@ class supervisor_actor : public supervisor_impl::base {
     };
   }
 
+  // Stops the children and lets go of everything that holds an actor. A
+  // response promise holds its own actor (strongly): a `stop` waiter left
+  // undelivered kept this supervisor alive for ever, with the children's
+  // handles and the specs' captures (an owner) in it, so a detached child
+  // was never destroyed and `~actor_system` waited for its thread for
+  // ever (seen in node_relay when a node went down while a group's
+  // listener was being stopped).
   void on_exit() override {
-    for (auto i = children_.size(); i-- > 0;)
-      if (children_[i].handle)
-        caf::anon_send_exit(children_[i].handle,
-                            caf::exit_reason::user_shutdown);
+    for (auto i = children_.size(); i-- > 0;) {
+      auto& c = children_[i];
+      if (c.handle)
+        caf::anon_send_exit(c.handle, caf::exit_reason::user_shutdown);
+      for (auto& w : c.stop_waiters)
+        w.deliver(caf::make_error(caf::sec::request_receiver_down));
+    }
+    children_.clear();
+    failures_.clear();
   }
 
  private:

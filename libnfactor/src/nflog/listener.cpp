@@ -299,14 +299,13 @@ result<std::size_t> listener::recv_some(std::size_t want,
   }
   now_ = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
-    // Only the kernel is believed (see sys::socket): another sender's
-    // datagram is dropped unparsed, whatever its size.
-    if (!sys::from_kernel(&from[i], msgs[i].msg_hdr.msg_namelen)) {
-      sock_.count_foreign();
+    // Only the kernel is believed: another sender's datagram is dropped
+    // unparsed (and counted), a kernel one cut off is an error.
+    auto ok = sock_.check_datagram(msgs[i].msg_hdr, slot_size, "recvmmsg");
+    if (!ok)
+      return std::move(ok).err();
+    if (!*ok)
       continue;
-    }
-    if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-      return sys::truncated_datagram("recvmmsg", slot_size);
     ++total.datagrams;
     ++counters_.datagrams;
     byte_view datagram{static_cast<const std::uint8_t*>(iov[i].iov_base),

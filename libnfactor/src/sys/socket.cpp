@@ -170,14 +170,11 @@ result<recv_outcome> socket::recv(std::span<std::uint8_t> buf) {
     msg.msg_iovlen = 1;
     auto n = ::recvmsg(fd(), &msg, 0);
     if (n >= 0) {
-      // The sender first: a foreign datagram is dropped whatever its size,
-      // so an oversized one cannot fail the socket either.
-      if (!from_kernel(&from, msg.msg_namelen)) {
-        ++foreign_;
-        continue;
-      }
-      if (msg.msg_flags & MSG_TRUNC)
-        return truncated_datagram("recv", buf.size());
+      auto ok = check_datagram(msg, buf.size(), "recv");
+      if (!ok)
+        return std::move(ok).err();
+      if (!*ok)
+        continue; // foreign: dropped and counted
       return recv_outcome{recv_status::data, static_cast<std::size_t>(n)};
     }
     switch (errno) {
@@ -190,6 +187,19 @@ result<recv_outcome> socket::recv(std::span<std::uint8_t> buf) {
       return errno_error("recv");
     }
   }
+}
+
+result<bool> socket::check_datagram(const ::msghdr& hdr,
+                                    std::size_t buffer_size, const char* op) {
+  // The sender first: a foreign datagram is dropped whatever its size, so
+  // an oversized one cannot fail the socket either.
+  if (!from_kernel(hdr.msg_name, hdr.msg_namelen)) {
+    ++foreign_;
+    return false;
+  }
+  if (hdr.msg_flags & MSG_TRUNC)
+    return truncated_datagram(op, buffer_size);
+  return true;
 }
 
 result<bool> socket::wait_readable(std::chrono::milliseconds timeout) {

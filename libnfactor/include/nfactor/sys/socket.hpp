@@ -12,6 +12,8 @@
 #include "nfactor/error.hpp"
 #include "nfactor/sys/netns.hpp"
 
+struct msghdr;
+
 struct mnl_socket;
 
 namespace nfactor::sys {
@@ -120,9 +122,15 @@ class socket {
     return foreign_;
   }
 
-  /// Counts `n` foreign datagrams dropped by a reader that reads `fd()`
-  /// itself (after checking the sender with `from_kernel()`).
-  void count_foreign(std::uint64_t n = 1) noexcept { foreign_ += n; }
+  /// The check every datagram read from `fd()` passes before it is
+  /// parsed (`recv()` and readers calling recvmsg/recvmmsg themselves):
+  /// the sender first (`from_kernel()` on `hdr.msg_name`), then the size.
+  /// True: a kernel datagram to parse. False: another sender's, dropped
+  /// unparsed whatever its size and counted (`foreign_dropped()`). An
+  /// error: a kernel datagram cut off at `buffer_size` (MSG_TRUNC),
+  /// `truncated_datagram(op, buffer_size)`.
+  [[nodiscard]] result<bool>
+  check_datagram(const ::msghdr& hdr, std::size_t buffer_size, const char* op);
 
   /// Waits up to `timeout` for the socket to become readable; false on
   /// time-out.
