@@ -13,8 +13,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <type_traits>
-#include <variant>
 #include <vector>
 
 #include <net/if.h>
@@ -63,42 +61,6 @@ sys::netns namespace_of(const std::string& name) {
   return name.empty() ? sys::netns::current() : sys::netns::named(name);
 }
 
-// The JSON path of every object of the desired state, in the order
-// nft::json::to_ruleset() collects them: one object per add of a table,
-// chain, rule, set or named object (elements join their set). Paths that
-// do not line up with `rs` (a different collection order) are dropped:
-// no path is better than a wrong one.
-nft::origin_tags origins_of(const std::vector<nft::json::operation>& ops,
-                            const nft::ruleset& rs) {
-  nft::origin_tags t;
-  for (auto& op : ops)
-    std::visit(
-        [&](const auto& o) {
-          using T = std::decay_t<decltype(o)>;
-          if constexpr (std::is_same_v<T, nft::table>)
-            t.tables.push_back(op.path);
-          else if constexpr (std::is_same_v<T, nft::chain>)
-            t.chains.push_back(op.path);
-          else if constexpr (std::is_same_v<T, nft::rule>)
-            t.rules.push_back(op.path);
-          else if constexpr (std::is_same_v<T, nft::set>)
-            t.sets.push_back(op.path);
-          else if constexpr (std::is_same_v<T, nft::object>)
-            t.objects.push_back(op.path);
-        },
-        op.object);
-  auto fit = [](std::vector<std::string>& tags, std::size_t n) {
-    if (tags.size() != n)
-      tags.clear();
-  };
-  fit(t.tables, rs.tables.size());
-  fit(t.chains, rs.chains.size());
-  fit(t.rules, rs.rules.size());
-  fit(t.sets, rs.sets.size());
-  fit(t.objects, rs.objects.size());
-  return t;
-}
-
 // --reconcile --dry-run: the operations the transactor's plan would
 // commit against the current ruleset, each with the JSON object it comes
 // from.
@@ -140,6 +102,7 @@ int main(int argc, char** argv) {
   bool dry_run = false;
   bool reconcile = false;
   bool guard = false;
+  std::optional<std::uint32_t> at_gen;
   cli.add_option("file", file, "JSON ruleset file, - for standard input")
       ->required();
   cli.add_option("--netns", netns, "network namespace (ip netns name)");
@@ -150,6 +113,11 @@ int main(int argc, char** argv) {
                "tables the file lists; always generation-guarded)");
   cli.add_flag("--genid-guard", guard,
                "refuse to commit if the ruleset changed since it was read");
+  cli.add_option("--genid", at_gen,
+                 "commit only if the ruleset is still at this generation "
+                 "(e.g. the one a --reconcile --dry-run printed, or "
+                 "nfactor-monitor's); exit 3 otherwise")
+      ->type_name("GEN");
   cli.add_flag("--dry-run", dry_run,
                "print the operations instead of committing them");
   cli.footer("Exit codes: 0 done, 1 refused by the kernel, 2 bad input, "
@@ -159,6 +127,12 @@ int main(int argc, char** argv) {
   if (flush && reconcile)
     return complain(exit_bad_input,
                     "--flush and --reconcile exclude each other");
+  // A reconcile plans against the generation it pulls itself (and
+  // re-plans when another writer got in first).
+  if (at_gen && reconcile)
+    return complain(exit_bad_input,
+                    "--genid does not apply to --reconcile (always guarded "
+                    "by the generation it reads)");
 
   auto text = slurp(file);
   if (!text)
@@ -185,9 +159,8 @@ int main(int argc, char** argv) {
     auto want = nft::json::to_ruleset(*ops);
     if (!want)
       return complain(exit_bad_input, file + ": " + want.err().message());
+    // Refusals name the JSON object (to_ruleset tags each with its path).
     desired = std::move(*want);
-    // Refusals name the JSON object, as for a plain apply.
-    desired->origins = origins_of(*ops, *desired);
     if (dry_run)
       return dry_run_reconcile(ns, *desired);
   }
@@ -216,7 +189,7 @@ int main(int argc, char** argv) {
   actors::transactor_options to;
   to.ns = namespace_of(netns);
   auto tx = actors::spawn_transactor(sys, to);
-  std::optional<std::uint32_t> genid;
+  std::optional<std::uint32_t> genid = at_gen;
   caf::scoped_actor self{sys};
   int rc = 0;
   auto failed = [&](const caf::error& err) {
@@ -253,7 +226,7 @@ int main(int argc, char** argv) {
     self->send_exit(tx, caf::exit_reason::user_shutdown);
     return rc;
   }
-  if (guard) {
+  if (guard && !genid) {
     self->request(tx, caf::infinite, actors::get_gen_atom::value)
         .receive([&](const nft::gen_info& g) { genid = g.id; }, failed);
     if (rc != 0)

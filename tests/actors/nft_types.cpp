@@ -5,6 +5,9 @@
 
 #include <caf/all.hpp>
 
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
 #include "../unit/nft_golden.hpp"
 #include "actor_system_fixture.hpp"
 #include "nfactor/actors/nft_types.hpp"
@@ -79,6 +82,30 @@ BOOST_FIXTURE_TEST_CASE(flat_batch_and_ruleset_round_trip, system_fixture) {
   BOOST_TEST(rs2.rules.size() == rs.rules.size());
   BOOST_TEST((rs2.sets == rs.sets));
   BOOST_TEST((rs2.tables == rs.tables));
+
+  // A desired state's rules have no handles, and a counter and a quota
+  // may share a name: every one of them arrives.
+  nft::ruleset want;
+  for (auto port : {22, 23, 24}) {
+    nft::rule rule;
+    rule.family = NFPROTO_INET;
+    rule.table = "t";
+    rule.chain = "c";
+    rule.exprs.push_back(nft::expr::counter{});
+    rule.userdata = byte_buffer{static_cast<std::uint8_t>(port)};
+    want.rules.push_back(std::move(rule));
+  }
+  for (auto type : {NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA}) {
+    nft::object o;
+    o.family = NFPROTO_INET;
+    o.table = "t";
+    o.name = "x";
+    o.type = type;
+    want.objects.push_back(o);
+  }
+  auto want2 = round_trip(want);
+  BOOST_TEST((want2.rules == want.rules));
+  BOOST_TEST((want2.objects == want.objects));
 
   actors::resync_needed r{3, 99, 5};
   BOOST_TEST((round_trip(r) == r));

@@ -16,6 +16,7 @@
 
 #include "app_runner.hpp"
 #include "bytes_check.hpp"
+#include "nfactor/nft/gen.hpp"
 #include "nfactor/nft/json.hpp"
 #include "nfactor/nft/snapshot.hpp"
 #include "nfactor/sys/socket.hpp"
@@ -507,6 +508,47 @@ BOOST_FIXTURE_TEST_CASE(bad_input_and_refusals, test::netns_fixture) {
   r = apply("--help");
   BOOST_TEST(r.status == 0);
   BOOST_TEST(r.output.find("--reconcile") != std::string::npos);
+}
+
+// --genid G commits only at generation G: a writer that got in first
+// makes it exit 3 with nothing applied (the review-then-apply flow:
+// read G, review, apply at G).
+BOOST_FIXTURE_TEST_CASE(genid_guard_refuses_a_changed_ruleset,
+                        test::netns_fixture) {
+  test::scratch_dir dir;
+  write(dir / "rs.json", R"({"nftables": [
+    {"table": {"family": "ip", "name": "mine"}},
+    {"chain": {"family": "ip", "table": "mine", "name": "c"}}]})");
+  sys::socket_options so;
+  so.ns = netns.ns();
+  auto sock = sys::socket::open(so);
+  NFACTOR_REQUIRE_OK(sock);
+  auto reviewed = nft::get_gen(*sock);
+  NFACTOR_REQUIRE_OK(reviewed);
+  netns.nft("add table ip intruder");
+  auto ns = " --netns " + netns.name() + " ";
+  auto r = apply("--genid " + std::to_string(reviewed->id) + ns +
+                 dir / "rs.json");
+  BOOST_TEST(r.status == 3, r.output);
+  BOOST_TEST(r.output.find("generation") != std::string::npos, r.output);
+  BOOST_TEST(netns.nft("list tables") == "table ip intruder\n");
+  // At the current generation it commits; --genid-guard reads it itself.
+  auto now = nft::get_gen(*sock);
+  NFACTOR_REQUIRE_OK(now);
+  r = apply("--genid " + std::to_string(now->id) + ns + dir / "rs.json");
+  BOOST_TEST_REQUIRE(r.status == 0, r.output);
+  BOOST_TEST(netns.nft("list tables") ==
+             "table ip intruder\ntable ip mine\n");
+  r = apply("--genid-guard --flush" + ns + dir / "rs.json");
+  BOOST_TEST_REQUIRE(r.status == 0, r.output);
+  BOOST_TEST(netns.nft("list tables") == "table ip mine\n");
+  // --genid with --reconcile, or not a number: bad command line.
+  r = apply("--reconcile --genid 1" + ns + dir / "rs.json");
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.output.find("--genid does not apply to --reconcile") !=
+                 std::string::npos,
+             r.output);
+  BOOST_TEST(apply("--genid nope" + ns + dir / "rs.json").status == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

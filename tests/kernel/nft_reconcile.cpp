@@ -85,6 +85,32 @@ nft::ruleset desired(std::uint32_t policy, bool variant) {
   return d;
 }
 
+// table inet o { counter x; quota x Q mbytes; limit l rate R/second }:
+// two objects share a name, as the kernel allows for different types.
+nft::ruleset objects(std::uint64_t quota_mb, std::uint64_t rate) {
+  nft::ruleset d;
+  nft::table t;
+  t.family = inet;
+  t.name = "o";
+  d.tables.push_back(t);
+  auto obj = [&](const char* name, std::uint32_t type, nft::object_data st) {
+    nft::object o;
+    o.family = inet;
+    o.table = "o";
+    o.name = name;
+    o.type = type;
+    o.state = std::move(st);
+    d.objects.push_back(std::move(o));
+  };
+  obj("x", NFT_OBJECT_COUNTER, nft::expr::counter{});
+  obj("x", NFT_OBJECT_QUOTA,
+      nft::expr::quota{.bytes = quota_mb << 20, .flags = 0, .consumed = {}});
+  obj("l", NFT_OBJECT_LIMIT,
+      nft::expr::limit{
+          .rate = rate, .unit = 1, .burst = 5, .type = NFT_LIMIT_PKTS, .flags = 0});
+  return d;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(nft_reconcile,
@@ -184,6 +210,44 @@ BOOST_FIXTURE_TEST_CASE(conflict_retries_and_converges, netns_fixture) {
   auto lost = nft::reconcile(s, desired(NF_DROP, false), always);
   BOOST_REQUIRE(!lost);
   BOOST_TEST(lost.err().code == make_error_code(errc::conflict));
+}
+
+BOOST_FIXTURE_TEST_CASE(named_objects_by_type_and_definition, netns_fixture) {
+  auto s = test::open_socket(netns);
+  auto r1 = nft::reconcile(s, objects(10, 10));
+  NFACTOR_REQUIRE_OK(r1);
+  BOOST_TEST(r1->operations == 4u); // table, counter x, quota x, limit l
+  auto listing = netns.nft("list table inet o");
+  BOOST_TEST(listing.find("counter x") != std::string::npos);
+  BOOST_TEST(listing.find("quota x") != std::string::npos);
+  BOOST_TEST(listing.find("10 mbytes") != std::string::npos);
+  BOOST_TEST(listing.find("rate 10/second") != std::string::npos);
+  auto idle = nft::reconcile(s, objects(10, 10));
+  NFACTOR_REQUIRE_OK(idle);
+  BOOST_TEST(idle->operations == 0u);
+
+  // A new quota is updated in place, a new limit replaced; the counter
+  // that shares the quota's name stays.
+  auto r2 = nft::reconcile(s, objects(20, 25));
+  NFACTOR_REQUIRE_OK(r2);
+  BOOST_TEST(r2->operations == 3u); // quota update, limit delete + add
+  listing = netns.nft("list table inet o");
+  BOOST_TEST(listing.find("20 mbytes") != std::string::npos);
+  BOOST_TEST(listing.find("rate 25/second") != std::string::npos);
+  BOOST_TEST(listing.find("counter x") != std::string::npos);
+  auto again = nft::reconcile(s, objects(20, 25));
+  NFACTOR_REQUIRE_OK(again);
+  BOOST_TEST(again->operations == 0u);
+
+  // The desired state without the quota: only the quota goes.
+  auto fewer = objects(20, 25);
+  fewer.objects.erase(fewer.objects.begin() + 1);
+  auto r3 = nft::reconcile(s, fewer);
+  NFACTOR_REQUIRE_OK(r3);
+  BOOST_TEST(r3->operations == 1u);
+  listing = netns.nft("list table inet o");
+  BOOST_TEST(listing.find("quota x") == std::string::npos);
+  BOOST_TEST(listing.find("counter x") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

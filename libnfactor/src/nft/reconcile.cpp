@@ -19,6 +19,10 @@ namespace {
 
 using table_key = std::tuple<std::uint8_t, std::string>;
 using obj_key = std::tuple<std::uint8_t, std::string, std::string>;
+// Named objects of different types may share a name (a counter "x" beside
+// a quota "x"): the kernel keys them by type too.
+using typed_key =
+    std::tuple<std::uint8_t, std::string, std::string, std::uint32_t>;
 
 table_key key_of(const table& t) {
   return {t.family, t.name};
@@ -29,8 +33,8 @@ obj_key key_of(const chain& c) {
 obj_key key_of(const set& s) {
   return {s.family, s.table, s.name};
 }
-obj_key key_of(const object& o) {
-  return {o.family, o.table, o.name};
+typed_key key_of(const object& o) {
+  return {o.family, o.table, o.name, o.type};
 }
 obj_key chain_of(const rule& r) {
   return {r.family, r.table, r.chain};
@@ -125,6 +129,30 @@ bool same_definition(const set& a, const set& b) {
          a.timeout.value_or(0) == b.timeout.value_or(0);
 }
 
+// How an existing named object becomes the desired one. Only the
+// definition counts, never the running state (a counter's packets, a
+// quota's consumed bytes): a quota's limit is updated in place (NEWOBJ on
+// an existing quota), a limit's definition can only be replaced (the
+// kernel keeps an existing limit as it is); counters and object types
+// nfactor keeps as raw bytes are left alone.
+enum class object_change { none, update, replace };
+
+object_change change_of(const object& cur, const object& want) {
+  if (!cur.state || !want.state)
+    return object_change::none;
+  if (auto* w = std::get_if<expr::quota>(&*want.state)) {
+    auto* c = std::get_if<expr::quota>(&*cur.state);
+    return c && c->bytes == w->bytes && c->flags == w->flags
+               ? object_change::none
+               : object_change::update;
+  }
+  if (auto* w = std::get_if<expr::limit>(&*want.state)) {
+    auto* c = std::get_if<expr::limit>(&*cur.state);
+    return c && *c == *w ? object_change::none : object_change::replace;
+  }
+  return object_change::none;
+}
+
 std::string elem_key(const set_elem& e) {
   std::string k;
   if (e.key)
@@ -202,8 +230,8 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b,
   for (auto& s : want.sets)
     if (!is_anonymous(s.set))
       want_sets.emplace(key_of(s.set), &s);
-  auto cur_objs = index<object, obj_key>(cur.objects, &key_of);
-  auto want_objs = index<object, obj_key>(want.objects, &key_of);
+  auto cur_objs = index<object, typed_key>(cur.objects, &key_of);
+  auto want_objs = index<object, typed_key>(want.objects, &key_of);
   std::map<obj_key, std::vector<const rule*>> cur_rules, want_rules;
   for (auto& r : cur.rules)
     if (in_owned(r.family, r.table))
@@ -268,10 +296,13 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b,
   }
   for (auto& [k, o] : want_objs) {
     auto it = cur_objs.find(k);
-    if (it != cur_objs.end() && it->second->type != o->type)
+    auto how = it == cur_objs.end() ? object_change::update
+                                    : change_of(*it->second, *o);
+    if (how == object_change::none)
+      continue;
+    if (how == object_change::replace)
       remove(b, *it->second);
-    if (it == cur_objs.end() || it->second->type != o->type)
-      add(b, *o);
+    add(b, *o);
     mark(tag_of(want.objects, o, tags.objects));
   }
   std::set<obj_key> recreated_chains;

@@ -223,8 +223,12 @@ bool same_key(const T& a, const T& b) {
   if constexpr (std::is_same_v<T, table>)
     return a.family == b.family && a.name == b.name;
   else if constexpr (std::is_same_v<T, rule>)
+    // A rule without a handle (a desired state's) is no other rule.
     return a.family == b.family && a.table == b.table && a.chain == b.chain &&
-           a.handle == b.handle;
+           a.handle && a.handle == b.handle;
+  else if constexpr (std::is_same_v<T, object>)
+    return a.family == b.family && a.table == b.table && a.name == b.name &&
+           a.type == b.type;
   else
     return a.family == b.family && a.table == b.table && a.name == b.name;
 }

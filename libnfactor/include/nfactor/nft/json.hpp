@@ -108,7 +108,9 @@ void append(batch& b, const operation& op);
 
 /// The ruleset `ops` describe, for `nft::reconcile` (the transactor's):
 /// every add/create operation's object, anonymous sets with their
-/// elements. Other verbs are an error naming their JSON path.
+/// elements, each tagged in `ruleset::origins` with the JSON path of the
+/// operation it came from. Other verbs are an error naming their JSON
+/// path.
 [[nodiscard]] result<ruleset> to_ruleset(const std::vector<operation>& ops);
 
 // -- writing: expressions back to nft's words ------------------------------

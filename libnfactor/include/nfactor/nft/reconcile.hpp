@@ -20,7 +20,12 @@
 // handle and the desired middle inserted before the kept tail (or
 // appended). Sets are replaced when their definition differs, otherwise
 // only missing elements are added and extra ones deleted. Named objects
-// are added when missing and replaced when their type differs.
+// are keyed by family, table, name and type (a counter and a quota may
+// share a name); they are added when missing, a quota whose bytes or
+// flags differ is updated in place (its consumed bytes kept), a limit
+// whose definition differs is replaced (which the kernel refuses with
+// EBUSY while a rule refers to it); running state (counter values, quota
+// consumed) never counts as a difference.
 #pragma once
 
 #include <cstdint>

@@ -635,17 +635,25 @@ result<ruleset> to_ruleset(const std::vector<operation>& ops) {
     bool ok = std::visit(
         [&](const auto& o) {
           using T = std::decay_t<decltype(o)>;
-          if constexpr (std::is_same_v<T, table>)
+          // Each object is tagged with its JSON path, so a refused
+          // reconcile operation names the object it came from.
+          auto& tags = rs.origins;
+          if constexpr (std::is_same_v<T, table>) {
             rs.tables.push_back(o);
-          else if constexpr (std::is_same_v<T, chain>)
+            tags.tables.push_back(op.path);
+          } else if constexpr (std::is_same_v<T, chain>) {
             rs.chains.push_back(o);
-          else if constexpr (std::is_same_v<T, rule>)
+            tags.chains.push_back(op.path);
+          } else if constexpr (std::is_same_v<T, rule>) {
             rs.rules.push_back(o);
-          else if constexpr (std::is_same_v<T, set>)
+            tags.rules.push_back(op.path);
+          } else if constexpr (std::is_same_v<T, set>) {
             rs.sets.push_back({o, {}});
-          else if constexpr (std::is_same_v<T, nft::object>)
+            tags.sets.push_back(op.path);
+          } else if constexpr (std::is_same_v<T, nft::object>) {
             rs.objects.push_back(o);
-          else if constexpr (std::is_same_v<T, elem_list>) {
+            tags.objects.push_back(op.path);
+          } else if constexpr (std::is_same_v<T, elem_list>) {
             // The set it fills: by batch id (anonymous) or by name.
             for (auto it = rs.sets.rbegin(); it != rs.sets.rend(); ++it) {
               auto& s = it->set;
