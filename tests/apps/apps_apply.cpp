@@ -346,6 +346,32 @@ BOOST_FIXTURE_TEST_CASE(concat_registers_as_nft_numbers_them,
   BOOST_TEST(writer_check(netns) == 4u);
 }
 
+// TCP flags, sequence numbers, window and urgent pointer, UDP length,
+// ICMP and ICMPv6 types and codes (by name and number), ct zone: fields
+// of the rule front's kinds (payload, ct) with nft's symbol tables.
+BOOST_FIXTURE_TEST_CASE(round_trip_header_fields, test::netns_fixture) {
+  round_trip(netns, R"(table inet t {
+    chain c {
+      tcp flags syn accept
+      tcp flags { syn, ack } accept
+      tcp sequence 5 accept
+      tcp ackseq 7 accept
+      tcp window 100 accept
+      tcp urgptr 1 accept
+      udp length 10-20 accept
+      icmp code host-unreachable accept
+      icmp code 7 accept
+      icmpv6 type echo-request accept
+      icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept
+      icmpv6 type 200 accept
+      icmpv6 code admin-prohibited accept
+      ct zone 5 accept
+    }
+  })",
+             "20");
+  BOOST_TEST(writer_check(netns) == 14u);
+}
+
 BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,
                         test::netns_fixture) {
   test::scratch_dir dir;

@@ -37,6 +37,26 @@ constexpr f::field ip6_hoplimit =
     payload("ip6 hoplimit", network, 7, 1, shape::integer_be, NFPROTO_IPV6);
 constexpr f::field icmp_type =
     payload("icmp type", transport, 0, 1, shape::integer_be, NFPROTO_IPV4, 1);
+constexpr f::field icmp_code =
+    payload("icmp code", transport, 1, 1, shape::integer_be, NFPROTO_IPV4, 1);
+constexpr f::field icmpv6_type = payload("icmpv6 type", transport, 0, 1,
+                                         shape::integer_be, NFPROTO_IPV6, 58);
+constexpr f::field icmpv6_code = payload("icmpv6 code", transport, 1, 1,
+                                         shape::integer_be, NFPROTO_IPV6, 58);
+constexpr f::field tcp_sequence = payload("tcp sequence", transport, 4, 4,
+                                          shape::integer_be, 0, IPPROTO_TCP);
+constexpr f::field tcp_ackseq = payload("tcp ackseq", transport, 8, 4,
+                                        shape::integer_be, 0, IPPROTO_TCP);
+// A bit mask: `tcp flags syn` matches when any listed flag is set.
+constexpr f::field tcp_flags =
+    payload("tcp flags", transport, 13, 1, shape::bits, 0, IPPROTO_TCP);
+constexpr f::field tcp_window = payload("tcp window", transport, 14, 2,
+                                        shape::integer_be, 0, IPPROTO_TCP);
+constexpr f::field tcp_urgptr = payload("tcp urgptr", transport, 18, 2,
+                                        shape::integer_be, 0, IPPROTO_TCP);
+constexpr f::field udp_length = payload("udp length", transport, 4, 2,
+                                        shape::integer_be, 0, IPPROTO_UDP);
+constexpr f::field ct_zone = keyed("ct zone", source::ct, NFT_CT_ZONE, 2);
 constexpr f::field meta_pkttype =
     keyed("meta pkttype", source::meta, NFT_META_PKTTYPE, 1);
 constexpr f::field meta_length =
@@ -53,7 +73,7 @@ constexpr f::field ct_status =
 constexpr f::field ct_direction =
     keyed("ct direction", source::ct, NFT_CT_DIRECTION, 1);
 
-constexpr std::array<named_field, 33> fields{{
+constexpr std::array<named_field, 44> fields{{
     {"ip", "saddr", &f::ip::saddr, "ipv4_addr"},
     {"ip", "daddr", &f::ip::daddr, "ipv4_addr"},
     {"ip", "protocol", &f::ip::protocol, "inet_proto"},
@@ -65,9 +85,18 @@ constexpr std::array<named_field, 33> fields{{
     {"ip6", "hoplimit", &ip6_hoplimit, "integer"},
     {"tcp", "sport", &f::tcp::sport, "inet_service"},
     {"tcp", "dport", &f::tcp::dport, "inet_service"},
+    {"tcp", "sequence", &tcp_sequence, "integer"},
+    {"tcp", "ackseq", &tcp_ackseq, "integer"},
+    {"tcp", "flags", &tcp_flags, "tcp_flag"},
+    {"tcp", "window", &tcp_window, "integer"},
+    {"tcp", "urgptr", &tcp_urgptr, "integer"},
     {"udp", "sport", &f::udp::sport, "inet_service"},
     {"udp", "dport", &f::udp::dport, "inet_service"},
+    {"udp", "length", &udp_length, "integer"},
     {"icmp", "type", &icmp_type, "icmp_type"},
+    {"icmp", "code", &icmp_code, "icmp_code"},
+    {"icmpv6", "type", &icmpv6_type, "icmpv6_type"},
+    {"icmpv6", "code", &icmpv6_code, "icmpv6_code"},
     {"meta", "l4proto", &f::meta::l4proto, "inet_proto"},
     {"meta", "nfproto", &f::meta::nfproto, "nf_proto"},
     {"meta", "mark", &f::meta::mark, "mark"},
@@ -87,6 +116,7 @@ constexpr std::array<named_field, 33> fields{{
     {"ct", "mark", &f::ct::mark, "mark"},
     {"ct", "status", &ct_status, "ct_status"},
     {"ct", "direction", &ct_direction, "ct_dir"},
+    {"ct", "zone", &ct_zone, "integer"},
 }};
 
 // A word of `table` at `path`, or an error naming what it is.

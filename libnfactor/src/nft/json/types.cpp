@@ -102,6 +102,60 @@ constexpr std::array<named_number, 3> arphrds{{
     {"ipip", 768},
 }};
 
+// nftables src/tcp.c (tcp_flag_type), src/icmp.c / src/proto.c
+// (icmp_code_type, icmp6_type_type, icmpv6_code_type): what nft lists.
+constexpr std::array<named_number, 8> tcp_flags{{
+    {"fin", 0x01},
+    {"syn", 0x02},
+    {"rst", 0x04},
+    {"psh", 0x08},
+    {"ack", 0x10},
+    {"urg", 0x20},
+    {"ecn", 0x40},
+    {"cwr", 0x80},
+}};
+
+constexpr std::array<named_number, 8> icmp_codes{{
+    {"net-unreachable", 0},
+    {"host-unreachable", 1},
+    {"prot-unreachable", 2},
+    {"port-unreachable", 3},
+    {"frag-needed", 4},
+    {"net-prohibited", 9},
+    {"host-prohibited", 10},
+    {"admin-prohibited", 13},
+}};
+
+constexpr std::array<named_number, 18> icmpv6_types{{
+    {"destination-unreachable", 1},
+    {"packet-too-big", 2},
+    {"time-exceeded", 3},
+    {"parameter-problem", 4},
+    {"echo-request", 128},
+    {"echo-reply", 129},
+    {"mld-listener-query", 130},
+    {"mld-listener-report", 131},
+    {"mld-listener-done", 132},
+    {"nd-router-solicit", 133},
+    {"nd-router-advert", 134},
+    {"nd-neighbor-solicit", 135},
+    {"nd-neighbor-advert", 136},
+    {"nd-redirect", 137},
+    {"router-renumbering", 138},
+    {"ind-neighbor-solicit", 141},
+    {"ind-neighbor-advert", 142},
+    {"mld2-listener-report", 143},
+}};
+
+constexpr std::array<named_number, 6> icmpv6_codes{{
+    {"no-route", 0},
+    {"admin-prohibited", 1},
+    {"addr-unreachable", 3},
+    {"port-unreachable", 4},
+    {"policy-fail", 5},
+    {"reject-route", 6},
+}};
+
 constexpr std::array<named_number, 8> icmp_types{{
     {"echo-reply", 0},
     {"destination-unreachable", 3},
@@ -116,7 +170,7 @@ constexpr std::array<named_number, 8> icmp_types{{
 constexpr std::array<named_number, 2> booleans{{{"false", 0}, {"true", 1}}};
 
 // Ids from nftables include/datatype.h (enum datatypes).
-constexpr std::array<dtype, 22> dtypes{{
+constexpr std::array<dtype, 26> dtypes{{
     {"integer", 4, 4, false, shape::integer},
     {"ipv4_addr", 7, 4, true, shape::ipv4},
     {"ipv6_addr", 8, 16, true, shape::ipv6},
@@ -125,6 +179,10 @@ constexpr std::array<dtype, 22> dtypes{{
     {"inet_proto", 12, 1, true, shape::integer, protocols},
     {"inet_service", 13, 2, true, shape::integer},
     {"icmp_type", 14, 1, true, shape::integer, icmp_types},
+    {"tcp_flag", 15, 1, true, shape::integer, tcp_flags},
+    {"icmpv6_type", 29, 1, true, shape::integer, icmpv6_types},
+    {"icmp_code", 32, 1, true, shape::integer, icmp_codes},
+    {"icmpv6_code", 33, 1, true, shape::integer, icmpv6_codes},
     {"mark", 19, 4, false, shape::integer},
     {"iface_index", 20, 4, false, shape::ifindex},
     {"iface_type", 21, 2, false, shape::integer, arphrds},
