@@ -24,6 +24,7 @@
 
 #include "actor_system_fixture.hpp"
 #include "netns_fixture.hpp"
+#include "tx_helpers.hpp"
 #include "nfactor/actors/monitor.hpp"
 #include "nfactor/actors/system.hpp"
 #include "nft_listing.hpp"
@@ -522,11 +523,8 @@ BOOST_FIXTURE_TEST_CASE(since_gen_and_owner_down, monitor_fixture) {
 
   // since_gen: commits at or below it are not delivered.
   netns.nft("add table ip a");
-  sys::socket_options so;
-  so.ns = netns.ns();
-  auto s = sys::socket::open(so);
-  NFACTOR_REQUIRE_OK(s);
-  auto g = nft::get_gen(*s);
+  auto s = test::open_socket(netns);
+  auto g = nft::get_gen(s);
   NFACTOR_REQUIRE_OK(g);
   actors::monitor_options o2;
   o2.since_gen = g->id + 1;

@@ -21,6 +21,7 @@
 #include "nfactor/nft/snapshot.hpp"
 #include "nfactor/sys/socket.hpp"
 #include "netns_fixture.hpp"
+#include "tx_helpers.hpp"
 
 using namespace nfactor;
 using test::run_command;
@@ -266,11 +267,8 @@ std::string round_trip(const test::scratch_netns& source,
 // it compared.
 std::size_t writer_check(const test::scratch_netns& ns) {
   auto doc = nlohmann::json::parse(ns.nft_json("list ruleset"));
-  sys::socket_options so;
-  so.ns = ns.ns();
-  auto sock = sys::socket::open(so);
-  BOOST_TEST_REQUIRE(sock.has_value(), test::why(sock));
-  auto rs = nft::pull(*sock);
+  auto sock = test::open_socket(ns);
+  auto rs = nft::pull(sock);
   BOOST_TEST_REQUIRE(rs.has_value(), test::why(rs));
   auto sets = [&](std::uint8_t f, const std::string& t,
                   const std::string& n) -> const nft::set_with_elems* {
@@ -545,11 +543,8 @@ BOOST_FIXTURE_TEST_CASE(genid_guard_refuses_a_changed_ruleset,
   write(dir / "rs.json", R"({"nftables": [
     {"table": {"family": "ip", "name": "mine"}},
     {"chain": {"family": "ip", "table": "mine", "name": "c"}}]})");
-  sys::socket_options so;
-  so.ns = netns.ns();
-  auto sock = sys::socket::open(so);
-  NFACTOR_REQUIRE_OK(sock);
-  auto reviewed = nft::get_gen(*sock);
+  auto sock = test::open_socket(netns);
+  auto reviewed = nft::get_gen(sock);
   NFACTOR_REQUIRE_OK(reviewed);
   netns.nft("add table ip intruder");
   auto ns = " --netns " + netns.name() + " ";
@@ -559,7 +554,7 @@ BOOST_FIXTURE_TEST_CASE(genid_guard_refuses_a_changed_ruleset,
   BOOST_TEST(r.output.find("generation") != std::string::npos, r.output);
   BOOST_TEST(netns.nft("list tables") == "table ip intruder\n");
   // At the current generation it commits; --genid-guard reads it itself.
-  auto now = nft::get_gen(*sock);
+  auto now = nft::get_gen(sock);
   NFACTOR_REQUIRE_OK(now);
   r = apply("--genid " + std::to_string(now->id) + ns + dir / "rs.json");
   BOOST_TEST_REQUIRE(r.status == 0, r.output);
