@@ -17,25 +17,16 @@ namespace nfactor::nft {
 
 namespace {
 
-using table_key = std::tuple<std::uint8_t, std::string>;
-using obj_key = std::tuple<std::uint8_t, std::string, std::string>;
-// Named objects of different types may share a name (a counter "x" beside
-// a quota "x"): the kernel keys them by type too.
-using typed_key =
-    std::tuple<std::uint8_t, std::string, std::string, std::uint32_t>;
+// A map key owning copies of the entry's identity (snapshot.hpp).
+template <class T>
+auto key_of(const T& x) {
+  return std::apply([](const auto&... p) { return std::make_tuple(p...); },
+                    identity(x));
+}
+using table_key = decltype(key_of(table{}));
+using obj_key = decltype(key_of(chain{}));
+using typed_key = decltype(key_of(object{}));
 
-table_key key_of(const table& t) {
-  return {t.family, t.name};
-}
-obj_key key_of(const chain& c) {
-  return {c.family, c.table, c.name};
-}
-obj_key key_of(const set& s) {
-  return {s.family, s.table, s.name};
-}
-typed_key key_of(const object& o) {
-  return {o.family, o.table, o.name, o.type};
-}
 obj_key chain_of(const rule& r) {
   return {r.family, r.table, r.chain};
 }
@@ -219,9 +210,9 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b,
   auto in_owned = [&](std::uint8_t f, const std::string& t) {
     return owned.count({f, t}) > 0;
   };
-  auto cur_tables = index<table, table_key>(cur.tables, &key_of);
-  auto cur_chains = index<chain, obj_key>(cur.chains, &key_of);
-  auto want_chains = index<chain, obj_key>(want.chains, &key_of);
+  auto cur_tables = index<table, table_key>(cur.tables, &key_of<table>);
+  auto cur_chains = index<chain, obj_key>(cur.chains, &key_of<chain>);
+  auto want_chains = index<chain, obj_key>(want.chains, &key_of<chain>);
   std::map<obj_key, const set_with_elems*> cur_sets, want_sets;
   // Anonymous sets live and die with their rules (below).
   for (auto& s : cur.sets)
@@ -230,8 +221,8 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b,
   for (auto& s : want.sets)
     if (!is_anonymous(s.set))
       want_sets.emplace(key_of(s.set), &s);
-  auto cur_objs = index<object, typed_key>(cur.objects, &key_of);
-  auto want_objs = index<object, typed_key>(want.objects, &key_of);
+  auto cur_objs = index<object, typed_key>(cur.objects, &key_of<object>);
+  auto want_objs = index<object, typed_key>(want.objects, &key_of<object>);
   std::map<obj_key, std::vector<const rule*>> cur_rules, want_rules;
   for (auto& r : cur.rules)
     if (in_owned(r.family, r.table))

@@ -220,17 +220,12 @@ namespace {
 
 template <class T>
 bool same_key(const T& a, const T& b) {
-  if constexpr (std::is_same_v<T, table>)
-    return a.family == b.family && a.name == b.name;
-  else if constexpr (std::is_same_v<T, rule>)
+  if constexpr (std::is_same_v<T, rule>)
     // A rule without a handle (a desired state's) is no other rule.
     return a.family == b.family && a.table == b.table && a.chain == b.chain &&
            a.handle && a.handle == b.handle;
-  else if constexpr (std::is_same_v<T, object>)
-    return a.family == b.family && a.table == b.table && a.name == b.name &&
-           a.type == b.type;
   else
-    return a.family == b.family && a.table == b.table && a.name == b.name;
+    return identity(a) == identity(b);
 }
 
 template <class T>

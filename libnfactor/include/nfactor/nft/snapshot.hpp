@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "nfactor/bytes.hpp"
@@ -44,6 +45,27 @@ struct origin_tags {
 
   friend bool operator==(const origin_tags&, const origin_tags&) = default;
 };
+
+/// What names an entry of the ruleset in the kernel (references into it,
+/// for comparing and ordering): a table by family and name; a chain, set
+/// or flowtable by family, table and name; a named object by those and
+/// its type (a counter "x" and a quota "x" are two objects). `apply()` and
+/// `reconcile()` both match entries by these.
+inline auto identity(const table& t) {
+  return std::tie(t.family, t.name);
+}
+inline auto identity(const chain& c) {
+  return std::tie(c.family, c.table, c.name);
+}
+inline auto identity(const set& s) {
+  return std::tie(s.family, s.table, s.name);
+}
+inline auto identity(const flowtable& f) {
+  return std::tie(f.family, f.table, f.name);
+}
+inline auto identity(const object& o) {
+  return std::tie(o.family, o.table, o.name, o.type);
+}
 
 /// The ruleset at one generation.
 struct ruleset {

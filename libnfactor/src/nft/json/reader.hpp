@@ -19,6 +19,7 @@
 #include "nfactor/nft/json.hpp"
 #include "nfactor/nft/rule.hpp"
 #include "nfactor/nft/rule_builder.hpp"
+#include "names.hpp"
 
 namespace nfactor::nft::json::detail {
 
@@ -59,12 +60,6 @@ enum class shape : std::uint8_t {
   number_text
 };
 
-/// A symbolic value of a type ("tcp" of inet_proto).
-struct named_number {
-  std::string_view name;
-  std::uint64_t value;
-};
-
 /// One of nft's data types (src/datatype.c): its id, as sets store it in
 /// NFTA_SET_KEY_TYPE, its size and byte order, and its symbols.
 struct dtype {
@@ -73,7 +68,8 @@ struct dtype {
   std::uint32_t len;
   bool big_endian;
   detail::shape kind;
-  std::span<const named_number> symbols = {};
+  /// Its symbolic values ("tcp" of inet_proto).
+  std::span<const name_code> symbols = {};
 };
 
 /// The type called `name` (nft's name), or nullptr.

@@ -22,7 +22,7 @@ namespace nfactor::nft::json::detail {
 
 namespace {
 
-constexpr std::array<named_number, 12> protocols{{
+constexpr std::array<name_code, 12> protocols{{
     {"icmp", 1},
     {"igmp", 2},
     {"tcp", 6},
@@ -38,7 +38,7 @@ constexpr std::array<named_number, 12> protocols{{
 }};
 
 // nf_conntrack_common.h: NF_CT_STATE_BIT(IP_CT_*), INVALID, UNTRACKED.
-constexpr std::array<named_number, 5> ct_states{{
+constexpr std::array<name_code, 5> ct_states{{
     {"invalid", 1},
     {"established", 2},
     {"related", 4},
@@ -46,10 +46,10 @@ constexpr std::array<named_number, 5> ct_states{{
     {"untracked", 64},
 }};
 
-constexpr std::array<named_number, 2> ct_dirs{{{"original", 0}, {"reply", 1}}};
+constexpr std::array<name_code, 2> ct_dirs{{{"original", 0}, {"reply", 1}}};
 
 // enum ip_conntrack_status.
-constexpr std::array<named_number, 7> ct_status{{
+constexpr std::array<name_code, 7> ct_status{{
     {"expected", 1},
     {"seen-reply", 2},
     {"assured", 4},
@@ -59,13 +59,13 @@ constexpr std::array<named_number, 7> ct_status{{
     {"dying", 512},
 }};
 
-constexpr std::array<named_number, 2> nfprotos{{
+constexpr std::array<name_code, 2> nfprotos{{
     {"ipv4", NFPROTO_IPV4},
     {"ipv6", NFPROTO_IPV6},
 }};
 
 // <linux/if_packet.h> PACKET_*.
-constexpr std::array<named_number, 4> pkttypes{{
+constexpr std::array<name_code, 4> pkttypes{{
     {"host", 0},
     {"broadcast", 1},
     {"multicast", 2},
@@ -73,7 +73,7 @@ constexpr std::array<named_number, 4> pkttypes{{
 }};
 
 // <linux/rtnetlink.h> RTN_*.
-constexpr std::array<named_number, 12> fib_types{{
+constexpr std::array<name_code, 12> fib_types{{
     {"unspec", 0},
     {"unicast", 1},
     {"local", 2},
@@ -88,7 +88,7 @@ constexpr std::array<named_number, 12> fib_types{{
     {"xresolve", 11},
 }};
 
-constexpr std::array<named_number, 5> ether_types{{
+constexpr std::array<name_code, 5> ether_types{{
     {"ip", 0x0800},
     {"arp", 0x0806},
     {"ip6", 0x86dd},
@@ -96,7 +96,7 @@ constexpr std::array<named_number, 5> ether_types{{
     {"8021ad", 0x88a8},
 }};
 
-constexpr std::array<named_number, 3> arphrds{{
+constexpr std::array<name_code, 3> arphrds{{
     {"ether", 1},
     {"loopback", 772},
     {"ipip", 768},
@@ -104,7 +104,7 @@ constexpr std::array<named_number, 3> arphrds{{
 
 // nftables src/tcp.c (tcp_flag_type), src/icmp.c / src/proto.c
 // (icmp_code_type, icmp6_type_type, icmpv6_code_type): what nft lists.
-constexpr std::array<named_number, 8> tcp_flags{{
+constexpr std::array<name_code, 8> tcp_flags{{
     {"fin", 0x01},
     {"syn", 0x02},
     {"rst", 0x04},
@@ -115,7 +115,7 @@ constexpr std::array<named_number, 8> tcp_flags{{
     {"cwr", 0x80},
 }};
 
-constexpr std::array<named_number, 8> icmp_codes{{
+constexpr std::array<name_code, 8> icmp_codes{{
     {"net-unreachable", 0},
     {"host-unreachable", 1},
     {"prot-unreachable", 2},
@@ -126,7 +126,7 @@ constexpr std::array<named_number, 8> icmp_codes{{
     {"admin-prohibited", 13},
 }};
 
-constexpr std::array<named_number, 18> icmpv6_types{{
+constexpr std::array<name_code, 18> icmpv6_types{{
     {"destination-unreachable", 1},
     {"packet-too-big", 2},
     {"time-exceeded", 3},
@@ -147,7 +147,7 @@ constexpr std::array<named_number, 18> icmpv6_types{{
     {"mld2-listener-report", 143},
 }};
 
-constexpr std::array<named_number, 6> icmpv6_codes{{
+constexpr std::array<name_code, 6> icmpv6_codes{{
     {"no-route", 0},
     {"admin-prohibited", 1},
     {"addr-unreachable", 3},
@@ -156,7 +156,7 @@ constexpr std::array<named_number, 6> icmpv6_codes{{
     {"reject-route", 6},
 }};
 
-constexpr std::array<named_number, 8> icmp_types{{
+constexpr std::array<name_code, 8> icmp_types{{
     {"echo-reply", 0},
     {"destination-unreachable", 3},
     {"redirect", 5},
@@ -167,7 +167,7 @@ constexpr std::array<named_number, 8> icmp_types{{
     {"parameter-problem", 12},
 }};
 
-constexpr std::array<named_number, 2> booleans{{{"false", 0}, {"true", 1}}};
+constexpr std::array<name_code, 2> booleans{{{"false", 0}, {"true", 1}}};
 
 // Ids from nftables include/datatype.h (enum datatypes).
 constexpr std::array<dtype, 26> dtypes{{
@@ -263,17 +263,13 @@ const dtype& exthdr_type(const exthdr_field& f) {
 }
 
 std::optional<std::uint64_t> symbol(const dtype& t, std::string_view name) {
-  for (auto& s : t.symbols)
-    if (s.name == name)
-      return s.value;
-  return std::nullopt;
+  return code_of(t.symbols, name);
 }
 
 std::optional<std::string_view> symbol_name(const dtype& t, std::uint64_t v) {
-  for (auto& s : t.symbols)
-    if (s.value == v)
-      return s.name;
-  return std::nullopt;
+  if (v > UINT32_MAX)
+    return std::nullopt;
+  return name_of(t.symbols, static_cast<std::uint32_t>(v));
 }
 
 std::uint32_t key_type::id() const {
