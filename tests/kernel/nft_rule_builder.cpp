@@ -200,6 +200,48 @@ BOOST_FIXTURE_TEST_CASE(inet_table_adds_protocol_dependencies, netns_fixture) {
   check_listing(netns, f, cases);
 }
 
+// Bridge and netdev tables see Ethernet frames: an IP field needs the
+// frame's protocol (meta protocol), as nft checks it. The hook's protocol
+// (meta nfproto) is NFPROTO_BRIDGE / NETDEV there and would never match;
+// nft would list it as a match of its own.
+BOOST_FIXTURE_TEST_CASE(bridge_and_netdev_tables_check_the_frame_protocol,
+                        netns_fixture) {
+  for (std::uint8_t f : {NFPROTO_BRIDGE, NFPROTO_NETDEV}) {
+    BOOST_TEST_CONTEXT("family " << int(f)) {
+      std::vector<case_> cases;
+      auto add = [&](rule_builder rb, const char* want) {
+        cases.push_back({"c", rb.build(), want});
+      };
+      add(in(f, "c")
+              .match(ip::saddr, "10.0.0.1")
+              .match(tcp::dport, 22)
+              .accept(),
+          "ip saddr 10.0.0.1 tcp dport 22 accept");
+      add(in(f, "c").match(ip6::daddr, "2001:db8::1").drop(),
+          "ip6 daddr 2001:db8::1 drop");
+      auto first = must(in(f, "c").match(ip::saddr, "10.0.0.1").build());
+      BOOST_TEST(nft::render(first.exprs.at(0)) ==
+                 "[ meta load protocol => reg 1 ]");
+      BOOST_TEST(nft::render(first.exprs.at(1)) ==
+                 "[ cmp eq reg 1 0x00000008 ]");
+      nft::batch b;
+      nft::table t;
+      t.family = f;
+      t.name = "t";
+      nft::add(b, t);
+      nft::chain c;
+      c.family = f;
+      c.table = "t";
+      c.name = "c";
+      nft::add(b, c);
+      for (auto& x : cases)
+        nft::add(b, must(std::move(x.rule)));
+      test::commit_ok(netns, b);
+      check_listing(netns, f, cases);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(bad_values_fail_at_build) {
   auto r1 = in(NFPROTO_IPV4, "c").match(ip::saddr, "10.0.0.300").build();
   BOOST_REQUIRE(!r1);
@@ -214,6 +256,11 @@ BOOST_AUTO_TEST_CASE(bad_values_fail_at_build) {
   BOOST_REQUIRE(!r4);
   auto r5 = in(NFPROTO_IPV4, "c").jump("").build();
   BOOST_REQUIRE(!r5);
+  // An arp table's packets have no IP header.
+  auto r6 = in(NFPROTO_ARP, "c").match(ip::saddr, "10.0.0.1").build();
+  BOOST_REQUIRE(!r6);
+  BOOST_TEST(r6.err().detail.find("cannot match in this family") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The nft JSON reader and writer (nft/json.hpp) on the expressions beyond
-// the rule front's: jhash, symhash, rt, exthdr, tcp option, dup, fwd, and
-// concatenations after an IPv6 address. Each case is a rule's "expr" as
-// `nft -j list ruleset` (nft 1.0.6, kernel 6.18) lists it; the reader
-// must give the expressions nft sends for it (`nft --debug=netlink -f` of
-// the nft rule in the comment, libnftnl rendering), and the writer must
-// list those expressions as that same JSON.
+// the rule front's: jhash, symhash, rt, exthdr, tcp option, dup, fwd,
+// concatenations after an IPv6 address, Ethernet and "th" fields, and the
+// dependencies nft implies in bridge, netdev and inet tables. Each case is a
+// rule's "expr" as `nft -j list ruleset` (nft 1.0.6, kernel 6.18) lists it; the
+// reader must give the expressions nft sends for it (`nft --debug=netlink -f`
+// of the nft rule in the comment, libnftnl rendering), and the writer must list
+// those expressions as that same JSON.
 #include <boost/test/unit_test.hpp>
 
 #include <iterator>
@@ -194,6 +195,134 @@ const json_case cases[] = {
      "  [ immediate reg 1 0x00000001 ]\n"
      "  [ immediate reg 2 0x0100000a ]\n"
      "  [ fwd sreg_dev 1 sreg_addr 2 nfproto 2 ]\n"},
+    // inet: ether saddr 00:11:22:33:44:55 accept (the input interface's
+    // type first)
+    {"inet",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ether",
+       "field": "saddr"}}, "right": "00:11:22:33:44:55"}}, {"accept": null}])",
+     "  [ meta load iiftype => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000001 ]\n"
+     "  [ payload load 6b @ link header + 6 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x33221100 0x00005544 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
+    // bridge: ether saddr 00:11:22:33:44:55 ether type arp (no iiftype;
+    // nft joins the adjacent fields into one load)
+    {"bridge",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ether",
+       "field": "saddr"}}, "right": "00:11:22:33:44:55"}}, {"match": {"op":
+       "==", "left": {"payload": {"protocol": "ether", "field": "type"}},
+       "right": "arp"}}])",
+     "  [ payload load 8b @ link header + 6 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x33221100 0x06085544 ]\n"},
+    // netdev: ether daddr 00:11:22:33:44:55 drop
+    {"netdev",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ether",
+       "field": "daddr"}}, "right": "00:11:22:33:44:55"}}, {"drop": null}])",
+     "  [ meta load iiftype => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000001 ]\n"
+     "  [ payload load 6b @ link header + 0 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x33221100 0x00005544 ]\n"
+     "  [ immediate reg 0 drop ]\n"},
+    // bridge: ip saddr 1.2.3.4 tcp dport 22 accept (the frame's protocol)
+    {"bridge",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip",
+       "field": "saddr"}}, "right": "1.2.3.4"}}, {"match": {"op": "==",
+       "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right":
+       22}}, {"accept": null}])",
+     "  [ meta load protocol => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000008 ]\n"
+     "  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x04030201 ]\n"
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 2b @ transport header + 2 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00001600 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
+    // netdev: ip6 daddr ::1 accept
+    {"netdev",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip6",
+       "field": "daddr"}}, "right": "::1"}}, {"accept": null}])",
+     "  [ meta load protocol => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x0000dd86 ]\n"
+     "  [ payload load 16b @ network header + 24 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000000 0x00000000 0x00000000 0x01000000 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
+    // inet: th dport 53 accept (no transport protocol)
+    {"inet",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "th",
+       "field": "dport"}}, "right": 53}}, {"accept": null}])",
+     "  [ payload load 2b @ transport header + 2 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00003500 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
+    // inet: meta l4proto { tcp, udp } th sport 53 accept: a set does not
+    // name one protocol
+    {"inet",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "l4proto"}},
+       "right": "@p"}}, {"match": {"op": "==", "left": {"payload":
+       {"protocol": "th", "field": "sport"}}, "right": 53}},
+       {"accept": null}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ lookup reg 1 set p ]\n"
+     "  [ payload load 2b @ transport header + 0 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00003500 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
+    // inet: tcp sport 1 tcp dport 2 accept (joined: 4 bytes)
+    {"inet",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "tcp",
+       "field": "sport"}}, "right": 1}}, {"match": {"op": "==", "left":
+       {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 2}},
+       {"accept": null}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 4b @ transport header + 0 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x02000100 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
+    // inet: udp sport != 1 udp dport != 2 udp length 3 (!= joins too; a
+    // third field would make 6 bytes of the transport header: not joined)
+    {"inet",
+     R"([{"match": {"op": "!=", "left": {"payload": {"protocol": "udp",
+       "field": "sport"}}, "right": 1}}, {"match": {"op": "!=", "left":
+       {"payload": {"protocol": "udp", "field": "dport"}}, "right": 2}},
+       {"match": {"op": "==", "left": {"payload": {"protocol": "udp",
+       "field": "length"}}, "right": 3}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000011 ]\n"
+     "  [ payload load 4b @ transport header + 0 => reg 1 ]\n"
+     "  [ cmp neq reg 1 0x02000100 ]\n"
+     "  [ payload load 2b @ transport header + 4 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000300 ]\n"},
+    // ip: ip ttl 1 ip protocol tcp ip saddr 1.2.3.4 ip daddr 5.6.7.8
+    // accept (8 bytes of addresses stay two loads: the kernel's fast path)
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip",
+       "field": "ttl"}}, "right": 1}}, {"match": {"op": "==", "left":
+       {"payload": {"protocol": "ip", "field": "protocol"}}, "right":
+       "tcp"}}, {"match": {"op": "==", "left": {"payload": {"protocol":
+       "ip", "field": "saddr"}}, "right": "1.2.3.4"}}, {"match": {"op":
+       "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}},
+       "right": "5.6.7.8"}}, {"accept": null}])",
+     "  [ payload load 2b @ network header + 8 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000601 ]\n"
+     "  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x04030201 ]\n"
+     "  [ payload load 4b @ network header + 16 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x08070605 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
+    // inet: tcp sport 1 meta mark 5 tcp dport 2 accept: nft joins across
+    // the other match, at the first one's place, and lists it so
+    {"inet",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "tcp",
+       "field": "sport"}}, "right": 1}}, {"match": {"op": "==", "left":
+       {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 2}},
+       {"match": {"op": "==", "left": {"meta": {"key": "mark"}}, "right":
+       5}}, {"accept": null}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 4b @ transport header + 0 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x02000100 ]\n"
+     "  [ meta load mark => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000005 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
 };
 
 nft::json::read_options lo_is_1() {
@@ -273,6 +402,17 @@ BOOST_AUTO_TEST_CASE(text_as_nft_lists_it) {
       "dup to \"lo\"",
       "fwd to \"lo\"",
       "fwd ip to 10.0.0.1 device \"lo\"",
+      "ether saddr 00:11:22:33:44:55 accept",
+      "ether saddr 00:11:22:33:44:55 ether type arp",
+      "ether daddr 00:11:22:33:44:55 drop",
+      "ip saddr 1.2.3.4 tcp dport 22 accept",
+      "ip6 daddr ::1 accept",
+      "th dport 53 accept",
+      "meta l4proto @p th sport 53 accept",
+      "tcp sport 1 tcp dport 2 accept",
+      "udp sport != 1 udp dport != 2 udp length 3",
+      "ip ttl 1 ip protocol tcp ip saddr 1.2.3.4 ip daddr 5.6.7.8 accept",
+      "tcp sport 1 tcp dport 2 meta mark 0x00000005 accept",
   };
   static_assert(std::size(want) == std::size(cases));
   for (std::size_t i = 0; i < std::size(cases); ++i)

@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include <arpa/inet.h>
+#include <net/if_arp.h>
+#include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 
@@ -79,23 +81,33 @@ void rule_builder::fail(std::string detail) {
 }
 
 void rule_builder::need(const field& f) {
+  auto family = static_cast<nfnl::family>(r_.family);
+  // meta <key> == value, loaded into and compared in `reg`.
+  auto check = [&](std::uint32_t key, data value) {
+    r_.exprs.push_back(expr::meta{.key = key, .dreg = reg, .sreg = {}});
+    r_.exprs.push_back(
+        expr::cmp{.sreg = reg, .op = NFT_CMP_EQ, .value = std::move(value)});
+  };
+  if (f.ether && !ether_ && family != nfnl::family::bridge) {
+    check(NFT_META_IIFTYPE, host_value(ARPHRD_ETHER, 2));
+    ether_ = true;
+  }
   if (f.nfproto && l3_ != f.nfproto) {
-    if (l3_ != 0) {
+    if (l3_ != 0 || family == nfnl::family::arp) {
       fail(std::string{f.name} + " cannot match in this family");
       return;
     }
-    // inet (and other multi-protocol) tables: nft checks nfproto first.
-    r_.exprs.push_back(
-        expr::meta{.key = NFT_META_NFPROTO, .dreg = reg, .sreg = {}});
-    r_.exprs.push_back(expr::cmp{
-        .sreg = reg, .op = NFT_CMP_EQ, .value = make_be(f.nfproto, 1)});
+    // A bridge or netdev table sees Ethernet frames: nft checks the
+    // frame's protocol; an inet table the hook's network protocol.
+    if (family == nfnl::family::bridge || family == nfnl::family::netdev)
+      check(NFT_META_PROTOCOL,
+            make_be(f.nfproto == NFPROTO_IPV4 ? ETH_P_IP : ETH_P_IPV6, 2));
+    else
+      check(NFT_META_NFPROTO, make_be(f.nfproto, 1));
     l3_ = f.nfproto;
   }
   if (f.l4proto && l4_ != f.l4proto) {
-    r_.exprs.push_back(
-        expr::meta{.key = NFT_META_L4PROTO, .dreg = reg, .sreg = {}});
-    r_.exprs.push_back(expr::cmp{
-        .sreg = reg, .op = NFT_CMP_EQ, .value = make_be(f.l4proto, 1)});
+    check(NFT_META_L4PROTO, make_be(f.l4proto, 1));
     l4_ = f.l4proto;
   }
 }

@@ -2,7 +2,9 @@
 //
 // A small C++ front for readable rules, built on the expression table
 // (expr.hpp). It emits the expressions nft itself emits, dependencies
-// included (meta nfproto in inet tables, meta l4proto before a port):
+// included (the network protocol: meta nfproto in inet tables, meta
+// protocol in bridge and netdev tables; meta l4proto before a port; meta
+// iiftype ether before an Ethernet header field outside bridge tables):
 //
 //   nft: add rule ip t c ip saddr 10.0.0.1 udp dport 53 counter accept
 //   C++: rule_builder{family::ipv4, "t", "c"}
@@ -63,6 +65,9 @@ struct field {
   std::uint8_t nfproto;
   /// Transport protocol the field needs (IPPROTO_*), 0 for none.
   std::uint8_t l4proto;
+  /// Whether the field is in an Ethernet header: outside bridge tables
+  /// nft checks the input interface's type first (meta iiftype ether).
+  bool ether = false;
 };
 
 namespace detail {
@@ -75,14 +80,29 @@ constexpr auto transport = NFT_PAYLOAD_TRANSPORT_HEADER;
 constexpr field payload(const char* name, std::uint32_t base,
                         std::uint32_t offset, std::uint32_t len, shape kind,
                         std::uint8_t nfproto, std::uint8_t l4proto = 0) {
-  return {name,   field::source::payload, base, offset, len, kind, nfproto,
-          l4proto};
+  return {
+      name, field::source::payload, base, offset, len, kind, nfproto, l4proto,
+      false};
+}
+
+/// A field of the Ethernet header at `offset`.
+constexpr field ether(const char* name, std::uint32_t offset, std::uint32_t len,
+                      shape kind) {
+  return {name,
+          field::source::payload,
+          NFT_PAYLOAD_LL_HEADER,
+          offset,
+          len,
+          kind,
+          0,
+          0,
+          true};
 }
 
 /// A meta or ct key (NFT_META_* / NFT_CT_*) of `len` bytes.
 constexpr field keyed(const char* name, field::source from, std::uint32_t key,
                       std::uint32_t len, shape kind = shape::integer_ne) {
-  return {name, from, key, 0, len, kind, 0, 0};
+  return {name, from, key, 0, len, kind, 0, 0, false};
 }
 
 constexpr field meta(const char* name, std::uint32_t key, std::uint32_t len,
@@ -244,9 +264,11 @@ class rule_builder {
   /// Any expression of the table, as is.
   rule_builder& then(expression e);
 
-  /// Adds the dependencies `f` needs (meta nfproto in inet tables, meta
-  /// l4proto before a port) unless the rule has them already; for callers
-  /// that load `f` themselves (concatenations, anonymous sets).
+  /// Adds the dependencies `f` needs (see the top of this file) unless
+  /// the rule has them already; for callers that load `f` themselves
+  /// (concatenations, anonymous sets). A field of another network
+  /// protocol than an ip or ip6 table's (or any in an arp table) is an
+  /// error.
   rule_builder& require(const field& f);
 
   /// `comment "text"`.
@@ -266,6 +288,7 @@ class rule_builder {
   rule r_;
   std::uint8_t l3_ = 0; // nfproto already required
   std::uint8_t l4_ = 0; // l4proto already required
+  bool ether_ = false;  // meta iiftype ether already required
   std::optional<error> err_;
 };
 

@@ -56,6 +56,17 @@ constexpr f::field tcp_urgptr = payload("tcp urgptr", transport, 18, 2,
                                         shape::integer_be, 0, IPPROTO_TCP);
 constexpr f::field udp_length = payload("udp length", transport, 4, 2,
                                         shape::integer_be, 0, IPPROTO_UDP);
+// Without a transport protocol: nft's "th" (any protocol with ports).
+constexpr f::field th_sport =
+    payload("th sport", transport, 0, 2, shape::integer_be, 0);
+constexpr f::field th_dport =
+    payload("th dport", transport, 2, 2, shape::integer_be, 0);
+constexpr f::field ether_daddr =
+    f::detail::ether("ether daddr", 0, 6, shape::integer_be);
+constexpr f::field ether_saddr =
+    f::detail::ether("ether saddr", 6, 6, shape::integer_be);
+constexpr f::field ether_type =
+    f::detail::ether("ether type", 12, 2, shape::integer_be);
 constexpr f::field ct_zone = keyed("ct zone", source::ct, NFT_CT_ZONE, 2);
 constexpr f::field meta_pkttype =
     keyed("meta pkttype", source::meta, NFT_META_PKTTYPE, 1);
@@ -73,7 +84,13 @@ constexpr f::field ct_status =
 constexpr f::field ct_direction =
     keyed("ct direction", source::ct, NFT_CT_DIRECTION, 1);
 
-constexpr std::array<named_field, 44> fields{{
+// Sized by its rows: a count written by hand once left a null row that
+// the writer's lookup (field_where) dereferenced. tcp dport comes before
+// th dport: the writer takes the first row that fits the rule.
+constexpr auto fields = std::to_array<named_field>({
+    {"ether", "daddr", &ether_daddr, "ether_addr"},
+    {"ether", "saddr", &ether_saddr, "ether_addr"},
+    {"ether", "type", &ether_type, "ether_type"},
     {"ip", "saddr", &f::ip::saddr, "ipv4_addr"},
     {"ip", "daddr", &f::ip::daddr, "ipv4_addr"},
     {"ip", "protocol", &f::ip::protocol, "inet_proto"},
@@ -93,6 +110,8 @@ constexpr std::array<named_field, 44> fields{{
     {"udp", "sport", &f::udp::sport, "inet_service"},
     {"udp", "dport", &f::udp::dport, "inet_service"},
     {"udp", "length", &udp_length, "integer"},
+    {"th", "sport", &th_sport, "inet_service"},
+    {"th", "dport", &th_dport, "inet_service"},
     {"icmp", "type", &icmp_type, "icmp_type"},
     {"icmp", "code", &icmp_code, "icmp_code"},
     {"icmpv6", "type", &icmpv6_type, "icmpv6_type"},
@@ -117,7 +136,7 @@ constexpr std::array<named_field, 44> fields{{
     {"ct", "status", &ct_status, "ct_status"},
     {"ct", "direction", &ct_direction, "ct_dir"},
     {"ct", "zone", &ct_zone, "integer"},
-}};
+});
 
 // A word of `table` at `path`, or an error naming what it is.
 std::uint32_t need_code(std::span<const name_code> table, const value& v,

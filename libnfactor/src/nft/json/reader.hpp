@@ -170,6 +170,21 @@ using limit_spec = front::limit_options;
 /// Reads {"rate", "rate_unit", "per", "burst", "burst_unit", "inv"}.
 limit_spec read_limit_spec(const value& v, const std::string& path);
 
+/// One statement's expressions in a rule: [begin, end); whether it is a
+/// match (or a verdict map: nft's expression statements), and whether it
+/// is a payload field matched with == or != against one value.
+struct statement_span {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  bool match = false;
+  bool joinable = false;
+};
+
+/// Joins payload matches of adjacent fields into one load and compare,
+/// as nft does (joins.cpp); `spans` cover all of `exprs`, in order.
+void join_payload_matches(std::vector<expression>& exprs,
+                          const std::vector<statement_span>& spans);
+
 /// Builds a rule's expressions from its "expr" array (family from `r`);
 /// anonymous sets it needs go to `cx.pending`.
 void read_statements(const value& exprs, rule& r, const std::string& path,

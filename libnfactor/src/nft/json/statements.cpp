@@ -470,6 +470,21 @@ void read_statement(const value& s, f::rule_builder& rb, const rule& r,
   fail(p, "unsupported statement '" + kind + "'");
 }
 
+// Statement `st`, which built expressions [begin, end).
+statement_span span_of(const value& st, std::size_t begin, std::size_t end) {
+  statement_span s{begin, end, false, false};
+  auto* m = member(st, "match");
+  s.match = m || member(st, "vmap");
+  if (m) {
+    auto& op = field_or_null(*m, "op");
+    auto& right = field_or_null(*m, "right");
+    s.joinable = member(field_or_null(*m, "left"), "payload") &&
+                 (op == "==" || op == "!=") &&
+                 (right.is_string() || right.is_number());
+  }
+  return s;
+}
+
 } // namespace
 
 std::span<const reject_code> reject_code_names() {
@@ -517,17 +532,22 @@ void read_statements(const value& exprs, rule& r, const std::string& path,
   if (!exprs.is_array())
     fail(path, "\"expr\" must be an array");
   f::rule_builder rb{static_cast<nfnl::family>(r.family), r.table, r.chain};
+  std::vector<statement_span> spans;
   for (std::size_t i = 0; i < exprs.size(); ++i) {
     auto p = path + "[" + std::to_string(i) + "]";
     read_statement(exprs[i], rb, r, p, cx);
     // The builder keeps its first error; surface it with this path.
-    if (auto res = rb.build(); !res)
+    auto res = rb.build();
+    if (!res)
       fail(p, res.err().message());
+    spans.push_back(span_of(exprs[i], spans.empty() ? 0 : spans.back().end,
+                            res->exprs.size()));
   }
   auto res = std::move(rb).build();
   if (!res)
     fail(path, res.err().message());
   r.exprs = std::move(res->exprs);
+  join_payload_matches(r.exprs, spans);
 }
 
 } // namespace nfactor::nft::json::detail

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include <arpa/inet.h>
+#include <net/if_arp.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -62,13 +63,11 @@ void statement_writer::emit(value v) {
 }
 
 void statement_writer::flush_dep() {
-  if (!dep3_.is_null())
-    out_.push_back(std::move(dep3_));
-  if (!dep4_.is_null())
-    out_.push_back(std::move(dep4_));
-  dep3_ = nullptr;
-  dep4_ = nullptr;
-  dep_l4_ = dep_l3_ = 0;
+  for (auto& d : deps_) {
+    if (!d.match.is_null())
+      out_.push_back(std::move(d.match));
+    d = {};
+  }
 }
 
 void statement_writer::put(std::uint32_t reg, held h) {
@@ -86,24 +85,57 @@ void statement_writer::opaque(const expression& e) {
 }
 
 void statement_writer::load_field(std::uint32_t reg, const named_field& nf) {
-  if (dep_l4_ && nf.fld->l4proto == dep_l4_) {
-    dep4_ = nullptr;
-    dep_l4_ = 0;
-  }
-  if (dep_l3_ && nf.fld->nfproto == dep_l3_) {
-    dep3_ = nullptr;
-    dep_l3_ = 0;
-  }
+  auto implied = [&](layer l, std::uint32_t code) {
+    if (deps_[l].code && deps_[l].code == code)
+      deps_[l] = {};
+  };
+  if (nf.fld->ether)
+    implied(link, ARPHRD_ETHER);
+  implied(network, nf.fld->nfproto);
+  implied(transport, nf.fld->l4proto);
+  put(reg, field_held(nf));
+}
+
+held statement_writer::field_held(const named_field& nf) {
   value op;
   if (nf.fld->from == f::field::source::payload)
     op = {{"payload",
            {{"protocol", std::string{nf.a}}, {"field", std::string{nf.b}}}}};
   else
     op = {{std::string{nf.a}, {{"key", std::string{nf.b}}}}};
-  held h{op, find_dtype(nf.type), nf.fld, {}, {}, nf.fld->len, {}};
+  held h{op, find_dtype(nf.type), nf.fld, {}, {}, nf.fld->len, {}, {}};
   if (h.type && h.type->kind == shape::integer)
     h.big_endian = nf.fld->kind == f::field::shape::integer_be;
-  put(reg, std::move(h));
+  return h;
+}
+
+std::vector<const named_field*>
+statement_writer::fields_covering(std::uint32_t base, std::uint32_t offset,
+                                  std::uint32_t len) const {
+  auto at = [&](std::uint32_t off) {
+    return [&, off](const f::field& fl) {
+      return fl.from == f::field::source::payload && fl.key == base &&
+             fl.offset == off && fl.len < len;
+    };
+  };
+  std::vector<const named_field*> out;
+  auto* first = field_where(at(offset));
+  if (!first)
+    return out;
+  out.push_back(first);
+  auto end = offset + len;
+  auto next = offset + first->fld->len;
+  while (next < end) {
+    // The next field of the same protocol (tcp sport, then tcp dport).
+    auto* nf = field_where(at(next));
+    if (!nf || nf->a != first->a)
+      return {};
+    out.push_back(nf);
+    next += nf->fld->len;
+  }
+  if (next != end)
+    return {};
+  return out;
 }
 
 void statement_writer::mangle(value key, const dtype* type, std::uint32_t sreg,
@@ -133,6 +165,14 @@ void statement_writer::on(const expr::payload& p, const expression&) {
   if (nf) {
     load_field(*p.dreg, *nf);
     regs_[*p.dreg].len = p.len;
+    return;
+  }
+  if (auto parts = fields_covering(p.base, p.offset, p.len); !parts.empty()) {
+    load_field(*p.dreg, *parts[0]);
+    auto& h = regs_[*p.dreg];
+    h.len = p.len;
+    for (auto* part : parts)
+      h.parts.push_back(field_held(*part));
     return;
   }
   flush_dep();
@@ -292,7 +332,7 @@ void statement_writer::on(const expr::immediate& im, const expression&) {
     emit(verdict_json(*im.value.verdict));
     return;
   }
-  regs_[im.dreg] = held{nullptr, nullptr, nullptr, im.value, {}, 0, {}};
+  regs_[im.dreg] = held{nullptr, nullptr, nullptr, im.value, {}, 0, {}, {}};
 }
 
 } // namespace nfactor::nft::json::detail

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The writer's matches: cmp, range and lookup on what registers hold →
-// {"match": ...} and {"vmap": ...}; meta l4proto / nfproto matches are
-// held back as possible dependencies nft would imply.
+// {"match": ...} and {"vmap": ...}; meta l4proto / nfproto / protocol /
+// iiftype matches are held back as possible dependencies nft would imply.
 #include <algorithm>
 
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <net/if_arp.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -26,6 +28,43 @@ value value_of(const held& h, byte_view b) {
 
 } // namespace
 
+std::optional<std::pair<statement_writer::layer, std::uint32_t>>
+statement_writer::dependency(const held& h, std::string_view op, byte_view v) {
+  if (!h.fld || op != "==")
+    return std::nullopt;
+  // The frame's protocol, as the field or meta protocol (bridge, netdev).
+  auto ether_type = [&]() -> std::optional<std::pair<layer, std::uint32_t>> {
+    if (v.size() != 2)
+      return std::nullopt;
+    auto type = std::uint32_t{v[0]} << 8 | v[1];
+    if (type != ETH_P_IP && type != ETH_P_IPV6)
+      return std::nullopt;
+    return std::pair{
+        network, std::uint32_t{type == ETH_P_IP ? NFPROTO_IPV4 : NFPROTO_IPV6}};
+  };
+  if (h.fld->ether && h.fld->offset == 12)
+    return ether_type();
+  if (h.fld->from != f::field::source::meta)
+    return std::nullopt;
+  switch (h.fld->key) {
+  case NFT_META_L4PROTO:
+    if (v.size() == 1)
+      return std::pair{transport, std::uint32_t{v[0]}};
+    break;
+  case NFT_META_NFPROTO:
+    if (v.size() == 1)
+      return std::pair{network, std::uint32_t{v[0]}};
+    break;
+  case NFT_META_PROTOCOL:
+    return ether_type();
+  case NFT_META_IIFTYPE:
+    if (v.size() == 2 && (v[0] | v[1] << 8) == ARPHRD_ETHER)
+      return std::pair{link, std::uint32_t{ARPHRD_ETHER}};
+    break;
+  }
+  return std::nullopt;
+}
+
 void statement_writer::on(const expr::cmp& c, const expression& e) {
   auto it = regs_.find(c.sreg);
   if (it == regs_.end() || it->second.operand.is_null()) {
@@ -35,6 +74,24 @@ void statement_writer::on(const expr::cmp& c, const expression& e) {
   held h = it->second;
   loaded_.clear();
   std::string op{name_of(cmp_ops, c.op).value_or("==")};
+  if (!h.parts.empty()) {
+    // Fields nft joined into one load: a match on each.
+    if ((c.op != NFT_CMP_EQ && c.op != NFT_CMP_NEQ) ||
+        c.value.value.size() != h.len) {
+      opaque(e);
+      return;
+    }
+    std::size_t off = 0;
+    for (auto& part : h.parts) {
+      auto v = byte_view{c.value.value}.subspan(off, part.len);
+      emit({{"match",
+             {{"op", op},
+              {"left", part.operand},
+              {"right", value_of(part, v)}}}});
+      off += part.len;
+    }
+    return;
+  }
   value right;
   if (h.mask && h.fld && h.fld->kind == f::field::shape::bits) {
     // ct state established,related: mask, != 0.
@@ -70,18 +127,16 @@ void statement_writer::on(const expr::cmp& c, const expression& e) {
     right = value_of(h, c.value.value);
   }
   value m = {{"match", {{"op", op}, {"left", h.operand}, {"right", right}}}};
-  // meta l4proto / nfproto ==: maybe an implied dependency.
-  if (h.fld && op == "==" && h.fld->from == f::field::source::meta &&
-      (h.fld->key == NFT_META_L4PROTO || h.fld->key == NFT_META_NFPROTO) &&
-      !c.value.value.empty()) {
-    bool l4 = h.fld->key == NFT_META_L4PROTO;
-    if (!(l4 ? dep4_ : dep3_).is_null())
+  if (op == "==" && h.type && h.type->name == "inet_proto" &&
+      c.value.value.size() == 1)
+    last_l4_ = c.value.value[0]; // meta l4proto, ip protocol, ip6 nexthdr
+  if (auto d = dependency(h, op, c.value.value)) {
+    auto& slot = deps_[d->first];
+    if (!slot.match.is_null())
       flush_dep();
-    (l4 ? dep4_ : dep3_) = std::move(m);
-    if (l4)
-      dep_l4_ = last_l4_ = c.value.value[0];
-    else
-      dep_l3_ = c.value.value[0];
+    slot = {std::move(m), d->second};
+    if (d->first == network)
+      l3_ = static_cast<std::uint8_t>(d->second);
     return;
   }
   emit(std::move(m));

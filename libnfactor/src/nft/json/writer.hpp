@@ -8,6 +8,7 @@
 // matches on them, the other statements); text.cpp nft syntax.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -58,10 +59,13 @@ struct held {
   /// Integer byte order differs from the type's (a field in network
   /// order, or a value turned by byteorder hton).
   std::optional<bool> big_endian;
+  /// Adjacent fields nft loaded as one (tcp sport . dport in 4 bytes:
+  /// payload_can_merge in nftables), each matched on its own.
+  std::vector<held> parts;
 
   /// A register loaded by an expression that is not a field.
   static held loaded(value operand, const dtype* type, std::uint32_t len) {
-    return held{std::move(operand), type, nullptr, {}, {}, len, {}};
+    return held{std::move(operand), type, nullptr, {}, {}, len, {}, {}};
   }
 };
 
@@ -69,7 +73,9 @@ struct held {
 class statement_writer {
  public:
   statement_writer(const rule& r, const set_finder& sets)
-    : r_(r), sets_(sets) {}
+    : r_(r), sets_(sets),
+      l3_(r.family == NFPROTO_IPV4 || r.family == NFPROTO_IPV6 ? r.family : 0) {
+  }
 
   /// The "expr" array of the rule.
   value run();
@@ -81,32 +87,59 @@ class statement_writer {
   std::map<std::uint32_t, held> regs_;
   // Registers loaded since the last consumer, in order (concatenations).
   std::vector<std::uint32_t> loaded_;
-  // Dependency matches (meta l4proto/nfproto ==) held back until the next
-  // load shows whether nft would have implied them: the network one
-  // (nfproto) and the transport one (l4proto), each null when none.
-  value dep3_, dep4_;
-  std::uint8_t dep_l4_ = 0, dep_l3_ = 0;
+  // Dependency matches held back until the next load shows whether nft
+  // would have implied them, one per layer: meta iiftype ether (link);
+  // meta nfproto, or meta protocol in bridge and netdev tables (network);
+  // meta l4proto (transport). Each with the code a field must need to
+  // imply it (ARPHRD_ETHER, NFPROTO_*, IPPROTO_*); a null match when none.
+  enum layer { link, network, transport, layers };
+  struct held_dep {
+    value match;
+    std::uint32_t code = 0;
+  };
+  std::array<held_dep, layers> deps_;
   // The transport protocol the rule matched on last.
   std::uint8_t last_l4_ = 0;
+  // The rule's network protocol: its table's (ip, ip6), or the last one
+  // it checked (NFPROTO_*), 0 when none.
+  std::uint8_t l3_ = 0;
 
   void emit(value v);
   void flush_dep();
+  // The layer and code of a dependency match `h` `op` `v` nft may have
+  // implied, if it is one.
+  static std::optional<std::pair<layer, std::uint32_t>>
+  dependency(const held& h, std::string_view op, byte_view v);
   void put(std::uint32_t reg, held h);
   held take(std::uint32_t reg);
   void opaque(const expression& e);
   // A loaded field: drops a held dependency it implies.
   void load_field(std::uint32_t reg, const named_field& nf);
+  // What a register loaded with `nf` holds.
+  static held field_held(const named_field& nf);
+  // The fields of one protocol that a load of `len` bytes at `offset` of
+  // `base` covers, first to last, or none.
+  std::vector<const named_field*> fields_covering(std::uint32_t base,
+                                                  std::uint32_t offset,
+                                                  std::uint32_t len) const;
   // The first known field `p` accepts that fits the rule's transport
-  // protocol (a tcp or udp port: the one the rule matched on).
+  // protocol (a tcp or udp port: the one the rule matched on; th when
+  // it matched on none).
   template <class Pred>
   const named_field* field_where(const Pred& p) const {
     for (auto& nf : known_fields()) {
       if (!p(*nf.fld))
         continue;
-      if (nf.fld->l4proto && dep_l4_ && nf.fld->l4proto != dep_l4_)
+      // tcp dport only after a tcp match, else th dport.
+      auto l4 = deps_[transport].code ? deps_[transport].code : last_l4_;
+      if (nf.fld->l4proto && nf.fld->l4proto != l4)
         continue;
-      if (nf.fld->l4proto && !dep_l4_ && last_l4_ &&
-          nf.fld->l4proto != last_l4_)
+      if (!nf.fld->l4proto && l4 &&
+          nf.fld->from == front::field::source::payload &&
+          nf.fld->key == NFT_PAYLOAD_TRANSPORT_HEADER)
+        continue;
+      // ip6 saddr not in an ip table, nor after an ipv4 check.
+      if (nf.fld->nfproto && l3_ && nf.fld->nfproto != l3_)
         continue;
       return &nf;
     }
