@@ -370,6 +370,49 @@ BOOST_FIXTURE_TEST_CASE(round_trip_header_fields, test::netns_fixture) {
   BOOST_TEST(writer_check(netns) == 14u);
 }
 
+// Matches on bits: flag fields with every op nft lists, `&` with a
+// mask, a mark's prefix, and fields of less than a byte (ip dscp, ecn,
+// version, hdrlength; ip6 flowlabel, dscp, ecn, version) and ip frag-off.
+BOOST_FIXTURE_TEST_CASE(round_trip_bitwise_and_bit_fields,
+                        test::netns_fixture) {
+  round_trip(netns, R"(table inet t {
+    chain c {
+      tcp flags != fin accept
+      tcp flags == syn accept
+      tcp flags syn accept
+      tcp flags ! syn,ack drop
+      tcp flags != { syn, ack } accept
+      ct state != established accept
+      ct state == established accept
+      ct status != dnat accept
+      ct state ! established,new drop
+      tcp flags & (syn|ack) == syn accept
+      tcp flags & (fin|syn|rst|ack) != syn drop
+      ip frag-off & 0x1fff != 0 drop
+      ct mark & 0xff == 0x1 accept
+      meta mark & 0xffff0000 == 0x10000 accept
+      meta mark & 0xffff0000 != 0x10000 accept
+      ip dscp cs1 accept
+      ip dscp != 0x2e accept
+      ip dscp > cs1 accept
+      ip ecn ect0 accept
+      ip ecn not-ect accept
+      ip ecn ce accept
+      ip version 4 accept
+      ip hdrlength 5 accept
+      ip hdrlength 5-6 accept
+      ip hdrlength != 5-6 accept
+      ip frag-off 0 accept
+      ip6 flowlabel 1234 accept
+      ip6 dscp cs1 accept
+      ip6 ecn ect1 accept
+      ip6 version 6 accept
+    }
+  })",
+             "34");
+  BOOST_TEST(writer_check(netns) == 30u);
+}
+
 BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,
                         test::netns_fixture) {
   test::scratch_dir dir;

@@ -148,6 +148,10 @@ struct named_field {
   std::string_view b; ///< field or key
   const front::field* fld;
   std::string_view type;
+  /// A field of less than its bytes (ip dscp): its bits in `fld`'s bytes
+  /// read as a big-endian number; nft loads the bytes, masks them and
+  /// compares with the value shifted to these bits. 0: all of them.
+  std::uint32_t mask = 0;
 };
 
 /// Every field the reader knows (and the writer names).

@@ -169,8 +169,27 @@ constexpr std::array<name_code, 8> icmp_types{{
 
 constexpr std::array<name_code, 2> booleans{{{"false", 0}, {"true", 1}}};
 
+// nftables src/proto.c (dscp_type, ecn_type), as `nft describe ip dscp`
+// and `nft describe ip ecn` list them.
+constexpr std::array<name_code, 25> dscps{{
+    {"cs0", 0x00},  {"cs1", 0x08},  {"cs2", 0x10},   {"cs3", 0x18},
+    {"cs4", 0x20},  {"cs5", 0x28},  {"cs6", 0x30},   {"cs7", 0x38},
+    {"df", 0x00},   {"be", 0x00},   {"lephb", 0x01}, {"af11", 0x0a},
+    {"af12", 0x0c}, {"af13", 0x0e}, {"af21", 0x12},  {"af22", 0x14},
+    {"af23", 0x16}, {"af31", 0x1a}, {"af32", 0x1c},  {"af33", 0x1e},
+    {"af41", 0x22}, {"af42", 0x24}, {"af43", 0x26},  {"va", 0x2c},
+    {"ef", 0x2e},
+}};
+
+constexpr std::array<name_code, 4> ecns{{
+    {"not-ect", 0x00},
+    {"ect1", 0x01},
+    {"ect0", 0x02},
+    {"ce", 0x03},
+}};
+
 // Ids from nftables include/datatype.h (enum datatypes).
-constexpr std::array<dtype, 26> dtypes{{
+constexpr std::array<dtype, 28> dtypes{{
     {"integer", 4, 4, false, shape::integer},
     {"ipv4_addr", 7, 4, true, shape::ipv4},
     {"ipv6_addr", 8, 16, true, shape::ipv6},
@@ -197,6 +216,8 @@ constexpr std::array<dtype, 26> dtypes{{
     {"boolean", 39, 1, false, shape::boolean, booleans},
     {"ifname", 41, 16, false, shape::ifname},
     {"nf_proto", 2, 1, false, shape::integer, nfprotos},
+    {"dscp", 36, 1, true, shape::integer, dscps},
+    {"ecn", 37, 1, true, shape::integer, ecns},
 }};
 
 // Integers of fields, by size and byte order (integer_type()).

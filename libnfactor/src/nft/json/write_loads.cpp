@@ -5,6 +5,7 @@
 // register holds (bitwise, byteorder): they emit nothing themselves but
 // note what each register holds for the match or statement that reads it.
 #include <algorithm>
+#include <bit>
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -86,6 +87,10 @@ void statement_writer::opaque(const expression& e) {
 }
 
 void statement_writer::load_field(std::uint32_t reg, const named_field& nf) {
+  put(reg, field_held(nf));
+}
+
+held statement_writer::field_held(const named_field& nf) {
   if (dep_l4_ && nf.fld->l4proto == dep_l4_) {
     dep4_ = nullptr;
     dep_l4_ = 0;
@@ -103,7 +108,8 @@ void statement_writer::load_field(std::uint32_t reg, const named_field& nf) {
   held h{op, find_dtype(nf.type), nf.fld, {}, {}, nf.fld->len, {}};
   if (h.type && h.type->kind == shape::integer)
     h.big_endian = nf.fld->kind == f::field::shape::integer_be;
-  put(reg, std::move(h));
+  h.shift = nf.mask ? std::countr_zero(nf.mask) : 0;
+  return h;
 }
 
 void statement_writer::mangle(value key, const dtype* type, std::uint32_t sreg,
@@ -124,9 +130,10 @@ void statement_writer::on(const expr::payload& p, const expression&) {
     emit({{"nfactor", "payload write"}});
     return;
   }
-  auto* nf = field_where([&](const f::field& fl) {
-    return fl.from == f::field::source::payload && fl.key == p.base &&
-           fl.offset == p.offset && fl.len >= p.len &&
+  auto* nf = field_where([&](const named_field& r) {
+    const auto& fl = *r.fld;
+    return !r.mask && fl.from == f::field::source::payload &&
+           fl.key == p.base && fl.offset == p.offset && fl.len >= p.len &&
            (fl.len == p.len || fl.kind == f::field::shape::ipv4 ||
             fl.kind == f::field::shape::ipv6);
   });
@@ -135,12 +142,33 @@ void statement_writer::on(const expr::payload& p, const expression&) {
     regs_[*p.dreg].len = p.len;
     return;
   }
-  flush_dep();
-  put(*p.dreg, held::loaded({{"payload",
-                              {{"base", base_name(p.base)},
-                               {"offset", p.offset * 8},
-                               {"len", p.len * 8}}}},
-                            nullptr, p.len));
+  auto h = held::loaded({{"payload",
+                          {{"base", base_name(p.base)},
+                           {"offset", p.offset * 8},
+                           {"len", p.len * 8}}}},
+                        nullptr, p.len);
+  // Bytes of fields of less than a byte: which one, the bitwise says
+  // (and it may imply a held dependency).
+  if (sub_field(p, std::nullopt))
+    h.bytes_of = p;
+  else
+    flush_dep();
+  put(*p.dreg, std::move(h));
+}
+
+const named_field*
+statement_writer::sub_field(const expr::payload& p,
+                            std::optional<std::uint64_t> mask) const {
+  // ip or ip6: the table's family, or in inet the held nfproto match.
+  std::uint8_t l3 = dep_l3_;
+  if (!l3 && (r_.family == NFPROTO_IPV4 || r_.family == NFPROTO_IPV6))
+    l3 = r_.family;
+  return field_where([&](const named_field& r) {
+    const auto& fl = *r.fld;
+    return r.mask && (!mask || r.mask == *mask) && (!l3 || fl.nfproto == l3) &&
+           fl.from == f::field::source::payload && fl.key == p.base &&
+           fl.offset == p.offset && fl.len == p.len;
+  });
 }
 
 // meta and ct: a load of a known key, or a "set" from a register.
@@ -272,6 +300,13 @@ void statement_writer::on(const expr::bitwise& b, const expression& e) {
     return;
   }
   held h = it->second;
+  if (h.bytes_of) {
+    dtype be{"", 0, h.len, true, shape::integer};
+    if (auto* nf = sub_field(*h.bytes_of, number(be, b.mask->value))) {
+      regs_[b.dreg] = field_held(*nf);
+      return;
+    }
+  }
   h.mask = b.mask->value;
   regs_[b.dreg] = h;
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,11 @@ struct held {
   /// Integer byte order differs from the type's (a field in network
   /// order, or a value turned by byteorder hton).
   std::optional<bool> big_endian;
+  /// A field of less than its bytes: where its bits start in them.
+  int shift = 0;
+  /// Bytes a payload load put there that hold such fields (named when
+  /// the bitwise that picks the field's bits comes).
+  std::optional<expr::payload> bytes_of = {};
 
   /// A register loaded by an expression that is not a field.
   static held loaded(value operand, const dtype* type, std::uint32_t len) {
@@ -96,13 +102,23 @@ class statement_writer {
   void opaque(const expression& e);
   // A loaded field: drops a held dependency it implies.
   void load_field(std::uint32_t reg, const named_field& nf);
+  // What a register holding field `nf` holds (drops such a dependency).
+  held field_held(const named_field& nf);
+  // The field of less than a byte whose bytes `p` loads (with `mask`:
+  // whose bits it is).
+  const named_field* sub_field(const expr::payload& p,
+                               std::optional<std::uint64_t> mask) const;
   // The first known field `p` accepts that fits the rule's transport
   // protocol (a tcp or udp port: the one the rule matched on).
   template <class Pred>
   const named_field* field_where(const Pred& p) const {
     for (auto& nf : known_fields()) {
-      if (!p(*nf.fld))
+      if constexpr (std::is_invocable_v<const Pred&, const named_field&>) {
+        if (!p(nf))
+          continue;
+      } else if (!p(*nf.fld)) {
         continue;
+      }
       if (nf.fld->l4proto && dep_l4_ && nf.fld->l4proto != dep_l4_)
         continue;
       if (nf.fld->l4proto && !dep_l4_ && last_l4_ &&
