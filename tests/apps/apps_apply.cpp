@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -411,6 +412,31 @@ BOOST_FIXTURE_TEST_CASE(round_trip_bitwise_and_bit_fields,
   })",
              "34");
   BOOST_TEST(writer_check(netns) == 30u);
+}
+
+// meta day, hour and time, and ranges of host-order integers. nft and
+// nfactor-apply read and list hours in local time; in UTC, as nft 1.0.6
+// lists a range that wraps past midnight in UTC ("17:00"-"19:30" in
+// New York) with an end it cannot read back.
+BOOST_FIXTURE_TEST_CASE(round_trip_meta_time, test::netns_fixture) {
+  ::setenv("TZ", "UTC", 1);
+  round_trip(netns, R"(table inet t {
+    chain c {
+      meta day "Monday" accept
+      meta day 1-5 accept
+      meta day { "Saturday", "Sunday" } drop
+      meta hour "17:00" accept
+      meta hour "17:00"-"19:30" accept
+      meta hour != "08:00:30"-"17:00" drop
+      meta hour > "10:00" accept
+      meta time "2026-01-01 00:00:00" accept
+      meta time < "2026-01-01 12:30:00" accept
+      meta mark 1-5 accept
+      meta mark != 1-5 accept
+    }
+  })",
+             "15");
+  BOOST_TEST(writer_check(netns) == 11u);
 }
 
 BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,

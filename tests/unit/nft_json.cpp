@@ -8,6 +8,8 @@
 // list those expressions as that same JSON.
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
+#include <ctime>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -349,6 +351,71 @@ const json_case bit_cases[] = {
      "  [ cmp eq reg 1 0x00000060 ]\n"},
 };
 
+// meta day, hour and time (nft's types day, hour, time; hour and time in
+// local time: these were listed with TZ=UTC) and ranges of host-order
+// integers (nft turns the register to network order first). Table ip t.
+const json_case time_cases[] = {
+    // meta day "Monday"
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "day"}}, "right": "Monday"}}])",
+     "  [ meta load day => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000001 ]\n"},
+    // meta day 1-5
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "day"}}, "right": {"range": ["Monday", "Friday"]}}}])",
+     "  [ meta load day => reg 1 ]\n"
+     "  [ cmp gte reg 1 0x00000001 ]\n"
+     "  [ cmp lte reg 1 0x00000005 ]\n"},
+    // meta hour "17:00"
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "hour"}}, "right": "17:00"}}])",
+     "  [ meta load hour => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x0000ef10 ]\n"},
+    // meta hour "17:00"-"19:30"
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "hour"}}, "right": {"range": ["17:00", "19:30"]}}}])",
+     "  [ meta load hour => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ cmp gte reg 1 0x10ef0000 ]\n"
+     "  [ cmp lte reg 1 0x38120100 ]\n"},
+    // meta hour != "08:00:30"-"17:00"
+    {"ip",
+     R"([{"match": {"op": "!=", "left": {"meta": {"key": "hour"}}, "right": {"range": ["08:00:30", "17:00"]}}}])",
+     "  [ meta load hour => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ range neq reg 1 0x9e700000 0x10ef0000 ]\n"},
+    // meta hour > "10:00"
+    {"ip",
+     R"([{"match": {"op": ">", "left": {"meta": {"key": "hour"}}, "right": "10:00"}}])",
+     "  [ meta load hour => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ cmp gt reg 1 0xa08c0000 ]\n"},
+    // meta time "2026-01-01 00:00:00"
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "time"}}, "right": "2026-01-01 00:00:00"}}])",
+     "  [ meta load time => reg 1 ]\n"
+     "  [ cmp eq reg 1 0xedfa0000 0x18867251 ]\n"},
+    // meta time < "2026-01-01 12:30:00"
+    {"ip",
+     R"([{"match": {"op": "<", "left": {"meta": {"key": "time"}}, "right": "2026-01-01 12:30:00"}}])",
+     "  [ meta load time => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 8, 8) ]\n"
+     "  [ cmp lt reg 1 0x3f9b8618 0x00d0fd4e ]\n"},
+    // meta mark 1-5
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "mark"}}, "right": {"range": [1, 5]}}}])",
+     "  [ meta load mark => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ cmp gte reg 1 0x01000000 ]\n"
+     "  [ cmp lte reg 1 0x05000000 ]\n"},
+    // meta mark != 1-5
+    {"ip",
+     R"([{"match": {"op": "!=", "left": {"meta": {"key": "mark"}}, "right": {"range": [1, 5]}}}])",
+     "  [ meta load mark => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ range neq reg 1 0x01000000 0x05000000 ]\n"},
+};
+
 nft::json::read_options lo_is_1() {
   nft::json::read_options o;
   o.ifindex = [](const std::string& n) -> std::optional<std::uint32_t> {
@@ -370,6 +437,12 @@ nft::rule read_rule(const json_case& c) {
   BOOST_TEST_REQUIRE(ops.has_value(), nfactor::test::why(ops));
   BOOST_TEST_REQUIRE(!ops->empty());
   return std::get<nft::rule>(ops->back().object);
+}
+
+// time_cases were listed in UTC.
+void in_utc() {
+  ::setenv("TZ", "UTC", 1);
+  ::tzset();
 }
 
 // The reader gives for `c` the expressions nft sends.
@@ -443,10 +516,16 @@ BOOST_AUTO_TEST_CASE(text_as_nft_lists_it) {
 BOOST_AUTO_TEST_CASE(bit_matches_read_as_nft_sends_them) {
   for (auto& c : bit_cases)
     check_reader(c);
+  in_utc();
+  for (auto& c : time_cases)
+    check_reader(c);
 }
 
 BOOST_AUTO_TEST_CASE(bit_matches_list_as_nft_lists_them) {
   for (auto& c : bit_cases)
+    check_writer(c);
+  in_utc();
+  for (auto& c : time_cases)
     check_writer(c);
 }
 

@@ -230,25 +230,51 @@ std::uint64_t prefix_mask(const operand& o, std::uint64_t len) {
   return all & ~((1ull << (bits - len)) - 1);
 }
 
-// An order comparison of a host-order integer: nft turns the register to
-// network order first (byteorder hton), so the kernel's bytewise compare
-// orders numbers.
+// An order comparison or a range of a host-order integer: nft turns the
+// register to network order first (byteorder hton; not a single byte),
+// so the kernel's bytewise compare orders numbers, and sends an == range
+// as two comparisons.
 void read_host_order_compare(const std::string& op,
                              const std::vector<operand>& ops,
                              const value& right, f::rule_builder& rb,
                              const std::string& path, const context& cx) {
   const auto& o = ops[0];
-  auto n = integer_of(o, right, path, cx);
-  if (o.len < 8 && n >> (8 * o.len))
-    fail(path, "value does not fit " + o.name);
+  auto be = [&](const value& v, const std::string& p) {
+    auto n = integer_of(o, v, p, cx);
+    if (o.len < 8 && n >> (8 * o.len))
+      fail(p, "value does not fit " + o.name);
+    return make_be(n, o.len);
+  };
+  auto* rg = member(right, "range");
+  if (rg && (!rg->is_array() || rg->size() != 2))
+    fail(path + ".range", "a range has two ends");
+  auto c = code_of(cmp_ops, op);
+  if (!c || (rg && *c != NFT_CMP_EQ && *c != NFT_CMP_NEQ))
+    fail(path, "'" + op + "' is not supported here");
   auto reg = load(rb, ops);
-  rb.then(expr::byteorder{.sreg = reg,
-                          .dreg = reg,
-                          .op = NFT_BYTEORDER_HTON,
-                          .len = o.len,
-                          .size = o.len == 2 ? 2u : 4u});
-  rb.then(expr::cmp{
-      .sreg = reg, .op = *code_of(cmp_ops, op), .value = make_be(n, o.len)});
+  if (o.len > 1)
+    rb.then(expr::byteorder{.sreg = reg,
+                            .dreg = reg,
+                            .op = NFT_BYTEORDER_HTON,
+                            .len = o.len,
+                            .size = o.len == 2   ? 2u
+                                    : o.len == 8 ? 8u
+                                                 : 4u});
+  if (!rg) {
+    rb.then(expr::cmp{.sreg = reg, .op = *c, .value = be(right, path)});
+  } else if (*c == NFT_CMP_EQ) {
+    rb.then(expr::cmp{.sreg = reg,
+                      .op = NFT_CMP_GTE,
+                      .value = be((*rg)[0], path + ".range[0]")});
+    rb.then(expr::cmp{.sreg = reg,
+                      .op = NFT_CMP_LTE,
+                      .value = be((*rg)[1], path + ".range[1]")});
+  } else {
+    rb.then(expr::range{.sreg = reg,
+                        .op = NFT_RANGE_NEQ,
+                        .from = be((*rg)[0], path + ".range[0]"),
+                        .to = be((*rg)[1], path + ".range[1]")});
+  }
 }
 
 } // namespace
@@ -296,6 +322,10 @@ void read_match(const value& m, f::rule_builder& rb, const rule& r,
     return;
   }
   if (auto* rg = member(*right, "range")) {
+    if (o.fld->kind == f::field::shape::integer_ne) {
+      read_host_order_compare(op, ops, *right, rb, rpath, cx);
+      return;
+    }
     if (!rg->is_array() || rg->size() != 2)
       fail(rpath, "a range has two ends");
     if (op != "==" && op != "!=")

@@ -73,6 +73,12 @@ constexpr f::field ct_status =
     keyed("ct status", source::ct, NFT_CT_STATUS, 4, shape::bits);
 constexpr f::field ct_direction =
     keyed("ct direction", source::ct, NFT_CT_DIRECTION, 1);
+constexpr f::field meta_time =
+    keyed("meta time", source::meta, NFT_META_TIME_NS, 8);
+constexpr f::field meta_day =
+    keyed("meta day", source::meta, NFT_META_TIME_DAY, 1);
+constexpr f::field meta_hour =
+    keyed("meta hour", source::meta, NFT_META_TIME_HOUR, 4);
 // The bytes that hold fields of less than a byte (their rows' masks say
 // which bits), and ip frag-off (flags and offset, 16 bits).
 constexpr f::field ip_byte0 = payload("ip version/hdrlength", network, 0, 1,
@@ -90,7 +96,7 @@ constexpr f::field ip6_byte1 =
 constexpr f::field ip6_bytes123 =
     payload("ip6 flowlabel", network, 1, 3, shape::integer_be, NFPROTO_IPV6);
 
-constexpr std::array<named_field, 52> fields{{
+constexpr std::array<named_field, 55> fields{{
     {"ip", "saddr", &f::ip::saddr, "ipv4_addr"},
     {"ip", "daddr", &f::ip::daddr, "ipv4_addr"},
     {"ip", "protocol", &f::ip::protocol, "inet_proto"},
@@ -143,6 +149,9 @@ constexpr std::array<named_field, 52> fields{{
     {"ip6", "dscp", &ip6_bytes01, "dscp", 0x0fc0},
     {"ip6", "ecn", &ip6_byte1, "ecn", 0x30},
     {"ip6", "flowlabel", &ip6_bytes123, "integer", 0x0fffff},
+    {"meta", "time", &meta_time, "time"},
+    {"meta", "day", &meta_day, "day"},
+    {"meta", "hour", &meta_hour, "hour"},
 }};
 
 // A word of `table` at `path`, or an error naming what it is.
