@@ -153,6 +153,8 @@ constexpr std::array<named_field, 55> fields{{
     {"meta", "day", &meta_day, "day"},
     {"meta", "hour", &meta_hour, "hour"},
 }};
+// The array's size is its rows' count (a row too many is a null field).
+static_assert(fields.back().fld != nullptr);
 
 // A word of `table` at `path`, or an error naming what it is.
 std::uint32_t need_code(std::span<const name_code> table, const value& v,
