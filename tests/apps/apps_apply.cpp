@@ -408,10 +408,13 @@ BOOST_FIXTURE_TEST_CASE(round_trip_bitwise_and_bit_fields,
       ip6 dscp cs1 accept
       ip6 ecn ect1 accept
       ip6 version 6 accept
+      ip dscp != { cs1, ef } accept
+      ip6 dscp { cs1, ef } accept
+      ip ecn { ect0, ce } accept
     }
   })",
-             "34");
-  BOOST_TEST(writer_check(netns) == 30u);
+             "43");
+  BOOST_TEST(writer_check(netns) == 33u);
 }
 
 // meta day, hour and time, and ranges of host-order integers. nft and

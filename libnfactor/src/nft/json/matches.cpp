@@ -28,9 +28,12 @@ bool is_lookup_op(const std::string& op) {
 
 // An anonymous set (or map) of the rule's table holding `elems`; returns
 // the lookup that refers to it (sreg/dreg/flags for the caller to set).
+// `bits`: a field of less than its bytes, whose elements nft moves to its
+// bits in its bytes.
 expr::lookup anonymous_set(const rule& r, const key_type& key,
                            const value& elems, bool verdicts,
-                           const std::string& path, context& cx) {
+                           const std::string& path, context& cx,
+                           const operand* bits = nullptr) {
   set_spec spec;
   spec.key = key;
   spec.verdicts = verdicts;
@@ -66,6 +69,17 @@ expr::lookup anonymous_set(const rule& r, const key_type& key,
   l.set = s.name;
   l.set_id = s.id;
   l.elems = read_elements(elems, spec, path, cx);
+  if (bits) {
+    if (spec.interval)
+      fail(path, "ranges of " + bits->name + " in a set are not supported");
+    for (auto& e : l.elems) {
+      std::uint64_t n = 0;
+      for (auto b : e.key->value) // the field's types are in network order
+        n = n << 8 | b;
+      e.key = make_value(field_bytes(*bits->fld, n << bits->shift));
+    }
+    s.key_len = bits->len;
+  }
   s.desc = set_desc{.size = static_cast<std::uint32_t>(l.elems.size()),
                     .concat = {}};
   expr::lookup lk;
@@ -89,7 +103,8 @@ void read_general_match(const std::string& op, const std::vector<operand>& ops,
       fail(path, "a set lookup takes ==, != or in");
     expr::lookup lk;
     if (s)
-      lk = anonymous_set(r, key_of(ops), *s, false, rpath + ".set", cx);
+      lk = anonymous_set(r, key_of(ops), *s, false, rpath + ".set", cx,
+                         ops.size() == 1 && ops[0].mask ? &ops[0] : nullptr);
     else
       lk.set = right.get<std::string>().substr(1);
     lk.sreg = load(rb, ops);
@@ -308,7 +323,9 @@ void read_match(const value& m, f::rule_builder& rb, const rule& r,
       read_bits_compare(op, o, *right, rb, path, cx);
     return;
   }
-  if (o.mask && lookup)
+  // Anonymous sets of fields of less than a byte of types in network
+  // order (ip dscp { cs1, ef }).
+  if (o.mask && lookup && (is_set_ref(*right) || !o.type->big_endian))
     fail(path, "a set lookup of " + o.name + " is not supported");
   if (ops.size() > 1 || !o.fld || member(*right, "set")) {
     read_general_match(op, ops, *right, rb, r, path, cx);

@@ -27,15 +27,25 @@ std::uint64_t number_of(const held& h, byte_view b) {
   return number(order, b);
 }
 
+// The bytes `b` of a field of less than its bytes (network order), its
+// value moved down by `shift` from its bits.
+byte_buffer moved_down(byte_view b, int shift) {
+  std::uint64_t n = 0;
+  for (auto x : b)
+    n = n << 8 | x;
+  n >>= shift;
+  byte_buffer down(b.size(), 0);
+  for (std::size_t i = 0; i < down.size() && i < 8; ++i)
+    down[down.size() - 1 - i] = static_cast<std::uint8_t>(n >> (8 * i));
+  return down;
+}
+
 // A value `h` is compared with, in the register's byte order; a field of
 // less than its bytes' value moved down from its bits.
 value value_of(const held& h, byte_view b) {
   byte_buffer down;
   if (h.shift) {
-    auto n = number_of(h, b) >> h.shift;
-    down.assign(b.size(), 0);
-    for (std::size_t i = 0; i < down.size() && i < 8; ++i)
-      down[down.size() - 1 - i] = static_cast<std::uint8_t>(n >> (8 * i));
+    down = moved_down(b, h.shift);
     b = down;
   }
   return h.big_endian ? integer_json(h.type, b, *h.big_endian)
@@ -181,16 +191,24 @@ std::pair<value, key_type> statement_writer::lookup_key(std::uint32_t sreg) {
   return {{{"concat", parts}}, k};
 }
 
-value statement_writer::set_ref(const std::string& name) {
+value statement_writer::set_ref(const std::string& name, int shift) {
   if (name.starts_with("__") && sets_)
-    if (auto* s = sets_(r_.family, r_.table, name))
-      return {{"set", elements_json(s->set, s->elems)}};
+    if (auto* s = sets_(r_.family, r_.table, name)) {
+      if (!shift)
+        return {{"set", elements_json(s->set, s->elems)}};
+      auto elems = s->elems;
+      for (auto& e : elems)
+        if (e.key)
+          e.key->value = moved_down(e.key->value, shift);
+      return {{"set", elements_json(s->set, elems)}};
+    }
   return "@" + name;
 }
 
 void statement_writer::on(const expr::lookup& l, const expression&) {
+  auto shift = take(l.sreg).shift;
   auto [left, k] = lookup_key(l.sreg);
-  auto right = set_ref(l.set);
+  auto right = set_ref(l.set, shift);
   if (l.dreg && *l.dreg == NFT_REG_VERDICT) {
     emit({{"vmap", {{"key", left}, {"data", right}}}});
     return;

@@ -136,8 +136,9 @@ class statement_writer {
   value device(std::optional<std::uint32_t> reg);
   // The operand a lookup reads: one register or a concatenation.
   std::pair<value, key_type> lookup_key(std::uint32_t sreg);
-  // A set reference: "@name", or an anonymous set's elements.
-  value set_ref(const std::string& name);
+  // A set reference: "@name", or an anonymous set's elements (of a field
+  // of less than its bytes: moved down by `shift`).
+  value set_ref(const std::string& name, int shift = 0);
 
   // write_loads.cpp
   void on(const expr::payload& p, const expression& e);
