@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -431,6 +432,77 @@ BOOST_FIXTURE_TEST_CASE(round_trip_joined_payload_matches,
   })",
              "11");
   BOOST_TEST(writer_check(netns) == 7u);
+}
+
+// Matches on bits: flag fields with every op nft lists, `&` with a
+// mask, a mark's prefix, and fields of less than a byte (ip dscp, ecn,
+// version, hdrlength; ip6 flowlabel, dscp, ecn, version) and ip frag-off.
+BOOST_FIXTURE_TEST_CASE(round_trip_bitwise_and_bit_fields,
+                        test::netns_fixture) {
+  round_trip(netns, R"(table inet t {
+    chain c {
+      tcp flags != fin accept
+      tcp flags == syn accept
+      tcp flags syn accept
+      tcp flags ! syn,ack drop
+      tcp flags != { syn, ack } accept
+      ct state != established accept
+      ct state == established accept
+      ct status != dnat accept
+      ct state ! established,new drop
+      tcp flags & (syn|ack) == syn accept
+      tcp flags & (fin|syn|rst|ack) != syn drop
+      ip frag-off & 0x1fff != 0 drop
+      ct mark & 0xff == 0x1 accept
+      meta mark & 0xffff0000 == 0x10000 accept
+      meta mark & 0xffff0000 != 0x10000 accept
+      ip dscp cs1 accept
+      ip dscp != 0x2e accept
+      ip dscp > cs1 accept
+      ip ecn ect0 accept
+      ip ecn not-ect accept
+      ip ecn ce accept
+      ip version 4 accept
+      ip hdrlength 5 accept
+      ip hdrlength 5-6 accept
+      ip hdrlength != 5-6 accept
+      ip frag-off 0 accept
+      ip6 flowlabel 1234 accept
+      ip6 dscp cs1 accept
+      ip6 ecn ect1 accept
+      ip6 version 6 accept
+      ip dscp != { cs1, ef } accept
+      ip6 dscp { cs1, ef } accept
+      ip ecn { ect0, ce } accept
+    }
+  })",
+             "43");
+  BOOST_TEST(writer_check(netns) == 33u);
+}
+
+// meta day, hour and time, and ranges of host-order integers. nft and
+// nfactor-apply read and list hours in local time; in UTC, as nft 1.0.6
+// lists a range that wraps past midnight in UTC ("17:00"-"19:30" in
+// New York) with an end it cannot read back.
+BOOST_FIXTURE_TEST_CASE(round_trip_meta_time, test::netns_fixture) {
+  ::setenv("TZ", "UTC", 1);
+  round_trip(netns, R"(table inet t {
+    chain c {
+      meta day "Monday" accept
+      meta day 1-5 accept
+      meta day { "Saturday", "Sunday" } drop
+      meta hour "17:00" accept
+      meta hour "17:00"-"19:30" accept
+      meta hour != "08:00:30"-"17:00" drop
+      meta hour > "10:00" accept
+      meta time "2026-01-01 00:00:00" accept
+      meta time < "2026-01-01 12:30:00" accept
+      meta mark 1-5 accept
+      meta mark != 1-5 accept
+    }
+  })",
+             "15");
+  BOOST_TEST(writer_check(netns) == 11u);
 }
 
 BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,

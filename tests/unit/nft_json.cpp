@@ -9,6 +9,8 @@
 // those expressions as that same JSON.
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
+#include <ctime>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -325,6 +327,224 @@ const json_case cases[] = {
      "  [ immediate reg 0 accept ]\n"},
 };
 
+// Matches on bits: flag fields with every op nft lists (==, != compare
+// the value; in, ! test bits), `&` with a mask, a mark's prefix, and
+// fields of less than a byte (nft masks their bytes and compares with the
+// value moved to their bits). nft's commands: tables ip t / ip6 six.
+const json_case bit_cases[] = {
+    // tcp flags != fin
+    {"ip",
+     R"([{"match": {"op": "!=", "left": {"payload": {"protocol": "tcp", "field": "flags"}}, "right": "fin"}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 1b @ transport header + 13 => reg 1 ]\n"
+     "  [ cmp neq reg 1 0x00000001 ]\n"},
+    // tcp flags == syn
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "flags"}}, "right": "syn"}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 1b @ transport header + 13 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000002 ]\n"},
+    // tcp flags syn
+    {"ip",
+     R"([{"match": {"op": "in", "left": {"payload": {"protocol": "tcp", "field": "flags"}}, "right": "syn"}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 1b @ transport header + 13 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00000002 ) ^ 0x00000000 ]\n"
+     "  [ cmp neq reg 1 0x00000000 ]\n"},
+    // tcp flags ! syn,ack
+    {"ip",
+     R"([{"match": {"op": "!", "left": {"payload": {"protocol": "tcp", "field": "flags"}}, "right": ["syn", "ack"]}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 1b @ transport header + 13 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00000012 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000000 ]\n"},
+    // ct state != established
+    {"ip",
+     R"([{"match": {"op": "!=", "left": {"ct": {"key": "state"}}, "right": "established"}}])",
+     "  [ ct load state => reg 1 ]\n"
+     "  [ cmp neq reg 1 0x00000002 ]\n"},
+    // ct status != dnat
+    {"ip",
+     R"([{"match": {"op": "!=", "left": {"ct": {"key": "status"}}, "right": "dnat"}}])",
+     "  [ ct load status => reg 1 ]\n"
+     "  [ cmp neq reg 1 0x00000020 ]\n"},
+    // ct state ! established,new
+    {"ip",
+     R"([{"match": {"op": "!", "left": {"ct": {"key": "state"}}, "right": ["established", "new"]}}])",
+     "  [ ct load state => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x0000000a ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000000 ]\n"},
+    // tcp flags & (syn|ack) == syn
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"&": [{"payload": {"protocol": "tcp", "field": "flags"}}, ["syn", "ack"]]}, "right": "syn"}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 1b @ transport header + 13 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00000012 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000002 ]\n"},
+    // tcp flags & (fin|syn|rst|ack) != syn
+    {"ip",
+     R"([{"match": {"op": "!=", "left": {"&": [{"payload": {"protocol": "tcp", "field": "flags"}}, ["fin", "syn", "rst", "ack"]]}, "right": "syn"}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 1b @ transport header + 13 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00000017 ) ^ 0x00000000 ]\n"
+     "  [ cmp neq reg 1 0x00000002 ]\n"},
+    // ip frag-off & 0x1fff != 0
+    {"ip",
+     R"([{"match": {"op": "!=", "left": {"&": [{"payload": {"protocol": "ip", "field": "frag-off"}}, 8191]}, "right": 0}}])",
+     "  [ payload load 2b @ network header + 6 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x0000ff1f ) ^ 0x00000000 ]\n"
+     "  [ cmp neq reg 1 0x00000000 ]\n"},
+    // ct mark & 0xff == 0x1
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"&": [{"ct": {"key": "mark"}}, 255]}, "right": 1}}])",
+     "  [ ct load mark => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x000000ff ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000001 ]\n"},
+    // meta mark & 0xffff0000 == 0x10000
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "mark"}}, "right": {"prefix": {"addr": 65536, "len": 16}}}}])",
+     "  [ meta load mark => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0xffff0000 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00010000 ]\n"},
+    // ip dscp cs1
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "dscp"}}, "right": "cs1"}}])",
+     "  [ payload load 1b @ network header + 1 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x000000fc ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000020 ]\n"},
+    // ip dscp != 0x2e
+    {"ip",
+     R"([{"match": {"op": "!=", "left": {"payload": {"protocol": "ip", "field": "dscp"}}, "right": "ef"}}])",
+     "  [ payload load 1b @ network header + 1 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x000000fc ) ^ 0x00000000 ]\n"
+     "  [ cmp neq reg 1 0x000000b8 ]\n"},
+    // ip ecn ect0
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "ecn"}}, "right": "ect0"}}])",
+     "  [ payload load 1b @ network header + 1 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00000003 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000002 ]\n"},
+    // ip ecn not-ect
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "ecn"}}, "right": "not-ect"}}])",
+     "  [ payload load 1b @ network header + 1 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00000003 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000000 ]\n"},
+    // ip version 4
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "version"}}, "right": 4}}])",
+     "  [ payload load 1b @ network header + 0 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x000000f0 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000040 ]\n"},
+    // ip hdrlength 5-6
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "hdrlength"}}, "right": {"range": [5, 6]}}}])",
+     "  [ payload load 1b @ network header + 0 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x0000000f ) ^ 0x00000000 ]\n"
+     "  [ cmp gte reg 1 0x00000005 ]\n"
+     "  [ cmp lte reg 1 0x00000006 ]\n"},
+    // ip frag-off 0
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "frag-off"}}, "right": 0}}])",
+     "  [ payload load 2b @ network header + 6 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000000 ]\n"},
+    // ip6 flowlabel 1234
+    {"ip6",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "flowlabel"}}, "right": 1234}}])",
+     "  [ payload load 3b @ network header + 1 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00ffff0f ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00d20400 ]\n"},
+    // ip6 dscp cs1
+    {"ip6",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "dscp"}}, "right": "cs1"}}])",
+     "  [ payload load 2b @ network header + 0 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x0000c00f ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000002 ]\n"},
+    // ip6 ecn ce
+    {"ip6",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "ecn"}}, "right": "ce"}}])",
+     "  [ payload load 1b @ network header + 1 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00000030 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000030 ]\n"},
+    // ip6 version 6
+    {"ip6",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "version"}}, "right": 6}}])",
+     "  [ payload load 1b @ network header + 0 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x000000f0 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000060 ]\n"},
+};
+
+// meta day, hour and time (nft's types day, hour, time; hour and time in
+// local time: these were listed with TZ=UTC) and ranges of host-order
+// integers (nft turns the register to network order first). Table ip t.
+const json_case time_cases[] = {
+    // meta day "Monday"
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "day"}}, "right": "Monday"}}])",
+     "  [ meta load day => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000001 ]\n"},
+    // meta day 1-5
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "day"}}, "right": {"range": ["Monday", "Friday"]}}}])",
+     "  [ meta load day => reg 1 ]\n"
+     "  [ cmp gte reg 1 0x00000001 ]\n"
+     "  [ cmp lte reg 1 0x00000005 ]\n"},
+    // meta hour "17:00"
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "hour"}}, "right": "17:00"}}])",
+     "  [ meta load hour => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x0000ef10 ]\n"},
+    // meta hour "17:00"-"19:30"
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "hour"}}, "right": {"range": ["17:00", "19:30"]}}}])",
+     "  [ meta load hour => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ cmp gte reg 1 0x10ef0000 ]\n"
+     "  [ cmp lte reg 1 0x38120100 ]\n"},
+    // meta hour != "08:00:30"-"17:00"
+    {"ip",
+     R"([{"match": {"op": "!=", "left": {"meta": {"key": "hour"}}, "right": {"range": ["08:00:30", "17:00"]}}}])",
+     "  [ meta load hour => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ range neq reg 1 0x9e700000 0x10ef0000 ]\n"},
+    // meta hour > "10:00"
+    {"ip",
+     R"([{"match": {"op": ">", "left": {"meta": {"key": "hour"}}, "right": "10:00"}}])",
+     "  [ meta load hour => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ cmp gt reg 1 0xa08c0000 ]\n"},
+    // meta time "2026-01-01 00:00:00"
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "time"}}, "right": "2026-01-01 00:00:00"}}])",
+     "  [ meta load time => reg 1 ]\n"
+     "  [ cmp eq reg 1 0xedfa0000 0x18867251 ]\n"},
+    // meta time < "2026-01-01 12:30:00"
+    {"ip",
+     R"([{"match": {"op": "<", "left": {"meta": {"key": "time"}}, "right": "2026-01-01 12:30:00"}}])",
+     "  [ meta load time => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 8, 8) ]\n"
+     "  [ cmp lt reg 1 0x3f9b8618 0x00d0fd4e ]\n"},
+    // meta mark 1-5
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "mark"}}, "right": {"range": [1, 5]}}}])",
+     "  [ meta load mark => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ cmp gte reg 1 0x01000000 ]\n"
+     "  [ cmp lte reg 1 0x05000000 ]\n"},
+    // meta mark != 1-5
+    {"ip",
+     R"([{"match": {"op": "!=", "left": {"meta": {"key": "mark"}}, "right": {"range": [1, 5]}}}])",
+     "  [ meta load mark => reg 1 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ range neq reg 1 0x01000000 0x05000000 ]\n"},
+};
+
 nft::json::read_options lo_is_1() {
   nft::json::read_options o;
   o.ifindex = [](const std::string& n) -> std::optional<std::uint32_t> {
@@ -348,31 +568,45 @@ nft::rule read_rule(const json_case& c) {
   return std::get<nft::rule>(ops->back().object);
 }
 
+// time_cases were listed in UTC.
+void in_utc() {
+  ::setenv("TZ", "UTC", 1);
+  ::tzset();
+}
+
+// The reader gives for `c` the expressions nft sends.
+void check_reader(const json_case& c) {
+  BOOST_TEST_CONTEXT(c.expr) {
+    auto r = read_rule(c);
+    std::string got;
+    for (auto& e : r.exprs)
+      got += "  " + nft::render(e) + "\n";
+    BOOST_TEST(got == c.rendered);
+  }
+}
+
+// The writer lists the reader's rule of `c` as `c` (nft's listing).
+void check_writer(const json_case& c) {
+  BOOST_TEST_CONTEXT(c.expr) {
+    auto r = read_rule(c);
+    auto got = nlohmann::json::parse(nft::json::statements_json(r));
+    // A named set stays "@s"; an lo index is listed by name.
+    BOOST_TEST(got == nlohmann::json::parse(c.expr), got.dump());
+  }
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(nft_json)
 
 BOOST_AUTO_TEST_CASE(reader_sends_what_nft_sends) {
-  for (auto& c : cases) {
-    BOOST_TEST_CONTEXT(c.expr) {
-      auto r = read_rule(c);
-      std::string got;
-      for (auto& e : r.exprs)
-        got += "  " + nft::render(e) + "\n";
-      BOOST_TEST(got == c.rendered);
-    }
-  }
+  for (auto& c : cases)
+    check_reader(c);
 }
 
 BOOST_AUTO_TEST_CASE(writer_lists_what_nft_lists) {
-  for (auto& c : cases) {
-    BOOST_TEST_CONTEXT(c.expr) {
-      auto r = read_rule(c);
-      auto got = nlohmann::json::parse(nft::json::statements_json(r));
-      // A named set stays "@s"; an lo index is listed by name.
-      BOOST_TEST(got == nlohmann::json::parse(c.expr), got.dump());
-    }
-  }
+  for (auto& c : cases)
+    check_writer(c);
 }
 
 // nft syntax (nfactor-monitor): as `nft list ruleset` prints the rules.
@@ -417,6 +651,54 @@ BOOST_AUTO_TEST_CASE(text_as_nft_lists_it) {
   static_assert(std::size(want) == std::size(cases));
   for (std::size_t i = 0; i < std::size(cases); ++i)
     BOOST_TEST(nft::json::rule_text(read_rule(cases[i])) == want[i]);
+}
+
+BOOST_AUTO_TEST_CASE(bit_matches_read_as_nft_sends_them) {
+  for (auto& c : bit_cases)
+    check_reader(c);
+  in_utc();
+  for (auto& c : time_cases)
+    check_reader(c);
+}
+
+BOOST_AUTO_TEST_CASE(bit_matches_list_as_nft_lists_them) {
+  for (auto& c : bit_cases)
+    check_writer(c);
+  in_utc();
+  for (auto& c : time_cases)
+    check_writer(c);
+}
+
+// As `nft list ruleset` prints them.
+BOOST_AUTO_TEST_CASE(bit_matches_as_nft_prints_them) {
+  const char* const want[] = {
+      "tcp flags != fin",
+      "tcp flags == syn",
+      "tcp flags syn",
+      "tcp flags ! syn,ack",
+      "ct state != established",
+      "ct status != dnat",
+      "ct state ! established,new",
+      "tcp flags syn / syn,ack",
+      "tcp flags != syn / fin,syn,rst,ack",
+      "ip frag-off & 8191 != 0",
+      "ct mark & 0x000000ff == 0x00000001",
+      "meta mark 0x00010000/16",
+      "ip dscp cs1",
+      "ip dscp != ef",
+      "ip ecn ect0",
+      "ip ecn not-ect",
+      "ip version 4",
+      "ip hdrlength 5-6",
+      "ip frag-off 0",
+      "ip6 flowlabel 1234",
+      "ip6 dscp cs1",
+      "ip6 ecn ce",
+      "ip6 version 6",
+  };
+  static_assert(std::size(want) == std::size(bit_cases));
+  for (std::size_t i = 0; i < std::size(bit_cases); ++i)
+    BOOST_TEST(nft::json::rule_text(read_rule(bit_cases[i])) == want[i]);
 }
 
 BOOST_AUTO_TEST_CASE(unsupported_fields_are_named) {

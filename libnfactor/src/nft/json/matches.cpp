@@ -28,9 +28,12 @@ bool is_lookup_op(const std::string& op) {
 
 // An anonymous set (or map) of the rule's table holding `elems`; returns
 // the lookup that refers to it (sreg/dreg/flags for the caller to set).
+// `bits`: a field of less than its bytes, whose elements nft moves to its
+// bits in its bytes.
 expr::lookup anonymous_set(const rule& r, const key_type& key,
                            const value& elems, bool verdicts,
-                           const std::string& path, context& cx) {
+                           const std::string& path, context& cx,
+                           const operand* bits = nullptr) {
   set_spec spec;
   spec.key = key;
   spec.verdicts = verdicts;
@@ -66,6 +69,17 @@ expr::lookup anonymous_set(const rule& r, const key_type& key,
   l.set = s.name;
   l.set_id = s.id;
   l.elems = read_elements(elems, spec, path, cx);
+  if (bits) {
+    if (spec.interval)
+      fail(path, "ranges of " + bits->name + " in a set are not supported");
+    for (auto& e : l.elems) {
+      std::uint64_t n = 0;
+      for (auto b : e.key->value) // the field's types are in network order
+        n = n << 8 | b;
+      e.key = make_value(field_bytes(*bits->fld, n << bits->shift));
+    }
+    s.key_len = bits->len;
+  }
   s.desc = set_desc{.size = static_cast<std::uint32_t>(l.elems.size()),
                     .concat = {}};
   expr::lookup lk;
@@ -89,7 +103,8 @@ void read_general_match(const std::string& op, const std::vector<operand>& ops,
       fail(path, "a set lookup takes ==, != or in");
     expr::lookup lk;
     if (s)
-      lk = anonymous_set(r, key_of(ops), *s, false, rpath + ".set", cx);
+      lk = anonymous_set(r, key_of(ops), *s, false, rpath + ".set", cx,
+                         ops.size() == 1 && ops[0].mask ? &ops[0] : nullptr);
     else
       lk.set = right.get<std::string>().substr(1);
     lk.sreg = load(rb, ops);
@@ -137,43 +152,144 @@ f::value scalar_of(const operand& o, const value& v, const std::string& path,
   return f::value{v.get<std::string>()};
 }
 
-// ct state / status: a list of names or one name, any bit set.
+// A value of `o`: a number, a symbol, or a list of symbols (the flags of
+// a bit mask type: "ct state", "tcp flags").
+std::uint64_t bits_of(const operand& o, const value& v, const std::string& path,
+                      const context& cx) {
+  if (!v.is_array())
+    return integer_of(o, v, path, cx);
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    bits |= integer_of(o, v[i], path + "[" + std::to_string(i) + "]", cx);
+  return bits;
+}
+
+// ct state / status, tcp flags: "in" any of the flags set, "!" none.
 void read_bits_match(const std::string& op, const operand& o,
                      const value& right, f::rule_builder& rb,
                      const std::string& path, const context& cx) {
-  if (!is_lookup_op(op))
-    fail(path, o.name + " takes ==, != or in");
-  auto rpath = path + ".right";
-  std::uint64_t bits = 0;
-  if (right.is_array()) {
-    for (std::size_t i = 0; i < right.size(); ++i)
-      bits |=
-          integer_of(o, right[i], rpath + "[" + std::to_string(i) + "]", cx);
-  } else {
-    bits = integer_of(o, right, rpath, cx);
-  }
-  rb.match(*o.fld, f::value{bits}, op == "!=" ? f::cmp_op::ne : f::cmp_op::eq);
+  if (op != "in" && op != "!")
+    fail(path, o.name + " takes ==, !=, in or !");
+  rb.match(*o.fld, f::value{bits_of(o, right, path + ".right", cx)},
+           op == "!" ? f::cmp_op::ne : f::cmp_op::eq);
 }
 
-// An order comparison of a host-order integer: nft turns the register to
-// network order first (byteorder hton), so the kernel's bytewise compare
-// orders numbers.
+// A comparison of a field's bits with a value (nft's bytes: the field's
+// bytes loaded, masked when the operand has a mask, compared with the
+// value moved to the masked bits): a field of less than a byte, `&`, a
+// bit mask type with == or !=, a mark's prefix.
+void read_bits_compare(const std::string& op, const operand& o,
+                       const value& right, f::rule_builder& rb,
+                       const std::string& path, const context& cx) {
+  auto rpath = path + ".right";
+  auto c = code_of(cmp_ops, op);
+  if (!c)
+    fail(path, "'" + op + "' is not supported for " + o.name);
+  bool be = o.fld->from == f::field::source::payload ||
+            o.fld->kind == f::field::shape::integer_be;
+  bool eq_ne = *c == NFT_CMP_EQ || *c == NFT_CMP_NEQ;
+  if (!be && !eq_ne)
+    fail(path, "'" + op + "' is not supported for " + o.name);
+  std::uint64_t all = o.len >= 8 ? UINT64_MAX : (1ull << (8 * o.len)) - 1;
+  auto at = [&](const value& v, const std::string& p) {
+    auto n = bits_of(o, v, p, cx);
+    auto moved = n << o.shift;
+    if ((moved >> o.shift) != n || (moved & ~(o.mask ? o.mask : all)))
+      fail(p, "value " + std::to_string(n) + " does not fit " + o.name);
+    return make_value(field_bytes(*o.fld, moved));
+  };
+  if (auto* rg = member(right, "range")) {
+    if (!rg->is_array() || rg->size() != 2)
+      fail(rpath, "a range has two ends");
+    if (!be || !eq_ne)
+      fail(path, "a range of " + o.name + " takes == or !=");
+    auto from = at((*rg)[0], rpath + ".range[0]");
+    auto to = at((*rg)[1], rpath + ".range[1]");
+    auto reg = load(rb, {o});
+    // As nft sends them: == as two comparisons, != as a range.
+    if (*c == NFT_CMP_EQ) {
+      rb.then(expr::cmp{.sreg = reg, .op = NFT_CMP_GTE, .value = from});
+      rb.then(expr::cmp{.sreg = reg, .op = NFT_CMP_LTE, .value = to});
+    } else {
+      rb.then(expr::range{
+          .sreg = reg, .op = NFT_RANGE_NEQ, .from = from, .to = to});
+    }
+    return;
+  }
+  if (right.is_object())
+    fail(rpath, "unsupported match value " + right.dump() + " for " + o.name);
+  auto v = at(right, rpath);
+  auto reg = load(rb, {o});
+  rb.then(expr::cmp{.sreg = reg, .op = *c, .value = std::move(v)});
+}
+
+// {"&": [operand, mask]}: a field of integers or flags, masked.
+operand read_and(const value& a, const std::string& path, const context& cx) {
+  if (!a.is_array() || a.size() != 2)
+    fail(path, "needs [operand, mask]");
+  auto o = read_operand(a[0], path + "[0]");
+  if (!o.fld || o.mask || !numeric(*o.fld))
+    fail(path + "[0]", "& of " + o.name + " is not supported");
+  o.mask = bits_of(o, a[1], path + "[1]", cx);
+  if (o.len < 8 && o.mask >> (8 * o.len))
+    fail(path + "[1]", "mask does not fit " + o.name);
+  return o;
+}
+
+// The mask of a prefix of `len` bits of `o`'s bytes.
+std::uint64_t prefix_mask(const operand& o, std::uint64_t len) {
+  std::uint64_t bits = 8 * o.len;
+  if (len == 0)
+    return 0;
+  auto all = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;
+  return all & ~((1ull << (bits - len)) - 1);
+}
+
+// An order comparison or a range of a host-order integer: nft turns the
+// register to network order first (byteorder hton; not a single byte),
+// so the kernel's bytewise compare orders numbers, and sends an == range
+// as two comparisons.
 void read_host_order_compare(const std::string& op,
                              const std::vector<operand>& ops,
                              const value& right, f::rule_builder& rb,
                              const std::string& path, const context& cx) {
   const auto& o = ops[0];
-  auto n = integer_of(o, right, path, cx);
-  if (o.len < 8 && n >> (8 * o.len))
-    fail(path, "value does not fit " + o.name);
+  auto be = [&](const value& v, const std::string& p) {
+    auto n = integer_of(o, v, p, cx);
+    if (o.len < 8 && n >> (8 * o.len))
+      fail(p, "value does not fit " + o.name);
+    return make_be(n, o.len);
+  };
+  auto* rg = member(right, "range");
+  if (rg && (!rg->is_array() || rg->size() != 2))
+    fail(path + ".range", "a range has two ends");
+  auto c = code_of(cmp_ops, op);
+  if (!c || (rg && *c != NFT_CMP_EQ && *c != NFT_CMP_NEQ))
+    fail(path, "'" + op + "' is not supported here");
   auto reg = load(rb, ops);
-  rb.then(expr::byteorder{.sreg = reg,
-                          .dreg = reg,
-                          .op = NFT_BYTEORDER_HTON,
-                          .len = o.len,
-                          .size = o.len == 2 ? 2u : 4u});
-  rb.then(expr::cmp{
-      .sreg = reg, .op = *code_of(cmp_ops, op), .value = make_be(n, o.len)});
+  if (o.len > 1)
+    rb.then(expr::byteorder{.sreg = reg,
+                            .dreg = reg,
+                            .op = NFT_BYTEORDER_HTON,
+                            .len = o.len,
+                            .size = o.len == 2   ? 2u
+                                    : o.len == 8 ? 8u
+                                                 : 4u});
+  if (!rg) {
+    rb.then(expr::cmp{.sreg = reg, .op = *c, .value = be(right, path)});
+  } else if (*c == NFT_CMP_EQ) {
+    rb.then(expr::cmp{.sreg = reg,
+                      .op = NFT_CMP_GTE,
+                      .value = be((*rg)[0], path + ".range[0]")});
+    rb.then(expr::cmp{.sreg = reg,
+                      .op = NFT_CMP_LTE,
+                      .value = be((*rg)[1], path + ".range[1]")});
+  } else {
+    rb.then(expr::range{.sreg = reg,
+                        .op = NFT_RANGE_NEQ,
+                        .from = be((*rg)[0], path + ".range[0]"),
+                        .to = be((*rg)[1], path + ".range[1]")});
+  }
 }
 
 } // namespace
@@ -185,15 +301,32 @@ void read_match(const value& m, f::rule_builder& rb, const rule& r,
   auto* right = member(m, "right");
   if (!left || !right)
     fail(path, "a match needs \"left\" and \"right\"");
+  if (auto* a = member(*left, "&")) {
+    read_bits_compare(op, read_and(*a, path + ".left.&", cx), *right, rb, path,
+                      cx);
+    return;
+  }
   auto ops = read_operands(*left, path + ".left");
   auto rpath = path + ".right";
   bool negate = op == "!=";
   const auto& o = ops[0];
-  if (ops.size() == 1 && o.fld && o.fld->kind == f::field::shape::bits &&
-      !member(*right, "set") && !is_set_ref(*right)) {
-    read_bits_match(op, o, *right, rb, path, cx);
+  bool lookup = member(*right, "set") || is_set_ref(*right);
+  if (ops.size() == 1 && o.fld && o.mask && !lookup) {
+    read_bits_compare(op, o, *right, rb, path, cx);
     return;
   }
+  if (ops.size() == 1 && o.fld && o.fld->kind == f::field::shape::bits &&
+      !lookup) {
+    if (op == "in" || op == "!")
+      read_bits_match(op, o, *right, rb, path, cx);
+    else
+      read_bits_compare(op, o, *right, rb, path, cx);
+    return;
+  }
+  // Anonymous sets of fields of less than a byte of types in network
+  // order (ip dscp { cs1, ef }).
+  if (o.mask && lookup && (is_set_ref(*right) || !o.type->big_endian))
+    fail(path, "a set lookup of " + o.name + " is not supported");
   if (ops.size() > 1 || !o.fld || member(*right, "set")) {
     read_general_match(op, ops, *right, rb, r, path, cx);
     return;
@@ -206,6 +339,10 @@ void read_match(const value& m, f::rule_builder& rb, const rule& r,
     return;
   }
   if (auto* rg = member(*right, "range")) {
+    if (o.fld->kind == f::field::shape::integer_ne) {
+      read_host_order_compare(op, ops, *right, rb, rpath, cx);
+      return;
+    }
     if (!rg->is_array() || rg->size() != 2)
       fail(rpath, "a range has two ends");
     if (op != "==" && op != "!=")
@@ -219,6 +356,14 @@ void read_match(const value& m, f::rule_builder& rb, const rule& r,
   if (auto* p = member(*right, "prefix")) {
     if (op != "==" && op != "!=")
       fail(path, "a prefix takes == or !=");
+    if (numeric(*o.fld)) {
+      // A mark's prefix: the leading bits masked.
+      auto m = o;
+      m.mask = prefix_mask(o, need_uint(field_or_null(*p, "len"),
+                                        rpath + ".prefix.len", 8 * o.len));
+      read_bits_compare(op, m, field_or_null(*p, "addr"), rb, path, cx);
+      return;
+    }
     auto addr = need_string(*p, "addr", rpath + ".prefix");
     auto len = need_uint(field_or_null(*p, "len"), rpath + ".prefix.len", 128);
     rb.match(*o.fld, f::value{addr + "/" + std::to_string(len)},

@@ -4,6 +4,7 @@
 // "elem" of a set statement) → what loads them into registers: a packet
 // field of the rule front, or an expression (fib, numgen, socket).
 #include <array>
+#include <bit>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -83,6 +84,28 @@ constexpr f::field ct_status =
     keyed("ct status", source::ct, NFT_CT_STATUS, 4, shape::bits);
 constexpr f::field ct_direction =
     keyed("ct direction", source::ct, NFT_CT_DIRECTION, 1);
+constexpr f::field meta_time =
+    keyed("meta time", source::meta, NFT_META_TIME_NS, 8);
+constexpr f::field meta_day =
+    keyed("meta day", source::meta, NFT_META_TIME_DAY, 1);
+constexpr f::field meta_hour =
+    keyed("meta hour", source::meta, NFT_META_TIME_HOUR, 4);
+// The bytes that hold fields of less than a byte (their rows' masks say
+// which bits), and ip frag-off (flags and offset, 16 bits).
+constexpr f::field ip_byte0 = payload("ip version/hdrlength", network, 0, 1,
+                                      shape::integer_be, NFPROTO_IPV4);
+constexpr f::field ip_byte1 =
+    payload("ip dscp/ecn", network, 1, 1, shape::integer_be, NFPROTO_IPV4);
+constexpr f::field ip_frag_off =
+    payload("ip frag-off", network, 6, 2, shape::integer_be, NFPROTO_IPV4);
+constexpr f::field ip6_byte0 =
+    payload("ip6 version", network, 0, 1, shape::integer_be, NFPROTO_IPV6);
+constexpr f::field ip6_bytes01 =
+    payload("ip6 dscp", network, 0, 2, shape::integer_be, NFPROTO_IPV6);
+constexpr f::field ip6_byte1 =
+    payload("ip6 ecn", network, 1, 1, shape::integer_be, NFPROTO_IPV6);
+constexpr f::field ip6_bytes123 =
+    payload("ip6 flowlabel", network, 1, 3, shape::integer_be, NFPROTO_IPV6);
 
 // Sized by its rows: a count written by hand once left a null row that
 // the writer's lookup (field_where) dereferenced. tcp dport comes before
@@ -136,6 +159,18 @@ constexpr auto fields = std::to_array<named_field>({
     {"ct", "status", &ct_status, "ct_status"},
     {"ct", "direction", &ct_direction, "ct_dir"},
     {"ct", "zone", &ct_zone, "integer"},
+    {"ip", "version", &ip_byte0, "integer", 0xf0},
+    {"ip", "hdrlength", &ip_byte0, "integer", 0x0f},
+    {"ip", "dscp", &ip_byte1, "dscp", 0xfc},
+    {"ip", "ecn", &ip_byte1, "ecn", 0x03},
+    {"ip", "frag-off", &ip_frag_off, "integer"},
+    {"ip6", "version", &ip6_byte0, "integer", 0xf0},
+    {"ip6", "dscp", &ip6_bytes01, "dscp", 0x0fc0},
+    {"ip6", "ecn", &ip6_byte1, "ecn", 0x30},
+    {"ip6", "flowlabel", &ip6_bytes123, "integer", 0x0fffff},
+    {"meta", "time", &meta_time, "time"},
+    {"meta", "day", &meta_day, "day"},
+    {"meta", "hour", &meta_hour, "hour"},
 });
 
 // A word of `table` at `path`, or an error naming what it is.
@@ -300,7 +335,9 @@ operand read_field(const value& left, const std::string& path) {
                      .load = {},
                      .len = e.fld->len,
                      .type = &type_named(e.type),
-                     .inputs = {}};
+                     .inputs = {},
+                     .mask = e.mask,
+                     .shift = e.mask ? std::countr_zero(e.mask) : 0};
   fail(path, "unsupported field '" + a + " " + b + "'");
 }
 
@@ -375,6 +412,15 @@ void load_from(f::rule_builder& rb, const std::vector<operand>& ops,
         break;
       }
       }
+      if (o.mask) {
+        expr::bitwise b;
+        b.sreg = reg;
+        b.dreg = reg;
+        b.len = o.len;
+        b.mask = make_value(field_bytes(*o.fld, o.mask));
+        b.xor_ = make_value(byte_buffer(o.len, 0));
+        rb.then(std::move(b));
+      }
     } else {
       // What a hash hashes goes in the register after its result's.
       load_from(rb, o.inputs, word + 4);
@@ -395,6 +441,22 @@ void load_from(f::rule_builder& rb, const std::vector<operand>& ops,
 }
 
 } // namespace
+
+byte_buffer field_bytes(const f::field& fld, std::uint64_t n) {
+  bool be =
+      fld.from == source::payload || fld.kind == f::field::shape::integer_be;
+  byte_buffer out(fld.len, 0);
+  for (std::uint32_t i = 0; i < fld.len && i < 8; ++i) {
+    auto byte = static_cast<std::uint8_t>(n >> (8 * i));
+    if (be)
+      out[fld.len - 1 - i] = byte;
+    else if constexpr (std::endian::native == std::endian::little)
+      out[i] = byte;
+    else
+      out[fld.len - 1 - i] = byte;
+  }
+  return out;
+}
 
 std::span<const named_field> known_fields() {
   return fields;

@@ -28,7 +28,15 @@ struct operand {
   /// What a hash hashes: loaded from NFT_REG_2 on, its register the
   /// hash's sreg (jhash).
   std::vector<operand> inputs;
+  /// The bits of the field's bytes it looks at (0: all): a field of less
+  /// than a byte (ip dscp), or `&` with a mask; a bitwise follows the load.
+  std::uint64_t mask = 0;
+  /// Where the field's value starts in them: values are shifted by it.
+  int shift = 0;
 };
+
+/// `n` as the bytes of `fld` (its length, its byte order).
+byte_buffer field_bytes(const front::field& fld, std::uint64_t n);
 
 /// The type called `name`; a logic error when the table lacks it.
 const dtype& type_named(std::string_view name);

@@ -57,7 +57,9 @@ enum class shape : std::uint8_t {
   ifname,
   ifindex,
   boolean,
-  number_text
+  number_text,
+  hour, ///< seconds of a day (UTC), written "17:00" in local time
+  date  ///< nanoseconds since the epoch, "2026-01-01 00:00:00" local time
 };
 
 /// One of nft's data types (src/datatype.c): its id, as sets store it in
@@ -86,6 +88,9 @@ const dtype& rt_type(const rt_key& k);
 /// nft's type of an exthdr / TCP option field: boolean for a presence
 /// check, inet_proto, or a big-endian integer of the field's size.
 const dtype& exthdr_type(const exthdr_field& f);
+/// Seconds east of UTC where this runs now (nft reads and writes meta
+/// hour in local time, and converts with the current offset).
+long utc_offset_now();
 /// The symbol table of `t` as a lookup: the value of `name`, if any.
 std::optional<std::uint64_t> symbol(const dtype& t, std::string_view name);
 /// The name of value `v` of `t`, if it has one.
@@ -148,6 +153,10 @@ struct named_field {
   std::string_view b; ///< field or key
   const front::field* fld;
   std::string_view type;
+  /// A field of less than its bytes (ip dscp): its bits in `fld`'s bytes
+  /// read as a big-endian number; nft loads the bytes, masks them and
+  /// compares with the value shifted to these bits. 0: all of them.
+  std::uint32_t mask = 0;
 };
 
 /// Every field the reader knows (and the writer names).

@@ -174,6 +174,23 @@ bool is_hex(const value& left) {
   return false;
 }
 
+// A field of flags (tcp flags, ct state): nft prints its "==" (without
+// an operator it tests bits).
+bool is_flags(const value& left) {
+  std::string a, b;
+  if (auto* p = member(left, "payload"); p && p->contains("protocol")) {
+    a = (*p)["protocol"].get<std::string>();
+    b = (*p)["field"].get<std::string>();
+  } else if (auto* c = member(left, "ct")) {
+    a = "ct";
+    b = (*c)["key"].get<std::string>();
+  }
+  for (auto& f : known_fields())
+    if (f.a == a && f.b == b)
+      return f.fld->kind == front::field::shape::bits;
+  return false;
+}
+
 std::string quoted_if_name(const value& left, const value& right, bool hex) {
   auto s = value_text(right, hex);
   if (auto* m = member(left, "meta")) {
@@ -194,10 +211,21 @@ std::string statement_text(const value& st, std::uint8_t family) {
   if (k == "match") {
     const auto& left = v["left"];
     auto op = v["op"].get<std::string>();
+    if (auto* a = member(left, "&")) {
+      // nft: "tcp flags syn / syn,ack", "ip frag-off & 8191 != 0".
+      const auto& mask = (*a)[1];
+      bool hex = is_hex((*a)[0]);
+      auto s = operand_text((*a)[0]) + " ";
+      if (mask.is_string() || mask.is_array())
+        return s + (op == "==" ? "" : op + " ") +
+               value_text(v["right"], false) + " / " + value_text(mask, false);
+      return s + "& " + value_text(mask, hex) + " " + op + " " +
+             value_text(v["right"], hex);
+    }
     bool hex = is_hex(left);
     std::string right = quoted_if_name(left, v["right"], hex);
     std::string s = operand_text(left) + " ";
-    if (op != "==" && op != "in")
+    if ((op != "==" || is_flags(left)) && op != "in")
       s += op + " ";
     return s + right;
   }

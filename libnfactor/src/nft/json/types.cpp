@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include <arpa/inet.h>
 #include <grp.h>
@@ -169,8 +170,38 @@ constexpr std::array<name_code, 8> icmp_types{{
 
 constexpr std::array<name_code, 2> booleans{{{"false", 0}, {"true", 1}}};
 
+// nftables src/proto.c (dscp_type, ecn_type), as `nft describe ip dscp`
+// and `nft describe ip ecn` list them.
+constexpr std::array<name_code, 25> dscps{{
+    {"cs0", 0x00},  {"cs1", 0x08},  {"cs2", 0x10},   {"cs3", 0x18},
+    {"cs4", 0x20},  {"cs5", 0x28},  {"cs6", 0x30},   {"cs7", 0x38},
+    {"df", 0x00},   {"be", 0x00},   {"lephb", 0x01}, {"af11", 0x0a},
+    {"af12", 0x0c}, {"af13", 0x0e}, {"af21", 0x12},  {"af22", 0x14},
+    {"af23", 0x16}, {"af31", 0x1a}, {"af32", 0x1c},  {"af33", 0x1e},
+    {"af41", 0x22}, {"af42", 0x24}, {"af43", 0x26},  {"va", 0x2c},
+    {"ef", 0x2e},
+}};
+
+// nftables src/meta.c (day_type): days of the week, 0 = Sunday.
+constexpr std::array<name_code, 7> days{{
+    {"Sunday", 0},
+    {"Monday", 1},
+    {"Tuesday", 2},
+    {"Wednesday", 3},
+    {"Thursday", 4},
+    {"Friday", 5},
+    {"Saturday", 6},
+}};
+
+constexpr std::array<name_code, 4> ecns{{
+    {"not-ect", 0x00},
+    {"ect1", 0x01},
+    {"ect0", 0x02},
+    {"ce", 0x03},
+}};
+
 // Ids from nftables include/datatype.h (enum datatypes).
-constexpr std::array<dtype, 26> dtypes{{
+constexpr std::array<dtype, 31> dtypes{{
     {"integer", 4, 4, false, shape::integer},
     {"ipv4_addr", 7, 4, true, shape::ipv4},
     {"ipv6_addr", 8, 16, true, shape::ipv6},
@@ -197,6 +228,11 @@ constexpr std::array<dtype, 26> dtypes{{
     {"boolean", 39, 1, false, shape::boolean, booleans},
     {"ifname", 41, 16, false, shape::ifname},
     {"nf_proto", 2, 1, false, shape::integer, nfprotos},
+    {"dscp", 36, 1, true, shape::integer, dscps},
+    {"ecn", 37, 1, true, shape::integer, ecns},
+    {"time", 43, 8, false, shape::date},
+    {"hour", 44, 4, false, shape::hour},
+    {"day", 45, 1, false, shape::integer, days},
 }};
 
 // Integers of fields, by size and byte order (integer_type()).
@@ -229,7 +265,46 @@ std::optional<std::uint32_t> index_of(const context& cx,
   return i;
 }
 
+// nft's meta hour ("17:00", "17:00:05"; local time) as seconds of the
+// day in UTC.
+std::optional<std::uint64_t> hour_of(const std::string& s) {
+  unsigned h = 0, m = 0, sec = 0;
+  char tail = 0;
+  int n = std::sscanf(s.c_str(), "%2u:%2u:%2u%c", &h, &m, &sec, &tail);
+  if ((n != 2 && n != 3) || h > 23 || m > 59 || sec > 59)
+    return std::nullopt;
+  long day = 86400;
+  long t =
+      (static_cast<long>(h * 3600 + m * 60 + sec) - utc_offset_now()) % day;
+  return static_cast<std::uint64_t>(t < 0 ? t + day : t);
+}
+
+// nft's meta time ("2026-01-01 00:00:00", "2026-01-01 00:00",
+// "2026-01-01"; local time) as nanoseconds since the epoch.
+std::optional<std::uint64_t> date_of(const std::string& s) {
+  for (const char* format :
+       {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+    std::tm tm{};
+    tm.tm_isdst = -1;
+    const char* end = ::strptime(s.c_str(), format, &tm);
+    if (!end || *end)
+      continue;
+    auto t = std::mktime(&tm);
+    if (t < 0)
+      return std::nullopt;
+    return static_cast<std::uint64_t>(t) * 1000000000ull;
+  }
+  return std::nullopt;
+}
+
 } // namespace
+
+long utc_offset_now() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  return tm.tm_gmtoff;
+}
 
 const dtype* find_dtype(std::string_view name) {
   for (auto& d : dtypes)
@@ -331,6 +406,20 @@ byte_buffer scalar_bytes(const dtype& t, const value& v,
       auto byte = static_cast<std::uint8_t>(n >> (8 * i));
       out[t.big_endian ? t.len - 1 - i : i] = byte;
     }
+    return out;
+  }
+  case shape::hour:
+  case shape::date: {
+    auto s = v.is_string() ? v.get<std::string>() : std::string{};
+    auto n = t.kind == shape::hour ? hour_of(s) : date_of(s);
+    if (!n)
+      fail(path, "needs a " +
+                     std::string{t.kind == shape::hour
+                                     ? "time of day (\"17:00\")"
+                                     : "date (\"2026-01-01 00:00:00\")"} +
+                     ", not " + v.dump());
+    for (std::uint32_t i = 0; i < t.len && i < 8; ++i)
+      out[i] = static_cast<std::uint8_t>(*n >> (8 * i)); // host order
     return out;
   }
   case shape::ipv4:

@@ -5,6 +5,7 @@
 // into prefixes and ranges).
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 #include <net/if.h>
 
@@ -101,6 +102,28 @@ value scalar_json(const dtype* t, byte_view b) {
     return number(*t, b) != 0;
   case shape::number_text:
     return std::to_string(number(*t, b));
+  case shape::hour: {
+    // As nft prints it: local time, seconds only when there are some.
+    long day = 86400;
+    long s =
+        (static_cast<long>(number(*t, b) % 86400) + utc_offset_now()) % day;
+    s = s < 0 ? s + day : s;
+    char buf[16];
+    if (s % 60)
+      std::snprintf(buf, sizeof buf, "%02ld:%02ld:%02ld", s / 3600, s / 60 % 60,
+                    s % 60);
+    else
+      std::snprintf(buf, sizeof buf, "%02ld:%02ld", s / 3600, s / 60 % 60);
+    return std::string{buf};
+  }
+  case shape::date: {
+    std::time_t secs = static_cast<std::time_t>(number(*t, b) / 1000000000ull);
+    std::tm tm{};
+    char buf[32] = {};
+    if (::localtime_r(&secs, &tm))
+      std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return std::string{buf};
+  }
   case shape::ifindex: {
     // As nft lists it: the name where the lister runs, else the number
     // as a string.
@@ -116,7 +139,8 @@ value scalar_json(const dtype* t, byte_view b) {
 
 // An integer of `len` bytes in the given byte order as JSON.
 value integer_json(const dtype* t, byte_view b, bool big_endian) {
-  if (!t || t->kind != shape::integer)
+  if (!t || (t->kind != shape::integer && t->kind != shape::hour &&
+             t->kind != shape::date))
     return scalar_json(t, b);
   dtype d = *t;
   d.big_endian = big_endian;

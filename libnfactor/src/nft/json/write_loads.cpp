@@ -5,6 +5,7 @@
 // register holds (bitwise, byteorder): they emit nothing themselves but
 // note what each register holds for the match or statement that reads it.
 #include <algorithm>
+#include <bit>
 
 #include <arpa/inet.h>
 #include <net/if_arp.h>
@@ -84,7 +85,7 @@ void statement_writer::opaque(const expression& e) {
   emit({{"nfactor", render(e)}});
 }
 
-void statement_writer::load_field(std::uint32_t reg, const named_field& nf) {
+void statement_writer::imply(const named_field& nf) {
   auto implied = [&](layer l, std::uint32_t code) {
     if (deps_[l].code && deps_[l].code == code)
       deps_[l] = {};
@@ -93,6 +94,10 @@ void statement_writer::load_field(std::uint32_t reg, const named_field& nf) {
     implied(link, ARPHRD_ETHER);
   implied(network, nf.fld->nfproto);
   implied(transport, nf.fld->l4proto);
+}
+
+void statement_writer::load_field(std::uint32_t reg, const named_field& nf) {
+  imply(nf);
   put(reg, field_held(nf));
 }
 
@@ -106,6 +111,7 @@ held statement_writer::field_held(const named_field& nf) {
   held h{op, find_dtype(nf.type), nf.fld, {}, {}, nf.fld->len, {}, {}};
   if (h.type && h.type->kind == shape::integer)
     h.big_endian = nf.fld->kind == f::field::shape::integer_be;
+  h.shift = nf.mask ? std::countr_zero(nf.mask) : 0;
   return h;
 }
 
@@ -113,9 +119,10 @@ std::vector<const named_field*>
 statement_writer::fields_covering(std::uint32_t base, std::uint32_t offset,
                                   std::uint32_t len) const {
   auto at = [&](std::uint32_t off) {
-    return [&, off](const f::field& fl) {
-      return fl.from == f::field::source::payload && fl.key == base &&
-             fl.offset == off && fl.len < len;
+    return [&, off](const named_field& r) {
+      const auto& fl = *r.fld;
+      return !r.mask && fl.from == f::field::source::payload &&
+             fl.key == base && fl.offset == off && fl.len < len;
     };
   };
   std::vector<const named_field*> out;
@@ -156,9 +163,10 @@ void statement_writer::on(const expr::payload& p, const expression&) {
     emit({{"nfactor", "payload write"}});
     return;
   }
-  auto* nf = field_where([&](const f::field& fl) {
-    return fl.from == f::field::source::payload && fl.key == p.base &&
-           fl.offset == p.offset && fl.len >= p.len &&
+  auto* nf = field_where([&](const named_field& r) {
+    const auto& fl = *r.fld;
+    return !r.mask && fl.from == f::field::source::payload &&
+           fl.key == p.base && fl.offset == p.offset && fl.len >= p.len &&
            (fl.len == p.len || fl.kind == f::field::shape::ipv4 ||
             fl.kind == f::field::shape::ipv6);
   });
@@ -175,12 +183,31 @@ void statement_writer::on(const expr::payload& p, const expression&) {
       h.parts.push_back(field_held(*part));
     return;
   }
-  flush_dep();
-  put(*p.dreg, held::loaded({{"payload",
-                              {{"base", base_name(p.base)},
-                               {"offset", p.offset * 8},
-                               {"len", p.len * 8}}}},
-                            nullptr, p.len));
+  auto h = held::loaded({{"payload",
+                          {{"base", base_name(p.base)},
+                           {"offset", p.offset * 8},
+                           {"len", p.len * 8}}}},
+                        nullptr, p.len);
+  // Bytes of fields of less than a byte: which one, the bitwise says
+  // (and it may imply a held dependency).
+  if (sub_field(p, std::nullopt))
+    h.bytes_of = p;
+  else
+    flush_dep();
+  put(*p.dreg, std::move(h));
+}
+
+const named_field*
+statement_writer::sub_field(const expr::payload& p,
+                            std::optional<std::uint64_t> mask) const {
+  // ip or ip6: field_where asks the table's family, or in inet the held
+  // nfproto match.
+  return field_where([&](const named_field& r) {
+    const auto& fl = *r.fld;
+    return r.mask && (!mask || r.mask == *mask) &&
+           fl.from == f::field::source::payload && fl.key == p.base &&
+           fl.offset == p.offset && fl.len == p.len;
+  });
 }
 
 // meta and ct: a load of a known key, or a "set" from a register.
@@ -312,6 +339,14 @@ void statement_writer::on(const expr::bitwise& b, const expression& e) {
     return;
   }
   held h = it->second;
+  if (h.bytes_of) {
+    dtype be{"", 0, h.len, true, shape::integer};
+    if (auto* nf = sub_field(*h.bytes_of, number(be, b.mask->value))) {
+      imply(*nf);
+      regs_[b.dreg] = field_held(*nf);
+      return;
+    }
+  }
   h.mask = b.mask->value;
   regs_[b.dreg] = h;
 }

@@ -4,6 +4,7 @@
 // {"match": ...} and {"vmap": ...}; meta l4proto / nfproto / protocol /
 // iiftype matches are held back as possible dependencies nft would imply.
 #include <algorithm>
+#include <bit>
 
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -20,17 +21,70 @@ namespace f = front;
 
 namespace {
 
-// A value `h` is compared with, in the register's byte order.
+// The number in `b`, in the byte order of what `h` holds.
+std::uint64_t number_of(const held& h, byte_view b) {
+  dtype order{"", 0, static_cast<std::uint32_t>(b.size()),
+              h.big_endian.value_or(!h.type || h.type->big_endian),
+              shape::integer};
+  return number(order, b);
+}
+
+// The bytes `b` of a field of less than its bytes (network order), its
+// value moved down by `shift` from its bits.
+byte_buffer moved_down(byte_view b, int shift) {
+  std::uint64_t n = 0;
+  for (auto x : b)
+    n = n << 8 | x;
+  n >>= shift;
+  byte_buffer down(b.size(), 0);
+  for (std::size_t i = 0; i < down.size() && i < 8; ++i)
+    down[down.size() - 1 - i] = static_cast<std::uint8_t>(n >> (8 * i));
+  return down;
+}
+
+// A value `h` is compared with, in the register's byte order; a field of
+// less than its bytes' value moved down from its bits.
 value value_of(const held& h, byte_view b) {
+  byte_buffer down;
+  if (h.shift) {
+    down = moved_down(b, h.shift);
+    b = down;
+  }
   return h.big_endian ? integer_json(h.type, b, *h.big_endian)
                       : scalar_json(h.type, b);
+}
+
+// Flags of a bit mask type as nft lists them: a name, or a list of names
+// (numbers for bits without one).
+value flag_names(const held& h, std::uint64_t bits) {
+  value names = value::array();
+  for (std::uint64_t bit = 1; bit && bit <= bits; bit <<= 1)
+    if (bits & bit) {
+      auto n = symbol_name(*h.type, bit);
+      names.push_back(n ? value(std::string{*n}) : value(bit));
+    }
+  return names.size() == 1 ? names[0] : names;
+}
+
+// The prefix length of a mask of a mark (nft lists `meta mark & 0xffff0000
+// == 0x10000` as the prefix 0x10000/16), or -1 when it is none.
+int mark_prefix(const held& h, byte_view mask) {
+  if (!h.type || h.type->name != "mark")
+    return -1;
+  auto m = number_of(h, mask);
+  auto bits = static_cast<int>(8 * mask.size());
+  auto len = std::popcount(m);
+  auto all = bits >= 64 ? UINT64_MAX : (1ull << bits) - 1;
+  if (len == 0 || m != (all & ~((1ull << (bits - len)) - 1)))
+    return -1;
+  return len;
 }
 
 } // namespace
 
 std::optional<std::pair<statement_writer::layer, std::uint32_t>>
 statement_writer::dependency(const held& h, std::string_view op, byte_view v) {
-  if (!h.fld || op != "==")
+  if (!h.fld || op != "==" || h.mask)
     return std::nullopt;
   // The frame's protocol, as the field or meta protocol (bridge, netdev).
   auto ether_type = [&]() -> std::optional<std::pair<layer, std::uint32_t>> {
@@ -93,17 +147,26 @@ void statement_writer::on(const expr::cmp& c, const expression& e) {
     return;
   }
   value right;
-  if (h.mask && h.fld && h.fld->kind == f::field::shape::bits) {
-    // ct state established,related: mask, != 0.
-    auto bits = number(*h.type, *h.mask);
-    value names = value::array();
-    for (std::uint64_t bit = 1; bit && bit <= bits; bit <<= 1)
-      if (bits & bit) {
-        auto n = symbol_name(*h.type, bit);
-        names.push_back(n ? value(std::string{*n}) : value(bit));
-      }
-    right = names.size() == 1 ? names[0] : names;
-    op = c.op == NFT_CMP_NEQ ? "in" : "!=";
+  bool flags = h.fld && h.fld->kind == f::field::shape::bits;
+  bool eq_ne = c.op == NFT_CMP_EQ || c.op == NFT_CMP_NEQ;
+  bool address =
+      h.type && (h.type->kind == shape::ipv4 || h.type->kind == shape::ipv6);
+  value left = h.operand;
+  if (h.mask && flags && eq_ne && number_of(h, c.value.value) == 0) {
+    // ct state established,related: mask, != 0; "!": mask, == 0.
+    right = flag_names(h, number_of(h, *h.mask));
+    op = c.op == NFT_CMP_NEQ ? "in" : "!";
+  } else if (h.mask && eq_ne && mark_prefix(h, *h.mask) >= 0) {
+    right = {{"prefix",
+              {{"addr", value_of(h, c.value.value)},
+               {"len", mark_prefix(h, *h.mask)}}}};
+  } else if (h.mask && !address) {
+    // tcp flags & (syn|ack) == syn, ct mark & 0xff == 0x1.
+    left = {{"&", value::array(
+                      {h.operand, flags ? flag_names(h, number_of(h, *h.mask))
+                                        : value_of(h, *h.mask)})}};
+    right = flags ? flag_names(h, number_of(h, c.value.value))
+                  : value_of(h, c.value.value);
   } else if (h.mask && h.type) {
     // An address prefix: a contiguous mask.
     byte_buffer from = c.value.value, to = c.value.value;
@@ -126,7 +189,7 @@ void statement_writer::on(const expr::cmp& c, const expression& e) {
   } else {
     right = value_of(h, c.value.value);
   }
-  value m = {{"match", {{"op", op}, {"left", h.operand}, {"right", right}}}};
+  value m = {{"match", {{"op", op}, {"left", left}, {"right", right}}}};
   if (op == "==" && h.type && h.type->name == "inet_proto" &&
       c.value.value.size() == 1)
     last_l4_ = c.value.value[0]; // meta l4proto, ip protocol, ip6 nexthdr
@@ -183,16 +246,24 @@ std::pair<value, key_type> statement_writer::lookup_key(std::uint32_t sreg) {
   return {{{"concat", parts}}, k};
 }
 
-value statement_writer::set_ref(const std::string& name) {
+value statement_writer::set_ref(const std::string& name, int shift) {
   if (name.starts_with("__") && sets_)
-    if (auto* s = sets_(r_.family, r_.table, name))
-      return {{"set", elements_json(s->set, s->elems)}};
+    if (auto* s = sets_(r_.family, r_.table, name)) {
+      if (!shift)
+        return {{"set", elements_json(s->set, s->elems)}};
+      auto elems = s->elems;
+      for (auto& e : elems)
+        if (e.key)
+          e.key->value = moved_down(e.key->value, shift);
+      return {{"set", elements_json(s->set, elems)}};
+    }
   return "@" + name;
 }
 
 void statement_writer::on(const expr::lookup& l, const expression&) {
+  auto shift = take(l.sreg).shift;
   auto [left, k] = lookup_key(l.sreg);
-  auto right = set_ref(l.set);
+  auto right = set_ref(l.set, shift);
   if (l.dreg && *l.dreg == NFT_REG_VERDICT) {
     emit({{"vmap", {{"key", left}, {"data", right}}}});
     return;

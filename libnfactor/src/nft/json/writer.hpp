@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,11 @@ struct held {
   /// Adjacent fields nft loaded as one (tcp sport . dport in 4 bytes:
   /// payload_can_merge in nftables), each matched on its own.
   std::vector<held> parts;
+  /// A field of less than its bytes: where its bits start in them.
+  int shift = 0;
+  /// Bytes a payload load put there that hold such fields (named when
+  /// the bitwise that picks the field's bits comes).
+  std::optional<expr::payload> bytes_of = {};
 
   /// A register loaded by an expression that is not a field.
   static held loaded(value operand, const dtype* type, std::uint32_t len) {
@@ -115,6 +121,8 @@ class statement_writer {
   void opaque(const expression& e);
   // A loaded field: drops a held dependency it implies.
   void load_field(std::uint32_t reg, const named_field& nf);
+  // Drops the held dependencies a load of `nf` implies.
+  void imply(const named_field& nf);
   // What a register loaded with `nf` holds.
   static held field_held(const named_field& nf);
   // The fields of one protocol that a load of `len` bytes at `offset` of
@@ -122,14 +130,22 @@ class statement_writer {
   std::vector<const named_field*> fields_covering(std::uint32_t base,
                                                   std::uint32_t offset,
                                                   std::uint32_t len) const;
+  // The field of less than a byte whose bytes `p` loads (with `mask`:
+  // whose bits it is).
+  const named_field* sub_field(const expr::payload& p,
+                               std::optional<std::uint64_t> mask) const;
   // The first known field `p` accepts that fits the rule's transport
   // protocol (a tcp or udp port: the one the rule matched on; th when
   // it matched on none).
   template <class Pred>
   const named_field* field_where(const Pred& p) const {
     for (auto& nf : known_fields()) {
-      if (!p(*nf.fld))
+      if constexpr (std::is_invocable_v<const Pred&, const named_field&>) {
+        if (!p(nf))
+          continue;
+      } else if (!p(*nf.fld)) {
         continue;
+      }
       // tcp dport only after a tcp match, else th dport.
       auto l4 = deps_[transport].code ? deps_[transport].code : last_l4_;
       if (nf.fld->l4proto && nf.fld->l4proto != l4)
@@ -153,8 +169,9 @@ class statement_writer {
   value device(std::optional<std::uint32_t> reg);
   // The operand a lookup reads: one register or a concatenation.
   std::pair<value, key_type> lookup_key(std::uint32_t sreg);
-  // A set reference: "@name", or an anonymous set's elements.
-  value set_ref(const std::string& name);
+  // A set reference: "@name", or an anonymous set's elements (of a field
+  // of less than its bytes: moved down by `shift`).
+  value set_ref(const std::string& name, int shift = 0);
 
   // write_loads.cpp
   void on(const expr::payload& p, const expression& e);
