@@ -372,7 +372,8 @@ BOOST_FIXTURE_TEST_CASE(round_trip_header_fields, test::netns_fixture) {
 }
 
 // Ethernet header fields (nft checks meta iiftype first, except in bridge
-// tables), ports of any transport protocol (th), and IP fields in bridge
+// tables), VLAN tag fields (after ether type 8021q), ports of any
+// transport protocol (th), and IP fields in bridge
 // and netdev tables (nft checks the frame's protocol, meta protocol).
 BOOST_FIXTURE_TEST_CASE(round_trip_link_fields_and_families,
                         test::netns_fixture) {
@@ -392,6 +393,9 @@ BOOST_FIXTURE_TEST_CASE(round_trip_link_fields_and_families,
       ip6 daddr ::1 accept
       ether saddr 00:11:22:33:44:55 ether type arp accept
       th dport 53 drop
+      vlan id 10 accept
+      vlan pcp 3 vlan dei 1 accept
+      ether type 8021q counter
     }
   }
   table netdev n {
@@ -399,6 +403,7 @@ BOOST_FIXTURE_TEST_CASE(round_trip_link_fields_and_families,
       ip saddr 1.2.3.4 tcp dport 22 accept
       ether type arp accept
       ether daddr 00:11:22:33:44:55 drop
+      vlan id 5 vlan pcp 1 accept
     }
   }
   table arp a {
@@ -406,8 +411,8 @@ BOOST_FIXTURE_TEST_CASE(round_trip_link_fields_and_families,
       ether saddr 00:11:22:33:44:55 accept
     }
   })",
-             "26");
-  BOOST_TEST(writer_check(netns) == 14u);
+             "30");
+  BOOST_TEST(writer_check(netns) == 18u);
 }
 
 // Matches nft joins into one load (adjacent fields, == or !=): the reader

@@ -325,6 +325,42 @@ const json_case cases[] = {
      "  [ meta load mark => reg 1 ]\n"
      "  [ cmp eq reg 1 0x00000005 ]\n"
      "  [ immediate reg 0 accept ]\n"},
+    // netdev: vlan id 5 vlan pcp 1 accept (the frame's type, 8021q, once)
+    {"netdev",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "vlan",
+       "field": "id"}}, "right": 5}}, {"match": {"op": "==", "left":
+       {"payload": {"protocol": "vlan", "field": "pcp"}}, "right": 1}},
+       {"accept": null}])",
+     "  [ meta load iiftype => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000001 ]\n"
+     "  [ payload load 2b @ link header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000081 ]\n"
+     "  [ payload load 2b @ link header + 14 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x0000ff0f ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000500 ]\n"
+     "  [ payload load 1b @ link header + 14 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x000000e0 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000020 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
+    // bridge: vlan dei 1 drop (no iiftype in a bridge)
+    {"bridge",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "vlan",
+       "field": "dei"}}, "right": 1}}, {"drop": null}])",
+     "  [ payload load 2b @ link header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000081 ]\n"
+     "  [ payload load 1b @ link header + 14 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00000010 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000010 ]\n"
+     "  [ immediate reg 0 drop ]\n"},
+    // netdev: ether type 8021q accept (nft's name for 0x8100)
+    {"netdev",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ether",
+       "field": "type"}}, "right": "8021q"}}, {"accept": null}])",
+     "  [ meta load iiftype => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000001 ]\n"
+     "  [ payload load 2b @ link header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000081 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
 };
 
 // Matches on bits: flag fields with every op nft lists (==, != compare
@@ -647,6 +683,9 @@ BOOST_AUTO_TEST_CASE(text_as_nft_lists_it) {
       "udp sport != 1 udp dport != 2 udp length 3",
       "ip ttl 1 ip protocol tcp ip saddr 1.2.3.4 ip daddr 5.6.7.8 accept",
       "tcp sport 1 tcp dport 2 meta mark 0x00000005 accept",
+      "vlan id 5 vlan pcp 1 accept",
+      "vlan dei 1 drop",
+      "ether type 8021q accept",
   };
   static_assert(std::size(want) == std::size(cases));
   for (std::size_t i = 0; i < std::size(cases); ++i)

@@ -92,6 +92,17 @@ void rule_builder::need(const field& f) {
     check(NFT_META_IIFTYPE, host_value(ARPHRD_ETHER, 2));
     ether_ = true;
   }
+  if (f.ethertype && ethertype_ != f.ethertype) {
+    expr::payload p;
+    p.dreg = reg;
+    p.base = NFT_PAYLOAD_LL_HEADER;
+    p.offset = 12;
+    p.len = 2;
+    r_.exprs.push_back(p);
+    r_.exprs.push_back(expr::cmp{
+        .sreg = reg, .op = NFT_CMP_EQ, .value = make_be(f.ethertype, 2)});
+    ethertype_ = f.ethertype;
+  }
   if (f.nfproto && l3_ != f.nfproto) {
     if (l3_ != 0 || family == nfnl::family::arp) {
       fail(std::string{f.name} + " cannot match in this family");

@@ -68,6 +68,9 @@ struct field {
   /// Whether the field is in an Ethernet header: outside bridge tables
   /// nft checks the input interface's type first (meta iiftype ether).
   bool ether = false;
+  /// The frame type (ETH_P_*) the field needs, as nft checks it first
+  /// (ether type 8021q before a VLAN tag's fields); 0 for none.
+  std::uint16_t ethertype = 0;
 };
 
 namespace detail {
@@ -80,14 +83,17 @@ constexpr auto transport = NFT_PAYLOAD_TRANSPORT_HEADER;
 constexpr field payload(const char* name, std::uint32_t base,
                         std::uint32_t offset, std::uint32_t len, shape kind,
                         std::uint8_t nfproto, std::uint8_t l4proto = 0) {
-  return {
-      name, field::source::payload, base, offset, len, kind, nfproto, l4proto,
-      false};
+  return {name,    field::source::payload,
+          base,    offset,
+          len,     kind,
+          nfproto, l4proto,
+          false,   0};
 }
 
-/// A field of the Ethernet header at `offset`.
+/// A field at `offset` of an Ethernet frame, in a frame of `ethertype`
+/// (0: any).
 constexpr field ether(const char* name, std::uint32_t offset, std::uint32_t len,
-                      shape kind) {
+                      shape kind, std::uint16_t ethertype = 0) {
   return {name,
           field::source::payload,
           NFT_PAYLOAD_LL_HEADER,
@@ -96,13 +102,14 @@ constexpr field ether(const char* name, std::uint32_t offset, std::uint32_t len,
           kind,
           0,
           0,
-          true};
+          true,
+          ethertype};
 }
 
 /// A meta or ct key (NFT_META_* / NFT_CT_*) of `len` bytes.
 constexpr field keyed(const char* name, field::source from, std::uint32_t key,
                       std::uint32_t len, shape kind = shape::integer_ne) {
-  return {name, from, key, 0, len, kind, 0, 0, false};
+  return {name, from, key, 0, len, kind, 0, 0, false, 0};
 }
 
 constexpr field meta(const char* name, std::uint32_t key, std::uint32_t len,
@@ -289,6 +296,7 @@ class rule_builder {
   std::uint8_t l3_ = 0; // nfproto already required
   std::uint8_t l4_ = 0; // l4proto already required
   bool ether_ = false;  // meta iiftype ether already required
+  std::uint16_t ethertype_ = 0; // ether type already required
   std::optional<error> err_;
 };
 

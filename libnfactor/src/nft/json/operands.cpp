@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <variant>
 
+#include <linux/if_ether.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "names.hpp"
@@ -68,6 +69,12 @@ constexpr f::field ether_saddr =
     f::detail::ether("ether saddr", 6, 6, shape::integer_be);
 constexpr f::field ether_type =
     f::detail::ether("ether type", 12, 2, shape::integer_be);
+// The 802.1Q tag after the Ethernet header: its id, priority and drop
+// eligible bit (masks in the rows below).
+constexpr f::field vlan_tci =
+    f::detail::ether("vlan tci", 14, 2, shape::integer_be, ETH_P_8021Q);
+constexpr f::field vlan_tci_high =
+    f::detail::ether("vlan tci", 14, 1, shape::integer_be, ETH_P_8021Q);
 constexpr f::field ct_zone = keyed("ct zone", source::ct, NFT_CT_ZONE, 2);
 constexpr f::field meta_pkttype =
     keyed("meta pkttype", source::meta, NFT_META_PKTTYPE, 1);
@@ -114,6 +121,9 @@ constexpr auto fields = std::to_array<named_field>({
     {"ether", "daddr", &ether_daddr, "ether_addr"},
     {"ether", "saddr", &ether_saddr, "ether_addr"},
     {"ether", "type", &ether_type, "ether_type"},
+    {"vlan", "id", &vlan_tci, "integer", 0x0fff},
+    {"vlan", "pcp", &vlan_tci_high, "integer", 0xe0},
+    {"vlan", "dei", &vlan_tci_high, "integer", 0x10},
     {"ip", "saddr", &f::ip::saddr, "ipv4_addr"},
     {"ip", "daddr", &f::ip::daddr, "ipv4_addr"},
     {"ip", "protocol", &f::ip::protocol, "inet_proto"},

@@ -89,10 +89,11 @@ constexpr std::array<name_code, 12> fib_types{{
     {"xresolve", 11},
 }};
 
-constexpr std::array<name_code, 5> ether_types{{
+constexpr std::array<name_code, 6> ether_types{{
     {"ip", 0x0800},
     {"arp", 0x0806},
     {"ip6", 0x86dd},
+    {"8021q", 0x8100}, // as nft lists it; "vlan" reads too
     {"vlan", 0x8100},
     {"8021ad", 0x88a8},
 }};

@@ -92,6 +92,7 @@ void statement_writer::imply(const named_field& nf) {
   };
   if (nf.fld->ether)
     implied(link, ARPHRD_ETHER);
+  implied(frame, nf.fld->ethertype);
   implied(network, nf.fld->nfproto);
   implied(transport, nf.fld->l4proto);
 }

@@ -91,6 +91,8 @@ statement_writer::dependency(const held& h, std::string_view op, byte_view v) {
     if (v.size() != 2)
       return std::nullopt;
     auto type = std::uint32_t{v[0]} << 8 | v[1];
+    if (type == ETH_P_8021Q && h.fld->ether)
+      return std::pair{frame, type};
     if (type != ETH_P_IP && type != ETH_P_IPV6)
       return std::nullopt;
     return std::pair{

@@ -95,10 +95,11 @@ class statement_writer {
   std::vector<std::uint32_t> loaded_;
   // Dependency matches held back until the next load shows whether nft
   // would have implied them, one per layer: meta iiftype ether (link);
+  // ether type 8021q (frame);
   // meta nfproto, or meta protocol in bridge and netdev tables (network);
   // meta l4proto (transport). Each with the code a field must need to
   // imply it (ARPHRD_ETHER, NFPROTO_*, IPPROTO_*); a null match when none.
-  enum layer { link, network, transport, layers };
+  enum layer { link, frame, network, transport, layers };
   struct held_dep {
     value match;
     std::uint32_t code = 0;
