@@ -72,8 +72,12 @@ constexpr f::field ct_status =
     keyed("ct status", source::ct, NFT_CT_STATUS, 4, shape::bits);
 constexpr f::field ct_direction =
     keyed("ct direction", source::ct, NFT_CT_DIRECTION, 1);
+constexpr f::field meta_priority =
+    keyed("meta priority", source::meta, NFT_META_PRIORITY, 4);
+constexpr f::field meta_nftrace =
+    keyed("meta nftrace", source::meta, NFT_META_NFTRACE, 1);
 
-constexpr std::array<named_field, 44> fields{{
+constexpr std::array<named_field, 46> fields{{
     {"ip", "saddr", &f::ip::saddr, "ipv4_addr"},
     {"ip", "daddr", &f::ip::daddr, "ipv4_addr"},
     {"ip", "protocol", &f::ip::protocol, "inet_proto"},
@@ -117,6 +121,8 @@ constexpr std::array<named_field, 44> fields{{
     {"ct", "status", &ct_status, "ct_status"},
     {"ct", "direction", &ct_direction, "ct_dir"},
     {"ct", "zone", &ct_zone, "integer"},
+    {"meta", "priority", &meta_priority, "classid"},
+    {"meta", "nftrace", &meta_nftrace, "integer"},
 }};
 
 // A word of `table` at `path`, or an error naming what it is.

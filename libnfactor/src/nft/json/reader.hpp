@@ -48,7 +48,7 @@ const value& field_or_null(const value& v, std::string_view key);
 
 /// How a value of a type is written.
 /// `boolean`: JSON true/false; `number_text`: a number nft lists as a
-/// string ("10", a realm).
+/// string ("10", a realm); `tc_handle`: "major:minor" in hex, or a symbol.
 enum class shape : std::uint8_t {
   integer,
   ipv4,
@@ -57,7 +57,8 @@ enum class shape : std::uint8_t {
   ifname,
   ifindex,
   boolean,
-  number_text
+  number_text,
+  tc_handle
 };
 
 /// One of nft's data types (src/datatype.c): its id, as sets store it in

@@ -169,8 +169,12 @@ constexpr std::array<name_code, 8> icmp_types{{
 
 constexpr std::array<name_code, 2> booleans{{{"false", 0}, {"true", 1}}};
 
+// <linux/pkt_sched.h> TC_H_UNSPEC, TC_H_ROOT.
+constexpr std::array<name_code, 2> tc_handles{
+    {{"none", 0}, {"root", 0xffffffff}}};
+
 // Ids from nftables include/datatype.h (enum datatypes).
-constexpr std::array<dtype, 26> dtypes{{
+constexpr std::array<dtype, 27> dtypes{{
     {"integer", 4, 4, false, shape::integer},
     {"ipv4_addr", 7, 4, true, shape::ipv4},
     {"ipv6_addr", 8, 16, true, shape::ipv6},
@@ -197,6 +201,7 @@ constexpr std::array<dtype, 26> dtypes{{
     {"boolean", 39, 1, false, shape::boolean, booleans},
     {"ifname", 41, 16, false, shape::ifname},
     {"nf_proto", 2, 1, false, shape::integer, nfprotos},
+    {"classid", 23, 4, false, shape::tc_handle, tc_handles},
 }};
 
 // Integers of fields, by size and byte order (integer_type()).
@@ -331,6 +336,22 @@ byte_buffer scalar_bytes(const dtype& t, const value& v,
       auto byte = static_cast<std::uint8_t>(n >> (8 * i));
       out[t.big_endian ? t.len - 1 - i : i] = byte;
     }
+    return out;
+  }
+  case shape::tc_handle: {
+    // nft's tchandle_type_parse: a symbol, or "major:minor" in hex.
+    unsigned major = 0, minor = 0;
+    char tail = 0;
+    auto s = v.is_string() ? v.get<std::string>() : std::string{};
+    auto x = symbol(t, s);
+    if (!x && std::sscanf(s.c_str(), "%x:%x%c", &major, &minor, &tail) == 2 &&
+        major <= 0xffff && minor <= 0xffff)
+      x = std::uint64_t{major} << 16 | minor;
+    if (!x)
+      fail(path,
+           "needs a tc handle (\"1:2\", \"none\", \"root\"), not " + v.dump());
+    auto n = static_cast<std::uint32_t>(*x);
+    std::memcpy(out.data(), &n, 4); // host order
     return out;
   }
   case shape::ipv4:

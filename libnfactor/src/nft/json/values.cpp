@@ -101,6 +101,15 @@ value scalar_json(const dtype* t, byte_view b) {
     return number(*t, b) != 0;
   case shape::number_text:
     return std::to_string(number(*t, b));
+  case shape::tc_handle: {
+    auto n = number(*t, b);
+    if (auto name = symbol_name(*t, n))
+      return std::string{*name};
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%x:%x", static_cast<unsigned>(n >> 16),
+                  static_cast<unsigned>(n & 0xffff));
+    return std::string{buf};
+  }
   case shape::ifindex: {
     // As nft lists it: the name where the lister runs, else the number
     // as a string.

@@ -64,8 +64,11 @@ void statement_writer::emit(value v) {
 void statement_writer::flush_dep() {
   if (!dep3_.is_null())
     out_.push_back(std::move(dep3_));
-  if (!dep4_.is_null())
+  if (!dep4_.is_null()) {
+    flushed_l4_ = dep_l4_;
+    flushed_at_ = out_.size();
     out_.push_back(std::move(dep4_));
+  }
   dep3_ = nullptr;
   dep4_ = nullptr;
   dep_l4_ = dep_l3_ = 0;
@@ -85,7 +88,7 @@ void statement_writer::opaque(const expression& e) {
   emit({{"nfactor", render(e)}});
 }
 
-void statement_writer::load_field(std::uint32_t reg, const named_field& nf) {
+value statement_writer::field_operand(const named_field& nf) {
   if (dep_l4_ && nf.fld->l4proto == dep_l4_) {
     dep4_ = nullptr;
     dep_l4_ = 0;
@@ -94,12 +97,14 @@ void statement_writer::load_field(std::uint32_t reg, const named_field& nf) {
     dep3_ = nullptr;
     dep_l3_ = 0;
   }
-  value op;
   if (nf.fld->from == f::field::source::payload)
-    op = {{"payload",
-           {{"protocol", std::string{nf.a}}, {"field", std::string{nf.b}}}}};
-  else
-    op = {{std::string{nf.a}, {{"key", std::string{nf.b}}}}};
+    return {{"payload",
+             {{"protocol", std::string{nf.a}}, {"field", std::string{nf.b}}}}};
+  return {{std::string{nf.a}, {{"key", std::string{nf.b}}}}};
+}
+
+void statement_writer::load_field(std::uint32_t reg, const named_field& nf) {
+  value op = field_operand(nf);
   held h{op, find_dtype(nf.type), nf.fld, {}, {}, nf.fld->len, {}};
   if (h.type && h.type->kind == shape::integer)
     h.big_endian = nf.fld->kind == f::field::shape::integer_be;
@@ -119,9 +124,9 @@ void statement_writer::mangle(value key, const dtype* type, std::uint32_t sreg,
           {"value", h.imm ? scalar_json(type, h.imm->value) : h.operand}}}});
 }
 
-void statement_writer::on(const expr::payload& p, const expression&) {
+void statement_writer::on(const expr::payload& p, const expression& e) {
   if (!p.dreg) {
-    emit({{"nfactor", "payload write"}});
+    payload_write(p, e);
     return;
   }
   auto* nf = field_where([&](const f::field& fl) {
@@ -135,7 +140,8 @@ void statement_writer::on(const expr::payload& p, const expression&) {
     regs_[*p.dreg].len = p.len;
     return;
   }
-  flush_dep();
+  if (!word_rewrite(e))
+    flush_dep();
   put(*p.dreg, held::loaded({{"payload",
                               {{"base", base_name(p.base)},
                                {"offset", p.offset * 8},
