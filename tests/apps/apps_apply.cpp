@@ -510,6 +510,61 @@ BOOST_FIXTURE_TEST_CASE(round_trip_meta_time, test::netns_fixture) {
   BOOST_TEST(writer_check(netns) == 11u);
 }
 
+// Set statements (payload fields with nft's checksum attributes, meta
+// and ct keys) and synproxy: nft's listing applied by nfactor-apply, and
+// the writer listing what nft added.
+BOOST_FIXTURE_TEST_CASE(round_trip_mangle_statements, test::netns_fixture) {
+  round_trip(netns, R"(table ip m {
+    chain pre {
+      type filter hook prerouting priority raw;
+      ip saddr set 10.0.0.1
+      ip daddr set 10.0.0.2
+      tcp dport set 8080
+      udp sport set 53
+      tcp window set 100
+      ip ttl set 64
+      ip protocol set 17
+      meta nftrace set 1
+      meta priority set 1:2
+      meta priority set none
+      meta priority set ffff:ffff
+      meta pkttype set host
+      meta mark set 5
+      ct mark set 5
+      ct zone set 3
+    }
+    chain in {
+      type filter hook input priority 0;
+      tcp dport 80 synproxy mss 1460 wscale 7 timestamp sack-perm
+      synproxy
+      synproxy mss 1000
+      synproxy wscale 3 sack-perm
+    }
+  }
+  table ip6 m6 {
+    chain pre {
+      type filter hook prerouting priority raw;
+      ip6 saddr set ::1
+      ip6 daddr set fe80::1
+      ip6 hoplimit set 3
+      ip6 nexthdr set 17
+      tcp dport set 22
+    }
+  }
+  table inet mi {
+    chain pre {
+      type filter hook prerouting priority raw;
+      ip saddr set 10.0.0.1
+      ip6 daddr set ::2
+      udp dport set 9
+      ip ttl set 64
+      meta priority set 10:20
+    }
+  })",
+             "36");
+  BOOST_TEST(writer_check(netns) == 29u);
+}
+
 BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,
                         test::netns_fixture) {
   test::scratch_dir dir;
@@ -647,10 +702,10 @@ BOOST_FIXTURE_TEST_CASE(bad_input_and_refusals, test::netns_fixture) {
   // An unsupported statement, named by its path.
   write(dir / "b.json", R"({"nftables": [{"table": {"family": "ip",
     "name": "t"}}, {"rule": {"family": "ip", "table": "t", "chain": "c",
-    "expr": [{"accept": null}, {"synproxy": {}}]}}]})");
+    "expr": [{"accept": null}, {"tproxy": {"port": 1}}]}}]})");
   r = apply(ns + dir / "b.json");
   BOOST_TEST(r.status == 2);
-  BOOST_TEST(r.output.find("nftables[1].rule.expr[1].synproxy: unsupported "
+  BOOST_TEST(r.output.find("nftables[1].rule.expr[1].tproxy: unsupported "
                            "statement") != std::string::npos,
              r.output);
   // The kernel refuses a rule (its set does not exist): the error names

@@ -752,4 +752,213 @@ BOOST_AUTO_TEST_CASE(unsupported_fields_are_named) {
              ops.err().message());
 }
 
+namespace {
+
+// Set statements (payload, meta, ct) and synproxy: the JSON nft -j lists,
+// what `nft --debug=netlink -f` sends for the nft rule, and the rule as
+// `nft list ruleset` prints it (nft 1.0.6, kernel 6.18).
+struct statement_case {
+  const char* family;
+  const char* expr;
+  const char* rendered;
+  const char* text;
+};
+
+const statement_case statement_cases[] = {
+    {"ip",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip", "field":
+       "saddr"}}, "value": "10.0.0.1"}}])",
+     "  [ immediate reg 1 0x0100000a ]\n"
+     "  [ payload write reg 1 => 4b @ network header + 12 csum_type 1 "
+     "csum_off 10 csum_flags 0x1 ]\n",
+     "ip saddr set 10.0.0.1"},
+    {"ip",
+     R"([{"mangle": {"key": {"payload": {"protocol": "tcp", "field":
+       "dport"}}, "value": 8080}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ immediate reg 1 0x0000901f ]\n"
+     "  [ payload write reg 1 => 2b @ transport header + 2 csum_type 1 "
+     "csum_off 16 csum_flags 0x0 ]\n",
+     "tcp dport set 8080"},
+    {"ip",
+     R"([{"mangle": {"key": {"payload": {"protocol": "udp", "field":
+       "sport"}}, "value": 53}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000011 ]\n"
+     "  [ immediate reg 1 0x00003500 ]\n"
+     "  [ payload write reg 1 => 2b @ transport header + 0 csum_type 1 "
+     "csum_off 6 csum_flags 0x0 ]\n",
+     "udp sport set 53"},
+    {"ip",
+     R"([{"mangle": {"key": {"payload": {"protocol": "tcp", "field":
+       "window"}}, "value": 100}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ immediate reg 1 0x00006400 ]\n"
+     "  [ payload write reg 1 => 2b @ transport header + 14 csum_type 1 "
+     "csum_off 16 csum_flags 0x0 ]\n",
+     "tcp window set 100"},
+    {"ip",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip", "field": "ttl"}},
+       "value": 64}}])",
+     "  [ payload load 2b @ network header + 8 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x0000ff00 ) ^ 0x00000040 ]\n"
+     "  [ payload write reg 1 => 2b @ network header + 8 csum_type 1 "
+     "csum_off 10 csum_flags 0x0 ]\n",
+     "ip ttl set 64"},
+    {"ip",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip", "field":
+       "protocol"}}, "value": "udp"}}])",
+     "  [ payload load 2b @ network header + 8 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x000000ff ) ^ 0x00001100 ]\n"
+     "  [ payload write reg 1 => 2b @ network header + 8 csum_type 1 "
+     "csum_off 10 csum_flags 0x1 ]\n",
+     "ip protocol set udp"},
+    {"ip",
+     R"([{"mangle": {"key": {"payload": {"protocol": "tcp", "field":
+       "sport"}}, "value": {"jhash": {"mod": 2, "expr": {"payload":
+       {"protocol": "ip", "field": "saddr"}}}}}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 4b @ network header + 12 => reg 2 ]\n"
+     "  [ hash reg 1 = jhash(reg 2, 4, 0x0) % mod 2 ]\n"
+     "  [ byteorder reg 1 = hton(reg 1, 4, 4) ]\n"
+     "  [ payload write reg 1 => 2b @ transport header + 0 csum_type 1 "
+     "csum_off 16 csum_flags 0x0 ]\n",
+     "tcp sport set jhash ip saddr mod 2"},
+    {"ip6",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip6", "field":
+       "saddr"}}, "value": "::1"}}])",
+     "  [ immediate reg 1 0x00000000 0x00000000 0x00000000 0x01000000 ]\n"
+     "  [ payload write reg 1 => 16b @ network header + 8 csum_type 0 "
+     "csum_off 0 csum_flags 0x1 ]\n",
+     "ip6 saddr set ::1"},
+    {"ip6",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip6", "field":
+       "hoplimit"}}, "value": 3}}])",
+     "  [ immediate reg 1 0x00000003 ]\n"
+     "  [ payload write reg 1 => 1b @ network header + 7 csum_type 0 "
+     "csum_off 0 csum_flags 0x0 ]\n",
+     "ip6 hoplimit set 3"},
+    {"ip6",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip6", "field":
+       "nexthdr"}}, "value": "udp"}}])",
+     "  [ immediate reg 1 0x00000011 ]\n"
+     "  [ payload write reg 1 => 1b @ network header + 6 csum_type 0 "
+     "csum_off 0 csum_flags 0x1 ]\n",
+     "ip6 nexthdr set udp"},
+    {"inet",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip", "field":
+       "saddr"}}, "value": "10.0.0.1"}}])",
+     "  [ meta load nfproto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000002 ]\n"
+     "  [ immediate reg 1 0x0100000a ]\n"
+     "  [ payload write reg 1 => 4b @ network header + 12 csum_type 1 "
+     "csum_off 10 csum_flags 0x1 ]\n",
+     "ip saddr set 10.0.0.1"},
+    {"inet",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip6", "field":
+       "daddr"}}, "value": "::2"}}])",
+     "  [ meta load nfproto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x0000000a ]\n"
+     "  [ immediate reg 1 0x00000000 0x00000000 0x00000000 0x02000000 ]\n"
+     "  [ payload write reg 1 => 16b @ network header + 24 csum_type 0 "
+     "csum_off 0 csum_flags 0x1 ]\n",
+     "ip6 daddr set ::2"},
+    {"inet",
+     R"([{"mangle": {"key": {"payload": {"protocol": "udp", "field":
+       "dport"}}, "value": 9}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000011 ]\n"
+     "  [ immediate reg 1 0x00000900 ]\n"
+     "  [ payload write reg 1 => 2b @ transport header + 2 csum_type 1 "
+     "csum_off 6 csum_flags 0x0 ]\n",
+     "udp dport set 9"},
+    {"ip", R"([{"mangle": {"key": {"meta": {"key": "nftrace"}}, "value": 1}}])",
+     "  [ immediate reg 1 0x00000001 ]\n"
+     "  [ meta set nftrace with reg 1 ]\n",
+     "meta nftrace set 1"},
+    {"ip",
+     R"([{"mangle": {"key": {"meta": {"key": "priority"}}, "value":
+       "1:2"}}])",
+     "  [ immediate reg 1 0x00010002 ]\n"
+     "  [ meta set priority with reg 1 ]\n",
+     "meta priority set 1:2"},
+    {"ip",
+     R"([{"mangle": {"key": {"meta": {"key": "priority"}}, "value":
+       "10:20"}}])",
+     "  [ immediate reg 1 0x00100020 ]\n"
+     "  [ meta set priority with reg 1 ]\n",
+     "meta priority set 10:20"},
+    {"ip",
+     R"([{"mangle": {"key": {"meta": {"key": "priority"}}, "value":
+       "none"}}])",
+     "  [ immediate reg 1 0x00000000 ]\n"
+     "  [ meta set priority with reg 1 ]\n",
+     "meta priority set none"},
+    {"ip",
+     R"([{"mangle": {"key": {"meta": {"key": "priority"}}, "value":
+       "root"}}])",
+     "  [ immediate reg 1 0xffffffff ]\n"
+     "  [ meta set priority with reg 1 ]\n",
+     "meta priority set root"},
+    {"ip",
+     R"([{"mangle": {"key": {"meta": {"key": "pkttype"}}, "value":
+       "host"}}])",
+     "  [ immediate reg 1 0x00000000 ]\n"
+     "  [ meta set pkttype with reg 1 ]\n",
+     "meta pkttype set host"},
+    {"ip", R"([{"mangle": {"key": {"ct": {"key": "zone"}}, "value": 3}}])",
+     "  [ immediate reg 1 0x00000003 ]\n"
+     "  [ ct set zone with reg 1 ]\n",
+     "ct zone set 3"},
+    {"ip",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "tcp",
+       "field": "dport"}}, "right": 80}}, {"synproxy": {"mss": 1460,
+       "wscale": 7, "flags": ["timestamp", "sack-perm"]}}])",
+     "  [ meta load l4proto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 2b @ transport header + 2 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00005000 ]\n"
+     "  [ synproxy mss 1460 wscale 7 ]\n",
+     "tcp dport 80 synproxy mss 1460 wscale 7 timestamp sack-perm"},
+    {"ip", R"([{"synproxy": null}])", "  [ synproxy mss 0 wscale 0 ]\n",
+     "synproxy"},
+    {"ip", R"([{"synproxy": {"mss": 1000}}])",
+     "  [ synproxy mss 1000 wscale 0 ]\n", "synproxy mss 1000 wscale 0"},
+    {"ip", R"([{"synproxy": {"wscale": 3, "flags": ["sack-perm"]}}])",
+     "  [ synproxy mss 0 wscale 3 ]\n", "synproxy mss 0 wscale 3 sack-perm"},
+};
+
+} // namespace
+
+// Reader, writer and text on the set statements and synproxy.
+BOOST_AUTO_TEST_CASE(set_statements_and_synproxy_as_nft) {
+  for (auto& c : statement_cases) {
+    BOOST_TEST_CONTEXT(c.expr) {
+      auto r = read_rule(json_case{c.family, c.expr, c.rendered});
+      std::string got;
+      for (auto& e : r.exprs)
+        got += "  " + nft::render(e) + "\n";
+      BOOST_TEST(got == c.rendered);
+      auto listed = nlohmann::json::parse(nft::json::statements_json(r));
+      BOOST_TEST(listed == nlohmann::json::parse(c.expr), listed.dump());
+      BOOST_TEST(nft::json::rule_text(r) == c.text);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(settable_keys_only) {
+  auto doc = R"({"nftables": [{"rule": {"family": "ip", "table": "t",
+    "chain": "c", "expr": [{"mangle": {"key": {"meta": {"key": "iifname"}},
+    "value": "lo"}}]}}]})";
+  auto ops = nft::json::read(doc);
+  BOOST_TEST_REQUIRE(!ops.has_value());
+  BOOST_TEST(ops.err().message().find("nftables[0].rule.expr[0].mangle.key: "
+                                      "cannot set meta iifname") !=
+                 std::string::npos,
+             ops.err().message());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -55,6 +55,7 @@
 #include "nfactor/nft/expr/reject.hpp"
 #include "nfactor/nft/expr/rt.hpp"
 #include "nfactor/nft/expr/socket.hpp"
+#include "nfactor/nft/expr/synproxy.hpp"
 
 namespace nfactor::nft {
 
@@ -70,7 +71,7 @@ struct expression {
                    expr::dynset, expr::quota, expr::objref, expr::connlimit,
                    expr::fib, expr::rt, expr::socket, expr::exthdr,
                    expr::byteorder, expr::numgen, expr::hash, expr::dup,
-                   expr::fwd, expr::opaque>;
+                   expr::fwd, expr::synproxy, expr::opaque>;
 
   variant value;
 

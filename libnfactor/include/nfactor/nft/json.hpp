@@ -22,8 +22,9 @@
 // {"set": [...]}) on payload fields, meta, ct, fib and numgen operands and
 // their concatenations {"concat": [...]}; verdict maps {"vmap": ...};
 // counter, quota and limit (inline, or a named object by name), log,
-// ct count, meta mark set, notrack, masquerade, redirect, snat/dnat,
-// reject, queue and the verdicts. Named counters, quotas and limits are
+// ct count, meta mark set, payload, meta and ct set {"mangle": ...},
+// synproxy, notrack, masquerade, redirect, snat/dnat, reject, queue and
+// the verdicts. Named counters, quotas and limits are
 // objects. Anything else is an error naming it.
 #pragma once
 

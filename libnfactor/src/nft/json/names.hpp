@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_synproxy.h>
 #include <linux/netfilter/nf_tables.h>
 
 namespace nfactor::nft::json::detail {
@@ -140,6 +141,40 @@ inline constexpr std::array<name_code, 2> hash_types{{
 inline constexpr std::array<name_code, 2> ip_families{{
     {"ip", NFPROTO_IPV4},
     {"ip6", NFPROTO_IPV6},
+}};
+
+/// synproxy options listed as flags (<linux/netfilter/nf_synproxy.h>), in
+/// nft's order; mss and wscale have their own members.
+inline constexpr std::array<name_code, 2> synproxy_flags{{
+    {"timestamp", NF_SYNPROXY_OPT_TIMESTAMP},
+    {"sack-perm", NF_SYNPROXY_OPT_SACK_PERM},
+}};
+
+/// Header checksums a payload write updates: the protocol's checksum
+/// offset in bytes (nftables src/proto.c checksum_key; ip6 has none).
+inline constexpr std::array<name_code, 5> checksum_offsets{{
+    {"ip", 10},
+    {"tcp", 16},
+    {"udp", 6},
+    {"icmp", 2},
+    {"icmpv6", 2},
+}};
+
+/// Fields in the transport checksum's pseudo-header: a write sets
+/// NFT_PAYLOAD_L4CSUM_PSEUDOHDR (nftables src/proto.c .pseudohdr).
+inline constexpr std::array<std::string_view, 7> pseudo_header_fields{
+    "ip saddr",  "ip daddr",  "ip protocol", "ip length",
+    "ip6 saddr", "ip6 daddr", "ip6 nexthdr"};
+
+/// meta and ct keys a statement can set (the kernel's nft_meta_set_init
+/// and nft_ct_set_init), as nft names them.
+inline constexpr std::array<name_code, 6> settable_keys{{
+    {"meta mark", NFT_META_MARK},
+    {"meta priority", NFT_META_PRIORITY},
+    {"meta pkttype", NFT_META_PKTTYPE},
+    {"meta nftrace", NFT_META_NFTRACE},
+    {"ct mark", NFT_CT_MARK},
+    {"ct zone", NFT_CT_ZONE},
 }};
 
 /// A routing key (enum nft_rt_keys): nft's word, family, type and size

@@ -91,6 +91,11 @@ constexpr f::field ct_status =
     keyed("ct status", source::ct, NFT_CT_STATUS, 4, shape::bits);
 constexpr f::field ct_direction =
     keyed("ct direction", source::ct, NFT_CT_DIRECTION, 1);
+constexpr f::field meta_priority =
+    keyed("meta priority", source::meta, NFT_META_PRIORITY, 4);
+constexpr f::field meta_nftrace =
+    keyed("meta nftrace", source::meta, NFT_META_NFTRACE, 1);
+
 constexpr f::field meta_time =
     keyed("meta time", source::meta, NFT_META_TIME_NS, 8);
 constexpr f::field meta_day =
@@ -169,6 +174,8 @@ constexpr auto fields = std::to_array<named_field>({
     {"ct", "status", &ct_status, "ct_status"},
     {"ct", "direction", &ct_direction, "ct_dir"},
     {"ct", "zone", &ct_zone, "integer"},
+    {"meta", "priority", &meta_priority, "classid"},
+    {"meta", "nftrace", &meta_nftrace, "integer"},
     {"ip", "version", &ip_byte0, "integer", 0xf0},
     {"ip", "hdrlength", &ip_byte0, "integer", 0x0f},
     {"ip", "dscp", &ip_byte1, "dscp", 0xfc},

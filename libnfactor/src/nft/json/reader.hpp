@@ -48,7 +48,7 @@ const value& field_or_null(const value& v, std::string_view key);
 
 /// How a value of a type is written.
 /// `boolean`: JSON true/false; `number_text`: a number nft lists as a
-/// string ("10", a realm).
+/// string ("10", a realm); `tc_handle`: "major:minor" in hex, or a symbol.
 enum class shape : std::uint8_t {
   integer,
   ipv4,
@@ -59,7 +59,8 @@ enum class shape : std::uint8_t {
   boolean,
   number_text,
   hour, ///< seconds of a day (UTC), written "17:00" in local time
-  date  ///< nanoseconds since the epoch, "2026-01-01 00:00:00" local time
+  date, ///< nanoseconds since the epoch, "2026-01-01 00:00:00" local time
+  tc_handle
 };
 
 /// One of nft's data types (src/datatype.c): its id, as sets store it in

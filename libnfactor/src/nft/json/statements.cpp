@@ -3,9 +3,9 @@
 // nft JSON statements ("expr" of a rule) → the rule front (rule_builder),
 // which emits the expressions nft emits for them. One row per statement
 // in `statement_kinds`; matches and maps are read in matches.cpp.
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_synproxy.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "names.hpp"
@@ -182,15 +183,103 @@ void read_dynset(const statement_input& in) {
   in.rb.then(std::move(d));
 }
 
-// {"mangle": {"key": {"meta": {"key": "mark"}} | {"ct": {"key": "mark"}},
-// "value": N or an operand (jhash, ...)}}, or {"mangle": {"key":
-// {"tcp option": {"name", "field"}}, "value": N}}.
+// The bytes of `v` as field `o` holds them: nft's "integer" of a field
+// has the field's size and byte order.
+byte_buffer field_bytes(const operand& o, const value& v,
+                        const std::string& path, const context& cx) {
+  const dtype* t = o.type;
+  if (t->kind == shape::integer && t->len != o.len)
+    t = &integer_type(o.len, o.fld->kind == f::field::shape::integer_be);
+  return scalar_bytes(*t, v, path, cx);
+}
+
+// Puts a set statement's value in NFT_REG_1: an immediate, or what an
+// operand loads (jhash, numgen, ...), turned to network order for a
+// network-order field as nft does.
+void load_value(const statement_input& in, const operand& o, const value& val,
+                const std::string& path) {
+  if (!val.is_object()) {
+    in.rb.then(
+        expr::immediate{.dreg = NFT_REG_1,
+                        .value = make_value(field_bytes(o, val, path, in.cx))});
+    return;
+  }
+  auto ops = read_operands(val, path);
+  auto reg = load(in.rb, ops);
+  if (o.fld->kind == f::field::shape::integer_be && ops.size() == 1 &&
+      !ops[0].type->big_endian)
+    in.rb.then(expr::byteorder{.sreg = reg,
+                               .dreg = reg,
+                               .op = NFT_BYTEORDER_HTON,
+                               .len = ops[0].len,
+                               .size = ops[0].len == 2 ? 2u : 4u});
+}
+
+// {"mangle": {"key": {"payload": {"protocol", "field"}}, "value": V}}:
+// a payload write updating the protocol's checksum as nft asks (the
+// internet checksum at the protocol's offset; for a field of the
+// pseudo-header, the transport checksum too). A byte under a checksum is
+// written as its 16-bit word: load, replace the byte, write back.
+void write_payload(const statement_input& in, const operand& o,
+                   const value& val) {
+  const auto& p = in.path;
+  auto proto = need_string(*member(field_or_null(in.v, "key"), "payload"),
+                           "protocol", p + ".key.payload");
+  auto csum = code_of(checksum_offsets, proto);
+  bool pseudo =
+      std::find(pseudo_header_fields.begin(), pseudo_header_fields.end(),
+                o.name) != pseudo_header_fields.end();
+  expr::payload w;
+  w.sreg = NFT_REG_1;
+  w.base = o.fld->key;
+  w.offset = o.fld->offset;
+  w.len = o.fld->len;
+  // The kernel dumps all three; send them so a dump equals what was sent.
+  w.csum_type = csum ? std::uint32_t{NFT_PAYLOAD_CSUM_INET} : 0u;
+  w.csum_offset = csum.value_or(0);
+  w.csum_flags = pseudo ? std::uint32_t{NFT_PAYLOAD_L4CSUM_PSEUDOHDR} : 0u;
+  in.rb.require(*o.fld);
+  if (!csum || o.fld->len != 1) {
+    load_value(in, o, val, p + ".value");
+    in.rb.then(w);
+    return;
+  }
+  if (val.is_object())
+    fail(p + ".value", "only a value can be set in " + o.name);
+  auto b = field_bytes(o, val, p + ".value", in.cx);
+  auto at = w.offset % 2;
+  w.offset -= at;
+  w.len = 2;
+  byte_buffer mask(2, 0xff), bits(2, 0);
+  mask[at] = 0;
+  bits[at] = b[0];
+  in.rb.then(expr::payload{.dreg = NFT_REG_1,
+                           .sreg = {},
+                           .base = w.base,
+                           .offset = w.offset,
+                           .len = 2,
+                           .csum_type = {},
+                           .csum_offset = {},
+                           .csum_flags = {}});
+  expr::bitwise bw;
+  bw.sreg = NFT_REG_1;
+  bw.dreg = NFT_REG_1;
+  bw.len = 2;
+  bw.mask = make_value(mask);
+  bw.xor_ = make_value(bits);
+  in.rb.then(std::move(bw));
+  in.rb.then(w);
+}
+
+// {"mangle": {"key": K, "value": V}}: K a packet field (payload), a
+// settable meta or ct key, or {"tcp option": {"name", "field"}}; V a
+// value or an operand (jhash, symhash, numgen, ...).
 void read_mangle(const statement_input& in) {
   const auto& p = in.path;
   const value& key = field_or_null(in.v, "key");
   const value& val = field_or_null(in.v, "value");
+  auto o = read_operand(key, p + ".key");
   if (member(key, "tcp option")) {
-    auto o = read_operand(key, p + ".key");
     auto x = std::get<expr::exthdr>(o.load->value);
     if (!x.flags || *x.flags)
       fail(p + ".key", "needs an option's field");
@@ -204,38 +293,21 @@ void read_mangle(const statement_input& in) {
     in.rb.then(x);
     return;
   }
-  bool meta = false, ct = false;
-  if (auto* m = member(key, "meta"))
-    meta = need_string(*m, "key", p + ".key.meta") == "mark";
-  if (auto* c = member(key, "ct"))
-    ct = need_string(*c, "key", p + ".key.ct") == "mark" && !member(*c, "dir");
-  if (!meta && !ct)
-    fail(p, "only \"meta mark set\", \"ct mark set\" and \"tcp option "
-            "... set\" are supported");
-  if (val.is_object()) {
-    // A loaded value: jhash, symhash, numgen, ...
-    auto reg = load(in.rb, read_operands(val, p + ".value"));
-    if (meta)
-      in.rb.then(expr::meta{.key = NFT_META_MARK, .dreg = {}, .sreg = reg});
-    else
-      in.rb.then(expr::ct{
-          .dreg = {}, .key = NFT_CT_MARK, .direction = {}, .sreg = reg});
+  if (!o.fld)
+    fail(p + ".key", "cannot set " + o.name);
+  if (o.fld->from == f::field::source::payload) {
+    write_payload(in, o, val);
     return;
   }
-  auto mark =
-      static_cast<std::uint32_t>(need_uint(val, p + ".value", 0xffffffff));
-  if (meta) {
-    in.rb.set_mark(mark);
-    return;
-  }
-  data d;
-  d.value.resize(4);
-  std::memcpy(d.value.data(), &mark, 4); // host order
-  in.rb.then(expr::immediate{.dreg = NFT_REG_1, .value = std::move(d)});
-  expr::ct c2;
-  c2.key = NFT_CT_MARK;
-  c2.sreg = NFT_REG_1;
-  in.rb.then(c2);
+  auto settable = code_of(settable_keys, o.name);
+  if (!settable)
+    fail(p + ".key", "cannot set " + o.name);
+  load_value(in, o, val, p + ".value");
+  if (o.fld->from == f::field::source::meta)
+    in.rb.then(expr::meta{.key = *settable, .dreg = {}, .sreg = NFT_REG_1});
+  else
+    in.rb.then(expr::ct{
+        .dreg = {}, .key = *settable, .direction = {}, .sreg = NFT_REG_1});
 }
 
 // An address of the rule's family (inet: either).
@@ -370,6 +442,40 @@ void read_reject(const statement_input& in) {
   fail(in.path, "unsupported reject type '" + type + "' / code '" + code + "'");
 }
 
+// {"synproxy": null} or {"synproxy": {"mss": N, "wscale": N, "flags":
+// ["timestamp", "sack-perm"] or one of them}}.
+void read_synproxy(const statement_input& in) {
+  expr::synproxy sp;
+  if (!in.v.is_null() && !in.v.is_object())
+    fail(in.path, "synproxy takes null or an object");
+  for (auto& [k, x] : in.v.items()) {
+    auto p = in.path + "." + k;
+    if (k == "mss") {
+      sp.mss = static_cast<std::uint16_t>(need_uint(x, p, 0xffff));
+      sp.flags |= NF_SYNPROXY_OPT_MSS;
+    } else if (k == "wscale") {
+      sp.wscale = static_cast<std::uint8_t>(need_uint(x, p, 0xff));
+      sp.flags |= NF_SYNPROXY_OPT_WSCALE;
+    } else if (k == "flags") {
+      auto one = [&](const value& fl, const std::string& fp) {
+        auto c = fl.is_string() ? code_of(synproxy_flags, fl.get<std::string>())
+                                : std::nullopt;
+        if (!c)
+          fail(fp, "unknown synproxy flag " + fl.dump());
+        sp.flags |= *c;
+      };
+      if (x.is_array())
+        for (std::size_t i = 0; i < x.size(); ++i)
+          one(x[i], p + "[" + std::to_string(i) + "]");
+      else
+        one(x, p);
+    } else {
+      fail(p, "unsupported synproxy option");
+    }
+  }
+  in.rb.then(sp);
+}
+
 void read_queue(const statement_input& in) {
   bool bypass = false;
   if (auto* fl = member(in.v, "flags")) {
@@ -413,6 +519,7 @@ constexpr statement_kind statement_kinds[] = {
     {"dnat", read_nat},
     {"reject", read_reject},
     {"queue", read_queue},
+    {"synproxy", read_synproxy},
     {"dup", read_dup},
     {"fwd", read_fwd},
     {"accept",

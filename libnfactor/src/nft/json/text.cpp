@@ -335,6 +335,18 @@ std::string statement_text(const value& st, std::uint8_t family) {
            v["addr"].get<std::string>() + " device " +
            quote(v["dev"].get<std::string>());
   }
+  if (k == "synproxy") {
+    // nft prints mss and wscale together (0 when not given).
+    std::string s = "synproxy";
+    if (!v.is_object())
+      return s;
+    if (v.contains("mss") || v.contains("wscale"))
+      s += " mss " + value_text(v.value("mss", 0), false) + " wscale " +
+           value_text(v.value("wscale", 0), false);
+    for (auto& fl : v.value("flags", value::array()))
+      s += " " + fl.get<std::string>();
+    return s;
+  }
   if (k == "nfactor")
     return v.get<std::string>();
   (void)family;

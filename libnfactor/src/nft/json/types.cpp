@@ -171,6 +171,10 @@ constexpr std::array<name_code, 8> icmp_types{{
 
 constexpr std::array<name_code, 2> booleans{{{"false", 0}, {"true", 1}}};
 
+// <linux/pkt_sched.h> TC_H_UNSPEC, TC_H_ROOT.
+constexpr std::array<name_code, 2> tc_handles{
+    {{"none", 0}, {"root", 0xffffffff}}};
+
 // nftables src/proto.c (dscp_type, ecn_type), as `nft describe ip dscp`
 // and `nft describe ip ecn` list them.
 constexpr std::array<name_code, 25> dscps{{
@@ -202,7 +206,7 @@ constexpr std::array<name_code, 4> ecns{{
 }};
 
 // Ids from nftables include/datatype.h (enum datatypes).
-constexpr std::array<dtype, 31> dtypes{{
+constexpr std::array<dtype, 32> dtypes{{
     {"integer", 4, 4, false, shape::integer},
     {"ipv4_addr", 7, 4, true, shape::ipv4},
     {"ipv6_addr", 8, 16, true, shape::ipv6},
@@ -234,6 +238,7 @@ constexpr std::array<dtype, 31> dtypes{{
     {"time", 43, 8, false, shape::date},
     {"hour", 44, 4, false, shape::hour},
     {"day", 45, 1, false, shape::integer, days},
+    {"classid", 23, 4, false, shape::tc_handle, tc_handles},
 }};
 
 // Integers of fields, by size and byte order (integer_type()).
@@ -421,6 +426,22 @@ byte_buffer scalar_bytes(const dtype& t, const value& v,
                      ", not " + v.dump());
     for (std::uint32_t i = 0; i < t.len && i < 8; ++i)
       out[i] = static_cast<std::uint8_t>(*n >> (8 * i)); // host order
+    return out;
+  }
+  case shape::tc_handle: {
+    // nft's tchandle_type_parse: a symbol, or "major:minor" in hex.
+    unsigned major = 0, minor = 0;
+    char tail = 0;
+    auto s = v.is_string() ? v.get<std::string>() : std::string{};
+    auto x = symbol(t, s);
+    if (!x && std::sscanf(s.c_str(), "%x:%x%c", &major, &minor, &tail) == 2 &&
+        major <= 0xffff && minor <= 0xffff)
+      x = std::uint64_t{major} << 16 | minor;
+    if (!x)
+      fail(path,
+           "needs a tc handle (\"1:2\", \"none\", \"root\"), not " + v.dump());
+    auto n = static_cast<std::uint32_t>(*x);
+    std::memcpy(out.data(), &n, 4); // host order
     return out;
   }
   case shape::ipv4:

@@ -124,6 +124,15 @@ value scalar_json(const dtype* t, byte_view b) {
       std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
     return std::string{buf};
   }
+  case shape::tc_handle: {
+    auto n = number(*t, b);
+    if (auto name = symbol_name(*t, n))
+      return std::string{*name};
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%x:%x", static_cast<unsigned>(n >> 16),
+                  static_cast<unsigned>(n & 0xffff));
+    return std::string{buf};
+  }
   case shape::ifindex: {
     // As nft lists it: the name where the lister runs, else the number
     // as a string.

@@ -64,9 +64,16 @@ void statement_writer::emit(value v) {
 }
 
 void statement_writer::flush_dep() {
-  for (auto& d : deps_) {
-    if (!d.match.is_null())
+  for (int l = 0; l < layers; ++l) {
+    auto& d = deps_[l];
+    if (!d.match.is_null()) {
+      if (l == transport) {
+        // A set statement's field may imply it after all (write_statements).
+        flushed_l4_ = static_cast<std::uint8_t>(d.code);
+        flushed_at_ = out_.size();
+      }
       out_.push_back(std::move(d.match));
+    }
     d = {};
   }
 }
@@ -159,9 +166,9 @@ void statement_writer::mangle(value key, const dtype* type, std::uint32_t sreg,
           {"value", h.imm ? scalar_json(type, h.imm->value) : h.operand}}}});
 }
 
-void statement_writer::on(const expr::payload& p, const expression&) {
+void statement_writer::on(const expr::payload& p, const expression& e) {
   if (!p.dreg) {
-    emit({{"nfactor", "payload write"}});
+    payload_write(p, e);
     return;
   }
   auto* nf = field_where([&](const named_field& r) {
@@ -193,7 +200,7 @@ void statement_writer::on(const expr::payload& p, const expression&) {
   // (and it may imply a held dependency).
   if (sub_field(p, std::nullopt))
     h.bytes_of = p;
-  else
+  else if (!word_rewrite(e))
     flush_dep();
   put(*p.dreg, std::move(h));
 }

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The writer's statements other than matches: counters, objects, log,
-// limit, quota, ct count, notrack, NAT, reject, queue and set updates.
+// limit, quota, ct count, notrack, NAT, reject, queue, set updates,
+// synproxy and payload writes.
+#include <functional>
+
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_synproxy.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "names.hpp"
@@ -210,6 +214,89 @@ void statement_writer::on(const expr::fwd& fw, const expression& e) {
         find_dtype(*fam == "ip6" ? "ipv6_addr" : "ipv4_addr"), addr.imm->value);
   }
   emit({{"fwd", o}});
+}
+
+void statement_writer::on(const expr::synproxy& sp, const expression&) {
+  value o = value::object();
+  if (sp.flags & NF_SYNPROXY_OPT_MSS)
+    o["mss"] = sp.mss;
+  if (sp.flags & NF_SYNPROXY_OPT_WSCALE)
+    o["wscale"] = sp.wscale;
+  value flags = value::array();
+  for (auto& fl : synproxy_flags)
+    if (sp.flags & fl.value)
+      flags.push_back(fl.name);
+  if (!flags.empty())
+    o["flags"] = flags;
+  emit({{"synproxy", o.empty() ? value(nullptr) : o}});
+}
+
+const expression* statement_writer::next_to(const expression& e,
+                                            std::ptrdiff_t n) const {
+  const auto* first = r_.exprs.data();
+  const auto* end = first + r_.exprs.size();
+  if (!std::less_equal<>{}(first, &e) || !std::less<>{}(&e, end))
+    return nullptr;
+  auto i = (&e - first) + n;
+  return i >= 0 && i < end - first ? first + i : nullptr;
+}
+
+const expr::bitwise* statement_writer::word_rewrite(const expression& e) const {
+  auto* load = e.get_if<expr::payload>();
+  auto* next = next_to(e, 1);
+  auto* bw = next ? next->get_if<expr::bitwise>() : nullptr;
+  auto* last = next_to(e, 2);
+  auto* w = last ? last->get_if<expr::payload>() : nullptr;
+  if (!load || !load->dreg || !bw || !w || !w->sreg || load->len != 2 ||
+      w->len != 2 || w->base != load->base || w->offset != load->offset ||
+      bw->sreg != *load->dreg || bw->dreg != *w->sreg || !bw->mask ||
+      !bw->xor_ || bw->mask->value.size() != 2 || bw->xor_->value.size() != 2)
+    return nullptr;
+  return bw;
+}
+
+void statement_writer::payload_write(const expr::payload& p,
+                                     const expression& e) {
+  namespace f = front;
+  auto offset = p.offset, len = p.len;
+  // A byte under a checksum: nft loads its 16-bit word, masks the byte
+  // out and puts the value in (bitwise mask, xor), then writes the word.
+  auto* load = next_to(e, -2);
+  auto* bw = load ? word_rewrite(*load) : nullptr;
+  std::optional<std::uint8_t> byte;
+  for (std::size_t at = 0; bw && at < 2; ++at) {
+    const auto& m = bw->mask->value;
+    if (m[at] == 0 && m[1 - at] == 0xff) {
+      offset += static_cast<std::uint32_t>(at);
+      len = 1;
+      byte = bw->xor_->value[at];
+    }
+  }
+  auto* nf = field_where([&](const f::field& fl) {
+    return fl.from == f::field::source::payload && fl.key == p.base &&
+           fl.offset == offset && fl.len == len;
+  });
+  if (!nf) {
+    opaque(e);
+    return;
+  }
+  const dtype* t = find_dtype(nf->type);
+  if (t && t->kind == shape::integer && t->len != len)
+    t = &integer_type(len, nf->fld->kind == f::field::shape::integer_be);
+  imply(*nf);
+  value key = field_held(*nf).operand;
+  // nft lists no dependency the field implies, even when listed already.
+  if (nf->fld->l4proto && nf->fld->l4proto == flushed_l4_ &&
+      flushed_at_ + 1 == out_.size())
+    out_.erase(out_.end() - 1);
+  if (!byte) {
+    mangle(std::move(key), t, *p.sreg, e);
+    return;
+  }
+  loaded_.clear();
+  emit({{"mangle",
+         {{"key", std::move(key)},
+          {"value", scalar_json(t, byte_buffer{*byte})}}}});
 }
 
 } // namespace nfactor::nft::json::detail

@@ -110,6 +110,10 @@ class statement_writer {
   // The rule's network protocol: its table's (ip, ip6), or the last one
   // it checked (NFPROTO_*), 0 when none.
   std::uint8_t l3_ = 0;
+  // The transport dependency flush_dep() listed last, and where in out_
+  // (a set statement's field implies it after a hash loaded its value).
+  std::uint8_t flushed_l4_ = 0;
+  std::size_t flushed_at_ = 0;
 
   void emit(value v);
   void flush_dep();
@@ -135,6 +139,13 @@ class statement_writer {
   // whose bits it is).
   const named_field* sub_field(const expr::payload& p,
                                std::optional<std::uint64_t> mask) const;
+  // A payload write (write_statements.cpp): {"mangle"} of a known field.
+  void payload_write(const expr::payload& p, const expression& e);
+  // The bitwise of nft's write of a byte under a checksum, when `e` is
+  // the load of its 16-bit word, then the word's write follows.
+  const expr::bitwise* word_rewrite(const expression& e) const;
+  // The expression `n` places after `e` in the rule, or nullptr.
+  const expression* next_to(const expression& e, std::ptrdiff_t n) const;
   // The first known field `p` accepts that fits the rule's transport
   // protocol (a tcp or udp port: the one the rule matched on; th when
   // it matched on none).
@@ -207,6 +218,7 @@ class statement_writer {
   void on(const expr::dynset& d, const expression& e);
   void on(const expr::dup& d, const expression& e);
   void on(const expr::fwd& fw, const expression& e);
+  void on(const expr::synproxy& sp, const expression& e);
   // Any other expression: kept as its libnftnl rendering.
   template <class T>
   void on(const T&, const expression& e) {
