@@ -565,6 +565,28 @@ BOOST_FIXTURE_TEST_CASE(round_trip_mangle_statements, test::netns_fixture) {
   BOOST_TEST(writer_check(netns) == 29u);
 }
 
+// Setting fields of less than a byte (DSCP marking, a VLAN id): nft
+// loads their bytes, replaces their bits and writes the bytes back.
+BOOST_FIXTURE_TEST_CASE(round_trip_sub_byte_field_set, test::netns_fixture) {
+  round_trip(netns, R"(table inet t {
+    chain c {
+      ip dscp set cs1
+      ip ecn set ce
+      ip dscp cs1 ip dscp set af41 accept
+      ip6 dscp set ef
+      ip6 flowlabel set 5
+    }
+  }
+  table bridge b {
+    chain c {
+      vlan id set 5
+      vlan pcp set 3
+    }
+  })",
+             "11");
+  BOOST_TEST(writer_check(netns) == 7u);
+}
+
 BOOST_FIXTURE_TEST_CASE(reconcile_applies_only_the_difference,
                         test::netns_fixture) {
   test::scratch_dir dir;

@@ -929,6 +929,59 @@ const statement_case statement_cases[] = {
      "  [ synproxy mss 1000 wscale 0 ]\n", "synproxy mss 1000 wscale 0"},
     {"ip", R"([{"synproxy": {"wscale": 3, "flags": ["sack-perm"]}}])",
      "  [ synproxy mss 0 wscale 3 ]\n", "synproxy mss 0 wscale 3 sack-perm"},
+    // Fields of less than a byte: their bytes loaded, their bits replaced
+    // (the others kept), written back; under the IPv4 checksum as the
+    // 16-bit word.
+    {"inet",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip", "field":
+       "dscp"}}, "value": "cs1"}}])",
+     "  [ meta load nfproto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000002 ]\n"
+     "  [ payload load 2b @ network header + 0 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x000003ff ) ^ 0x00002000 ]\n"
+     "  [ payload write reg 1 => 2b @ network header + 0 csum_type 1 "
+     "csum_off 10 csum_flags 0x0 ]\n",
+     "ip dscp set cs1"},
+    {"inet",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip", "field":
+       "ecn"}}, "value": "ce"}}])",
+     "  [ meta load nfproto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000002 ]\n"
+     "  [ payload load 2b @ network header + 0 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x0000fcff ) ^ 0x00000300 ]\n"
+     "  [ payload write reg 1 => 2b @ network header + 0 csum_type 1 "
+     "csum_off 10 csum_flags 0x0 ]\n",
+     "ip ecn set ce"},
+    {"inet",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip6", "field":
+       "dscp"}}, "value": "ef"}}])",
+     "  [ meta load nfproto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x0000000a ]\n"
+     "  [ payload load 2b @ network header + 0 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00003ff0 ) ^ 0x0000800b ]\n"
+     "  [ payload write reg 1 => 2b @ network header + 0 csum_type 0 "
+     "csum_off 0 csum_flags 0x0 ]\n",
+     "ip6 dscp set ef"},
+    {"inet",
+     R"([{"mangle": {"key": {"payload": {"protocol": "ip6", "field":
+       "flowlabel"}}, "value": 5}}])",
+     "  [ meta load nfproto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x0000000a ]\n"
+     "  [ payload load 3b @ network header + 1 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x000000f0 ) ^ 0x00050000 ]\n"
+     "  [ payload write reg 1 => 3b @ network header + 1 csum_type 0 "
+     "csum_off 0 csum_flags 0x0 ]\n",
+     "ip6 flowlabel set 5"},
+    {"bridge",
+     R"([{"mangle": {"key": {"payload": {"protocol": "vlan", "field":
+       "id"}}, "value": 5}}])",
+     "  [ payload load 2b @ link header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000081 ]\n"
+     "  [ payload load 2b @ link header + 14 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x000000f0 ) ^ 0x00000500 ]\n"
+     "  [ payload write reg 1 => 2b @ link header + 14 csum_type 0 "
+     "csum_off 0 csum_flags 0x0 ]\n",
+     "vlan id set 5"},
 };
 
 } // namespace

@@ -152,6 +152,8 @@ f::value scalar_of(const operand& o, const value& v, const std::string& path,
   return f::value{v.get<std::string>()};
 }
 
+} // namespace
+
 // A value of `o`: a number, a symbol, or a list of symbols (the flags of
 // a bit mask type: "ct state", "tcp flags").
 std::uint64_t bits_of(const operand& o, const value& v, const std::string& path,
@@ -163,6 +165,8 @@ std::uint64_t bits_of(const operand& o, const value& v, const std::string& path,
     bits |= integer_of(o, v[i], path + "[" + std::to_string(i) + "]", cx);
   return bits;
 }
+
+namespace {
 
 // ct state / status, tcp flags: "in" any of the flags set, "!" none.
 void read_bits_match(const std::string& op, const operand& o,

@@ -459,6 +459,18 @@ void load_from(f::rule_builder& rb, const std::vector<operand>& ops,
 
 } // namespace
 
+byte_buffer keep_mask(const f::field& fld, std::uint64_t mask,
+                      std::uint32_t start, std::uint32_t len) {
+  std::uint64_t all =
+      fld.len >= 8 ? UINT64_MAX : (std::uint64_t{1} << (8 * fld.len)) - 1;
+  auto keep = field_bytes(fld, ~(mask ? mask : all) & all);
+  byte_buffer out(len, 0xff);
+  for (std::uint32_t i = 0; i < fld.len; ++i)
+    if (fld.offset + i >= start && fld.offset + i < start + len)
+      out[fld.offset + i - start] = keep[i];
+  return out;
+}
+
 byte_buffer field_bytes(const f::field& fld, std::uint64_t n) {
   bool be =
       fld.from == source::payload || fld.kind == f::field::shape::integer_be;

@@ -35,8 +35,10 @@ struct operand {
   int shift = 0;
 };
 
-/// `n` as the bytes of `fld` (its length, its byte order).
-byte_buffer field_bytes(const front::field& fld, std::uint64_t n);
+/// A value of `o` as a number: a number, a symbol of its type, or a list
+/// of symbols (flags: "ct state", "tcp flags") or'ed together.
+std::uint64_t bits_of(const operand& o, const value& v, const std::string& path,
+                      const context& cx);
 
 /// The type called `name`; a logic error when the table lacks it.
 const dtype& type_named(std::string_view name);

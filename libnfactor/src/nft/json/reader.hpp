@@ -160,6 +160,16 @@ struct named_field {
   std::uint32_t mask = 0;
 };
 
+/// `n` as the bytes of `fld` (its length, its byte order).
+byte_buffer field_bytes(const front::field& fld, std::uint64_t n);
+
+/// How nft sets field `fld` (bits `mask` of its bytes, 0: all) when it
+/// rewrites the bytes [start, start + len) around it (a field of less
+/// than its bytes, a byte under a 16-bit checksum): the bitwise mask that
+/// keeps every other bit, 0xff outside the field.
+byte_buffer keep_mask(const front::field& fld, std::uint64_t mask,
+                      std::uint32_t start, std::uint32_t len);
+
 /// Every field the reader knows (and the writer names).
 std::span<const named_field> known_fields();
 

@@ -185,7 +185,7 @@ void read_dynset(const statement_input& in) {
 
 // The bytes of `v` as field `o` holds them: nft's "integer" of a field
 // has the field's size and byte order.
-byte_buffer field_bytes(const operand& o, const value& v,
+byte_buffer value_bytes(const operand& o, const value& v,
                         const std::string& path, const context& cx) {
   const dtype* t = o.type;
   if (t->kind == shape::integer && t->len != o.len)
@@ -201,7 +201,7 @@ void load_value(const statement_input& in, const operand& o, const value& val,
   if (!val.is_object()) {
     in.rb.then(
         expr::immediate{.dreg = NFT_REG_1,
-                        .value = make_value(field_bytes(o, val, path, in.cx))});
+                        .value = make_value(value_bytes(o, val, path, in.cx))});
     return;
   }
   auto ops = read_operands(val, path);
@@ -218,8 +218,7 @@ void load_value(const statement_input& in, const operand& o, const value& val,
 // {"mangle": {"key": {"payload": {"protocol", "field"}}, "value": V}}:
 // a payload write updating the protocol's checksum as nft asks (the
 // internet checksum at the protocol's offset; for a field of the
-// pseudo-header, the transport checksum too). A byte under a checksum is
-// written as its 16-bit word: load, replace the byte, write back.
+// pseudo-header, the transport checksum too).
 void write_payload(const statement_input& in, const operand& o,
                    const value& val) {
   const auto& p = in.path;
@@ -239,34 +238,49 @@ void write_payload(const statement_input& in, const operand& o,
   w.csum_offset = csum.value_or(0);
   w.csum_flags = pseudo ? std::uint32_t{NFT_PAYLOAD_L4CSUM_PSEUDOHDR} : 0u;
   in.rb.require(*o.fld);
-  if (!csum || o.fld->len != 1) {
+  // A field of less than its bytes, or a byte under a 16-bit checksum:
+  // nft loads the bytes around it, replaces its bits and writes them back.
+  bool word = csum && (w.offset % 2 || w.len % 2);
+  if (!o.mask && !word) {
     load_value(in, o, val, p + ".value");
     in.rb.then(w);
     return;
   }
   if (val.is_object())
     fail(p + ".value", "only a value can be set in " + o.name);
-  auto b = field_bytes(o, val, p + ".value", in.cx);
-  auto at = w.offset % 2;
-  w.offset -= at;
-  w.len = 2;
-  byte_buffer mask(2, 0xff), bits(2, 0);
-  mask[at] = 0;
-  bits[at] = b[0];
+  auto n = bits_of(o, val, p + ".value", in.cx);
+  auto moved = n << o.shift;
+  auto mask = keep_mask(*o.fld, o.mask, w.offset, w.len);
+  auto bits = field_bytes(*o.fld, moved);
+  bool fits = (moved >> o.shift) == n &&
+              (o.fld->len >= 8 || moved >> (8 * o.fld->len) == 0);
+  for (std::size_t i = 0; i < bits.size(); ++i)
+    fits = fits && (bits[i] & mask[i]) == 0;
+  if (!fits)
+    fail(p + ".value", "value " + std::to_string(n) + " does not fit " + o.name);
+  auto start = w.offset, end = w.offset + w.len;
+  if (word) {
+    start -= start % 2;
+    end += end % 2;
+  }
+  byte_buffer xor_(end - start, 0);
+  std::copy(bits.begin(), bits.end(), xor_.begin() + (w.offset - start));
+  w.offset = start;
+  w.len = end - start;
   in.rb.then(expr::payload{.dreg = NFT_REG_1,
                            .sreg = {},
                            .base = w.base,
                            .offset = w.offset,
-                           .len = 2,
+                           .len = w.len,
                            .csum_type = {},
                            .csum_offset = {},
                            .csum_flags = {}});
   expr::bitwise bw;
   bw.sreg = NFT_REG_1;
   bw.dreg = NFT_REG_1;
-  bw.len = 2;
-  bw.mask = make_value(mask);
-  bw.xor_ = make_value(bits);
+  bw.len = w.len;
+  bw.mask = make_value(keep_mask(*o.fld, o.mask, w.offset, w.len));
+  bw.xor_ = make_value(xor_);
   in.rb.then(std::move(bw));
   in.rb.then(w);
 }

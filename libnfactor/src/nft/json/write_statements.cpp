@@ -3,6 +3,7 @@
 // The writer's statements other than matches: counters, objects, log,
 // limit, quota, ct count, notrack, NAT, reject, queue, set updates,
 // synproxy and payload writes.
+#include <bit>
 #include <functional>
 
 #include <arpa/inet.h>
@@ -247,10 +248,12 @@ const expr::bitwise* statement_writer::word_rewrite(const expression& e) const {
   auto* bw = next ? next->get_if<expr::bitwise>() : nullptr;
   auto* last = next_to(e, 2);
   auto* w = last ? last->get_if<expr::payload>() : nullptr;
-  if (!load || !load->dreg || !bw || !w || !w->sreg || load->len != 2 ||
-      w->len != 2 || w->base != load->base || w->offset != load->offset ||
-      bw->sreg != *load->dreg || bw->dreg != *w->sreg || !bw->mask ||
-      !bw->xor_ || bw->mask->value.size() != 2 || bw->xor_->value.size() != 2)
+  if (!load || !load->dreg || !bw || !w || !w->sreg ||
+      w->len != load->len || w->base != load->base ||
+      w->offset != load->offset || bw->sreg != *load->dreg ||
+      bw->dreg != *w->sreg || !bw->mask || !bw->xor_ ||
+      bw->mask->value.size() != load->len ||
+      bw->xor_->value.size() != load->len)
     return nullptr;
   return bw;
 }
@@ -258,45 +261,55 @@ const expr::bitwise* statement_writer::word_rewrite(const expression& e) const {
 void statement_writer::payload_write(const expr::payload& p,
                                      const expression& e) {
   namespace f = front;
-  auto offset = p.offset, len = p.len;
-  // A byte under a checksum: nft loads its 16-bit word, masks the byte
-  // out and puts the value in (bitwise mask, xor), then writes the word.
+  // A field of less than its bytes, or a byte under a checksum: nft
+  // loads the bytes around it, replaces its bits (bitwise mask, xor) and
+  // writes them back; the field is the one whose bits the mask clears.
   auto* load = next_to(e, -2);
   auto* bw = load ? word_rewrite(*load) : nullptr;
-  std::optional<std::uint8_t> byte;
-  for (std::size_t at = 0; bw && at < 2; ++at) {
-    const auto& m = bw->mask->value;
-    if (m[at] == 0 && m[1 - at] == 0xff) {
-      offset += static_cast<std::uint32_t>(at);
-      len = 1;
-      byte = bw->xor_->value[at];
-    }
-  }
-  auto* nf = field_where([&](const f::field& fl) {
-    return fl.from == f::field::source::payload && fl.key == p.base &&
-           fl.offset == offset && fl.len == len;
+  auto* nf = field_where([&](const named_field& r) {
+    const auto& fl = *r.fld;
+    if (fl.from != f::field::source::payload || fl.key != p.base)
+      return false;
+    if (!bw)
+      return !r.mask && fl.offset == p.offset && fl.len == p.len;
+    return fl.offset >= p.offset && fl.offset + fl.len <= p.offset + p.len &&
+           keep_mask(fl, r.mask, p.offset, p.len) == bw->mask->value;
   });
   if (!nf) {
     opaque(e);
     return;
   }
+  auto len = nf->fld->len;
   const dtype* t = find_dtype(nf->type);
-  if (t && t->kind == shape::integer && t->len != len)
+  if (t && t->kind == shape::integer && t->len != len && !nf->mask)
     t = &integer_type(len, nf->fld->kind == f::field::shape::integer_be);
+  value set_to;
+  if (bw) {
+    // The field's bits of the xor, moved down to the field's value.
+    const auto& x = bw->xor_->value;
+    std::uint64_t n = 0;
+    for (std::uint32_t i = 0; i < len && i < 8; ++i)
+      n = n << 8 | x[nf->fld->offset - p.offset + i];
+    if (nf->mask) {
+      n >>= std::countr_zero(nf->mask);
+      auto name = t ? symbol_name(*t, n) : std::nullopt;
+      set_to = name ? value(std::string{*name}) : value(n);
+    } else {
+      set_to = scalar_json(t, field_bytes(*nf->fld, n));
+    }
+  }
   imply(*nf);
   value key = field_held(*nf).operand;
   // nft lists no dependency the field implies, even when listed already.
   if (nf->fld->l4proto && nf->fld->l4proto == flushed_l4_ &&
       flushed_at_ + 1 == out_.size())
     out_.erase(out_.end() - 1);
-  if (!byte) {
+  if (!bw) {
     mangle(std::move(key), t, *p.sreg, e);
     return;
   }
   loaded_.clear();
-  emit({{"mangle",
-         {{"key", std::move(key)},
-          {"value", scalar_json(t, byte_buffer{*byte})}}}});
+  emit({{"mangle", {{"key", std::move(key)}, {"value", std::move(set_to)}}}});
 }
 
 } // namespace nfactor::nft::json::detail
