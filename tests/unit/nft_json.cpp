@@ -361,6 +361,83 @@ const json_case cases[] = {
      "  [ payload load 2b @ link header + 12 => reg 1 ]\n"
      "  [ cmp eq reg 1 0x00000081 ]\n"
      "  [ immediate reg 0 accept ]\n"},
+    // inet: ether saddr 00:11:22:33:44:55 ip saddr 1.1.1.1 (after an
+    // Ethernet field IPv4 is the ether type's, joined into its load)
+    {"inet",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ether",
+       "field": "saddr"}}, "right": "00:11:22:33:44:55"}}, {"match": {"op":
+       "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}},
+       "right": "1.1.1.1"}}])",
+     "  [ meta load iiftype => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000001 ]\n"
+     "  [ payload load 8b @ link header + 6 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x33221100 0x00085544 ]\n"
+     "  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x01010101 ]\n"},
+    // bridge: vlan type ip ip saddr 1.2.3.4 (nft lists the tag's type as
+    // ip saddr's dependency, and the ether type 8021q before it)
+    {"bridge",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ether",
+       "field": "type"}}, "right": "8021q"}}, {"match": {"op": "==", "left":
+       {"payload": {"protocol": "ip", "field": "saddr"}}, "right":
+       "1.2.3.4"}}])",
+     "  [ payload load 2b @ link header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000081 ]\n"
+     "  [ payload load 2b @ link header + 16 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000008 ]\n"
+     "  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x04030201 ]\n"},
+    // bridge: vlan type ip accept
+    {"bridge",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ether",
+       "field": "type"}}, "right": "8021q"}}, {"match": {"op": "==", "left":
+       {"payload": {"protocol": "vlan", "field": "type"}}, "right": "ip"}},
+       {"accept": null}])",
+     "  [ payload load 2b @ link header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000081 ]\n"
+     "  [ payload load 2b @ link header + 16 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000008 ]\n"
+     "  [ immediate reg 0 accept ]\n"},
+    // inet: ip protocol tcp tcp dport 22 (ip protocol is tcp dport's
+    // dependency: no meta l4proto)
+    {"inet",
+     R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip",
+       "field": "protocol"}}, "right": "tcp"}}, {"match": {"op": "==",
+       "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right":
+       22}}])",
+     "  [ meta load nfproto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000002 ]\n"
+     "  [ payload load 1b @ network header + 9 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000006 ]\n"
+     "  [ payload load 2b @ transport header + 2 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00001600 ]\n"},
+    // inet: frag more-fragments 1 (IPv6 first; one bit of the byte)
+    {"inet",
+     R"([{"match": {"op": "==", "left": {"exthdr": {"name": "frag", "field":
+       "more-fragments"}}, "right": 1}}])",
+     "  [ meta load nfproto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x0000000a ]\n"
+     "  [ exthdr load ipv6 1b @ 44 + 3 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x00000001 ) ^ 0x00000000 ]\n"
+     "  [ cmp eq reg 1 0x00000001 ]\n"},
+    // inet: frag frag-off != 8 (13 bits above 3)
+    {"inet",
+     R"([{"match": {"op": "!=", "left": {"exthdr": {"name": "frag", "field":
+       "frag-off"}}, "right": 8}}])",
+     "  [ meta load nfproto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x0000000a ]\n"
+     "  [ exthdr load ipv6 2b @ 44 + 2 => reg 1 ]\n"
+     "  [ bitwise reg 1 = ( reg 1 & 0x0000f8ff ) ^ 0x00000000 ]\n"
+     "  [ cmp neq reg 1 0x00004000 ]\n"},
+    // bridge: frag id 5 drop (IPv6 as the frame's ether type)
+    {"bridge",
+     R"([{"match": {"op": "==", "left": {"exthdr": {"name": "frag", "field":
+       "id"}}, "right": 5}}, {"drop": null}])",
+     "  [ payload load 2b @ link header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x0000dd86 ]\n"
+     "  [ exthdr load ipv6 4b @ 44 + 4 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x05000000 ]\n"
+     "  [ immediate reg 0 drop ]\n"},
 };
 
 // Matches on bits: flag fields with every op nft lists (==, != compare
@@ -686,6 +763,13 @@ BOOST_AUTO_TEST_CASE(text_as_nft_lists_it) {
       "vlan id 5 vlan pcp 1 accept",
       "vlan dei 1 drop",
       "ether type 8021q accept",
+      "ether saddr 00:11:22:33:44:55 ip saddr 1.1.1.1",
+      "ether type 8021q ip saddr 1.2.3.4",
+      "ether type 8021q vlan type ip accept",
+      "ip protocol tcp tcp dport 22",
+      "frag more-fragments 1",
+      "frag frag-off != 8",
+      "frag id 5 drop",
   };
   static_assert(std::size(want) == std::size(cases));
   for (std::size_t i = 0; i < std::size(cases); ++i)
@@ -743,12 +827,12 @@ BOOST_AUTO_TEST_CASE(bit_matches_as_nft_prints_them) {
 BOOST_AUTO_TEST_CASE(unsupported_fields_are_named) {
   auto doc = R"({"nftables": [{"rule": {"family": "ip6", "table": "t",
     "chain": "c", "expr": [{"match": {"op": "==", "left": {"exthdr":
-    {"name": "frag", "field": "more-fragments"}}, "right": 1}}]}}]})";
+    {"name": "srh", "field": "tag"}}, "right": 1}}]}}]})";
   auto ops = nft::json::read(doc);
   BOOST_TEST_REQUIRE(!ops.has_value());
   BOOST_TEST(ops.err().message().find(
                  "nftables[0].rule.expr[0].match.left.exthdr: unsupported "
-                 "exthdr 'frag more-fragments'") != std::string::npos,
+                 "exthdr 'srh tag'") != std::string::npos,
              ops.err().message());
 }
 

@@ -80,27 +80,33 @@ void rule_builder::fail(std::string detail) {
                       std::move(detail));
 }
 
+void rule_builder::depend(expression load, data value) {
+  dependencies_.push_back(r_.exprs.size());
+  r_.exprs.push_back(std::move(load));
+  r_.exprs.push_back(
+      expr::cmp{.sreg = reg, .op = NFT_CMP_EQ, .value = std::move(value)});
+}
+
 void rule_builder::need(const field& f) {
   auto family = static_cast<nfnl::family>(r_.family);
-  // meta <key> == value, loaded into and compared in `reg`.
-  auto check = [&](std::uint32_t key, data value) {
-    r_.exprs.push_back(expr::meta{.key = key, .dreg = reg, .sreg = {}});
-    r_.exprs.push_back(
-        expr::cmp{.sreg = reg, .op = NFT_CMP_EQ, .value = std::move(value)});
+  auto meta = [](std::uint32_t key) {
+    return expression{expr::meta{.key = key, .dreg = reg, .sreg = {}}};
   };
-  if (f.ether && !ether_ && family != nfnl::family::bridge) {
-    check(NFT_META_IIFTYPE, host_value(ARPHRD_ETHER, 2));
-    ether_ = true;
-  }
-  if (f.ethertype && ethertype_ != f.ethertype) {
+  // The 2-byte type field at `offset` of the frame (Ethernet or VLAN).
+  auto frame_type = [](std::uint32_t offset) {
     expr::payload p;
     p.dreg = reg;
     p.base = NFT_PAYLOAD_LL_HEADER;
-    p.offset = 12;
+    p.offset = offset;
     p.len = 2;
-    r_.exprs.push_back(p);
-    r_.exprs.push_back(expr::cmp{
-        .sreg = reg, .op = NFT_CMP_EQ, .value = make_be(f.ethertype, 2)});
+    return expression{p};
+  };
+  if (f.ether && !ether_ && family != nfnl::family::bridge) {
+    depend(meta(NFT_META_IIFTYPE), host_value(ARPHRD_ETHER, 2));
+    ether_ = true;
+  }
+  if (f.ethertype && ethertype_ != f.ethertype) {
+    depend(frame_type(12), make_be(f.ethertype, 2));
     ethertype_ = f.ethertype;
   }
   if (f.nfproto && l3_ != f.nfproto) {
@@ -108,17 +114,22 @@ void rule_builder::need(const field& f) {
       fail(std::string{f.name} + " cannot match in this family");
       return;
     }
-    // A bridge or netdev table sees Ethernet frames: nft checks the
-    // frame's protocol; an inet table the hook's network protocol.
-    if (family == nfnl::family::bridge || family == nfnl::family::netdev)
-      check(NFT_META_PROTOCOL,
-            make_be(f.nfproto == NFPROTO_IPV4 ? ETH_P_IP : ETH_P_IPV6, 2));
+    auto type = make_be(f.nfproto == NFPROTO_IPV4 ? ETH_P_IP : ETH_P_IPV6, 2);
+    // As nft picks it: the type field of the last header the rule matched
+    // (a VLAN tag's, or outside bridge tables the Ethernet header's);
+    // else in a bridge or netdev table the frame's protocol, and in an
+    // inet table the hook's network protocol.
+    if (ethertype_ == ETH_P_8021Q || ether_ ||
+        (f.typed_in_bridge && family == nfnl::family::bridge))
+      depend(frame_type(ethertype_ == ETH_P_8021Q ? 16 : 12), std::move(type));
+    else if (family == nfnl::family::bridge || family == nfnl::family::netdev)
+      depend(meta(NFT_META_PROTOCOL), std::move(type));
     else
-      check(NFT_META_NFPROTO, make_be(f.nfproto, 1));
+      depend(meta(NFT_META_NFPROTO), make_be(f.nfproto, 1));
     l3_ = f.nfproto;
   }
   if (f.l4proto && l4_ != f.l4proto) {
-    check(NFT_META_L4PROTO, make_be(f.l4proto, 1));
+    depend(meta(NFT_META_L4PROTO), make_be(f.l4proto, 1));
     l4_ = f.l4proto;
   }
 }
@@ -147,8 +158,42 @@ void rule_builder::load(const field& f) {
   }
 }
 
+void rule_builder::learn(const field& f, std::uint64_t n) {
+  auto nfproto_of_type = [](std::uint64_t t) -> std::uint8_t {
+    return t == ETH_P_IP ? NFPROTO_IPV4 : t == ETH_P_IPV6 ? NFPROTO_IPV6 : 0;
+  };
+  std::uint8_t l3 = 0;
+  bool payload = f.from == field::source::payload;
+  if (f.from == field::source::meta && f.key == NFT_META_NFPROTO)
+    l3 = static_cast<std::uint8_t>(n);
+  else if (f.from == field::source::meta && f.key == NFT_META_PROTOCOL)
+    l3 = nfproto_of_type(n);
+  else if (f.from == field::source::meta && f.key == NFT_META_L4PROTO)
+    l4_ = static_cast<std::uint8_t>(n);
+  else if (f.from == field::source::meta && f.key == NFT_META_IIFTYPE &&
+           n == ARPHRD_ETHER)
+    ether_ = true;
+  else if (payload && f.key == NFT_PAYLOAD_LL_HEADER && f.len == 2 &&
+           f.offset == 12) {
+    ethertype_ = static_cast<std::uint16_t>(n);
+    l3 = nfproto_of_type(n);
+  } else if (payload && f.key == NFT_PAYLOAD_LL_HEADER && f.len == 2 &&
+             f.offset == 16 && f.ethertype == ETH_P_8021Q) {
+    l3 = nfproto_of_type(n); // vlan type
+  } else if (payload && f.key == NFT_PAYLOAD_NETWORK_HEADER && f.len == 1 &&
+             ((f.nfproto == NFPROTO_IPV4 && f.offset == 9) ||
+              (f.nfproto == NFPROTO_IPV6 && f.offset == 6))) {
+    l4_ = static_cast<std::uint8_t>(n); // ip protocol, ip6 nexthdr
+  }
+  if (l3 && !l3_)
+    l3_ = l3;
+}
+
 rule_builder& rule_builder::match(const field& f, const value& v, cmp_op op) {
   need(f);
+  if (const auto* n = std::get_if<std::uint64_t>(&v.v);
+      n && op == cmp_op::eq && f.kind != field::shape::bits)
+    learn(f, *n);
   auto cmp = [&](data d) {
     r_.exprs.push_back(expr::cmp{.sreg = reg,
                                  .op = static_cast<std::uint32_t>(op),

@@ -3,8 +3,12 @@
 // A small C++ front for readable rules, built on the expression table
 // (expr.hpp). It emits the expressions nft itself emits, dependencies
 // included (the network protocol: meta nfproto in inet tables, meta
-// protocol in bridge and netdev tables; meta l4proto before a port; meta
-// iiftype ether before an Ethernet header field outside bridge tables):
+// protocol in bridge and netdev tables, the Ethernet or VLAN header's type
+// after a match on that header; meta l4proto before a port; meta iiftype
+// ether before an Ethernet header field outside bridge tables; ether type
+// 8021q before a VLAN tag's field). An == match of a protocol field
+// (meta l4proto tcp, ip protocol tcp, ether type ip, ...) stands in for the
+// dependency it names, as in nft:
 //
 //   nft: add rule ip t c ip saddr 10.0.0.1 udp dport 53 counter accept
 //   C++: rule_builder{family::ipv4, "t", "c"}
@@ -30,6 +34,7 @@
 #include <string_view>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include <netinet/in.h>
 
@@ -71,6 +76,10 @@ struct field {
   /// The frame type (ETH_P_*) the field needs, as nft checks it first
   /// (ether type 8021q before a VLAN tag's fields); 0 for none.
   std::uint16_t ethertype = 0;
+  /// Whether nft checks the network protocol before the field with the
+  /// Ethernet header's type in a bridge table, not with meta protocol
+  /// (an IPv6 extension header's field).
+  bool typed_in_bridge = false;
 };
 
 namespace detail {
@@ -281,22 +290,35 @@ class rule_builder {
   /// `comment "text"`.
   rule_builder& comment(std::string_view text);
 
+  /// Where each dependency check the builder added starts in the rule's
+  /// expressions (a load and a cmp ==), in order: nft makes each its own
+  /// statement, which the JSON reader's joins need to know.
+  [[nodiscard]] const std::vector<std::size_t>& dependencies() const {
+    return dependencies_;
+  }
+
   /// The rule, or the first error.
   [[nodiscard]] result<rule> build() const&;
   [[nodiscard]] result<rule> build() &&;
 
  private:
   void need(const field& f);
+  void depend(expression load, data value);
+  // An == match of a protocol field (meta nfproto/protocol/l4proto/iiftype,
+  // ether or vlan type, ip protocol, ip6 nexthdr) is, as in nft, the dependency
+  // of the fields after it: they need no check of their own.
+  void learn(const field& f, std::uint64_t n);
   void load(const field& f);
   void fail(std::string detail);
   rule_builder& verdict(std::int32_t code, std::optional<std::string> chain);
   rule_builder& nat(std::uint32_t type, std::string_view addr);
 
   rule r_;
-  std::uint8_t l3_ = 0; // nfproto already required
-  std::uint8_t l4_ = 0; // l4proto already required
-  bool ether_ = false;  // meta iiftype ether already required
+  std::uint8_t l3_ = 0;         // nfproto already required
+  std::uint8_t l4_ = 0;         // l4proto already required
+  bool ether_ = false;          // meta iiftype ether already required
   std::uint16_t ethertype_ = 0; // ether type already required
+  std::vector<std::size_t> dependencies_;
   std::optional<error> err_;
 };
 

@@ -76,7 +76,7 @@ expr::lookup anonymous_set(const rule& r, const key_type& key,
       std::uint64_t n = 0;
       for (auto b : e.key->value) // the field's types are in network order
         n = n << 8 | b;
-      e.key = make_value(field_bytes(*bits->fld, n << bits->shift));
+      e.key = make_value(operand_bytes(*bits, n << bits->shift));
     }
     s.key_len = bits->len;
   }
@@ -189,8 +189,7 @@ void read_bits_compare(const std::string& op, const operand& o,
   auto c = code_of(cmp_ops, op);
   if (!c)
     fail(path, "'" + op + "' is not supported for " + o.name);
-  bool be = o.fld->from == f::field::source::payload ||
-            o.fld->kind == f::field::shape::integer_be;
+  bool be = big_endian(o);
   bool eq_ne = *c == NFT_CMP_EQ || *c == NFT_CMP_NEQ;
   if (!be && !eq_ne)
     fail(path, "'" + op + "' is not supported for " + o.name);
@@ -200,7 +199,7 @@ void read_bits_compare(const std::string& op, const operand& o,
     auto moved = n << o.shift;
     if ((moved >> o.shift) != n || (moved & ~(o.mask ? o.mask : all)))
       fail(p, "value " + std::to_string(n) + " does not fit " + o.name);
-    return make_value(field_bytes(*o.fld, moved));
+    return make_value(operand_bytes(o, moved));
   };
   if (auto* rg = member(right, "range")) {
     if (!rg->is_array() || rg->size() != 2)
@@ -315,7 +314,7 @@ void read_match(const value& m, f::rule_builder& rb, const rule& r,
   bool negate = op == "!=";
   const auto& o = ops[0];
   bool lookup = member(*right, "set") || is_set_ref(*right);
-  if (ops.size() == 1 && o.fld && o.mask && !lookup) {
+  if (ops.size() == 1 && o.mask && !lookup) {
     read_bits_compare(op, o, *right, rb, path, cx);
     return;
   }

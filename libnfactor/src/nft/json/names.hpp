@@ -198,7 +198,6 @@ inline constexpr std::array<rt_key, 5> rt_keys{{
 
 /// A field of an IPv6 extension header or a TCP option (nftables
 /// src/exthdr.c, src/tcpopt.c): what nft names it, where it sits.
-/// Fields of less than a byte (frag-off, more-fragments) are left out.
 struct exthdr_field {
   /// NFT_EXTHDR_OP_IPV6 or NFT_EXTHDR_OP_TCPOPT.
   std::uint32_t op;
@@ -212,12 +211,15 @@ struct exthdr_field {
   std::uint32_t len;
   /// nft's type of the field: "inet_proto", or "" for a big-endian integer.
   std::string_view dtype;
+  /// A field of less than its bytes (frag frag-off): its bits in them
+  /// read as a big-endian number, as named_field's mask; 0: all.
+  std::uint32_t mask = 0;
 };
 
 inline constexpr std::uint32_t ipv6 = NFT_EXTHDR_OP_IPV6;
 inline constexpr std::uint32_t tcpopt = NFT_EXTHDR_OP_TCPOPT;
 
-inline constexpr std::array<exthdr_field, 53> exthdr_fields{{
+inline constexpr auto exthdr_fields = std::to_array<exthdr_field>({
     {ipv6, "hbh", IPPROTO_HOPOPTS, "", 0, 1, ""},
     {ipv6, "hbh", IPPROTO_HOPOPTS, "nexthdr", 0, 1, "inet_proto"},
     {ipv6, "hbh", IPPROTO_HOPOPTS, "hdrlength", 1, 1, ""},
@@ -229,6 +231,9 @@ inline constexpr std::array<exthdr_field, 53> exthdr_fields{{
     {ipv6, "frag", IPPROTO_FRAGMENT, "", 0, 1, ""},
     {ipv6, "frag", IPPROTO_FRAGMENT, "nexthdr", 0, 1, "inet_proto"},
     {ipv6, "frag", IPPROTO_FRAGMENT, "reserved", 1, 1, ""},
+    {ipv6, "frag", IPPROTO_FRAGMENT, "frag-off", 2, 2, "", 0xfff8},
+    {ipv6, "frag", IPPROTO_FRAGMENT, "reserved2", 3, 1, "", 0x06},
+    {ipv6, "frag", IPPROTO_FRAGMENT, "more-fragments", 3, 1, "", 0x01},
     {ipv6, "frag", IPPROTO_FRAGMENT, "id", 4, 4, ""},
     {ipv6, "dst", IPPROTO_DSTOPTS, "", 0, 1, ""},
     {ipv6, "dst", IPPROTO_DSTOPTS, "nexthdr", 0, 1, "inet_proto"},
@@ -271,7 +276,7 @@ inline constexpr std::array<exthdr_field, 53> exthdr_fields{{
     {tcpopt, "timestamp", 8, "tsecr", 6, 4, ""},
     {tcpopt, "md5sig", 19, "", 0, 1, ""},
     {tcpopt, "fastopen", 34, "", 0, 1, ""},
-}};
+});
 
 /// The JSON key of an exthdr operand of `op`.
 constexpr std::string_view exthdr_key(std::uint32_t op) {

@@ -45,19 +45,19 @@ constexpr f::field icmpv6_type = payload("icmpv6 type", transport, 0, 1,
                                          shape::integer_be, NFPROTO_IPV6, 58);
 constexpr f::field icmpv6_code = payload("icmpv6 code", transport, 1, 1,
                                          shape::integer_be, NFPROTO_IPV6, 58);
-constexpr f::field tcp_sequence = payload("tcp sequence", transport, 4, 4,
-                                          shape::integer_be, 0, IPPROTO_TCP);
-constexpr f::field tcp_ackseq = payload("tcp ackseq", transport, 8, 4,
-                                        shape::integer_be, 0, IPPROTO_TCP);
+constexpr f::field tcp_sequence =
+    payload("tcp sequence", transport, 4, 4, shape::integer_be, 0, IPPROTO_TCP);
+constexpr f::field tcp_ackseq =
+    payload("tcp ackseq", transport, 8, 4, shape::integer_be, 0, IPPROTO_TCP);
 // A bit mask: `tcp flags syn` matches when any listed flag is set.
 constexpr f::field tcp_flags =
     payload("tcp flags", transport, 13, 1, shape::bits, 0, IPPROTO_TCP);
-constexpr f::field tcp_window = payload("tcp window", transport, 14, 2,
-                                        shape::integer_be, 0, IPPROTO_TCP);
-constexpr f::field tcp_urgptr = payload("tcp urgptr", transport, 18, 2,
-                                        shape::integer_be, 0, IPPROTO_TCP);
-constexpr f::field udp_length = payload("udp length", transport, 4, 2,
-                                        shape::integer_be, 0, IPPROTO_UDP);
+constexpr f::field tcp_window =
+    payload("tcp window", transport, 14, 2, shape::integer_be, 0, IPPROTO_TCP);
+constexpr f::field tcp_urgptr =
+    payload("tcp urgptr", transport, 18, 2, shape::integer_be, 0, IPPROTO_TCP);
+constexpr f::field udp_length =
+    payload("udp length", transport, 4, 2, shape::integer_be, 0, IPPROTO_UDP);
 // Without a transport protocol: nft's "th" (any protocol with ports).
 constexpr f::field th_sport =
     payload("th sport", transport, 0, 2, shape::integer_be, 0);
@@ -75,6 +75,9 @@ constexpr f::field vlan_tci =
     f::detail::ether("vlan tci", 14, 2, shape::integer_be, ETH_P_8021Q);
 constexpr f::field vlan_tci_high =
     f::detail::ether("vlan tci", 14, 1, shape::integer_be, ETH_P_8021Q);
+// The type of the frame inside the tag (nft: vlan type).
+constexpr f::field vlan_type =
+    f::detail::ether("vlan type", 16, 2, shape::integer_be, ETH_P_8021Q);
 constexpr f::field ct_zone = keyed("ct zone", source::ct, NFT_CT_ZONE, 2);
 constexpr f::field meta_pkttype =
     keyed("meta pkttype", source::meta, NFT_META_PKTTYPE, 1);
@@ -102,6 +105,14 @@ constexpr f::field meta_day =
     keyed("meta day", source::meta, NFT_META_TIME_DAY, 1);
 constexpr f::field meta_hour =
     keyed("meta hour", source::meta, NFT_META_TIME_HOUR, 4);
+// Where an IPv6 extension header is: its fields need IPv6 (nft's
+// dependency; in a bridge table the frame's ether type).
+constexpr f::field ip6_exthdrs = [] {
+  auto fl =
+      payload("ip6 exthdr", network, 40, 1, shape::integer_be, NFPROTO_IPV6);
+  fl.typed_in_bridge = true;
+  return fl;
+}();
 // The bytes that hold fields of less than a byte (their rows' masks say
 // which bits), and ip frag-off (flags and offset, 16 bits).
 constexpr f::field ip_byte0 = payload("ip version/hdrlength", network, 0, 1,
@@ -129,6 +140,7 @@ constexpr auto fields = std::to_array<named_field>({
     {"vlan", "id", &vlan_tci, "integer", 0x0fff},
     {"vlan", "pcp", &vlan_tci_high, "integer", 0xe0},
     {"vlan", "dei", &vlan_tci_high, "integer", 0x10},
+    {"vlan", "type", &vlan_type, "ether_type"},
     {"ip", "saddr", &f::ip::saddr, "ipv4_addr"},
     {"ip", "daddr", &f::ip::daddr, "ipv4_addr"},
     {"ip", "protocol", &f::ip::protocol, "inet_proto"},
@@ -310,6 +322,10 @@ operand read_exthdr(std::uint32_t op, const value& v, const std::string& path) {
   for (auto& f : exthdr_fields)
     if (f.op == op && f.name == name && f.field == field) {
       operand o;
+      o.mask = f.mask;
+      o.shift = f.mask ? std::countr_zero(f.mask) : 0;
+      if (op == NFT_EXTHDR_OP_IPV6)
+        o.needs = &ip6_exthdrs;
       o.name = std::string{exthdr_key(op)} + " " + name + " " + field;
       o.load = expr::exthdr{
           .dreg = 0,
@@ -325,6 +341,16 @@ operand read_exthdr(std::uint32_t op, const value& v, const std::string& path) {
     }
   fail(path, "unsupported " + std::string{exthdr_key(op)} + " '" + name +
                  (field.empty() ? "" : " " + field) + "'");
+}
+
+// nft's type of `e`; an integer in the field's size and byte order, so
+// that a set of it holds the bytes the field has (ip length { 100, 200 }).
+const dtype* type_of(const named_field& e) {
+  if (e.type != "integer")
+    return &type_named(e.type);
+  bool be = e.fld->from == source::payload ||
+            e.fld->kind == f::field::shape::integer_be;
+  return &integer_type(e.fld->len, be);
 }
 
 // A packet field: {"payload": {"protocol", "field"}}, {"meta": {"key"}},
@@ -351,7 +377,7 @@ operand read_field(const value& left, const std::string& path) {
                      .fld = e.fld,
                      .load = {},
                      .len = e.fld->len,
-                     .type = &type_named(e.type),
+                     .type = type_of(e),
                      .inputs = {},
                      .mask = e.mask,
                      .shift = e.mask ? std::countr_zero(e.mask) : 0};
@@ -396,8 +422,8 @@ std::uint32_t reg_at(std::uint32_t word) {
 
 void require_all(f::rule_builder& rb, const std::vector<operand>& ops) {
   for (auto& o : ops) {
-    if (o.fld)
-      rb.require(*o.fld);
+    if (const auto* dep = o.fld ? o.fld : o.needs)
+      rb.require(*dep);
     require_all(rb, o.inputs);
   }
 }
@@ -429,15 +455,6 @@ void load_from(f::rule_builder& rb, const std::vector<operand>& ops,
         break;
       }
       }
-      if (o.mask) {
-        expr::bitwise b;
-        b.sreg = reg;
-        b.dreg = reg;
-        b.len = o.len;
-        b.mask = make_value(field_bytes(*o.fld, o.mask));
-        b.xor_ = make_value(byte_buffer(o.len, 0));
-        rb.then(std::move(b));
-      }
     } else {
       // What a hash hashes goes in the register after its result's.
       load_from(rb, o.inputs, word + 4);
@@ -453,11 +470,29 @@ void load_from(f::rule_builder& rb, const std::vector<operand>& ops,
           e.value);
       rb.then(std::move(e));
     }
+    if (o.mask) {
+      expr::bitwise b;
+      b.sreg = reg;
+      b.dreg = reg;
+      b.len = o.len;
+      b.mask = make_value(operand_bytes(o, o.mask));
+      b.xor_ = make_value(byte_buffer(o.len, 0));
+      rb.then(std::move(b));
+    }
     word += (o.len + 3) / 4;
   }
 }
 
 } // namespace
+
+bool big_endian(const operand& o) {
+  return !o.fld || o.fld->from == source::payload ||
+         o.fld->kind == f::field::shape::integer_be;
+}
+
+byte_buffer operand_bytes(const operand& o, std::uint64_t n) {
+  return o.fld ? field_bytes(*o.fld, n) : make_be(n, o.len).value;
+}
 
 byte_buffer keep_mask(const f::field& fld, std::uint64_t mask,
                       std::uint32_t start, std::uint32_t len) {

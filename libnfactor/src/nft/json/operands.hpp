@@ -23,6 +23,9 @@ struct operand {
   const front::field* fld = nullptr;
   /// The loading expression, when not a field (dreg set on use).
   std::optional<expression> load;
+  /// A field whose dependencies the expression has too (an IPv6
+  /// extension header needs IPv6).
+  const front::field* needs = nullptr;
   std::uint32_t len = 0;
   const dtype* type = nullptr;
   /// What a hash hashes: loaded from NFT_REG_2 on, its register the
@@ -42,6 +45,13 @@ std::uint64_t bits_of(const operand& o, const value& v, const std::string& path,
 
 /// The type called `name`; a logic error when the table lacks it.
 const dtype& type_named(std::string_view name);
+
+/// Whether `o`'s values are in network byte order: a payload field, a
+/// network order key, or a loaded header field (exthdr).
+bool big_endian(const operand& o);
+
+/// `n` as the bytes of `o` (its length, its byte order).
+byte_buffer operand_bytes(const operand& o, std::uint64_t n);
 
 /// The operand `left` ({"payload": ...}, {"meta": ...}, ...).
 operand read_operand(const value& left, const std::string& path);

@@ -79,7 +79,8 @@ struct dtype {
 const dtype* find_dtype(std::string_view name);
 /// The type with id `id`, or nullptr.
 const dtype* dtype_by_id(std::uint32_t id);
-/// An integer type of `len` (1, 2, 4 or 8) bytes in the given byte order
+/// An integer type of `len` (1, 2, 4 or 8; 3 in network order) bytes in
+/// the given byte order
 /// (nft's "integer" of a field: a TCP option's size, rt mtu).
 const dtype& integer_type(std::uint32_t len, bool big_endian);
 struct rt_key;

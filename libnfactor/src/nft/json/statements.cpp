@@ -257,7 +257,8 @@ void write_payload(const statement_input& in, const operand& o,
   for (std::size_t i = 0; i < bits.size(); ++i)
     fits = fits && (bits[i] & mask[i]) == 0;
   if (!fits)
-    fail(p + ".value", "value " + std::to_string(n) + " does not fit " + o.name);
+    fail(p + ".value",
+         "value " + std::to_string(n) + " does not fit " + o.name);
   auto start = w.offset, end = w.offset + w.len;
   if (word) {
     start -= start % 2;
@@ -661,8 +662,15 @@ void read_statements(const value& exprs, rule& r, const std::string& path,
     auto res = rb.build();
     if (!res)
       fail(p, res.err().message());
-    spans.push_back(span_of(exprs[i], spans.empty() ? 0 : spans.back().end,
-                            res->exprs.size()));
+    // The dependency checks the builder put first are statements of their
+    // own to nft: an ether type check joins the ether saddr before it.
+    auto begin = spans.empty() ? std::size_t{0} : spans.back().end;
+    for (auto at : rb.dependencies())
+      if (at == begin && at + 2 < res->exprs.size()) {
+        spans.push_back({at, at + 2, true, true});
+        begin = at + 2;
+      }
+    spans.push_back(span_of(exprs[i], begin, res->exprs.size()));
   }
   auto res = std::move(rb).build();
   if (!res)

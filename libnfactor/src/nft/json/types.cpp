@@ -242,16 +242,17 @@ constexpr std::array<dtype, 32> dtypes{{
 }};
 
 // Integers of fields, by size and byte order (integer_type()).
-constexpr std::array<dtype, 8> integers{{
+constexpr auto integers = std::to_array<dtype>({
     {"integer", 4, 1, false, shape::integer},
     {"integer", 4, 2, false, shape::integer},
     {"integer", 4, 4, false, shape::integer},
     {"integer", 4, 8, false, shape::integer},
     {"integer", 4, 1, true, shape::integer},
     {"integer", 4, 2, true, shape::integer},
+    {"integer", 4, 3, true, shape::integer}, // ip6 flowlabel's bytes
     {"integer", 4, 4, true, shape::integer},
     {"integer", 4, 8, true, shape::integer},
-}};
+});
 
 // nft's TYPE_BITS: a concatenated type is its parts' ids, 6 bits each.
 constexpr unsigned type_bits = 6;

@@ -157,10 +157,31 @@ value integer_json(const dtype* t, byte_view b, bool big_endian) {
   return scalar_json(&d, b);
 }
 
+namespace {
+
+// NFTNL_UDATA_SET_KEYBYTEORDER of `s`'s userdata is BYTEORDER_BIG_ENDIAN:
+// an integer key of a network order field (ip length { 100, 200 }).
+bool key_big_endian(const set& s) {
+  if (!s.userdata)
+    return false;
+  const auto& u = *s.userdata;
+  for (std::size_t i = 0; i + 2 <= u.size(); i += 2 + u[i + 1])
+    if (u[i] == 0 && u[i + 1] == 4 && i + 6 <= u.size())
+      return (u[i + 2] | u[i + 3] << 8 | u[i + 4] << 16 |
+              static_cast<std::uint32_t>(u[i + 5]) << 24) == 2;
+  return false;
+}
+
+} // namespace
+
 key_type key_of_set(const set& s) {
   key_type k;
   auto id = s.key_type.value_or(0);
   if (auto* t = dtype_by_id(id)) {
+    if (t->kind == shape::integer && !t->big_endian && key_big_endian(s))
+      if (auto& be = integer_type(s.key_len.value_or(t->len), true);
+          be.big_endian)
+        t = &be;
     k.parts.push_back(t);
     return k;
   }

@@ -92,14 +92,18 @@ void statement_writer::opaque(const expression& e) {
   emit({{"nfactor", render(e)}});
 }
 
+void statement_writer::implied(layer l, std::uint32_t code) {
+  if (deps_[l].code && deps_[l].code == code)
+    deps_[l] = {};
+}
+
 void statement_writer::imply(const named_field& nf) {
-  auto implied = [&](layer l, std::uint32_t code) {
-    if (deps_[l].code && deps_[l].code == code)
-      deps_[l] = {};
-  };
   if (nf.fld->ether)
     implied(link, ARPHRD_ETHER);
-  implied(frame, nf.fld->ethertype);
+  // vlan type names the next protocol, as ether type does: nft lists the
+  // ether type 8021q before it (ether type 8021q vlan type ip).
+  if (!(nf.fld->ether && nf.fld->offset == 16))
+    implied(frame, nf.fld->ethertype);
   implied(network, nf.fld->nfproto);
   implied(transport, nf.fld->l4proto);
 }
@@ -199,7 +203,7 @@ void statement_writer::on(const expr::payload& p, const expression& e) {
   // Bytes of fields of less than a byte: which one, the bitwise says
   // (and it may imply a held dependency).
   if (sub_field(p, std::nullopt))
-    h.bytes_of = p;
+    h.bytes_of = e;
   else if (!word_rewrite(e))
     flush_dep();
   put(*p.dreg, std::move(h));
@@ -316,28 +320,56 @@ void statement_writer::on(const expr::rt& rt, const expression& e) {
   put(rt.dreg, held::loaded({{"rt", o}}, &rt_type(*k), k->len));
 }
 
-void statement_writer::on(const expr::exthdr& x, const expression& e) {
+namespace {
+
+// The row of exthdr_fields that `x` loads whose mask `mask_fits`: 0 for
+// a whole field, else the bits of a field of less than its bytes.
+template <typename Pred>
+const exthdr_field* exthdr_row(const expr::exthdr& x, Pred mask_fits) {
   bool present = x.flags.value_or(0) & NFT_EXTHDR_F_PRESENT;
   auto op = x.op.value_or(NFT_EXTHDR_OP_IPV6);
   auto f =
       std::find_if(exthdr_fields.begin(), exthdr_fields.end(), [&](auto& r) {
         return r.op == op && r.type == x.type && r.offset == x.offset &&
-               r.len == x.len && r.field.empty() == present;
+               r.len == x.len && r.field.empty() == present &&
+               mask_fits(r.mask);
       });
-  if (f == exthdr_fields.end() || (!x.dreg && !x.sreg) || (x.sreg && present)) {
+  return f == exthdr_fields.end() ? nullptr : &*f;
+}
+
+// The operand nft lists for row `f`.
+value exthdr_operand(const exthdr_field& f) {
+  value o = {{"name", f.name}};
+  if (!f.field.empty())
+    o["field"] = f.field;
+  return {{std::string{exthdr_key(f.op)}, o}};
+}
+
+} // namespace
+
+void statement_writer::on(const expr::exthdr& x, const expression& e) {
+  const auto* f = exthdr_row(x, [](std::uint32_t m) { return m == 0; });
+  bool present = x.flags.value_or(0) & NFT_EXTHDR_F_PRESENT;
+  if (x.op.value_or(NFT_EXTHDR_OP_IPV6) == NFT_EXTHDR_OP_IPV6)
+    implied(network, NFPROTO_IPV6);
+  if (!f && x.dreg && exthdr_row(x, [](std::uint32_t m) { return m != 0; })) {
+    // Bytes of fields of less than a byte: which one, the bitwise says.
+    auto h = held::loaded({}, nullptr, x.len);
+    h.bytes_of = e;
+    flush_dep();
+    put(*x.dreg, std::move(h));
+    return;
+  }
+  if (!f || (!x.dreg && !x.sreg) || (x.sreg && present)) {
     opaque(e);
     return;
   }
-  value o = {{"name", f->name}};
-  if (!present)
-    o["field"] = f->field;
-  value operand = {{std::string{exthdr_key(op)}, o}};
   if (x.sreg) {
-    mangle(std::move(operand), &exthdr_type(*f), *x.sreg, e);
+    mangle(exthdr_operand(*f), &exthdr_type(*f), *x.sreg, e);
     return;
   }
   flush_dep();
-  put(*x.dreg, held::loaded(std::move(operand), &exthdr_type(*f), f->len));
+  put(*x.dreg, held::loaded(exthdr_operand(*f), &exthdr_type(*f), f->len));
 }
 
 void statement_writer::on(const expr::bitwise& b, const expression& e) {
@@ -349,9 +381,26 @@ void statement_writer::on(const expr::bitwise& b, const expression& e) {
   held h = it->second;
   if (h.bytes_of) {
     dtype be{"", 0, h.len, true, shape::integer};
-    if (auto* nf = sub_field(*h.bytes_of, number(be, b.mask->value))) {
+    auto mask = number(be, b.mask->value);
+    const auto* p = h.bytes_of->get_if<expr::payload>();
+    const auto* x = h.bytes_of->get_if<expr::exthdr>();
+    if (const auto* nf = p ? sub_field(*p, mask) : nullptr) {
       imply(*nf);
       regs_[b.dreg] = field_held(*nf);
+      return;
+    }
+    auto picks = [&](std::uint32_t m) {
+      return m && m == mask;
+    };
+    if (const auto* f = x ? exthdr_row(*x, picks) : nullptr) {
+      auto fh = held::loaded(exthdr_operand(*f), &exthdr_type(*f), f->len);
+      fh.shift = std::countr_zero(f->mask);
+      regs_[b.dreg] = std::move(fh);
+      return;
+    }
+    if (x) {
+      opaque(*h.bytes_of);
+      opaque(e);
       return;
     }
   }

@@ -98,8 +98,12 @@ statement_writer::dependency(const held& h, std::string_view op, byte_view v) {
     return std::pair{
         network, std::uint32_t{type == ETH_P_IP ? NFPROTO_IPV4 : NFPROTO_IPV6}};
   };
+  // ether type, or vlan type (only a network protocol there).
   if (h.fld->ether && h.fld->offset == 12)
     return ether_type();
+  if (h.fld->ether && h.fld->offset == 16)
+    if (auto d = ether_type(); d && d->first == network)
+      return d;
   if (h.fld->from != f::field::source::meta)
     return std::nullopt;
   switch (h.fld->key) {
@@ -137,13 +141,16 @@ void statement_writer::on(const expr::cmp& c, const expression& e) {
       opaque(e);
       return;
     }
+    // A part may be a dependency nft joined in (ether saddr . ether type
+    // ip before ip saddr): held as one.
     std::size_t off = 0;
     for (auto& part : h.parts) {
       auto v = byte_view{c.value.value}.subspan(off, part.len);
-      emit({{"match",
-             {{"op", op},
-              {"left", part.operand},
-              {"right", value_of(part, v)}}}});
+      match({{"match",
+              {{"op", op},
+               {"left", part.operand},
+               {"right", value_of(part, v)}}}},
+            part, op, v);
       off += part.len;
     }
     return;
@@ -191,11 +198,15 @@ void statement_writer::on(const expr::cmp& c, const expression& e) {
   } else {
     right = value_of(h, c.value.value);
   }
-  value m = {{"match", {{"op", op}, {"left", left}, {"right", right}}}};
-  if (op == "==" && h.type && h.type->name == "inet_proto" &&
-      c.value.value.size() == 1)
-    last_l4_ = c.value.value[0]; // meta l4proto, ip protocol, ip6 nexthdr
-  if (auto d = dependency(h, op, c.value.value)) {
+  match({{"match", {{"op", op}, {"left", left}, {"right", right}}}}, h, op,
+        c.value.value);
+}
+
+void statement_writer::match(value m, const held& h, std::string_view op,
+                             byte_view v) {
+  if (op == "==" && h.type && h.type->name == "inet_proto" && v.size() == 1)
+    last_l4_ = v[0]; // meta l4proto, ip protocol, ip6 nexthdr
+  if (auto d = dependency(h, op, v)) {
     auto& slot = deps_[d->first];
     if (!slot.match.is_null())
       flush_dep();

@@ -65,9 +65,9 @@ struct held {
   std::vector<held> parts;
   /// A field of less than its bytes: where its bits start in them.
   int shift = 0;
-  /// Bytes a payload load put there that hold such fields (named when
-  /// the bitwise that picks the field's bits comes).
-  std::optional<expr::payload> bytes_of = {};
+  /// The load (payload or exthdr) that put there bytes holding such
+  /// fields (named when the bitwise that picks the field's bits comes).
+  std::optional<expression> bytes_of = {};
 
   /// A register loaded by an expression that is not a field.
   static held loaded(value operand, const dtype* type, std::uint32_t len) {
@@ -116,6 +116,9 @@ class statement_writer {
   std::size_t flushed_at_ = 0;
 
   void emit(value v);
+  // Match `m` of `h` `op` `v`: held when nft may have implied it (see
+  // dependency()), else emitted.
+  void match(value m, const held& h, std::string_view op, byte_view v);
   void flush_dep();
   // The layer and code of a dependency match `h` `op` `v` nft may have
   // implied, if it is one.
@@ -128,6 +131,8 @@ class statement_writer {
   void load_field(std::uint32_t reg, const named_field& nf);
   // Drops the held dependencies a load of `nf` implies.
   void imply(const named_field& nf);
+  // Drops the dependency held at `l` if its code is `code`.
+  void implied(layer l, std::uint32_t code);
   // What a register loaded with `nf` holds.
   static held field_held(const named_field& nf);
   // The fields of one protocol that a load of `len` bytes at `offset` of
