@@ -639,6 +639,25 @@ BOOST_FIXTURE_TEST_CASE(round_trip_protocol_context, test::netns_fixture) {
   BOOST_TEST(writer_check(netns) == 26u);
 }
 
+// Sets declared with typeof a field of nft's integer type, which nft
+// 1.0.6 lists as "type": "integer": the rules that look them up give
+// their keys, so they are nft's sets byte for byte (a named set, a map,
+// and one a verdict map looks up).
+BOOST_FIXTURE_TEST_CASE(round_trip_typeof_integer_sets, test::netns_fixture) {
+  round_trip(netns, R"(table ip t {
+    set s { typeof ip length; elements = { 100, 200 }; }
+    set w { typeof tcp window; elements = { 300 }; }
+    map v { typeof udp length : verdict; elements = { 18 : accept, 20 : drop }; }
+    chain c {
+      ip length @s accept
+      tcp window @w drop
+      udp length vmap @v
+    }
+  })",
+             "11");
+  BOOST_TEST(writer_check(netns) == 3u);
+}
+
 // The kernel is the oracle: sets of network order integers hold the
 // bytes packets have. 3 datagrams of 10 bytes to 127.0.0.1 have ip
 // length 38 and udp length 18; both rules count 3 (nfactor 7630cee sent

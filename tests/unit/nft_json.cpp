@@ -824,6 +824,43 @@ BOOST_AUTO_TEST_CASE(bit_matches_as_nft_prints_them) {
     BOOST_TEST(nft::json::rule_text(read_rule(bit_cases[i])) == want[i]);
 }
 
+// nft 1.0.6 lists a set declared with typeof a field of its integer type
+// (typeof ip length) as "type": "integer": the rule that looks it up by
+// name gives its key, 2 bytes in network order with nft's big-endian key
+// byte order; a set no rule tells about is refused, as nft refuses it.
+BOOST_AUTO_TEST_CASE(typeof_integer_sets_take_the_fields_type) {
+  auto ops = nft::json::read(R"({"nftables": [{"set": {"family": "ip",
+    "table": "t", "name": "s", "type": "integer", "elem": [100, 200]}},
+    {"rule": {"family": "ip", "table": "t", "chain": "c", "expr": [{"match":
+    {"op": "==", "left": {"payload": {"protocol": "ip", "field": "length"}},
+    "right": "@s"}}]}}]})");
+  BOOST_TEST_REQUIRE(ops.has_value(), nfactor::test::why(ops));
+  const nft::set* s = nullptr;
+  const nft::elem_list* elems = nullptr;
+  for (auto& op : *ops) {
+    if (auto* x = std::get_if<nft::set>(&op.object))
+      s = x;
+    if (auto* x = std::get_if<nft::elem_list>(&op.object))
+      elems = x;
+  }
+  BOOST_TEST_REQUIRE(s);
+  BOOST_TEST_REQUIRE(elems);
+  BOOST_TEST(s->key_len.value_or(0) == 2u);
+  // NFTNL_UDATA_SET_KEYBYTEORDER (0), 4 bytes: BYTEORDER_BIG_ENDIAN (2).
+  BOOST_TEST((s->userdata == byte_buffer{0, 4, 2, 0, 0, 0}));
+  BOOST_TEST_REQUIRE(elems->elems.size() == 2u);
+  BOOST_TEST((elems->elems[0].key->value == byte_buffer{0x00, 0x64}));
+  BOOST_TEST((elems->elems[1].key->value == byte_buffer{0x00, 0xc8}));
+
+  auto bare = nft::json::read(R"({"nftables": [{"set": {"family": "ip",
+    "table": "t", "name": "u", "type": "integer", "elem": [5]}}]})");
+  BOOST_TEST_REQUIRE(!bare.has_value());
+  BOOST_TEST(bare.err().message().find(
+                 "nftables[0].set.type: unqualified type integer") !=
+                 std::string::npos,
+             bare.err().message());
+}
+
 BOOST_AUTO_TEST_CASE(unsupported_fields_are_named) {
   auto doc = R"({"nftables": [{"rule": {"family": "ip6", "table": "t",
     "chain": "c", "expr": [{"match": {"op": "==", "left": {"exthdr":

@@ -18,10 +18,6 @@ namespace {
 
 namespace f = front;
 
-bool is_set_ref(const value& v) {
-  return v.is_string() && v.get<std::string>().starts_with("@");
-}
-
 bool is_lookup_op(const std::string& op) {
   return op == "==" || op == "!=" || op == "in";
 }

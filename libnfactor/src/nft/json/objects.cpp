@@ -16,6 +16,7 @@
 #include "nfactor/nfnl/codec.hpp"
 #include "nfactor/nft/batch_ops.hpp"
 #include "names.hpp"
+#include "operands.hpp"
 #include "reader.hpp"
 
 namespace nfactor::nft::json {
@@ -187,6 +188,16 @@ set_and_elems read_set(const value& v, bool is_map, const std::string& path,
   s.name = need_string(v, "name", path);
   set_spec spec;
   spec.key = key_type_of(field_or_null(v, "type"), path + ".type");
+  if (spec.key.parts.size() == 1 &&
+      spec.key.parts[0] == find_dtype("integer")) {
+    auto it = cx.typeof_keys.find({s.family, s.table, s.name});
+    if (it == cx.typeof_keys.end())
+      fail(path + ".type",
+           "unqualified type integer: its size and byte order are unknown "
+           "(nft lists a set declared with typeof so; a rule that looks "
+           "it up by name would tell them)");
+    spec.key.parts[0] = it->second;
+  }
   s.key_type = spec.key.id();
   s.key_len = spec.key.len();
   // A concatenated key alone is no NFT_SET_CONCAT set: nft sends that
@@ -455,6 +466,53 @@ const char* datatype_name(std::uint32_t id) noexcept {
   return nullptr;
 }
 
+namespace {
+
+// The object of `item`: itself, or what a command ("add", ...) wraps.
+const value& object_of(const value& item) {
+  for (const char* cmd : {"add", "create", "insert", "replace"})
+    if (auto* c = member(item, cmd); c && item.size() == 1)
+      return *c;
+  return item;
+}
+
+// Fills cx.typeof_keys from the rules of `list`: a lookup "@s" of one
+// field, in a match, a verdict map or a set statement, gives set s the
+// field's type. Rules it cannot read are left to read_object to refuse.
+void learn_typeof_keys(const value& list, context& cx) {
+  for (const auto& item : list) {
+    const auto* r = member(object_of(item), "rule");
+    const auto* exprs = r ? member(*r, "expr") : nullptr;
+    if (!exprs || !exprs->is_array())
+      continue;
+    auto learn = [&](const value& operand, const value& ref) {
+      if (!is_set_ref(ref))
+        return;
+      try {
+        auto ops = read_operands(operand, "");
+        if (ops.size() == 1 && !ops[0].mask && ops[0].type)
+          cx.typeof_keys.emplace(std::tuple{family_of(*r, ""),
+                                            need_string(*r, "table", ""),
+                                            ref.get<std::string>().substr(1)},
+                                 ops[0].type);
+      } catch (const bad_input&) {
+      }
+    };
+    for (const auto& st : *exprs) {
+      if (auto* m = member(st, "match"))
+        learn(field_or_null(*m, "left"), field_or_null(*m, "right"));
+      else if (auto* vm = member(st, "vmap"))
+        learn(field_or_null(*vm, "key"), field_or_null(*vm, "data"));
+      else if (auto* ss = member(st, "set"))
+        learn(field_or_null(*ss, "elem"), field_or_null(*ss, "set"));
+      else if (auto* ms = member(st, "map"))
+        learn(field_or_null(*ms, "elem"), field_or_null(*ms, "map"));
+    }
+  }
+}
+
+} // namespace
+
 result<std::vector<operation>> read(std::string_view text,
                                     const read_options& opts) {
   context cx;
@@ -468,6 +526,7 @@ result<std::vector<operation>> read(std::string_view text,
     if (!list || !list->is_array())
       return make_error(errc::invalid_argument, "read nft json",
                         "expected an object with an \"nftables\" array");
+    learn_typeof_keys(*list, cx);
     std::vector<operation> out;
     for (std::size_t i = 0; i < list->size(); ++i) {
       const auto& item = (*list)[i];

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <string_view>
 #include <vector>
 
@@ -43,6 +45,11 @@ std::uint64_t need_uint(const value& v, const std::string& path,
                         std::uint64_t max);
 /// The member `key` of `v`, or null.
 const value& field_or_null(const value& v, std::string_view key);
+
+/// Whether `v` names a set: "@s".
+inline bool is_set_ref(const value& v) {
+  return v.is_string() && v.get<std::string>().starts_with("@");
+}
 
 // -- value types --------------------------------------------------------------
 
@@ -115,6 +122,12 @@ struct context {
   std::uint32_t next_set_id = 1;
   /// Operations to put before the rule being read (anonymous sets).
   std::vector<operation> pending;
+  /// The key type of a set listed as "type": "integer" (nft 1.0.6 lists a
+  /// set declared with typeof a field of nft's integer type so), by
+  /// family, table and set name: the type of the field a rule looks it
+  /// up with (objects.cpp learn_typeof_keys).
+  std::map<std::tuple<std::uint8_t, std::string, std::string>, const dtype*>
+      typeof_keys;
 };
 
 /// The bytes of scalar `v` (a number, a symbol, an address, a name).

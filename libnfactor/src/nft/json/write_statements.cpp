@@ -248,11 +248,10 @@ const expr::bitwise* statement_writer::word_rewrite(const expression& e) const {
   auto* bw = next ? next->get_if<expr::bitwise>() : nullptr;
   auto* last = next_to(e, 2);
   auto* w = last ? last->get_if<expr::payload>() : nullptr;
-  if (!load || !load->dreg || !bw || !w || !w->sreg ||
-      w->len != load->len || w->base != load->base ||
-      w->offset != load->offset || bw->sreg != *load->dreg ||
-      bw->dreg != *w->sreg || !bw->mask || !bw->xor_ ||
-      bw->mask->value.size() != load->len ||
+  if (!load || !load->dreg || !bw || !w || !w->sreg || w->len != load->len ||
+      w->base != load->base || w->offset != load->offset ||
+      bw->sreg != *load->dreg || bw->dreg != *w->sreg || !bw->mask ||
+      !bw->xor_ || bw->mask->value.size() != load->len ||
       bw->xor_->value.size() != load->len)
     return nullptr;
   return bw;
