@@ -609,6 +609,7 @@ BOOST_FIXTURE_TEST_CASE(round_trip_protocol_context, test::netns_fixture) {
       vlan id 5 ip saddr 1.1.1.1 accept
       ether type 8021q vlan type ip ip saddr 1.1.1.1 accept
       ether saddr 00:11:22:33:44:55 vlan type ip accept
+      meta protocol ip ip saddr 1.1.1.1 accept
       exthdr hbh exists accept
       frag more-fragments 1 counter
       frag frag-off 100 drop
@@ -624,6 +625,7 @@ BOOST_FIXTURE_TEST_CASE(round_trip_protocol_context, test::netns_fixture) {
       vlan type ip ip saddr 1.2.3.4 accept
       vlan id 10 ip saddr 1.2.3.4 accept
       vlan id 10 tcp dport 22 accept
+      ip protocol tcp tcp dport 22 accept
       ether saddr 00:11:22:33:44:55 vlan id 10 ip saddr 1.1.1.1 accept
       frag id 5 drop
     }
@@ -635,8 +637,8 @@ BOOST_FIXTURE_TEST_CASE(round_trip_protocol_context, test::netns_fixture) {
       frag more-fragments 0 drop
     }
   })",
-             "42");
-  BOOST_TEST(writer_check(netns) == 26u);
+             "44");
+  BOOST_TEST(writer_check(netns) == 28u);
 }
 
 // Sets declared with typeof a field of nft's integer type, which nft

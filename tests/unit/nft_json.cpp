@@ -429,6 +429,18 @@ const json_case cases[] = {
      "  [ exthdr load ipv6 2b @ 44 + 2 => reg 1 ]\n"
      "  [ bitwise reg 1 = ( reg 1 & 0x0000f8ff ) ^ 0x00000000 ]\n"
      "  [ cmp neq reg 1 0x00004000 ]\n"},
+    // inet: meta protocol ip ip saddr 1.1.1.1 (in inet the frame's
+    // protocol is no dependency: nft checks meta nfproto all the same)
+    {"inet",
+     R"([{"match": {"op": "==", "left": {"meta": {"key": "protocol"}},
+       "right": "ip"}}, {"match": {"op": "==", "left": {"payload":
+       {"protocol": "ip", "field": "saddr"}}, "right": "1.1.1.1"}}])",
+     "  [ meta load protocol => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000008 ]\n"
+     "  [ meta load nfproto => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x00000002 ]\n"
+     "  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+     "  [ cmp eq reg 1 0x01010101 ]\n"},
     // bridge: frag id 5 drop (IPv6 as the frame's ether type)
     {"bridge",
      R"([{"match": {"op": "==", "left": {"exthdr": {"name": "frag", "field":
@@ -769,6 +781,7 @@ BOOST_AUTO_TEST_CASE(text_as_nft_lists_it) {
       "ip protocol tcp tcp dport 22",
       "frag more-fragments 1",
       "frag frag-off != 8",
+      "meta protocol ip ip saddr 1.1.1.1",
       "frag id 5 drop",
   };
   static_assert(std::size(want) == std::size(cases));

@@ -164,10 +164,12 @@ void rule_builder::learn(const field& f, std::uint64_t n) {
   };
   std::uint8_t l3 = 0;
   bool payload = f.from == field::source::payload;
-  if (f.from == field::source::meta && f.key == NFT_META_NFPROTO)
+  if (f.from == field::source::meta && f.key == NFT_META_NFPROTO &&
+      r_.family == NFPROTO_INET)
     l3 = static_cast<std::uint8_t>(n);
-  else if (f.from == field::source::meta && f.key == NFT_META_PROTOCOL)
-    l3 = nfproto_of_type(n);
+  else if (f.from == field::source::meta && f.key == NFT_META_PROTOCOL &&
+           (r_.family == NFPROTO_BRIDGE || r_.family == NFPROTO_NETDEV))
+    l3 = nfproto_of_type(n); // inet: nft checks meta nfproto all the same
   else if (f.from == field::source::meta && f.key == NFT_META_L4PROTO)
     l4_ = static_cast<std::uint8_t>(n);
   else if (f.from == field::source::meta && f.key == NFT_META_IIFTYPE &&
