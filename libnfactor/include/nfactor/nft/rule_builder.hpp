@@ -92,11 +92,8 @@ constexpr auto transport = NFT_PAYLOAD_TRANSPORT_HEADER;
 constexpr field payload(const char* name, std::uint32_t base,
                         std::uint32_t offset, std::uint32_t len, shape kind,
                         std::uint8_t nfproto, std::uint8_t l4proto = 0) {
-  return {name,    field::source::payload,
-          base,    offset,
-          len,     kind,
-          nfproto, l4proto,
-          false,   0};
+  return {name,   field::source::payload, base, offset, len, kind, nfproto,
+          l4proto};
 }
 
 /// A field at `offset` of an Ethernet frame, in a frame of `ethertype`
@@ -118,7 +115,7 @@ constexpr field ether(const char* name, std::uint32_t offset, std::uint32_t len,
 /// A meta or ct key (NFT_META_* / NFT_CT_*) of `len` bytes.
 constexpr field keyed(const char* name, field::source from, std::uint32_t key,
                       std::uint32_t len, shape kind = shape::integer_ne) {
-  return {name, from, key, 0, len, kind, 0, 0, false, 0};
+  return {name, from, key, 0, len, kind, 0, 0};
 }
 
 constexpr field meta(const char* name, std::uint32_t key, std::uint32_t len,

@@ -348,9 +348,7 @@ operand read_exthdr(std::uint32_t op, const value& v, const std::string& path) {
 const dtype* type_of(const named_field& e) {
   if (e.type != "integer")
     return &type_named(e.type);
-  bool be = e.fld->from == source::payload ||
-            e.fld->kind == f::field::shape::integer_be;
-  return &integer_type(e.fld->len, be);
+  return &integer_type(e.fld->len, network_order(*e.fld));
 }
 
 // A packet field: {"payload": {"protocol", "field"}}, {"meta": {"key"}},
@@ -486,8 +484,11 @@ void load_from(f::rule_builder& rb, const std::vector<operand>& ops,
 } // namespace
 
 bool big_endian(const operand& o) {
-  return !o.fld || o.fld->from == source::payload ||
-         o.fld->kind == f::field::shape::integer_be;
+  return !o.fld || network_order(*o.fld);
+}
+
+bool network_order(const f::field& fld) {
+  return fld.from == source::payload || fld.kind == f::field::shape::integer_be;
 }
 
 byte_buffer operand_bytes(const operand& o, std::uint64_t n) {
@@ -507,8 +508,7 @@ byte_buffer keep_mask(const f::field& fld, std::uint64_t mask,
 }
 
 byte_buffer field_bytes(const f::field& fld, std::uint64_t n) {
-  bool be =
-      fld.from == source::payload || fld.kind == f::field::shape::integer_be;
+  bool be = network_order(fld);
   byte_buffer out(fld.len, 0);
   for (std::uint32_t i = 0; i < fld.len && i < 8; ++i) {
     auto byte = static_cast<std::uint8_t>(n >> (8 * i));

@@ -174,6 +174,10 @@ struct named_field {
   std::uint32_t mask = 0;
 };
 
+/// Whether `fld`'s values are in network byte order: a packet field, or
+/// a meta/ct key nft keeps so (meta protocol).
+bool network_order(const front::field& fld);
+
 /// `n` as the bytes of `fld` (its length, its byte order).
 byte_buffer field_bytes(const front::field& fld, std::uint64_t n);
 

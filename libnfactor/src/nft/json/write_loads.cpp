@@ -350,17 +350,10 @@ value exthdr_operand(const exthdr_field& f) {
 void statement_writer::on(const expr::exthdr& x, const expression& e) {
   const auto* f = exthdr_row(x, [](std::uint32_t m) { return m == 0; });
   bool present = x.flags.value_or(0) & NFT_EXTHDR_F_PRESENT;
-  if (x.op.value_or(NFT_EXTHDR_OP_IPV6) == NFT_EXTHDR_OP_IPV6)
-    implied(network, NFPROTO_IPV6);
-  if (!f && x.dreg && exthdr_row(x, [](std::uint32_t m) { return m != 0; })) {
-    // Bytes of fields of less than a byte: which one, the bitwise says.
-    auto h = held::loaded({}, nullptr, x.len);
-    h.bytes_of = e;
-    flush_dep();
-    put(*x.dreg, std::move(h));
-    return;
-  }
-  if (!f || (!x.dreg && !x.sreg) || (x.sreg && present)) {
+  // Bytes of fields of less than a byte: which one, the bitwise says.
+  bool bytes =
+      !f && x.dreg && exthdr_row(x, [](std::uint32_t m) { return m != 0; });
+  if (!bytes && (!f || (!x.dreg && !x.sreg) || (x.sreg && present))) {
     opaque(e);
     return;
   }
@@ -368,8 +361,21 @@ void statement_writer::on(const expr::exthdr& x, const expression& e) {
     mangle(exthdr_operand(*f), &exthdr_type(*f), *x.sreg, e);
     return;
   }
+  if (bytes) {
+    // As a payload's: named, and its dependency implied, by the bitwise.
+    auto h = held::loaded({}, nullptr, x.len);
+    h.bytes_of = e;
+    put(*x.dreg, std::move(h));
+    return;
+  }
+  implied_by(x);
   flush_dep();
   put(*x.dreg, held::loaded(exthdr_operand(*f), &exthdr_type(*f), f->len));
+}
+
+void statement_writer::implied_by(const expr::exthdr& x) {
+  if (x.op.value_or(NFT_EXTHDR_OP_IPV6) == NFT_EXTHDR_OP_IPV6)
+    implied(network, NFPROTO_IPV6);
 }
 
 void statement_writer::on(const expr::bitwise& b, const expression& e) {
@@ -393,6 +399,7 @@ void statement_writer::on(const expr::bitwise& b, const expression& e) {
       return m && m == mask;
     };
     if (const auto* f = x ? exthdr_row(*x, picks) : nullptr) {
+      implied_by(*x);
       auto fh = held::loaded(exthdr_operand(*f), &exthdr_type(*f), f->len);
       fh.shift = std::countr_zero(f->mask);
       regs_[b.dreg] = std::move(fh);

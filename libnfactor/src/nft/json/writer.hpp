@@ -133,6 +133,8 @@ class statement_writer {
   void imply(const named_field& nf);
   // Drops the dependency held at `l` if its code is `code`.
   void implied(layer l, std::uint32_t code);
+  // Drops the IPv6 dependency an IPv6 extension header's load implies.
+  void implied_by(const expr::exthdr& x);
   // What a register loaded with `nf` holds.
   static held field_held(const named_field& nf);
   // The fields of one protocol that a load of `len` bytes at `offset` of
