@@ -18,6 +18,7 @@
 namespace sup = nfactor::actors::sup;
 using namespace std::chrono_literals;
 using fault_atom = caf::atom_constant<caf::atom("fault")>;
+constexpr fault_atom fault_atom_v{};
 
 // A child keeping nfactor's contract, as the socket actors do: it stops
 // normally when its owner goes down and fails with the real cause.
@@ -69,7 +70,7 @@ int main() {
   };
 
   auto first = next(); // worker: running
-  self->send(first.handle, fault_atom::value);
+  self->send(first.handle, fault_atom_v);
   next(); // worker: restarting (the real cause)
   next(); // worker: running again
   self->send_exit(owner, caf::exit_reason::user_shutdown);

@@ -44,7 +44,9 @@ using app::exit_bad_input;
 using app::exit_failure;
 
 using reopen_atom = caf::atom_constant<caf::atom("reopen")>;
+constexpr reopen_atom reopen_atom_v{};
 using report_atom = caf::atom_constant<caf::atom("report")>;
+constexpr report_atom report_atom_v{};
 
 // One line to stderr (the writer actor and the main thread both report).
 void note(const std::string& text) {
@@ -354,7 +356,7 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(stats_every);
   auto print_stats = [&] {
     std::vector<sup::child_info> kids;
-    self->request(supervisor, 2s, sup::children_atom::value)
+    self->request(supervisor, 2s, sup::children_atom_v)
         .receive([&](std::vector<sup::child_info>& k) { kids = std::move(k); },
                  [](caf::error&) {});
     for (auto& k : kids) {
@@ -363,7 +365,7 @@ int main(int argc, char** argv) {
         note("stats " + k.name + ": " + std::string{sup::to_string(k.state)});
         continue;
       }
-      self->request(l, 2s, actors::stats_atom::value)
+      self->request(l, 2s, actors::stats_atom_v)
           .receive(
               [&](const actors::log_stats& s) {
                 note("stats " + stats_line(s) + ", restarts " +
@@ -373,7 +375,7 @@ int main(int argc, char** argv) {
                 note("stats " + k.name + ": " + actors::describe(e));
               });
     }
-    self->request(w, 2s, report_atom::value)
+    self->request(w, 2s, report_atom_v)
         .receive([](const std::string& s) { note("stats " + s); },
                  [](caf::error&) {});
   };
@@ -382,7 +384,7 @@ int main(int argc, char** argv) {
     siginfo_t info;
     int sig = ::sigtimedwait(&sigs, &info, &tick);
     if (sig == SIGHUP) {
-      caf::anon_send(w, reopen_atom::value);
+      caf::anon_send(w, reopen_atom_v);
     } else if (sig == SIGINT || sig == SIGTERM) {
       running = false;
       break;
@@ -413,7 +415,7 @@ int main(int argc, char** argv) {
     self->receive([](const caf::down_msg&) {},
                   caf::after(std::chrono::seconds(10)) >> [] {});
   }
-  self->request(w, 10s, actors::stop_atom::value)
+  self->request(w, 10s, actors::stop_atom_v)
       .receive([](bool) {}, [](caf::error&) {});
   self->send_exit(w, caf::exit_reason::user_shutdown);
   note("stopped");

@@ -69,7 +69,7 @@ int commit(const char* file, std::size_t k, int rcvbuf, std::size_t part) {
     o.rcvbuf = rcvbuf;
   auto mon = actors::spawn_monitor(sys, caf::actor{self}, o);
   actors::monitor_stats st;
-  self->request(mon, 5s, actors::stats_atom::value)
+  self->request(mon, 5s, actors::stats_atom_v)
       .receive([&](const actors::monitor_stats& s) { st = s; },
                [](caf::error& e) {
                  std::fprintf(stderr, "%s\n", caf::to_string(e).c_str());
@@ -104,7 +104,7 @@ int commit(const char* file, std::size_t k, int rcvbuf, std::size_t part) {
         },
         caf::after(120s) >> [&] { done = true; });
   }
-  self->request(mon, 5s, actors::stats_atom::value)
+  self->request(mon, 5s, actors::stats_atom_v)
       .receive([&](const actors::monitor_stats& s) { st = s; },
                [](caf::error&) {});
   std::printf("{\"tool\": \"nfactor monitor\", \"k\": %zu, \"commit_s\": %.3f, "

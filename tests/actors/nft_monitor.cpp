@@ -54,7 +54,7 @@ struct monitor_fixture : netns_fixture, test::actor_system_fixture {
     o.ns = netns.ns();
     auto m = actors::spawn_monitor(sys, caf::actor{self}, o);
     // The subscription is open once the monitor answers a request.
-    self->request(m, 5s, actors::stats_atom::value)
+    self->request(m, 5s, actors::stats_atom_v)
         .receive([](const actors::monitor_stats&) {},
                  [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
     return m;
@@ -63,7 +63,7 @@ struct monitor_fixture : netns_fixture, test::actor_system_fixture {
   // The monitor's counters.
   actors::monitor_stats stats_of(const actors::monitor_actor& mon) {
     actors::monitor_stats out;
-    self->request(mon, 5s, actors::stats_atom::value)
+    self->request(mon, 5s, actors::stats_atom_v)
         .receive([&](const actors::monitor_stats& s) { out = s; },
                  [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
     return out;
@@ -317,7 +317,7 @@ BOOST_FIXTURE_TEST_CASE(scripted_session_matches_nft_monitor, monitor_fixture) {
       BOOST_TEST_MESSAGE("want " << x);
   }
 
-  self->request(mon, 5s, actors::stats_atom::value)
+  self->request(mon, 5s, actors::stats_atom_v)
       .receive(
           [&](const actors::monitor_stats& s) {
             BOOST_TEST(s.transactions >= got.size());
@@ -341,7 +341,7 @@ BOOST_FIXTURE_TEST_CASE(pull_then_tail_under_a_concurrent_writer,
                      : std::string{}));
   }};
   std::optional<nft::ruleset> snap;
-  self->request(mon, 10s, actors::pull_atom::value, std::uint8_t{0},
+  self->request(mon, 10s, actors::pull_atom_v, std::uint8_t{0},
                 std::string{})
       .receive([&](nft::ruleset& rs) { snap = std::move(rs); },
                [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
@@ -399,7 +399,7 @@ BOOST_FIXTURE_TEST_CASE(enobufs_signals_resync_and_auto_resync_converges,
   netns.nft("add table ip after");
   auto more = until_marker(owner, "after");
   BOOST_TEST(more.back().gen_id > fresh->gen_id);
-  self->request(mon, 5s, actors::stats_atom::value)
+  self->request(mon, 5s, actors::stats_atom_v)
       .receive(
           [](const actors::monitor_stats& s) {
             BOOST_TEST(s.common.enobufs >= 1u);
@@ -444,7 +444,7 @@ BOOST_FIXTURE_TEST_CASE(large_commit_arrives_in_parts, monitor_fixture) {
   BOOST_TEST(!got.front().proc_name);
   BOOST_TEST(got.back().gen_id > 0u);
   BOOST_TEST(got.back().proc_name.value_or("") == "nft");
-  self->request(mon, 5s, actors::stats_atom::value)
+  self->request(mon, 5s, actors::stats_atom_v)
       .receive(
           [&](const actors::monitor_stats& s) {
             BOOST_TEST(s.parts == got.size() - 1);
@@ -534,7 +534,7 @@ BOOST_FIXTURE_TEST_CASE(since_gen_and_owner_down, monitor_fixture) {
   auto got = until_marker("seen");
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   BOOST_TEST(got.front().gen_id == g->id + 2);
-  self->request(m2, 5s, actors::set_min_gen_atom::value, std::uint32_t{1})
+  self->request(m2, 5s, actors::set_min_gen_atom_v, std::uint32_t{1})
       .receive([&](std::uint32_t min) { BOOST_TEST(min == g->id + 1); },
                [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
 }

@@ -82,7 +82,7 @@ class monitor_impl : public monitor_impl_actor::base {
     if (auto st = open(); !st) {
       quit(to_caf_error(st.err()));
     } else {
-      send(this, monitor_tick_atom::value);
+      send(this, monitor_tick_atom_v);
     }
     return {
         [this](set_min_gen_atom, std::uint32_t gen) {
@@ -104,7 +104,7 @@ class monitor_impl : public monitor_impl_actor::base {
         [this](stop_atom) { quit(); },
         [this](monitor_tick_atom) {
           poll_once();
-          send(this, monitor_tick_atom::value);
+          send(this, monitor_tick_atom_v);
         },
     };
   }
