@@ -2,8 +2,12 @@
 #include "format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
+
+#include <endian.h>
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -11,6 +15,7 @@
 #include <netinet/in.h>
 
 #include "nfactor/nfnl/codec.hpp"
+#include "nfactor/nl/attr.hpp"
 
 namespace nfactor::app {
 
@@ -32,100 +37,131 @@ void ports(l34_summary& s, byte_view l4) {
   }
 }
 
-std::string address(int af, const std::uint8_t* p) {
-  char buf[INET6_ADDRSTRLEN];
-  ::inet_ntop(af, p, buf, sizeof buf);
-  return buf;
+// Dotted quad into `out` (NUL-terminated); inet_ntop formats with printf,
+// which cost more than the rest of an event's JSON.
+void ipv4_text(char* out, const std::uint8_t* p) {
+  for (int i = 0; i < 4; ++i) {
+    auto [end, ec] = std::to_chars(out, out + 3, p[i]);
+    (void)ec;
+    out = end;
+    *out++ = i < 3 ? '.' : '\0';
+  }
 }
 
-// -- JSON writing -------------------------------------------------------------
+// -- JSON writing: appends, no allocation once `out` has grown ----------------
 
-void key(std::string& out, const char* k) {
-  out += out.back() == '{' ? "\"" : ",\"";
-  out += k;
-  out += "\":";
+template <std::size_t N>
+void literal(std::string& out, const char (&s)[N]) {
+  out.append(s, N - 1);
 }
 
 void number(std::string& out, std::uint64_t v) {
-  char buf[24];
+  char buf[20];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   (void)ec;
   out.append(buf, end);
 }
 
+// A JSON string: runs without escapes are appended in one piece.
 void text(std::string& out, std::string_view s) {
   out += '"';
-  for (unsigned char c : s) {
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += "\\u00";
+    } else {
+      literal(out, "\\u00");
       out += hex_digits[c >> 4];
       out += hex_digits[c & 15];
-    } else {
-      out += static_cast<char>(c);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
 }
 
-template <class T>
-void opt_number(std::string& out, const char* k, const std::optional<T>& v) {
+// `key` is the literal `,"name":` (every key but the first has a comma).
+template <std::size_t N, class T>
+void opt_number(std::string& out, const char (&key)[N],
+                const std::optional<T>& v) {
   if (v) {
-    key(out, k);
+    literal(out, key);
     number(out, *v);
   }
 }
 
-void device(std::string& out, const char* k,
+template <std::size_t N, std::size_t M>
+void device(std::string& out, const char (&name_key)[N],
+            const char (&index_key)[M],
             const std::optional<std::uint32_t>& index,
             const std::optional<std::string>& name) {
   if (!index)
     return;
   if (name) {
-    key(out, k);
+    literal(out, name_key);
     text(out, *name);
   }
-  key(out, (std::string{k} + "_index").c_str());
+  literal(out, index_key);
   number(out, *index);
 }
 
+// The two hex digits of every byte value, in memory order.
+constexpr auto hex_pairs = [] {
+  std::array<char, 512> t{};
+  for (std::size_t i = 0; i < 256; ++i) {
+    t[2 * i] = hex_digits[i >> 4];
+    t[2 * i + 1] = hex_digits[i & 15];
+  }
+  return t;
+}();
+
+// `b` in lower-case hex, quoted: written in place, one table copy per byte.
 void hex(std::string& out, byte_view b) {
-  out += '"';
-  for (auto c : b) {
-    out += hex_digits[c >> 4];
-    out += hex_digits[c & 15];
-  }
-  out += '"';
-}
-
-// -- NFLOG TLVs ---------------------------------------------------------------
-
-void tlv(byte_buffer& out, std::uint16_t type, const void* data,
-         std::size_t len) {
-  len = std::min<std::size_t>(len, 0xffff - 4); // the TLV length is 16 bits
-  auto total = static_cast<std::uint16_t>(4 + len);
   auto at = out.size();
-  out.resize(at + ((total + 3u) & ~3u), 0);
-  std::memcpy(out.data() + at, &total, 2);
-  std::memcpy(out.data() + at + 2, &type, 2);
-  if (len)
-    std::memcpy(out.data() + at + 4, data, len);
-}
-
-void tlv_be32(byte_buffer& out, std::uint16_t type,
-              const std::optional<std::uint32_t>& v) {
-  if (v) {
-    auto x = htonl(*v);
-    tlv(out, type, &x, 4);
+  out.resize(at + 2 + 2 * b.size());
+  char* p = out.data() + at;
+  *p++ = '"';
+  for (auto c : b) {
+    std::memcpy(p, &hex_pairs[2 * c], 2);
+    p += 2;
   }
+  *p = '"';
 }
 
-std::uint64_t htonll(std::uint64_t v) {
-  return (static_cast<std::uint64_t>(htonl(static_cast<std::uint32_t>(v)))
-          << 32) |
-         htonl(static_cast<std::uint32_t>(v >> 32));
+// "00:11:22:33:44:55", quoted (as hw_address::to_string, without its
+// string).
+void hw_address(std::string& out, const nflog::hw_address& a) {
+  out += '"';
+  for (std::size_t i = 0; i < a.len && i < a.bytes.size(); ++i) {
+    if (i)
+      out += ':';
+    out += hex_digits[a.bytes[i] >> 4];
+    out += hex_digits[a.bytes[i] & 15];
+  }
+  out += '"';
+}
+
+// Unix seconds with six decimals.
+void seconds(std::string& out, const nflog::timestamp& t) {
+  number(out, static_cast<std::uint64_t>(t.sec));
+  auto usec = static_cast<long long>(t.usec % 1000000);
+  char frac[8];
+  if (usec < 0) { // never sent by a kernel; printed as printf did
+    auto n = std::snprintf(frac, sizeof frac, ".%06lld", usec);
+    out.append(frac, static_cast<std::size_t>(std::max(n, 0)));
+    return;
+  }
+  frac[0] = '.';
+  for (int i = 6; i > 0; --i) {
+    frac[i] = static_cast<char>('0' + usec % 10);
+    usec /= 10;
+  }
+  out.append(frac, 7);
 }
 
 } // namespace
@@ -170,8 +206,8 @@ std::optional<l34_summary> summarize(byte_view p) {
     std::size_t ihl = (p[0] & 15u) * 4u;
     if (ihl < 20 || p.size() < ihl)
       return std::nullopt;
-    s.src = address(AF_INET, p.data() + 12);
-    s.dst = address(AF_INET, p.data() + 16);
+    ipv4_text(s.src, p.data() + 12);
+    ipv4_text(s.dst, p.data() + 16);
     s.proto = p[9];
     // Ports only in the first fragment.
     if ((be16(p.data() + 6) & 0x1fff) == 0)
@@ -181,8 +217,8 @@ std::optional<l34_summary> summarize(byte_view p) {
   if (version == 6) {
     if (p.size() < 40)
       return std::nullopt;
-    s.src = address(AF_INET6, p.data() + 8);
-    s.dst = address(AF_INET6, p.data() + 24);
+    ::inet_ntop(AF_INET6, p.data() + 8, s.src, sizeof s.src);
+    ::inet_ntop(AF_INET6, p.data() + 24, s.dst, sizeof s.dst);
     std::uint8_t next = p[6];
     std::size_t off = 40;
     bool first_fragment = true;
@@ -213,103 +249,89 @@ std::optional<l34_summary> summarize(byte_view p) {
 }
 
 void append_json(std::string& out, const nflog::log_event& ev) {
-  out += '{';
-  out += "\"group\":";
+  literal(out, "{\"group\":");
   number(out, ev.group);
-  key(out, "family");
+  literal(out, ",\"family\":");
   text(out, nfnl::to_string(static_cast<nfnl::family>(ev.family)));
   if (ev.hook) {
-    key(out, "hook");
+    literal(out, ",\"hook\":");
     text(out, nflog::hook_name(ev.family, *ev.hook));
   }
   if (ev.prefix) {
-    key(out, "prefix");
+    literal(out, ",\"prefix\":");
     text(out, *ev.prefix);
   }
-  device(out, "indev", ev.indev, ev.indev_name);
-  device(out, "outdev", ev.outdev, ev.outdev_name);
-  device(out, "physindev", ev.physindev, ev.physindev_name);
-  device(out, "physoutdev", ev.physoutdev, ev.physoutdev_name);
-  opt_number(out, "mark", ev.mark);
-  opt_number(out, "uid", ev.uid);
-  opt_number(out, "gid", ev.gid);
-  opt_number(out, "seq", ev.seq);
-  opt_number(out, "seq_global", ev.seq_global);
+  device(out, ",\"indev\":", ",\"indev_index\":", ev.indev, ev.indev_name);
+  device(out, ",\"outdev\":", ",\"outdev_index\":", ev.outdev, ev.outdev_name);
+  device(out, ",\"physindev\":", ",\"physindev_index\":", ev.physindev,
+         ev.physindev_name);
+  device(out, ",\"physoutdev\":", ",\"physoutdev_index\":", ev.physoutdev,
+         ev.physoutdev_name);
+  opt_number(out, ",\"mark\":", ev.mark);
+  opt_number(out, ",\"uid\":", ev.uid);
+  opt_number(out, ",\"gid\":", ev.gid);
+  opt_number(out, ",\"seq\":", ev.seq);
+  opt_number(out, ",\"seq_global\":", ev.seq_global);
   if (ev.timestamp) {
-    key(out, "timestamp");
-    number(out, static_cast<std::uint64_t>(ev.timestamp->sec));
-    char frac[16];
-    std::snprintf(frac, sizeof frac, ".%06lld",
-                  static_cast<long long>(ev.timestamp->usec % 1000000));
-    out += frac;
+    literal(out, ",\"timestamp\":");
+    seconds(out, *ev.timestamp);
   }
-  opt_number(out, "hw_protocol", ev.hw_protocol);
-  opt_number(out, "hw_type", ev.hwtype);
+  opt_number(out, ",\"hw_protocol\":", ev.hw_protocol);
+  opt_number(out, ",\"hw_type\":", ev.hwtype);
   if (ev.hwaddr) {
-    key(out, "hw_addr");
-    text(out, ev.hwaddr->to_string());
+    literal(out, ",\"hw_addr\":");
+    hw_address(out, *ev.hwaddr);
   }
   if (ev.payload) {
-    key(out, "payload_len");
+    literal(out, ",\"payload_len\":");
     number(out, ev.payload->size());
-    key(out, "payload");
+    literal(out, ",\"payload\":");
     hex(out, *ev.payload);
     if (auto s = summarize(*ev.payload)) {
-      key(out, "src");
+      literal(out, ",\"src\":");
       text(out, s->src);
-      key(out, "dst");
+      literal(out, ",\"dst\":");
       text(out, s->dst);
-      key(out, "proto");
+      literal(out, ",\"proto\":");
       if (auto* name = proto_name(s->proto))
         text(out, name);
       else
         number(out, s->proto);
-      opt_number(out, "sport", s->sport);
-      opt_number(out, "dport", s->dport);
+      opt_number(out, ",\"sport\":", s->sport);
+      opt_number(out, ",\"dport\":", s->dport);
     }
   }
-  out += "}\n";
+  literal(out, "}\n");
 }
 
-byte_buffer nflog_record(const nflog::log_event& ev) {
-  byte_buffer out(4, 0);
-  out[0] = ev.family;
-  out[1] = 0;
-  out[2] = static_cast<std::uint8_t>(ev.group >> 8);
-  out[3] = static_cast<std::uint8_t>(ev.group);
-  if (ev.hw_protocol || ev.hook) {
-    nfulnl_msg_packet_hdr h{};
-    h.hw_protocol = htons(ev.hw_protocol.value_or(0));
-    h.hook = ev.hook.value_or(0);
-    tlv(out, NFULA_PACKET_HDR, &h, sizeof h);
+nflog_record make_nflog_record(const nl::message& msg, byte_buffer& scratch) {
+  nflog_record rec{msg.payload, std::nullopt};
+  if (msg.payload.size() < sizeof(nfgenmsg))
+    return rec;
+  bool has_payload = false;
+  nl::attr_reader attrs{msg.payload.subspan(sizeof(nfgenmsg))};
+  while (attrs.next()) {
+    if (attrs.type() == NFULA_PAYLOAD) {
+      has_payload = true;
+    } else if (attrs.type() == NFULA_TIMESTAMP &&
+               attrs.bytes().size() >= sizeof(nfulnl_msg_packet_timestamp)) {
+      nfulnl_msg_packet_timestamp raw; // two big-endian u64
+      std::memcpy(&raw, attrs.bytes().data(), sizeof raw);
+      rec.time = nflog::timestamp{static_cast<std::int64_t>(be64toh(raw.sec)),
+                                  static_cast<std::int64_t>(be64toh(raw.usec))};
+    }
   }
-  tlv_be32(out, NFULA_MARK, ev.mark);
-  if (ev.timestamp) {
-    nfulnl_msg_packet_timestamp t{};
-    t.sec = htonll(static_cast<std::uint64_t>(ev.timestamp->sec));
-    t.usec = htonll(static_cast<std::uint64_t>(ev.timestamp->usec));
-    tlv(out, NFULA_TIMESTAMP, &t, sizeof t);
+  if (!has_payload) {
+    // tcpdump needs the payload TLV, even when empty.
+    scratch.assign(msg.payload.begin(), msg.payload.end());
+    scratch.resize((scratch.size() + 3u) & ~std::size_t{3});
+    const std::uint16_t tlv[2] = {4, NFULA_PAYLOAD};
+    auto at = scratch.size();
+    scratch.resize(at + sizeof tlv);
+    std::memcpy(scratch.data() + at, tlv, sizeof tlv);
+    rec.bytes = scratch;
   }
-  tlv_be32(out, NFULA_IFINDEX_INDEV, ev.indev);
-  tlv_be32(out, NFULA_IFINDEX_OUTDEV, ev.outdev);
-  tlv_be32(out, NFULA_IFINDEX_PHYSINDEV, ev.physindev);
-  tlv_be32(out, NFULA_IFINDEX_PHYSOUTDEV, ev.physoutdev);
-  if (ev.hwaddr) {
-    nfulnl_msg_packet_hw hw{};
-    hw.hw_addrlen = htons(ev.hwaddr->len);
-    std::memcpy(hw.hw_addr, ev.hwaddr->bytes.data(), sizeof hw.hw_addr);
-    tlv(out, NFULA_HWADDR, &hw, sizeof hw);
-  }
-  if (ev.prefix)
-    tlv(out, NFULA_PREFIX, ev.prefix->c_str(), ev.prefix->size() + 1);
-  tlv_be32(out, NFULA_UID, ev.uid);
-  tlv_be32(out, NFULA_GID, ev.gid);
-  tlv_be32(out, NFULA_SEQ, ev.seq);
-  tlv_be32(out, NFULA_SEQ_GLOBAL, ev.seq_global);
-  // tcpdump needs the payload TLV, even when empty.
-  const auto& p = ev.payload;
-  tlv(out, NFULA_PAYLOAD, p ? p->data() : nullptr, p ? p->size() : 0);
-  return out;
+  return rec;
 }
 
 } // namespace nfactor::app
