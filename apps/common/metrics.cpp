@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -117,6 +118,15 @@ result<endpoint> parse_endpoint(std::string_view text, const char* option) {
                           "(port 0..65535)");
   e.port = static_cast<std::uint16_t>(v);
   return e;
+}
+
+result<std::optional<endpoint>> parse_option(std::string_view text) {
+  if (text.empty())
+    return std::optional<endpoint>{};
+  auto at = parse_endpoint(text);
+  if (!at)
+    return std::move(at).err();
+  return std::optional<endpoint>{*at};
 }
 
 void exposition::add(std::string_view name, std::string_view help,
@@ -260,6 +270,22 @@ server::~server() {
 std::string server::where() const {
   auto h = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
   return h + ":" + std::to_string(port_);
+}
+
+result<std::unique_ptr<server>> serve(const char* prog,
+                                      const std::optional<endpoint>& at,
+                                      std::function<std::string()> collect) {
+  if (!at)
+    return std::unique_ptr<server>{};
+  auto s = server::start(*at, std::move(collect));
+  if (s) {
+    std::string line = std::string{prog} + ": metrics on http://" +
+                       (*s)->where() + "/metrics\n";
+    if (::write(2, line.data(), line.size()) < 0) {
+      // nothing to do: the line is informational
+    }
+  }
+  return s;
 }
 
 } // namespace nfactor::app::metrics

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,15 @@ struct endpoint {
 /// Parses `text` (see `endpoint`); an error naming `option` otherwise.
 [[nodiscard]] result<endpoint> parse_endpoint(std::string_view text,
                                               const char* option = "--metrics");
+
+/// An app's `--metrics` option: nothing when `text` is empty (metrics
+/// off), else the endpoint, or the error naming the option.
+[[nodiscard]] result<std::optional<endpoint>>
+parse_option(std::string_view text);
+
+/// The help text of every app's `--metrics` option.
+inline constexpr const char* option_help =
+    "serve Prometheus metrics on ADDR:PORT (:PORT = loopback)";
 
 /// Label name and value pairs of one sample, e.g. {{"group", "5"}}.
 using labels = std::vector<std::pair<std::string, std::string>>;
@@ -106,5 +116,12 @@ class server {
   std::uint16_t port_;
   std::string host_;
 };
+
+/// Starts a server when `at` is set and says where on standard error
+/// ("PROG: metrics on http://ADDR:PORT/metrics"); nullptr when it is not
+/// set; the error if the address cannot be bound.
+[[nodiscard]] result<std::unique_ptr<server>>
+serve(const char* prog, const std::optional<endpoint>& at,
+      std::function<std::string()> collect);
 
 } // namespace nfactor::app::metrics

@@ -60,8 +60,7 @@ class collect_config : public node::config {
              "also stream ruleset commits (and snapshots after connects)")
         .add(count_only, "count-only",
              "write no event lines, only notices and a final count")
-        .add(metrics, "metrics",
-             "serve Prometheus metrics on ADDR:PORT (:PORT = loopback)");
+        .add(metrics, "metrics", nfactor::app::metrics::option_help);
   }
 };
 
@@ -173,14 +172,11 @@ int main(int argc, char** argv) {
                    ok.err().message().c_str());
       return 2;
     }
-  std::optional<nfactor::app::metrics::endpoint> metrics_at;
-  if (!cfg.metrics.empty()) {
-    auto at = nfactor::app::metrics::parse_endpoint(cfg.metrics);
-    if (!at) {
-      std::fprintf(stderr, "nfactor-collect: %s\n", at.err().message().c_str());
-      return 2;
-    }
-    metrics_at = *at;
+  auto metrics_at = nfactor::app::metrics::parse_option(cfg.metrics);
+  if (!metrics_at) {
+    std::fprintf(stderr, "nfactor-collect: %s\n",
+                 metrics_at.err().message().c_str());
+    return 2;
   }
   node::prepare(cfg, cfg.security());
   std::FILE* out = stdout;
@@ -195,20 +191,17 @@ int main(int argc, char** argv) {
   std::atomic<std::uint64_t> events{0};
   std::atomic<std::uint64_t> dropped{0};
   std::deque<node_counters> per_node; // stable addresses for the handlers
-  std::unique_ptr<nfactor::app::metrics::server> metrics_server;
-  if (metrics_at) {
-    auto s = nfactor::app::metrics::server::start(
-        *metrics_at, [&per_node] { return metrics_page(per_node); });
-    if (!s) {
-      std::fprintf(stderr, "nfactor-collect: %s\n", s.err().message().c_str());
-      return 2;
-    }
-    metrics_server = std::move(*s);
-    std::fprintf(stderr, "nfactor-collect: metrics on http://%s/metrics\n",
-                 metrics_server->where().c_str());
-  }
   for (const auto& ep : endpoints)
     per_node.emplace_back().where = ep.to_string();
+  auto metrics_server =
+      nfactor::app::metrics::serve("nfactor-collect", *metrics_at, [&per_node] {
+        return metrics_page(per_node);
+      });
+  if (!metrics_server) {
+    std::fprintf(stderr, "nfactor-collect: %s\n",
+                 metrics_server.err().message().c_str());
+    return 2;
+  }
   caf::actor_system sys{cfg};
   std::vector<node::session> sessions;
   for (std::size_t i = 0; i < endpoints.size(); ++i) {
@@ -275,7 +268,7 @@ int main(int argc, char** argv) {
   }
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  metrics_server.reset();
+  metrics_server->reset(); // before the sessions it reads
   for (auto& s : sessions)
     caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
   w.write({{"type", "summary"},

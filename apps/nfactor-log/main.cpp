@@ -422,8 +422,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
       ->capture_default_str();
   std::string metrics;
-  cli.add_option("--metrics", metrics,
-                 "serve Prometheus metrics on ADDR:PORT (:PORT = loopback)");
+  cli.add_option("--metrics", metrics, app::metrics::option_help);
   cli.add_option("--stats-interval", stats_interval,
                  "print stats to stderr every N seconds (0: never)")
       ->check(CLI::Range(0.0, 86400.0));
@@ -456,6 +455,7 @@ int main(int argc, char** argv) {
     o.nflog.flags.seq = true;
     o.nflog.flags.seq_global = seq_global;
     o.max_in_flight = max_in_flight;
+    o.max_batch = std::min(o.max_batch, max_in_flight); // a batch fits
     if (auto ok = o.validate(); !ok) {
       std::cerr << "nfactor-log: " << ok.err().message() << "\n";
       return exit_bad_input;
@@ -473,14 +473,10 @@ int main(int argc, char** argv) {
       return exit_bad_input;
     }
   }
-  std::optional<app::metrics::endpoint> metrics_at;
-  if (!metrics.empty()) {
-    auto at = app::metrics::parse_endpoint(metrics);
-    if (!at) {
-      std::cerr << "nfactor-log: " << at.err().message() << "\n";
-      return exit_bad_input;
-    }
-    metrics_at = *at;
+  auto metrics_at = app::metrics::parse_option(metrics);
+  if (!metrics_at) {
+    std::cerr << "nfactor-log: " << metrics_at.err().message() << "\n";
+    return exit_bad_input;
   }
   auto out = std::make_shared<outputs>(json, pcap);
   if (auto err = out->open(); !err.empty()) {
@@ -536,20 +532,14 @@ int main(int argc, char** argv) {
         .receive([](const std::string& s) { note("stats " + s); },
                  [](caf::error&) {});
   };
-  std::unique_ptr<app::metrics::server> metrics_server;
-  if (metrics_at) {
-    auto s =
-        app::metrics::server::start(*metrics_at, [&system, supervisor, out] {
-          return metrics_page(system, supervisor, *out);
-        });
-    if (!s) {
-      note(s.err().message());
-      rc = exit_bad_input;
-      running = false;
-    } else {
-      metrics_server = std::move(*s);
-      note("metrics on http://" + metrics_server->where() + "/metrics");
-    }
+  auto metrics_server = app::metrics::serve(
+      "nfactor-log", *metrics_at, [&system, supervisor, out] {
+        return metrics_page(system, supervisor, *out);
+      });
+  if (!metrics_server) {
+    note(metrics_server.err().message());
+    rc = exit_bad_input;
+    running = false;
   }
   while (running) {
     timespec tick{0, 200 * 1000 * 1000};
@@ -582,7 +572,8 @@ int main(int argc, char** argv) {
   }
   // Stop: the supervisor stops the listeners (each unbinds its group and
   // closes its socket in on_exit), then the writer flushes and closes.
-  metrics_server.reset(); // before the actors it asks go
+  if (metrics_server)
+    metrics_server->reset(); // before the actors it asks go
   if (rc == 0 || rc == exit_bad_input) {
     self->send_exit(supervisor, caf::exit_reason::user_shutdown);
     self->receive([](const caf::down_msg&) {},

@@ -90,8 +90,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(4096, 1 << 30))
       ->capture_default_str();
   std::string metrics;
-  cli.add_option("--metrics", metrics,
-                 "serve Prometheus metrics on ADDR:PORT (:PORT = loopback)");
+  cli.add_option("--metrics", metrics, app::metrics::option_help);
   cli.footer("Exit codes: 0 stopped by SIGINT/SIGTERM, 1 failure, 2 bad "
              "command line.");
   if (auto rc = app::parse(cli, argc, argv))
@@ -102,14 +101,10 @@ int main(int argc, char** argv) {
     return exit_bad_input;
   }
 
-  std::optional<app::metrics::endpoint> metrics_at;
-  if (!metrics.empty()) {
-    auto at = app::metrics::parse_endpoint(metrics);
-    if (!at) {
-      std::cerr << "nfactor-monitor: " << at.err().message() << "\n";
-      return exit_bad_input;
-    }
-    metrics_at = *at;
+  auto metrics_at = app::metrics::parse_option(metrics);
+  if (!metrics_at) {
+    std::cerr << "nfactor-monitor: " << metrics_at.err().message() << "\n";
+    return exit_bad_input;
   }
 
   auto sigs = app::take_signals({SIGINT, SIGTERM});
@@ -126,18 +121,13 @@ int main(int argc, char** argv) {
   self->monitor(mon);
   // Bound here, before this thread enters the monitored namespace: the
   // endpoint belongs to the daemon's own namespace.
-  std::unique_ptr<app::metrics::server> metrics_server;
-  if (metrics_at) {
-    auto s = app::metrics::server::start(
-        *metrics_at, [&system, mon] { return metrics_page(system, mon); });
-    if (!s) {
-      std::cerr << "nfactor-monitor: " << s.err().message() << "\n";
-      self->send_exit(mon, caf::exit_reason::user_shutdown);
-      return exit_bad_input;
-    }
-    metrics_server = std::move(*s);
-    std::cerr << "nfactor-monitor: metrics on http://"
-              << metrics_server->where() << "/metrics" << std::endl;
+  auto metrics_server =
+      app::metrics::serve("nfactor-monitor", *metrics_at,
+                          [&system, mon] { return metrics_page(system, mon); });
+  if (!metrics_server) {
+    std::cerr << "nfactor-monitor: " << metrics_server.err().message() << "\n";
+    self->send_exit(mon, caf::exit_reason::user_shutdown);
+    return exit_bad_input;
   }
   // This thread prints, and rules name interfaces by index (iif, oif):
   // resolve them in the monitored namespace, as `nft monitor` run there
@@ -208,7 +198,7 @@ int main(int argc, char** argv) {
     if (sig == SIGINT || sig == SIGTERM)
       running = false;
   }
-  metrics_server.reset(); // before the monitor it asks goes
+  metrics_server->reset(); // before the monitor it asks goes
   self->send_exit(mon, caf::exit_reason::user_shutdown);
   std::fflush(stdout);
   return rc;

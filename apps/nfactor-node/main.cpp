@@ -63,8 +63,7 @@ class node_config : public node::config {
         .add(ruleset, "ruleset",
              "offer ruleset changes and snapshots (default true; "
              "--ruleset=false to turn off)")
-        .add(metrics, "metrics",
-             "serve Prometheus metrics on ADDR:PORT (:PORT = loopback)");
+        .add(metrics, "metrics", nfactor::app::metrics::option_help);
   }
 };
 
@@ -153,14 +152,11 @@ int main(int argc, char** argv) {
   node_config cfg;
   if (auto code = nfactor::app::parse_config(cfg, argc, argv, "nfactor-node"))
     return *code;
-  std::optional<nfactor::app::metrics::endpoint> metrics_at;
-  if (!cfg.metrics.empty()) {
-    auto at = nfactor::app::metrics::parse_endpoint(cfg.metrics);
-    if (!at) {
-      std::fprintf(stderr, "nfactor-node: %s\n", at.err().message().c_str());
-      return 2;
-    }
-    metrics_at = *at;
+  auto metrics_at = nfactor::app::metrics::parse_option(cfg.metrics);
+  if (!metrics_at) {
+    std::fprintf(stderr, "nfactor-node: %s\n",
+                 metrics_at.err().message().c_str());
+    return 2;
   }
   auto opts = make_options(cfg);
   if (!opts) {
@@ -187,18 +183,14 @@ int main(int argc, char** argv) {
     caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
     return 1;
   }
-  std::unique_ptr<nfactor::app::metrics::server> metrics_server;
-  if (metrics_at) {
-    auto s = nfactor::app::metrics::server::start(
-        *metrics_at, [&sys, nd = *n] { return metrics_page(sys, nd); });
-    if (!s) {
-      std::fprintf(stderr, "nfactor-node: %s\n", s.err().message().c_str());
-      caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
-      return 2;
-    }
-    metrics_server = std::move(*s);
-    std::fprintf(stderr, "nfactor-node: metrics on http://%s/metrics\n",
-                 metrics_server->where().c_str());
+  auto metrics_server = nfactor::app::metrics::serve(
+      "nfactor-node", *metrics_at,
+      [&sys, nd = *n] { return metrics_page(sys, nd); });
+  if (!metrics_server) {
+    std::fprintf(stderr, "nfactor-node: %s\n",
+                 metrics_server.err().message().c_str());
+    caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
+    return 2;
   }
   std::printf("nfactor-node %s listening on %s:%u (%s), groups %s\n",
               opts->name.c_str(), cfg.bind.empty() ? "*" : cfg.bind.c_str(),
@@ -210,7 +202,7 @@ int main(int argc, char** argv) {
   std::printf("nfactor-node: %s, stopping\n",
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
-  metrics_server.reset(); // before the node it asks goes
+  metrics_server->reset(); // before the node it asks goes
   caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
   return 0;
 }
