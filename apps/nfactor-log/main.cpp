@@ -130,6 +130,7 @@ class outputs {
     }
     if (dumper_) {
       std::uint64_t records = 0;
+      std::optional<nflog::timestamp> batch_time; // for events without one
       nl::message_reader msgs{byte_view{*batch}.subspan(packed_header)};
       while (msgs.next()) {
         const auto& m = msgs.get();
@@ -137,7 +138,9 @@ class outputs {
           continue; // interface name records
         auto rec = app::make_nflog_record(m, scratch_);
         pcap_pkthdr h{};
-        auto t = rec.time.value_or(now());
+        if (!rec.time && !batch_time)
+          batch_time = now(); // one clock read per batch, not per event
+        auto t = rec.time ? *rec.time : *batch_time;
         h.ts.tv_sec = t.sec;
         h.ts.tv_usec = t.usec;
         h.caplen = h.len = static_cast<bpf_u_int32>(rec.bytes.size());

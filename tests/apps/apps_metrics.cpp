@@ -360,6 +360,17 @@ BOOST_FIXTURE_TEST_CASE(a_writer_that_cannot_write_shows_as_counted_loss,
   BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   int keep_open = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
   BOOST_REQUIRE(keep_open >= 0);
+  {
+    // Fill the pipe first, so nfactor-log's first write blocks whatever
+    // reaches it.
+    int filler = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    BOOST_REQUIRE(filler >= 0);
+    std::string line(4095, ' ');
+    line += '\n';
+    while (::write(filler, line.data(), line.size()) > 0) {
+    }
+    ::close(filler); // the bytes stay: a reader holds the FIFO open
+  }
   background log(
       in_netns(netns, {log_bin, "-g", "13", "--json", fifo, "--rcvbuf", "4096",
                        "--max-in-flight", "64", "--metrics", "127.0.0.1:0"}),
@@ -367,10 +378,10 @@ BOOST_FIXTURE_TEST_CASE(a_writer_that_cannot_write_shows_as_counted_loss,
   BOOST_REQUIRE_MESSAGE(log.await(test::err_has("group 13 bound")), log.err());
   auto where = metrics_where(log);
   BOOST_REQUIRE_MESSAGE(!where.empty(), log.err());
-  // 400 events of ~500 bytes of JSON each overfill the pipe (64 KiB):
-  // the writer is stuck, the listener stops reading once it holds 64
-  // unwritten events, and the rest waits in (and overflows) the kernel's
-  // 4 KiB receive buffer. Nothing grows while it is stuck.
+  // The writer is stuck on the full pipe, the listener stops reading once
+  // it holds 64 unwritten events, and the rest of the 400 waits in (and
+  // overflows) the kernel's 4 KiB receive buffer. Nothing grows while it
+  // is stuck.
   send_datagrams(netns, 400);
   label_set g13{{"group", "13"}};
   auto stuck = [](const exposition& e) {
