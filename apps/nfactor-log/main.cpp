@@ -582,6 +582,9 @@ int main(int argc, char** argv) {
     self->receive([](const caf::down_msg&) {},
                   caf::after(std::chrono::seconds(10)) >> [] {});
   }
+  // The listeners are gone: the writer's totals are final.
+  self->request(w, 10s, report_atom_v)
+      .receive([](const std::string& s) { note(s); }, [](caf::error&) {});
   self->request(w, 10s, actors::stop_atom_v)
       .receive([](bool) {}, [](caf::error&) {});
   self->send_exit(w, caf::exit_reason::user_shutdown);

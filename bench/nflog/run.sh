@@ -55,16 +55,22 @@ declare -A LISTENERS=(
   [5-nfactor-detached-owner-malloc-defaults]="$BENCH -d -m -g {G} -i 600000"
   [6-nfactor-log-json]="$LOG -g {G} --json {OUT}/events.json"
   [7-nfactor-log-pcap]="$LOG -g {G} --pcap {OUT}/events.pcap"
+  [8-nfactor-log-json-null]="$LOG -g {G} --json /dev/null"
+  [9-nfactor-log-pcap-null]="$LOG -g {G} --pcap /dev/null"
 )
 # How nflog_throughput.sh counts a listener's events (default: its JSON
-# line). nfactor-log's pcap records are counted here after the run.
+# line). nfactor-log's pcap records are counted here after the run; with
+# /dev/null as the output (everything but the file system's cost) its
+# final "written N events" line counts.
 declare -A COUNT=(
   [6-nfactor-log-json]="lines:{OUT}/events.json"
   [7-nfactor-log-pcap]="lines:/dev/null"
+  [8-nfactor-log-json-null]="lines:/dev/null"
+  [9-nfactor-log-pcap-null]="lines:/dev/null"
 )
 NAMES=$(printf '%s\n' "${!LISTENERS[@]}" | sort)
 if [ "$LOGD" = 1 ]; then
-  NAMES="1-limit 6-nfactor-log-json 7-nfactor-log-pcap"
+  NAMES="1-limit 6-nfactor-log-json 7-nfactor-log-pcap 8-nfactor-log-json-null 9-nfactor-log-pcap-null"
 elif [ "$ALL" != 1 ]; then
   NAMES="1-limit 2-nfactor-detached-owner"
 fi
@@ -86,8 +92,12 @@ for run in $(seq "$RUNS"); do
     out=$SCRATCH/$name-$run
     "$SCRATCH/pb/nflog_throughput.sh" -o "$out" -n "$N" \
       -c "${COUNT[$name]:-json}" "${LISTENERS[$name]}" >"$out.json" 2>/dev/null
-    if [ "$name" = 7-nfactor-log-pcap ]; then # events: the pcap's records
-      ev=$(pcap_records "$out/events.pcap")
+    ev=
+    case $name in
+    7-nfactor-log-pcap) ev=$(pcap_records "$out/events.pcap") ;;
+    *-null) ev=$(sed -n 's/.*: written \([0-9]*\) events.*/\1/p' "$out/listener.err" | tail -1) ;;
+    esac
+    if [ -n "$ev" ]; then # events: the pcap's records, the written count
       jq -c --argjson ev "$ev" '.events = $ev |
         .loss_pct = (((.sent - $ev) * 10000 / .sent | round) / 100) |
         .cpu_us_per_event = (if $ev > 0 then (.listener_cpu_s * 1e8 / $ev | round / 100) else null end)' \
@@ -123,7 +133,8 @@ if [ "$LOGD" = 1 ]; then
     ([.[] | select(.name == "limit") | .cpu_us_per_event] | median) as $raw |
     ([.[] | .load] | median) as $load |
     "raw limit: \($raw) us/event (median); load average \($load) (median)",
-    (["nfactor-log-json", 3], ["nfactor-log-pcap", 2]) as [$n, $k] |
+    (["nfactor-log-json", 3], ["nfactor-log-pcap", 2],
+     ["nfactor-log-json-null", 3], ["nfactor-log-pcap-null", 2]) as [$n, $k] |
     ([.[] | select(.name == $n) | .cpu_us_per_event] | median) as $cpu |
     ([.[] | select(.name == $n) | .loss_pct] | max) as $loss |
     "target: \($n) <=\($k)x raw with 0 loss: " +
