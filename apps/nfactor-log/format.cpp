@@ -48,66 +48,65 @@ void ipv4_text(char* out, const std::uint8_t* p) {
   }
 }
 
-// -- JSON writing: appends, no allocation once `out` has grown ----------------
+// -- JSON writing: a cursor into a reserved tail ------------------------------
+//
+// Each helper writes at `p` and returns the end. `append_json` reserves an
+// upper bound of the event's text first, so nothing here checks capacity.
 
 template <std::size_t N>
-void literal(std::string& out, const char (&s)[N]) {
-  out.append(s, N - 1);
+char* literal(char* p, const char (&s)[N]) {
+  std::memcpy(p, s, N - 1);
+  return p + N - 1;
 }
 
-void number(std::string& out, std::uint64_t v) {
-  char buf[20];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  (void)ec;
-  out.append(buf, end);
+char* number(char* p, std::uint64_t v) {
+  return std::to_chars(p, p + 20, v).ptr;
 }
 
-// A JSON string: runs without escapes are appended in one piece.
-void text(std::string& out, std::string_view s) {
-  out += '"';
+// A JSON string: runs without escapes are copied in one piece. At most
+// 2 + 6 * s.size() characters.
+char* text(char* p, std::string_view s) {
+  *p++ = '"';
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\')
       continue;
-    out.append(s.data() + run, i - run);
+    std::memcpy(p, s.data() + run, i - run);
+    p += i - run;
     run = i + 1;
     if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
+      *p++ = '\\';
+      *p++ = static_cast<char>(c);
     } else {
-      literal(out, "\\u00");
-      out += hex_digits[c >> 4];
-      out += hex_digits[c & 15];
+      p = literal(p, "\\u00");
+      *p++ = hex_digits[c >> 4];
+      *p++ = hex_digits[c & 15];
     }
   }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
+  std::memcpy(p, s.data() + run, s.size() - run);
+  p += s.size() - run;
+  *p++ = '"';
+  return p;
 }
 
 // `key` is the literal `,"name":` (every key but the first has a comma).
 template <std::size_t N, class T>
-void opt_number(std::string& out, const char (&key)[N],
-                const std::optional<T>& v) {
-  if (v) {
-    literal(out, key);
-    number(out, *v);
-  }
+char* opt_number(char* p, const char (&key)[N], const std::optional<T>& v) {
+  if (v)
+    p = number(literal(p, key), *v);
+  return p;
 }
 
 template <std::size_t N, std::size_t M>
-void device(std::string& out, const char (&name_key)[N],
-            const char (&index_key)[M],
-            const std::optional<std::uint32_t>& index,
-            const std::optional<std::string>& name) {
+char* device(char* p, const char (&name_key)[N], const char (&index_key)[M],
+             const std::optional<std::uint32_t>& index,
+             const std::optional<std::string>& name) {
   if (!index)
-    return;
-  if (name) {
-    literal(out, name_key);
-    text(out, *name);
-  }
-  literal(out, index_key);
-  number(out, *index);
+    return p;
+  if (name)
+    p = text(literal(p, name_key), *name);
+  return number(literal(p, index_key), *index);
 }
 
 // The two hex digits of every byte value, in memory order.
@@ -120,48 +119,52 @@ constexpr auto hex_pairs = [] {
   return t;
 }();
 
-// `b` in lower-case hex, quoted: written in place, one table copy per byte.
-void hex(std::string& out, byte_view b) {
-  auto at = out.size();
-  out.resize(at + 2 + 2 * b.size());
-  char* p = out.data() + at;
+// `b` in lower-case hex, quoted.
+char* hex(char* p, byte_view b) {
   *p++ = '"';
   for (auto c : b) {
     std::memcpy(p, &hex_pairs[2 * c], 2);
     p += 2;
   }
-  *p = '"';
+  *p++ = '"';
+  return p;
 }
 
 // "00:11:22:33:44:55", quoted (as hw_address::to_string, without its
 // string).
-void hw_address(std::string& out, const nflog::hw_address& a) {
-  out += '"';
+char* hw_address(char* p, const nflog::hw_address& a) {
+  *p++ = '"';
   for (std::size_t i = 0; i < a.len && i < a.bytes.size(); ++i) {
     if (i)
-      out += ':';
-    out += hex_digits[a.bytes[i] >> 4];
-    out += hex_digits[a.bytes[i] & 15];
+      *p++ = ':';
+    std::memcpy(p, &hex_pairs[2 * a.bytes[i]], 2);
+    p += 2;
   }
-  out += '"';
+  *p++ = '"';
+  return p;
 }
 
 // Unix seconds with six decimals.
-void seconds(std::string& out, const nflog::timestamp& t) {
-  number(out, static_cast<std::uint64_t>(t.sec));
+char* seconds(char* p, const nflog::timestamp& t) {
+  p = number(p, static_cast<std::uint64_t>(t.sec));
   auto usec = static_cast<long long>(t.usec % 1000000);
-  char frac[8];
   if (usec < 0) { // never sent by a kernel; printed as printf did
+    char frac[16];
     auto n = std::snprintf(frac, sizeof frac, ".%06lld", usec);
-    out.append(frac, static_cast<std::size_t>(std::max(n, 0)));
-    return;
+    n = std::clamp(n, 0, 8);
+    std::memcpy(p, frac, static_cast<std::size_t>(n));
+    return p + n;
   }
-  frac[0] = '.';
+  *p = '.';
   for (int i = 6; i > 0; --i) {
-    frac[i] = static_cast<char>('0' + usec % 10);
+    p[i] = static_cast<char>('0' + usec % 10);
     usec /= 10;
   }
-  out.append(frac, 7);
+  return p + 7;
+}
+
+std::size_t text_bound(const std::optional<std::string>& s) {
+  return s ? 2 + 6 * s->size() : 0;
 }
 
 } // namespace
@@ -248,60 +251,69 @@ std::optional<l34_summary> summarize(byte_view p) {
   return std::nullopt;
 }
 
-void append_json(std::string& out, const nflog::log_event& ev) {
-  literal(out, "{\"group\":");
-  number(out, ev.group);
-  literal(out, ",\"family\":");
-  text(out, nfnl::to_string(static_cast<nfnl::family>(ev.family)));
-  if (ev.hook) {
-    literal(out, ",\"hook\":");
-    text(out, nflog::hook_name(ev.family, *ev.hook));
+char* text_buffer::reserve(std::size_t n) {
+  if (capacity_ - size_ < n) {
+    auto grown = std::max(capacity_ * 2, size_ + n);
+    auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+    if (size_)
+      std::memcpy(bigger.get(), data_.get(), size_);
+    data_ = std::move(bigger);
+    capacity_ = grown;
   }
-  if (ev.prefix) {
-    literal(out, ",\"prefix\":");
-    text(out, *ev.prefix);
-  }
-  device(out, ",\"indev\":", ",\"indev_index\":", ev.indev, ev.indev_name);
-  device(out, ",\"outdev\":", ",\"outdev_index\":", ev.outdev, ev.outdev_name);
-  device(out, ",\"physindev\":", ",\"physindev_index\":", ev.physindev,
-         ev.physindev_name);
-  device(out, ",\"physoutdev\":", ",\"physoutdev_index\":", ev.physoutdev,
-         ev.physoutdev_name);
-  opt_number(out, ",\"mark\":", ev.mark);
-  opt_number(out, ",\"uid\":", ev.uid);
-  opt_number(out, ",\"gid\":", ev.gid);
-  opt_number(out, ",\"seq\":", ev.seq);
-  opt_number(out, ",\"seq_global\":", ev.seq_global);
-  if (ev.timestamp) {
-    literal(out, ",\"timestamp\":");
-    seconds(out, *ev.timestamp);
-  }
-  opt_number(out, ",\"hw_protocol\":", ev.hw_protocol);
-  opt_number(out, ",\"hw_type\":", ev.hwtype);
-  if (ev.hwaddr) {
-    literal(out, ",\"hw_addr\":");
-    hw_address(out, *ev.hwaddr);
-  }
+  return data_.get() + size_;
+}
+
+void append_json(text_buffer& out, const nflog::log_event& ev) {
+  // Every fixed part (keys, numbers, addresses) fits in 1024 characters
+  // (about 660 at most);
+  // strings may escape every character, payload bytes take two each.
+  auto bound = 1024 + text_bound(ev.prefix) + text_bound(ev.indev_name) +
+               text_bound(ev.outdev_name) + text_bound(ev.physindev_name) +
+               text_bound(ev.physoutdev_name) +
+               (ev.payload ? 2 * ev.payload->size() : 0);
+  char* p = out.reserve(bound);
+  p = number(literal(p, "{\"group\":"), ev.group);
+  p = text(literal(p, ",\"family\":"),
+           nfnl::to_string(static_cast<nfnl::family>(ev.family)));
+  if (ev.hook)
+    p = text(literal(p, ",\"hook\":"), nflog::hook_name(ev.family, *ev.hook));
+  if (ev.prefix)
+    p = text(literal(p, ",\"prefix\":"), *ev.prefix);
+  p = device(p, ",\"indev\":", ",\"indev_index\":", ev.indev, ev.indev_name);
+  p = device(p, ",\"outdev\":", ",\"outdev_index\":", ev.outdev,
+             ev.outdev_name);
+  p = device(p, ",\"physindev\":", ",\"physindev_index\":", ev.physindev,
+             ev.physindev_name);
+  p = device(p, ",\"physoutdev\":", ",\"physoutdev_index\":", ev.physoutdev,
+             ev.physoutdev_name);
+  p = opt_number(p, ",\"mark\":", ev.mark);
+  p = opt_number(p, ",\"uid\":", ev.uid);
+  p = opt_number(p, ",\"gid\":", ev.gid);
+  p = opt_number(p, ",\"seq\":", ev.seq);
+  p = opt_number(p, ",\"seq_global\":", ev.seq_global);
+  if (ev.timestamp)
+    p = seconds(literal(p, ",\"timestamp\":"), *ev.timestamp);
+  p = opt_number(p, ",\"hw_protocol\":", ev.hw_protocol);
+  p = opt_number(p, ",\"hw_type\":", ev.hwtype);
+  if (ev.hwaddr)
+    p = hw_address(literal(p, ",\"hw_addr\":"), *ev.hwaddr);
   if (ev.payload) {
-    literal(out, ",\"payload_len\":");
-    number(out, ev.payload->size());
-    literal(out, ",\"payload\":");
-    hex(out, *ev.payload);
+    p = number(literal(p, ",\"payload_len\":"), ev.payload->size());
+    p = hex(literal(p, ",\"payload\":"), *ev.payload);
     if (auto s = summarize(*ev.payload)) {
-      literal(out, ",\"src\":");
-      text(out, s->src);
-      literal(out, ",\"dst\":");
-      text(out, s->dst);
-      literal(out, ",\"proto\":");
+      p = text(literal(p, ",\"src\":"), s->src);
+      p = text(literal(p, ",\"dst\":"), s->dst);
+      p = literal(p, ",\"proto\":");
       if (auto* name = proto_name(s->proto))
-        text(out, name);
+        p = text(p, name);
       else
-        number(out, s->proto);
-      opt_number(out, ",\"sport\":", s->sport);
-      opt_number(out, ",\"dport\":", s->dport);
+        p = number(p, s->proto);
+      p = opt_number(p, ",\"sport\":", s->sport);
+      p = opt_number(p, ",\"dport\":", s->dport);
     }
   }
-  literal(out, "}\n");
+  p = literal(p, "}\n");
+  out.commit(p);
 }
 
 nflog_record make_nflog_record(const nl::message& msg, byte_buffer& scratch) {

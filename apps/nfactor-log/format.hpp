@@ -14,9 +14,12 @@
 // writes. So a record is the message as the kernel sent it, undecoded.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "nfactor/bytes.hpp"
 #include "nfactor/nflog/event.hpp"
@@ -43,9 +46,33 @@ struct l34_summary {
 /// nullptr.
 [[nodiscard]] const char* proto_name(std::uint8_t p) noexcept;
 
+/// A growing text buffer for a batch of output: `append_json` writes
+/// through a raw pointer into its reserved tail (no capacity check and no
+/// zero-filling per character), and it keeps its memory from batch to
+/// batch.
+class text_buffer {
+ public:
+  /// Forgets the text, keeps the memory.
+  void clear() noexcept { size_ = 0; }
+  [[nodiscard]] std::string_view view() const noexcept {
+    return {data_.get(), size_};
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// Room for `n` more characters; write them, then `commit` the end.
+  [[nodiscard]] char* reserve(std::size_t n);
+  void commit(const char* end) noexcept {
+    size_ = static_cast<std::size_t>(end - data_.get());
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
 /// Appends `ev` as one JSON object and a newline (keys in
 /// docs/apps/nfactor-log.md; absent attributes omitted).
-void append_json(std::string& out, const nflog::log_event& ev);
+void append_json(text_buffer& out, const nflog::log_event& ev);
 
 /// A pcap record of one NFULNL_MSG_PACKET message.
 struct nflog_record {

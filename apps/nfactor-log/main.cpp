@@ -123,7 +123,7 @@ class outputs {
       for (auto& ev : events_)
         app::append_json(buf_, ev);
       events_.clear();
-      if (!write_all(json_fd_, buf_))
+      if (!write_all(json_fd_, buf_.view()))
         err = "write " + json_path_ + ": " + std::strerror(errno);
       else
         written.json_bytes += buf_.size();
@@ -191,7 +191,7 @@ class outputs {
     return {ts.tv_sec, ts.tv_nsec / 1000};
   }
 
-  static bool write_all(int fd, const std::string& s) {
+  static bool write_all(int fd, std::string_view s) {
     for (std::size_t done = 0; done < s.size();) {
       auto w = ::write(fd, s.data() + done, s.size() - done);
       if (w < 0 && errno == EINTR)
@@ -208,7 +208,7 @@ class outputs {
   int json_fd_ = -1;
   pcap_t* dead_ = nullptr;
   pcap_dumper_t* dumper_ = nullptr;
-  std::string buf_;
+  app::text_buffer buf_;
   std::vector<nflog::log_event> events_;
   byte_buffer scratch_;
 };
