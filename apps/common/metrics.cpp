@@ -175,26 +175,32 @@ std::string exposition::text() const {
   return out;
 }
 
+// The counters of `sup::stats`, one row each.
+struct stats_counter {
+  const char* name;
+  const char* help;
+  std::uint64_t actors::sup::stats::*member;
+};
+constexpr stats_counter stats_counters[] = {
+    {"nfactor_received_total", "Events or messages read from the kernel.",
+     &actors::sup::stats::received},
+    {"nfactor_delivered_total", "Events or messages handed to the owner.",
+     &actors::sup::stats::delivered},
+    {"nfactor_lost_total",
+     "Events or messages known to be lost (kernel drops, back-pressure).",
+     &actors::sup::stats::lost},
+    {"nfactor_enobufs_total", "Receive buffer overflow episodes (ENOBUFS).",
+     &actors::sup::stats::enobufs},
+    {"nfactor_foreign_datagrams_total",
+     "Datagrams dropped unread because they did not come from the kernel.",
+     &actors::sup::stats::foreign},
+};
+
 void add_stats(exposition& page, const labels& l, const actors::sup::stats& s) {
-  auto n = [](std::uint64_t v) {
-    return static_cast<double>(v);
-  };
-  page.counter("nfactor_received_total",
-               "Events or messages read from the kernel.", l, n(s.received));
-  page.counter("nfactor_delivered_total",
-               "Events or messages handed to the owner.", l, n(s.delivered));
-  page.counter("nfactor_lost_total",
-               "Events or messages known to be lost (kernel drops, "
-               "back-pressure).",
-               l, n(s.lost));
-  page.counter("nfactor_enobufs_total",
-               "Receive buffer overflow episodes (ENOBUFS).", l, n(s.enobufs));
+  for (const auto& c : stats_counters)
+    page.counter(c.name, c.help, l, static_cast<double>(s.*c.member));
   page.counter("nfactor_restarts_total",
-               "Restarts of this actor by its supervisor.", l, n(s.restarts));
-  page.counter("nfactor_foreign_datagrams_total",
-               "Datagrams dropped unread because they did not come from "
-               "the kernel.",
-               l, n(s.foreign));
+               "Restarts of this actor by its supervisor.", l, s.restarts);
   page.gauge("nfactor_rcvbuf_bytes",
              "Socket receive buffer the kernel granted.", l,
              s.rcvbuf ? static_cast<double>(*s.rcvbuf) : 0.0);
