@@ -2,6 +2,7 @@
 #include "metrics.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <csignal>
@@ -231,6 +232,8 @@ void add_process(exposition& page) {
 struct server::impl {
   httplib::Server http;
   std::thread thread;
+  /// Set when `listen_after_bind` returned (e.g. it could not listen).
+  std::atomic<bool> done{false};
 };
 
 result<std::unique_ptr<server>>
@@ -252,13 +255,14 @@ server::start(const endpoint& at, std::function<std::string()> collect) {
                       "cannot listen on " + at.host + ":" +
                           std::to_string(at.port) +
                           " (address in use, or not an address of this host)");
-  i->thread = std::thread([http = &i->http] {
+  i->thread = std::thread([http = &i->http, done = &i->done] {
     // A scraper that goes away mid-reply must not kill the daemon.
     sigset_t pipe;
     sigemptyset(&pipe);
     sigaddset(&pipe, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     http->listen_after_bind();
+    *done = true;
   });
   return std::unique_ptr<server>{
       new server(std::move(i), static_cast<std::uint16_t>(port), at.host)};
@@ -268,6 +272,10 @@ server::server(std::unique_ptr<impl> i, std::uint16_t port, std::string host)
   : impl_(std::move(i)), port_(port), host_(std::move(host)) {}
 
 server::~server() {
+  // stop() does nothing until the serving thread has started listening,
+  // which would then never end: wait for that first.
+  while (!impl_->http.is_running() && !impl_->done)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl_->http.stop();
   if (impl_->thread.joinable())
     impl_->thread.join();
