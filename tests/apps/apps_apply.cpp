@@ -854,8 +854,8 @@ BOOST_FIXTURE_TEST_CASE(bad_input_and_refusals, test::netns_fixture) {
   BOOST_TEST(netns.nft("list ruleset").empty());
   // Missing file, unknown option, --help.
   BOOST_TEST(apply(ns + dir / "none.json").status == 2);
-  BOOST_TEST(apply("--frobnicate x").status == 2);
-  r = apply("--help");
+  BOOST_TEST(netns.exec(apply_bin + " --frobnicate x").status == 2);
+  r = netns.exec(apply_bin + " --help");
   BOOST_TEST(r.status == 0);
   BOOST_TEST(r.output.find("--reconcile") != std::string::npos);
 }
