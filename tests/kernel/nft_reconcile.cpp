@@ -212,6 +212,27 @@ BOOST_FIXTURE_TEST_CASE(conflict_retries_and_converges, netns_fixture) {
   BOOST_TEST(lost.err().code == make_error_code(errc::conflict));
 }
 
+BOOST_FIXTURE_TEST_CASE(no_attempts_is_invalid_argument, netns_fixture) {
+  // Zero or negative attempts leave no conflict to report: a typed error,
+  // and the kernel is neither read nor written.
+  auto s = test::open_socket(netns);
+  for (int attempts : {0, -1}) {
+    nft::reconcile_options o;
+    o.max_attempts = attempts;
+    int commits = 0;
+    o.before_commit = [&](int) {
+      ++commits;
+    };
+    auto r = nft::reconcile(s, desired(NF_ACCEPT, false), o);
+    BOOST_REQUIRE(!r);
+    BOOST_TEST(r.err().code == make_error_code(errc::invalid_argument));
+    BOOST_TEST(r.err().detail.find("max_attempts") != std::string::npos);
+    BOOST_TEST(commits == 0);
+  }
+  BOOST_TEST(netns.nft("list tables").find("table inet r") ==
+             std::string::npos);
+}
+
 BOOST_FIXTURE_TEST_CASE(named_objects_by_type_and_definition, netns_fixture) {
   auto s = test::open_socket(netns);
   auto r1 = nft::reconcile(s, objects(10, 10));
