@@ -409,10 +409,7 @@ byte_buffer scalar_bytes(const dtype& t, const value& v,
     if (t.len < 8 && n >> (8 * t.len))
       fail(path, "value " + std::to_string(n) + " does not fit " +
                      std::string{t.name});
-    for (std::uint32_t i = 0; i < t.len && i < 8; ++i) {
-      auto byte = static_cast<std::uint8_t>(n >> (8 * i));
-      out[t.big_endian ? t.len - 1 - i : i] = byte;
-    }
+    store_uint(out, n, t.big_endian ? byte_order::big : byte_order::host);
     return out;
   }
   case shape::hour:
@@ -425,8 +422,7 @@ byte_buffer scalar_bytes(const dtype& t, const value& v,
                                      ? "time of day (\"17:00\")"
                                      : "date (\"2026-01-01 00:00:00\")"} +
                      ", not " + v.dump());
-    for (std::uint32_t i = 0; i < t.len && i < 8; ++i)
-      out[i] = static_cast<std::uint8_t>(*n >> (8 * i)); // host order
+    store_uint(out, *n, byte_order::host);
     return out;
   }
   case shape::tc_handle: {
@@ -523,8 +519,8 @@ byte_buffer set_userdata(const key_type& key, const dtype* data) {
   auto tlv = [&](std::uint8_t type, std::uint32_t v) {
     u.push_back(type);
     u.push_back(4);
-    for (int i = 0; i < 4; ++i)
-      u.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    u.resize(u.size() + 4);
+    store_uint(std::span{u}.last(4), v, byte_order::host);
   };
   if (key.parts.size() == 1)
     tlv(0, key.parts[0]->big_endian ? 2 : 1);
