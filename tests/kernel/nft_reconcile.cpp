@@ -10,6 +10,7 @@
 
 #include "netns_fixture.hpp"
 #include "tx_helpers.hpp"
+#include "nfactor/nft/datatype.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nft/reconcile.hpp"
 #include "nfactor/nft/rule_builder.hpp"
@@ -65,7 +66,7 @@ nft::ruleset desired(std::uint32_t policy, bool variant) {
   s.family = inet;
   s.table = "r";
   s.name = "s";
-  s.key_type = 7;
+  s.key_type = nft::type_id(nft::datatype::ipv4_addr);
   s.key_len = 4;
   d.sets.push_back(
       {s, {v4(0x0a000001), variant ? v4(0x0a000003) : v4(0x0a000002)}});
@@ -106,8 +107,11 @@ nft::ruleset objects(std::uint64_t quota_mb, std::uint64_t rate) {
   obj("x", NFT_OBJECT_QUOTA,
       nft::expr::quota{.bytes = quota_mb << 20, .flags = 0, .consumed = {}});
   obj("l", NFT_OBJECT_LIMIT,
-      nft::expr::limit{
-          .rate = rate, .unit = 1, .burst = 5, .type = NFT_LIMIT_PKTS, .flags = 0});
+      nft::expr::limit{.rate = rate,
+                       .unit = 1,
+                       .burst = 5,
+                       .type = NFT_LIMIT_PKTS,
+                       .flags = 0});
   return d;
 }
 

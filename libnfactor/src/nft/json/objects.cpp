@@ -224,7 +224,7 @@ set_and_elems read_set(const value& v, bool is_map, const std::string& path,
       spec.data = find_dtype(mt);
       if (!spec.data)
         fail(path + ".map", "unsupported map type " + m->dump());
-      s.data_type = spec.data->id;
+      s.data_type = type_id(spec.data->id);
       s.data_len = spec.data->len;
     }
   }

@@ -370,8 +370,8 @@ std::string rule_text(const rule& r, const set_finder& sets) {
 }
 
 std::string elements_text(const set& s, const std::vector<set_elem>& elems) {
-  return braced(elements_json(s, elems), s.key_type == 19u /* mark */,
-                s.key_type == 41u /* ifname */);
+  return braced(elements_json(s, elems), s.key_type == type_id(datatype::mark),
+                s.key_type == type_id(datatype::ifname));
 }
 
 std::string elements_json_text(const set& s,

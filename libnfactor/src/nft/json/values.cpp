@@ -179,14 +179,14 @@ key_type key_of_set(const set& s) {
     k.parts.push_back(t);
     return k;
   }
-  // A concatenation: 6 bits per part, the first part highest.
+  // A concatenation: datatype_bits per part, the first part highest.
   std::vector<const dtype*> parts;
   while (id) {
-    auto* t = dtype_by_id(id & 0x3f);
+    auto* t = dtype_by_id(id & ((1u << datatype_bits) - 1));
     if (!t)
       return key_type{};
     parts.insert(parts.begin(), t);
-    id >>= 6;
+    id >>= datatype_bits;
   }
   k.parts = std::move(parts);
   return k;
