@@ -93,7 +93,6 @@ bool decode_fresh(const nl::message& msg, queue_packet& out,
   out.queue = static_cast<std::uint16_t>(msg.payload[2] << 8 | msg.payload[3]);
   if (!decode_attrs(msg.payload.subspan(4), by_type, out, err, owner, op))
     return false;
-  // The kernel writes the header first: this finds it at once.
   if (!peek_packet_id(msg)) {
     err = make_error(errc::bad_attribute, std::string{op},
                      "NFQA_PACKET_HDR is missing: no packet id to give a "
@@ -116,23 +115,25 @@ std::string_view attribute_name(std::uint16_t type) noexcept {
 std::optional<std::uint32_t> peek_packet_id(const nl::message& msg) noexcept {
   if (!is_packet(msg) || msg.payload.size() < 4)
     return std::nullopt;
+  // The last well-formed header counts, as in the decoder's table walk (a
+  // kernel sends one, first).
+  std::optional<std::uint32_t> id;
   auto attrs = msg.payload.subspan(4);
   for (std::size_t off = 0; off + NLA_HDRLEN <= attrs.size();) {
     std::uint16_t len = 0, type = 0;
     std::memcpy(&len, attrs.data() + off, 2);
     std::memcpy(&type, attrs.data() + off + 2, 2);
     if (len < NLA_HDRLEN || len > attrs.size() - off)
-      return std::nullopt;
-    if ((type & NLA_TYPE_MASK) == NFQA_PACKET_HDR) {
-      if (len != NLA_HDRLEN + sizeof(nfqnl_msg_packet_hdr))
-        return std::nullopt;
-      std::uint32_t id = 0;
-      std::memcpy(&id, attrs.data() + off + NLA_HDRLEN, 4);
-      return ntohl(id);
+      break;
+    if ((type & NLA_TYPE_MASK) == NFQA_PACKET_HDR &&
+        len == NLA_HDRLEN + sizeof(nfqnl_msg_packet_hdr)) {
+      std::uint32_t v = 0;
+      std::memcpy(&v, attrs.data() + off + NLA_HDRLEN, 4);
+      id = ntohl(v);
     }
     off += NLA_ALIGN(len);
   }
-  return std::nullopt;
+  return id;
 }
 
 result<void> decode_packet(const nl::message& msg, queue_packet& out,
