@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "nfactor/actors/queue_listener.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+
+#include "nfactor/actors/error.hpp"
+#include "nfactor/nfqueue/queue.hpp"
+
+namespace nfactor::actors {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+std::int64_t thread_cpu_us() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+class queue_actor : public queue_listener_impl::base {
+ public:
+  using super = queue_listener_impl::base;
+
+  queue_actor(caf::actor_config& cfg, queue_owner owner,
+              queue_listener_options opts)
+    : super(cfg), owner_(std::move(owner)), opts_(std::move(opts)) {
+    set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& p) {
+      try {
+        std::rethrow_exception(p);
+      } catch (const std::exception& e) {
+        return caf::make_error(caf::sec::runtime_error, e.what());
+      } catch (...) {
+        return caf::make_error(caf::sec::runtime_error, "unknown exception");
+      }
+    });
+  }
+
+  const char* name() const override { return "nfactor.queue_listener"; }
+
+  // Wakes the poll for every message that is not our own tick: answers
+  // carry verdicts the kernel is holding packets for, so they never wait.
+  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
+    bool own = ptr && ptr->sender == ctrl();
+    super::enqueue(std::move(ptr), eu);
+    if (!own && wake_fd_ >= 0) {
+      std::uint64_t one = 1;
+      [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+    }
+  }
+
+  behavior_type make_behavior() override {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    auto opened = wake_fd_ < 0 ? result<nfqueue::queue_handle>{errno_error(
+                                     "eventfd", "queue listener wake-up")}
+                               : nfqueue::queue_handle::open(opts_.queue);
+    if (!opened) {
+      quit(to_caf_error(opened.err()));
+    } else {
+      queue_.emplace(std::move(*opened));
+      common_ = sup::stats_keeper{opts_.restarts}; // uptime from the bind
+      monitor(owner_);
+      set_down_handler([this](caf::down_msg& dm) {
+        if (dm.source == owner_.address()) {
+          shutdown();
+          quit();
+        }
+      });
+      send(owner_,
+           queue_started{queue_->queue(), queue_->portid(), queue_->rcvbuf()});
+      send(this, queue_tick_atom_v);
+    }
+    return {
+        [this](stats_atom) { return stats(); },
+        [this](queue_verdicts& v) {
+          for (auto& pv : v.verdicts)
+            give(pv.id, pv.verdict);
+          flush();
+        },
+        [this](stop_atom) {
+          shutdown();
+          quit();
+        },
+        [this](queue_tick_atom) { pass(); },
+    };
+  }
+
+  void on_exit() override {
+    shutdown();
+    if (wake_fd_ >= 0) {
+      ::close(wake_fd_);
+      wake_fd_ = -1;
+    }
+  }
+
+ private:
+  // A packet read and waiting for its verdict.
+  struct waiting {
+    clock_type::time_point deadline;
+  };
+
+  // Gives every packet the kernel holds for us the default verdict, then
+  // unbinds: whatever ends this incarnation leaves no packet queued.
+  void shutdown() {
+    if (!queue_)
+      return;
+    (void)queue_->settle_all(opts_.default_verdict);
+    pending_.clear();
+    batch_.clear();
+    (void)queue_->close();
+    queue_.reset();
+  }
+
+  queue_stats stats() {
+    queue_stats s;
+    s.queue = static_cast<std::uint16_t>(opts_.queue.queue);
+    s.in_flight = in_flight_;
+    s.pending = pending_.size();
+    s.timed_out = timed_out_;
+    s.late_verdicts = late_;
+    s.messages = messages_;
+    s.cpu_us = thread_cpu_us();
+    common_->delivered = delivered_;
+    if (queue_) {
+      const auto& c = queue_->counters();
+      s.portid = queue_->portid();
+      s.verdicts = c.verdicts;
+      s.batch_verdicts = c.batch_verdicts;
+      s.verdict_errors = c.verdict_errors;
+      s.decode_errors = c.decode_errors;
+      common_->received = c.received;
+      common_->enobufs = c.enobufs;
+      common_->rcvbuf = queue_->rcvbuf();
+      common_->foreign = queue_->socket().foreign_dropped();
+      if (auto b = queue_->binding()) {
+        s.queue_total = b->queue_total;
+        s.queue_dropped = b->queue_dropped;
+        s.user_dropped = b->user_dropped;
+        kernel_dropped_ = b->queue_dropped;
+      }
+      common_->lost = c.id_gaps + kernel_dropped_;
+    }
+    s.common = common_.snapshot();
+    return s;
+  }
+
+  // One pass: time out overdue packets, read what is queued (within the
+  // in-flight bound) and hand it to the owner, or wait for the socket, a
+  // message or the next deadline. Either way come back through the
+  // mailbox, so answers are served between passes.
+  void pass() {
+    if (!queue_)
+      return;
+    expire();
+    bool may_read = in_flight_ + batch_.size() < opts_.max_in_flight;
+    if (may_read) {
+      if (throttled_) {
+        throttled_ = false;
+        report_loss(0, 0); // the kernel may have dropped while we paused
+      }
+      if (read_socket()) {
+        send(this, queue_tick_atom_v);
+        return;
+      }
+    } else {
+      throttled_ = true;
+    }
+    auto timeout = std::chrono::microseconds{1000000};
+    if (!pending_.empty() && opts_.verdict_timeout.count() > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+          pending_.begin()->second.deadline - clock_type::now());
+      timeout = std::clamp(left, std::chrono::microseconds{0}, timeout);
+    }
+    wait(timeout, may_read);
+    send(this, queue_tick_atom_v);
+  }
+
+  // Waits up to `timeout` for a message (the eventfd) and, if
+  // `with_socket`, for the socket to become readable.
+  void wait(std::chrono::microseconds timeout, bool with_socket) {
+    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {queue_->fd(), POLLIN, 0}};
+    timespec ts{static_cast<time_t>(timeout.count() / 1000000),
+                static_cast<long>(timeout.count() % 1000000) * 1000};
+    if (::ppoll(fds, with_socket ? 2 : 1, &ts, nullptr) < 0 && errno != EINTR)
+      throw std::runtime_error(std::string{"poll: "} + std::strerror(errno));
+    if (fds[0].revents & POLLIN) {
+      std::uint64_t n = 0;
+      [[maybe_unused]] auto r = ::read(wake_fd_, &n, sizeof(n));
+    }
+  }
+
+  // Reads what the socket holds (within the bounds); true when it may
+  // hold more.
+  bool read_socket() {
+    auto room = opts_.max_in_flight - in_flight_ - batch_.size();
+    auto cap = batch_.size() + std::min(opts_.max_batch, room);
+    auto first_new = batch_.size();
+    auto res = queue_->drain_into(batch_, cap, opts_.max_datagrams);
+    if (!res) {
+      quit(to_caf_error(res.err()));
+      queue_.reset(); // the socket is broken: closing it frees the queue
+      return false;
+    }
+    auto deadline = clock_type::now() + opts_.verdict_timeout;
+    for (auto i = first_new; i < batch_.size(); ++i)
+      pending_.emplace(batch_[i].id, waiting{deadline});
+    // A packet that failed to decode still waits in the kernel.
+    for (auto id : res->undecodable_ids)
+      (void)queue_->add_verdict(id, opts_.default_verdict);
+    flush();
+    if (!batch_.empty() &&
+        (in_flight_ == 0 || batch_.size() >= opts_.max_batch))
+      deliver();
+    if (res->overruns > 0 || res->id_gap > 0)
+      report_loss(res->overruns, res->id_gap);
+    return !res->would_block && (res->datagrams > 0 || res->overruns > 0);
+  }
+
+  void deliver() {
+    std::vector<std::uint32_t> ids;
+    ids.reserve(batch_.size());
+    for (const auto& p : batch_)
+      ids.push_back(p.id);
+    in_flight_ += ids.size();
+    ++messages_;
+    queue_batch b{queue_->queue(), std::move(batch_)};
+    batch_ = {};
+    request(owner_, caf::infinite, std::move(b))
+        .then(
+            [this, ids](queue_answer& a) {
+              answered(ids);
+              apply(ids, a);
+            },
+            [this, ids](caf::error&) {
+              // The owner failed the batch: its packets get the default.
+              answered(ids);
+              for (auto id : ids)
+                if (pending_.count(id))
+                  give(id, opts_.default_verdict);
+              flush();
+            });
+  }
+
+  void answered(const std::vector<std::uint32_t>& ids) {
+    in_flight_ -= ids.size();
+    delivered_ += ids.size();
+    if (in_flight_ == 0 && !batch_.empty() && queue_)
+      deliver();
+  }
+
+  void apply(const std::vector<std::uint32_t>& ids, const queue_answer& a) {
+    if (!queue_)
+      return;
+    for (const auto& pv : a.verdicts)
+      give(pv.id, pv.verdict);
+    if (a.rest) {
+      if (a.verdicts.empty() && covers_all_held(ids) &&
+          queue_->add_batch_verdict(ids.back(), *a.rest)) {
+        for (auto id : ids)
+          pending_.erase(id);
+      } else {
+        for (auto id : ids)
+          if (pending_.count(id))
+            give(id, *a.rest);
+      }
+    }
+    flush();
+  }
+
+  // True when one batch verdict up to the last of `ids` reaches exactly
+  // the packets `ids` names: every one still waits, and the kernel holds
+  // no other packet with a lower id.
+  bool covers_all_held(const std::vector<std::uint32_t>& ids) const {
+    if (!opts_.batch_verdicts || ids.empty() || ids.front() > ids.back() ||
+        pending_.empty() || pending_.begin()->first != ids.front())
+      return false;
+    auto end = pending_.upper_bound(ids.back());
+    return static_cast<std::size_t>(std::distance(pending_.begin(), end)) ==
+               ids.size() &&
+           std::all_of(ids.begin(), ids.end(),
+                       [&](std::uint32_t id) { return pending_.count(id); });
+  }
+
+  // Queues verdict `v` on packet `id` if it still waits for one.
+  void give(std::uint32_t id, const nfqueue::verdict& v) {
+    auto it = pending_.find(id);
+    if (it == pending_.end() || !queue_) {
+      ++late_;
+      return;
+    }
+    pending_.erase(it);
+    if (auto st = queue_->add_verdict(id, v); !st)
+      fail(st.err());
+  }
+
+  void flush() {
+    if (!queue_)
+      return;
+    if (auto st = queue_->flush_verdicts(); !st)
+      fail(st.err());
+  }
+
+  // Gives the default verdict to packets past their deadline (ids grow
+  // with time, so the overdue ones come first).
+  void expire() {
+    if (opts_.verdict_timeout.count() == 0 || pending_.empty())
+      return;
+    auto now = clock_type::now();
+    bool any = false;
+    while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
+      auto id = pending_.begin()->first;
+      pending_.erase(pending_.begin());
+      if (auto st = queue_->add_verdict(id, opts_.default_verdict); !st)
+        return fail(st.err());
+      ++timed_out_;
+      any = true;
+    }
+    if (any)
+      flush();
+  }
+
+  // Tells the owner about lost packets: this pass's overruns and id gap,
+  // and the kernel's drop counters when they moved.
+  void report_loss(std::uint64_t overruns, std::uint64_t gap) {
+    total_overruns_ += overruns;
+    total_gap_ += gap;
+    auto b = queue_->binding();
+    std::uint64_t queue_dropped = b ? b->queue_dropped : kernel_dropped_;
+    std::uint64_t user_dropped = b ? b->user_dropped : user_dropped_;
+    if (overruns == 0 && gap == 0 && queue_dropped == kernel_dropped_ &&
+        user_dropped == user_dropped_)
+      return;
+    kernel_dropped_ = queue_dropped;
+    user_dropped_ = user_dropped;
+    send(owner_, queue_loss{queue_->queue(), overruns, gap, queue_dropped,
+                            user_dropped, total_overruns_, total_gap_});
+  }
+
+  // A socket failure: end this incarnation (a supervisor restarts it).
+  void fail(const error& e) {
+    if (sys::is_socket_failure(e)) {
+      quit(to_caf_error(e));
+      queue_.reset();
+    }
+  }
+
+  queue_owner owner_;
+  queue_listener_options opts_;
+  std::optional<nfqueue::queue_handle> queue_;
+  // Packets read and not yet sent to the owner.
+  std::vector<nfqueue::queue_packet> batch_;
+  // Every packet read that waits for its verdict, by id.
+  std::map<std::uint32_t, waiting> pending_;
+  int wake_fd_ = -1;
+  std::size_t in_flight_ = 0;
+  bool throttled_ = false;
+  std::uint64_t delivered_ = 0;
+  std::uint64_t messages_ = 0;
+  std::uint64_t timed_out_ = 0;
+  std::uint64_t late_ = 0;
+  std::uint64_t total_overruns_ = 0;
+  std::uint64_t total_gap_ = 0;
+  std::uint64_t kernel_dropped_ = 0;
+  std::uint64_t user_dropped_ = 0;
+  sup::stats_keeper common_;
+};
+
+} // namespace
+
+result<void> queue_listener_options::validate() const {
+  if (auto st = queue.validate(); !st)
+    return st;
+  auto bad = [](std::string detail) {
+    return make_error(errc::invalid_argument, "validate queue listener options",
+                      std::move(detail));
+  };
+  if (max_batch == 0)
+    return bad("max_batch must be at least 1");
+  if (max_in_flight < max_batch)
+    return bad("max_in_flight (" + std::to_string(max_in_flight) +
+               ") must be at least max_batch (" + std::to_string(max_batch) +
+               ")");
+  if (max_in_flight > queue.max_queue_len)
+    return bad("max_in_flight (" + std::to_string(max_in_flight) +
+               ") must be at most queue.max_queue_len (" +
+               std::to_string(queue.max_queue_len) +
+               "): the kernel holds every packet in flight");
+  if (max_datagrams == 0)
+    return bad("max_datagrams must be at least 1");
+  if (verdict_timeout.count() < 0)
+    return bad("verdict_timeout must not be negative");
+  if (!default_verdict.batchable())
+    return bad("default_verdict must carry no connmark, labels or payload");
+  return {};
+}
+
+caf::expected<queue_listener>
+spawn_queue_listener(caf::actor_system& sys, queue_owner owner,
+                     queue_listener_options opts) {
+  if (!owner)
+    return to_caf_error(make_error(errc::invalid_argument,
+                                   "spawn queue listener",
+                                   "the owner handle is invalid"));
+  if (auto st = opts.validate(); !st)
+    return to_caf_error(st.err());
+  auto h =
+      sys.spawn<queue_actor, caf::detached>(std::move(owner), std::move(opts));
+  return caf::actor_cast<queue_listener>(h);
+}
+
+caf::expected<queue_listener>
+start_queue_listener(caf::actor_system& sys, queue_owner owner,
+                     queue_listener_options opts) {
+  auto h = spawn_queue_listener(sys, std::move(owner), std::move(opts));
+  if (!h)
+    return h;
+  caf::scoped_actor self{sys};
+  self->monitor(*h);
+  caf::error failure;
+  bool ready = false;
+  self->request(*h, std::chrono::seconds{60}, stats_atom_v)
+      .receive([&](const queue_stats&) { ready = true; },
+               [&](caf::error& e) { failure = std::move(e); });
+  if (ready) {
+    self->demonitor(h->address());
+    return h;
+  }
+  // The listener failed to open: its exit reason says why.
+  self->receive(
+      [&](caf::down_msg& dm) {
+        if (dm.reason)
+          failure = std::move(dm.reason);
+      },
+      caf::after(std::chrono::seconds{10}) >> [] {});
+  if (!failure)
+    failure = caf::make_error(caf::sec::request_timeout,
+                              "queue listener did not start");
+  return failure;
+}
+
+sup::child_spec queue_listener_child(std::string name, queue_owner owner,
+                                     queue_listener_options opts,
+                                     sup::restart_type restart) {
+  return sup::child(
+      std::move(name),
+      [owner, opts = std::move(opts)](const sup::start_context& ctx) {
+        auto o = opts;
+        o.restarts = ctx.restarts;
+        return spawn_queue_listener(ctx.sys, owner, std::move(o));
+      },
+      restart);
+}
+
+} // namespace nfactor::actors
