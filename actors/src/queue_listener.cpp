@@ -9,16 +9,14 @@
 #include <exception>
 #include <map>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <vector>
-
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <caf/all.hpp>
 
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/socket_actor.hpp"
 #include "nfactor/nfqueue/queue.hpp"
 
 namespace nfactor::actors {
@@ -33,58 +31,20 @@ std::int64_t thread_cpu_us() {
   return ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-class queue_actor : public queue_listener_impl::base {
+class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
  public:
-  using super = queue_listener_impl::base;
-
   queue_actor(caf::actor_config& cfg, queue_owner owner,
               queue_listener_options opts)
-    : super(cfg), owner_(std::move(owner)), opts_(std::move(opts)) {
-    set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& p) {
-      try {
-        std::rethrow_exception(p);
-      } catch (const std::exception& e) {
-        return caf::make_error(caf::sec::runtime_error, e.what());
-      } catch (...) {
-        return caf::make_error(caf::sec::runtime_error, "unknown exception");
-      }
-    });
+    : socket_actor(cfg), owner_(std::move(owner)), opts_(std::move(opts)) {
+    set_credit_limit(opts_.max_in_flight);
   }
 
   const char* name() const override { return "nfactor.queue_listener"; }
 
-  // Wakes the poll for every message that is not our own tick: answers
-  // carry verdicts the kernel is holding packets for, so they never wait.
-  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
-    bool own = ptr && ptr->sender == ctrl();
-    super::enqueue(std::move(ptr), eu);
-    if (!own && wake_fd_ >= 0) {
-      std::uint64_t one = 1;
-      [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
-    }
-  }
-
   behavior_type make_behavior() override {
-    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    auto opened = wake_fd_ < 0 ? result<nfqueue::queue_handle>{errno_error(
-                                     "eventfd", "queue listener wake-up")}
-                               : nfqueue::queue_handle::open(opts_.queue);
-    if (!opened) {
-      quit(to_caf_error(opened.err()));
-    } else {
-      queue_.emplace(std::move(*opened));
-      common_ = sup::stats_keeper{opts_.restarts}; // uptime from the bind
-      monitor(owner_);
-      set_down_handler([this](caf::down_msg& dm) {
-        if (dm.source == owner_.address()) {
-          shutdown();
-          quit();
-        }
-      });
+    if (start(owner_, opts_.restarts)) // uptime from the bind
       send(owner_,
            queue_started{queue_->queue(), queue_->portid(), queue_->rcvbuf()});
-      send(this, queue_tick_atom_v);
-    }
     return {
         [this](stats_atom) { return stats(); },
         [this](queue_verdicts& v) {
@@ -92,31 +52,27 @@ class queue_actor : public queue_listener_impl::base {
             give(pv.id, pv.verdict);
           flush();
         },
-        [this](stop_atom) {
-          shutdown();
-          quit();
-        },
-        [this](queue_tick_atom) { pass(); },
+        stop_handler(),
+        tick_handler(),
     };
   }
 
-  void on_exit() override {
-    shutdown();
-    if (wake_fd_ >= 0) {
-      ::close(wake_fd_);
-      wake_fd_ = -1;
-    }
+ private:
+  // -- the socket-actor hooks ----------------------------------------------
+
+  result<void> open_sockets() override {
+    auto opened = nfqueue::queue_handle::open(opts_.queue);
+    if (!opened)
+      return std::move(opened).err();
+    queue_.emplace(std::move(*opened));
+    fd_ = queue_->fd();
+    return {};
   }
 
- private:
-  // A packet read and waiting for its verdict.
-  struct waiting {
-    clock_type::time_point deadline;
-  };
-
   // Gives every packet the kernel holds for us the default verdict, then
-  // unbinds: whatever ends this incarnation leaves no packet queued.
-  void shutdown() {
+  // unbinds: whatever ends this incarnation (stop, owner down, failure,
+  // exit) leaves no packet queued.
+  void close_sockets() override {
     if (!queue_)
       return;
     (void)queue_->settle_all(opts_.default_verdict);
@@ -125,6 +81,50 @@ class queue_actor : public queue_listener_impl::base {
     (void)queue_->close();
     queue_.reset();
   }
+
+  std::span<const int> socket_fds() const override { return {&fd_, 1}; }
+
+  void on_readable(std::uint32_t) override { more_ = read_socket(); }
+
+  // Packets with the owner and packets read but not yet sent together
+  // stay within the bound.
+  bool may_read() const override {
+    return in_flight_ + batch_.size() < opts_.max_in_flight;
+  }
+
+  // One pass: time out overdue packets, read on while the socket may hold
+  // more, else wait for the socket, a message (answers always wake it: the
+  // kernel holds packets for them) or the next verdict deadline.
+  void pass() override {
+    expire();
+    if (!running())
+      return;
+    bool reading = may_read();
+    if (!reading) {
+      throttled_ = true;
+    } else if (throttled_) {
+      throttled_ = false;
+      report_loss(0, 0); // the kernel may have dropped while we paused
+    }
+    if (reading && more_) {
+      more_ = read_socket();
+      return;
+    }
+    auto timeout = idle_timeout;
+    if (!pending_.empty() && opts_.verdict_timeout.count() > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+          pending_.begin()->second.deadline - clock_type::now());
+      timeout = std::clamp(left, std::chrono::microseconds{0}, timeout);
+    }
+    auto ready = wait(timeout, reading);
+    if (reading && ready != 0 && running())
+      more_ = read_socket();
+  }
+
+  // A packet read and waiting for its verdict.
+  struct waiting {
+    clock_type::time_point deadline;
+  };
 
   queue_stats stats() {
     queue_stats s;
@@ -135,7 +135,7 @@ class queue_actor : public queue_listener_impl::base {
     s.late_verdicts = late_;
     s.messages = messages_;
     s.cpu_us = thread_cpu_us();
-    common_->delivered = delivered_;
+    auto& common = counters();
     if (queue_) {
       const auto& c = queue_->counters();
       s.portid = queue_->portid();
@@ -143,65 +143,20 @@ class queue_actor : public queue_listener_impl::base {
       s.batch_verdicts = c.batch_verdicts;
       s.verdict_errors = c.verdict_errors;
       s.decode_errors = c.decode_errors;
-      common_->received = c.received;
-      common_->enobufs = c.enobufs;
-      common_->rcvbuf = queue_->rcvbuf();
-      common_->foreign = queue_->socket().foreign_dropped();
+      common.received = c.received;
+      common.enobufs = c.enobufs;
+      common.rcvbuf = queue_->rcvbuf();
+      common.foreign = queue_->socket().foreign_dropped();
       if (auto b = queue_->binding()) {
         s.queue_total = b->queue_total;
         s.queue_dropped = b->queue_dropped;
         s.user_dropped = b->user_dropped;
         kernel_dropped_ = b->queue_dropped;
       }
-      common_->lost = c.id_gaps + kernel_dropped_;
+      common.lost = c.id_gaps + kernel_dropped_;
     }
-    s.common = common_.snapshot();
+    s.common = counters_snapshot();
     return s;
-  }
-
-  // One pass: time out overdue packets, read what is queued (within the
-  // in-flight bound) and hand it to the owner, or wait for the socket, a
-  // message or the next deadline. Either way come back through the
-  // mailbox, so answers are served between passes.
-  void pass() {
-    if (!queue_)
-      return;
-    expire();
-    bool may_read = in_flight_ + batch_.size() < opts_.max_in_flight;
-    if (may_read) {
-      if (throttled_) {
-        throttled_ = false;
-        report_loss(0, 0); // the kernel may have dropped while we paused
-      }
-      if (read_socket()) {
-        send(this, queue_tick_atom_v);
-        return;
-      }
-    } else {
-      throttled_ = true;
-    }
-    auto timeout = std::chrono::microseconds{1000000};
-    if (!pending_.empty() && opts_.verdict_timeout.count() > 0) {
-      auto left = std::chrono::duration_cast<std::chrono::microseconds>(
-          pending_.begin()->second.deadline - clock_type::now());
-      timeout = std::clamp(left, std::chrono::microseconds{0}, timeout);
-    }
-    wait(timeout, may_read);
-    send(this, queue_tick_atom_v);
-  }
-
-  // Waits up to `timeout` for a message (the eventfd) and, if
-  // `with_socket`, for the socket to become readable.
-  void wait(std::chrono::microseconds timeout, bool with_socket) {
-    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {queue_->fd(), POLLIN, 0}};
-    timespec ts{static_cast<time_t>(timeout.count() / 1000000),
-                static_cast<long>(timeout.count() % 1000000) * 1000};
-    if (::ppoll(fds, with_socket ? 2 : 1, &ts, nullptr) < 0 && errno != EINTR)
-      throw std::runtime_error(std::string{"poll: "} + std::strerror(errno));
-    if (fds[0].revents & POLLIN) {
-      std::uint64_t n = 0;
-      [[maybe_unused]] auto r = ::read(wake_fd_, &n, sizeof(n));
-    }
   }
 
   // Reads what the socket holds (within the bounds); true when it may
@@ -212,8 +167,7 @@ class queue_actor : public queue_listener_impl::base {
     auto first_new = batch_.size();
     auto res = queue_->drain_into(batch_, cap, opts_.max_datagrams);
     if (!res) {
-      quit(to_caf_error(res.err()));
-      queue_.reset(); // the socket is broken: closing it frees the queue
+      fail(res.err());
       return false;
     }
     auto deadline = clock_type::now() + opts_.verdict_timeout;
@@ -223,15 +177,19 @@ class queue_actor : public queue_listener_impl::base {
     for (auto id : res->undecodable_ids)
       (void)queue_->add_verdict(id, opts_.default_verdict);
     flush();
+    if (!queue_)
+      return false; // the verdicts found the socket broken
     if (!batch_.empty() &&
         (in_flight_ == 0 || batch_.size() >= opts_.max_batch))
-      deliver();
+      send_batch();
     if (res->overruns > 0 || res->id_gap > 0)
       report_loss(res->overruns, res->id_gap);
     return !res->would_block && (res->datagrams > 0 || res->overruns > 0);
   }
 
-  void deliver() {
+  // Sends the packets read so far to the owner as one request; its
+  // answer carries their verdicts.
+  void send_batch() {
     std::vector<std::uint32_t> ids;
     ids.reserve(batch_.size());
     for (const auto& p : batch_)
@@ -258,9 +216,9 @@ class queue_actor : public queue_listener_impl::base {
 
   void answered(const std::vector<std::uint32_t>& ids) {
     in_flight_ -= ids.size();
-    delivered_ += ids.size();
+    counters().delivered += ids.size();
     if (in_flight_ == 0 && !batch_.empty() && queue_)
-      deliver();
+      send_batch();
   }
 
   void apply(const std::vector<std::uint32_t>& ids, const queue_answer& a) {
@@ -305,14 +263,14 @@ class queue_actor : public queue_listener_impl::base {
     }
     pending_.erase(it);
     if (auto st = queue_->add_verdict(id, v); !st)
-      fail(st.err());
+      on_send_error(st.err());
   }
 
   void flush() {
     if (!queue_)
       return;
     if (auto st = queue_->flush_verdicts(); !st)
-      fail(st.err());
+      on_send_error(st.err());
   }
 
   // Gives the default verdict to packets past their deadline (ids grow
@@ -326,7 +284,7 @@ class queue_actor : public queue_listener_impl::base {
       auto id = pending_.begin()->first;
       pending_.erase(pending_.begin());
       if (auto st = queue_->add_verdict(id, opts_.default_verdict); !st)
-        return fail(st.err());
+        return on_send_error(st.err());
       ++timed_out_;
       any = true;
     }
@@ -339,6 +297,8 @@ class queue_actor : public queue_listener_impl::base {
   void report_loss(std::uint64_t overruns, std::uint64_t gap) {
     total_overruns_ += overruns;
     total_gap_ += gap;
+    if (!queue_)
+      return;
     auto b = queue_->binding();
     std::uint64_t queue_dropped = b ? b->queue_dropped : kernel_dropped_;
     std::uint64_t user_dropped = b ? b->user_dropped : user_dropped_;
@@ -351,25 +311,27 @@ class queue_actor : public queue_listener_impl::base {
                             user_dropped, total_overruns_, total_gap_});
   }
 
-  // A socket failure: end this incarnation (a supervisor restarts it).
-  void fail(const error& e) {
-    if (sys::is_socket_failure(e)) {
-      quit(to_caf_error(e));
-      queue_.reset();
-    }
+  // A verdict that could not be sent: a broken socket ends this
+  // incarnation (a supervisor restarts it); the rest is counted.
+  void on_send_error(const error& e) {
+    if (sys::is_socket_failure(e))
+      fail(e);
   }
 
   queue_owner owner_;
   queue_listener_options opts_;
   std::optional<nfqueue::queue_handle> queue_;
+  int fd_ = -1;
+  // The last read stopped at a bound: the socket may hold more.
+  bool more_ = false;
   // Packets read and not yet sent to the owner.
   std::vector<nfqueue::queue_packet> batch_;
   // Every packet read that waits for its verdict, by id.
   std::map<std::uint32_t, waiting> pending_;
-  int wake_fd_ = -1;
+  // Packets sent to the owner and not yet answered (the owner's answer
+  // carries verdicts, so the core's credit-only `deliver()` does not fit).
   std::size_t in_flight_ = 0;
   bool throttled_ = false;
-  std::uint64_t delivered_ = 0;
   std::uint64_t messages_ = 0;
   std::uint64_t timed_out_ = 0;
   std::uint64_t late_ = 0;
@@ -377,7 +339,6 @@ class queue_actor : public queue_listener_impl::base {
   std::uint64_t total_gap_ = 0;
   std::uint64_t kernel_dropped_ = 0;
   std::uint64_t user_dropped_ = 0;
-  sup::stats_keeper common_;
 };
 
 } // namespace

@@ -7,8 +7,8 @@
 //   owner  -- stats_atom -> queue_stats, stop_atom -> () -------> listener
 //
 // The listener owns one netlink socket on its own thread (spawned
-// detached): it polls the socket and an eventfd (written for every message
-// from someone else, so answers and control messages never wait), reads
+// detached): it polls the socket and a wake-up eventfd (every message from
+// someone else wakes it, so answers and control messages never wait), reads
 // what is queued and sends the owner one `queue_batch` per wake-up (while
 // the owner is busy with one batch, the next collects up to `max_batch`).
 // The owner answers with a verdict per packet id, in any order, or one
@@ -30,8 +30,11 @@
 // then restarts it), every packet it read gets `default_verdict` (one
 // batch verdict) before the queue is unbound, so the kernel holds none.
 //
-// This actor is written in the style of the log listener (its own poll
-// loop); it moves onto the shared socket-actor core once that is in main.
+// Built on the socket-actor core (socket_actor.hpp): the thread, the
+// wake-up, the tick, owner monitoring and failures are the core's; this
+// file adds the queue protocol. It keeps its own in-flight count because
+// the owner's answer carries verdicts (the core's `deliver()` only counts
+// credits).
 #pragma once
 
 #include <chrono>
