@@ -15,6 +15,7 @@
 
 #include <caf/all.hpp>
 
+#include "nfactor/actors/await_running.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/socket_actor.hpp"
 #include "nfactor/nfqueue/queue.hpp"
@@ -390,28 +391,7 @@ start_queue_listener(caf::actor_system& sys, queue_owner owner,
   auto h = spawn_queue_listener(sys, std::move(owner), std::move(opts));
   if (!h)
     return h;
-  caf::scoped_actor self{sys};
-  self->monitor(*h);
-  caf::error failure;
-  bool ready = false;
-  self->request(*h, std::chrono::seconds{60}, stats_atom_v)
-      .receive([&](const queue_stats&) { ready = true; },
-               [&](caf::error& e) { failure = std::move(e); });
-  if (ready) {
-    self->demonitor(h->address());
-    return h;
-  }
-  // The listener failed to open: its exit reason says why.
-  self->receive(
-      [&](caf::down_msg& dm) {
-        if (dm.reason)
-          failure = std::move(dm.reason);
-      },
-      caf::after(std::chrono::seconds{10}) >> [] {});
-  if (!failure)
-    failure = caf::make_error(caf::sec::request_timeout,
-                              "queue listener did not start");
-  return failure;
+  return await_running<queue_stats>(sys, *h, "queue listener");
 }
 
 sup::child_spec queue_listener_child(std::string name, queue_owner owner,

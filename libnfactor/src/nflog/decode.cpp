@@ -113,30 +113,13 @@ bool decode_fresh(const nl::message& msg, log_event& out,
 
 result<void> decode_packet(const nl::message& msg, log_event& out,
                            const std::shared_ptr<const void>& storage) {
-  out = log_event{};
-  std::optional<error> err;
-  if (storage) {
-    if (!decode_fresh(msg, out, err, storage))
-      return std::move(*err);
-    return {};
-  }
-  // No shared storage: one block for this message's bytes.
-  auto block =
-      std::make_shared<byte_buffer>(msg.payload.begin(), msg.payload.end());
-  nl::message m = msg;
-  m.payload = byte_view{*block};
-  if (!decode_fresh(m, out, err, block))
-    return std::move(*err);
-  return {};
+  return decode_into(msg, out, storage, decode_fresh);
 }
 
 bool decode_packet_back(const nl::message& msg, std::vector<log_event>& out,
                         std::optional<error>& err,
                         const std::shared_ptr<const void>& storage) {
-  if (decode_fresh(msg, out.emplace_back(), err, storage))
-    return true;
-  out.pop_back();
-  return false;
+  return decode_back(msg, out, err, storage, decode_fresh);
 }
 
 result<log_event> decode_packet(const nl::message& msg,

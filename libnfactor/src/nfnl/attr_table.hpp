@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <endian.h>
 #include <linux/netlink.h>
@@ -28,6 +29,7 @@
 #include "nfactor/nflog/conntrack.hpp"
 #include "nfactor/nflog/event.hpp"
 #include "nfactor/nl/attr.hpp"
+#include "nfactor/nl/message.hpp"
 
 namespace nfactor::nfnl::table {
 
@@ -354,6 +356,42 @@ bool decode_attrs(byte_view attrs,
     off += std::min<std::size_t>(NLA_ALIGN(len), left);
   }
   return true;
+}
+
+/// Decodes `msg` into `out` (reset first) with `fresh(msg, out, err,
+/// owner)`, the decoder of a message kind. The decoded bytes refer into
+/// `storage` when given; otherwise the message's bytes are copied once
+/// into a block of the value's own.
+template <class Value, class Fresh>
+result<void> decode_into(const nl::message& msg, Value& out,
+                         const std::shared_ptr<const void>& storage,
+                         Fresh fresh) {
+  out = Value{};
+  std::optional<error> err;
+  if (storage) {
+    if (!fresh(msg, out, err, storage))
+      return std::move(*err);
+    return {};
+  }
+  auto block =
+      std::make_shared<byte_buffer>(msg.payload.begin(), msg.payload.end());
+  nl::message m = msg;
+  m.payload = byte_view{*block};
+  if (!fresh(m, out, err, block))
+    return std::move(*err);
+  return {};
+}
+
+/// Decodes `msg` with `fresh` into a new element at the end of `out`,
+/// removed again on error (which goes to `err`).
+template <class Value, class Fresh>
+bool decode_back(const nl::message& msg, std::vector<Value>& out,
+                 std::optional<error>& err,
+                 const std::shared_ptr<const void>& storage, Fresh fresh) {
+  if (fresh(msg, out.emplace_back(), err, storage))
+    return true;
+  out.pop_back();
+  return false;
 }
 
 /// Writes every present attribute of `v`, in table order.

@@ -138,21 +138,7 @@ std::optional<std::uint32_t> peek_packet_id(const nl::message& msg) noexcept {
 
 result<void> decode_packet(const nl::message& msg, queue_packet& out,
                            const std::shared_ptr<const void>& storage) {
-  out = queue_packet{};
-  std::optional<error> err;
-  if (storage) {
-    if (!decode_fresh(msg, out, err, storage))
-      return std::move(*err);
-    return {};
-  }
-  // No shared storage: one block for this message's bytes.
-  auto block =
-      std::make_shared<byte_buffer>(msg.payload.begin(), msg.payload.end());
-  nl::message m = msg;
-  m.payload = byte_view{*block};
-  if (!decode_fresh(m, out, err, block))
-    return std::move(*err);
-  return {};
+  return decode_into(msg, out, storage, decode_fresh);
 }
 
 result<queue_packet> decode_packet(const nl::message& msg,
@@ -166,10 +152,7 @@ result<queue_packet> decode_packet(const nl::message& msg,
 bool decode_packet_back(const nl::message& msg, std::vector<queue_packet>& out,
                         std::optional<error>& err,
                         const std::shared_ptr<const void>& storage) {
-  if (decode_fresh(msg, out.emplace_back(), err, storage))
-    return true;
-  out.pop_back();
-  return false;
+  return decode_back(msg, out, err, storage, decode_fresh);
 }
 
 void append_packet(byte_buffer& out, const queue_packet& p, std::uint32_t seq) {
