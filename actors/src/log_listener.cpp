@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include "nfactor/actors/await_running.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/socket_actor.hpp"
 #include "nfactor/nflog/listener.hpp"
@@ -266,28 +267,7 @@ caf::expected<log_listener> start_for(caf::actor_system& sys, Owner owner,
   auto h = spawn_for(sys, std::move(owner), std::move(opts));
   if (!h)
     return h;
-  caf::scoped_actor self{sys};
-  self->monitor(*h);
-  caf::error failure;
-  bool ready = false;
-  self->request(*h, std::chrono::seconds{60}, stats_atom_v)
-      .receive([&](const log_stats&) { ready = true; },
-               [&](caf::error& e) { failure = std::move(e); });
-  if (ready) {
-    self->demonitor(h->address());
-    return h;
-  }
-  // The listener failed to open: its exit reason says why.
-  self->receive(
-      [&](caf::down_msg& dm) {
-        if (dm.reason)
-          failure = std::move(dm.reason);
-      },
-      caf::after(std::chrono::seconds{10}) >> [] {});
-  if (!failure)
-    failure = caf::make_error(caf::sec::request_timeout,
-                              "log listener did not start");
-  return failure;
+  return await_running<log_stats>(sys, *h, "log listener");
 }
 
 } // namespace

@@ -3,7 +3,8 @@
 // varied ruleset, commit notifications and error acks with extack
 // (fuzz_nl_message); notifications of every nf_tables object kind, their
 // deletion, element and flowtable dumps, and whole commits in one file
-// (fuzz_nft_decode); NFLOG datagrams (fuzz_nflog_decode).
+// (fuzz_nft_decode); NFLOG datagrams (fuzz_nflog_decode); NFQUEUE
+// datagrams and verdicts (fuzz_nfqueue_decode).
 // Each from a scratch namespace. Usage: capture_seeds CORPUS_DIR (root).
 #include <chrono>
 #include <cstdio>
@@ -24,6 +25,8 @@
 #include "nfactor/nflog/decode.hpp"
 #include "nfactor/nflog/listener.hpp"
 #include "nfactor/nfnl/codec.hpp"
+#include "nfactor/nfqueue/decode.hpp"
+#include "nfactor/nfqueue/queue.hpp"
 #include "nfactor/nft/flowtable.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nl/attr.hpp"
@@ -169,6 +172,123 @@ int capture_nflog(test::scratch_netns& netns, writer& w) {
   return 0;
 }
 
+// NFQUEUE packets of UDP, TCP SYN and ICMP echo (v4 and v6) on lo, copy
+// mode packet, uid/gid flag, every datagram one seed (given a verdict so
+// the next comes); then what nfactor's owners send back: verdicts of every
+// kind, with mark, connmark, labels and a payload, single and batch, and a
+// packet with every attribute (NFQA_CT as ctnetlink lays it out).
+int capture_nfqueue(test::scratch_netns& netns, writer& w) {
+  for (const char* tool : {"iptables", "ip6tables"}) {
+    auto rs = netns.exec(std::string{tool} +
+                         " -w -A OUTPUT -p udp --dport 9997 -j NFQUEUE "
+                         "--queue-num 3 && " +
+                         tool +
+                         " -w -A OUTPUT -p tcp --dport 9996 -j NFQUEUE "
+                         "--queue-num 3 && " +
+                         tool + " -w -A OUTPUT -p " +
+                         (tool[2] == '6' ? "icmpv6" : "icmp") +
+                         " -j NFQUEUE --queue-num 3");
+    if (rs.status != 0) {
+      std::fprintf(stderr, "%s (nfqueue rules) failed: %s\n", tool,
+                   rs.output.c_str());
+      return 1;
+    }
+  }
+  nfqueue::options o;
+  o.queue = 3;
+  o.ns = netns.ns();
+  o.flags.uid_gid = true;
+  auto q = nfqueue::queue_handle::open(o);
+  if (!q) {
+    std::fprintf(stderr, "%s\n", q.err().message().c_str());
+    return 1;
+  }
+  test::send_udp(o.ns, AF_INET, 9997, "seed", 2);
+  test::send_udp(o.ns, AF_INET6, 9997, "seed6");
+  test::send_tcp_syn(o.ns, AF_INET, 9996);
+  test::send_tcp_syn(o.ns, AF_INET6, 9996);
+  test::send_echo(o.ns, AF_INET, 7, "ping");
+  test::send_echo(o.ns, AF_INET6, 8, "ping6");
+  std::vector<std::uint8_t> buf(1 << 16);
+  for (;;) {
+    auto ready = q->wait_readable(std::chrono::milliseconds(300));
+    if (!ready || !*ready)
+      break;
+    auto n = ::recv(q->fd(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n <= 0)
+      break;
+    byte_view d{buf.data(), static_cast<std::size_t>(n)};
+    w.save("nfqueue", d);
+    nl::message_reader r{d};
+    if (r.next())
+      if (auto id = nfqueue::peek_packet_id(r.get()))
+        (void)q->add_verdict(*id, nfqueue::verdict::drop());
+    (void)q->flush_verdicts();
+  }
+  byte_buffer ct;
+  nl::message_writer cw{ct};
+  cw.begin(0, 0, 0); // a scratch message: only its attributes are kept
+  auto orig = cw.begin_nested(CTA_TUPLE_ORIG);
+  auto ip = cw.begin_nested(CTA_TUPLE_IP);
+  cw.attr_u32_be(CTA_IP_V4_SRC, 0x7f000001u);
+  cw.attr_u32_be(CTA_IP_V4_DST, 0x7f000001u);
+  cw.end_nested(ip);
+  auto proto = cw.begin_nested(CTA_TUPLE_PROTO);
+  cw.attr_u8(CTA_PROTO_NUM, IPPROTO_UDP);
+  cw.attr_u16_be(CTA_PROTO_SRC_PORT, 40000);
+  cw.attr_u16_be(CTA_PROTO_DST_PORT, 9997);
+  cw.end_nested(proto);
+  cw.end_nested(orig);
+  cw.attr_u32_be(CTA_STATUS, 0x188);
+  cw.attr_u32_be(CTA_MARK, 0x55);
+  cw.attr_u32_be(CTA_ID, 0x1234);
+  cw.end();
+  nfqueue::queue_packet p;
+  p.family = NFPROTO_IPV4;
+  p.queue = 3;
+  p.id = 77;
+  p.hw_protocol = 0x0800;
+  p.hook = NF_INET_LOCAL_IN;
+  p.indev = 1;
+  p.physindev = 2;
+  p.outdev = 3;
+  p.physoutdev = 4;
+  p.priority = 6;
+  p.mark = 0x2a;
+  p.hwaddr = nflog::hw_address{6, {2, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0}};
+  p.vlan = nflog::vlan_tag{0x8100, 0x0064};
+  p.l2hdr = byte_buffer(14, 0xcd);
+  p.timestamp = nflog::timestamp{1700000000, 123456};
+  p.uid = 1000;
+  p.gid = 100;
+  p.secctx = "system_u:object_r:unlabeled_t:s0";
+  p.ct = byte_buffer(ct.begin() + 16, ct.end());
+  p.ctinfo = 2;
+  p.exp = byte_buffer(8, 0xee);
+  p.cap_len = 1500;
+  p.skb_info = 2;
+  p.payload = byte_buffer{0x45, 0, 0, 0x1d, 0, 0, 0x40, 0, 0x40, 0x11};
+  byte_buffer pm;
+  nfqueue::append_packet(pm, p, 1);
+  w.save("encoded-every-attribute", pm);
+  using nfqueue::verdict;
+  byte_buffer vs;
+  auto full = verdict::accept();
+  full.mark = 0x2a;
+  full.priority = 3;
+  full.connmark = 0x55;
+  full.labels = nfqueue::ct_labels{1, 0, 0, 0x80};
+  full.labels_mask = nfqueue::ct_labels{0xff, 0, 0, 0xff};
+  full.payload = byte_buffer(48, 0x45);
+  std::uint32_t id = 1;
+  for (const auto& v : {verdict::accept(), verdict::drop(), verdict::repeat(),
+                        verdict::stop(), verdict::to_queue(9, true), full})
+    nfqueue::append_verdict(vs, 1, 3, id++, v);
+  (void)nfqueue::append_verdict_batch(vs, 2, 3, id, verdict::accept());
+  w.save("verdicts", vs);
+  return 0;
+}
+
 // What this kernel cannot send (no nf_flow_table, no conntrack glue for
 // NFLOG), written by nfactor's own encoders in the kernel's attribute
 // order: an NFLOG event with every attribute (NFULA_CT as ctnetlink lays
@@ -259,6 +379,7 @@ int main(int argc, char** argv) {
   writer w{fs::path{argv[1]} / "fuzz_nl_message"};
   writer nw{fs::path{argv[1]} / "fuzz_nft_decode"};
   writer lw{fs::path{argv[1]} / "fuzz_nflog_decode"};
+  writer qw{fs::path{argv[1]} / "fuzz_nfqueue_decode"};
   w.also = &nw;
   test::scratch_netns netns;
   sys::socket_options o;
@@ -306,6 +427,8 @@ int main(int argc, char** argv) {
   drain_notifications(*mon, nw);
   if (capture_nflog(netns, lw) != 0)
     return 1;
+  if (capture_nfqueue(netns, qw) != 0)
+    return 1;
   encoded_seeds(lw, nw);
   // An error with extended ACK: a table request without a name.
   req.clear();
@@ -321,7 +444,7 @@ int main(int argc, char** argv) {
     if (auto r = s->recv(buf); r && r->status == sys::recv_status::data)
       w.save("error", byte_view{buf.data(), r->size});
   }
-  for (auto* x : {&w, &nw, &lw})
+  for (auto* x : {&w, &nw, &lw, &qw})
     std::printf("captured %d seeds into %s\n", x->n, x->dir.c_str());
   return 0;
 }

@@ -136,19 +136,8 @@ void listener::account(const std::optional<std::uint32_t>& seq,
 
 void listener::finish(log_event& ev, drain_result& res) {
   account(ev.seq, ev.seq_global, res);
-  if (names_) {
-    auto name = [&](const std::optional<std::uint32_t>& idx,
-                    std::optional<std::string>& out) {
-      if (!idx)
-        return;
-      if (auto* n = names_->lookup(*idx, now_))
-        out = *n;
-    };
-    name(ev.indev, ev.indev_name);
-    name(ev.outdev, ev.outdev_name);
-    name(ev.physindev, ev.physindev_name);
-    name(ev.physoutdev, ev.physoutdev_name);
-  }
+  if (names_)
+    name_interfaces(*names_, ev, now_);
   ++res.events;
   ++counters_.received;
 }

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -56,5 +57,24 @@ class ifname_cache {
   std::vector<entry> dense_;
   std::unordered_map<std::uint32_t, entry> sparse_;
 };
+
+/// Fills the `*_name` members of a decoded packet (`log_event`,
+/// `nfqueue::queue_packet`) from its interface indexes, as far as `names`
+/// knows them.
+template <class Packet>
+void name_interfaces(ifname_cache& names, Packet& p,
+                     std::chrono::steady_clock::time_point now) {
+  auto name = [&](const std::optional<std::uint32_t>& idx,
+                  std::optional<std::string>& out) {
+    if (!idx)
+      return;
+    if (auto* n = names.lookup(*idx, now))
+      out = *n;
+  };
+  name(p.indev, p.indev_name);
+  name(p.outdev, p.outdev_name);
+  name(p.physindev, p.physindev_name);
+  name(p.physoutdev, p.physoutdev_name);
+}
 
 } // namespace nfactor::nflog
