@@ -135,6 +135,39 @@ BOOST_FIXTURE_TEST_CASE(snapshot_of_one_family_or_table, netns_fixture) {
   BOOST_TEST(f->sets.size() == 2u);
 }
 
+BOOST_FIXTURE_TEST_CASE(rules_per_chain_equal_one_rule_dump, netns_fixture) {
+  // Per-chain rule dumps (the default) and one dump of every rule give the
+  // same rules in the same order, also for a chain of more rules than one
+  // 32 KiB dump part holds.
+  std::string script = demo_ruleset;
+  script += "table ip long {\n  chain a {\n";
+  for (int i = 0; i < 600; ++i)
+    script += "    ip saddr 10.0." + std::to_string(i / 256) + "." +
+              std::to_string(i % 256) + " counter accept\n";
+  script += "  }\n  chain b { udp dport 53 accept; }\n}\n";
+  netns.nft_script(script);
+  auto s = open_in(netns);
+  auto per_chain = nft::pull(s);
+  NFACTOR_REQUIRE_OK(per_chain);
+  nft::pull_options whole;
+  whole.rules_per_chain = false;
+  auto one = nft::pull(s, whole);
+  NFACTOR_REQUIRE_OK(one);
+  BOOST_TEST(per_chain->gen_id == one->gen_id);
+  BOOST_TEST(per_chain->rules.size() == 5u + 601u);
+  BOOST_TEST((per_chain->rules == one->rules));
+  BOOST_TEST((per_chain->chains == one->chains));
+  check_equal(from_snapshot(*per_chain),
+              from_nft(netns.nft_json("list ruleset")));
+  // A table filter dumps only that table's chains' rules.
+  nft::pull_options t;
+  t.family = NFPROTO_IPV4;
+  t.table = "long";
+  auto only = nft::pull(s, t);
+  NFACTOR_REQUIRE_OK(only);
+  BOOST_TEST(only->rules.size() == 601u);
+}
+
 // The kernel sends a commit's object events first and NEWGEN last: every
 // change of a multi-command nft run arrives before its NEWGEN, and the
 // NEWGEN names the nft process.

@@ -2,6 +2,8 @@
 #include "nfactor/nft/snapshot.hpp"
 
 #include <algorithm>
+#include <initializer_list>
+#include <utility>
 
 #include <linux/netlink.h>
 #include <linux/netfilter/nf_tables.h>
@@ -21,19 +23,20 @@ struct attempt {
   std::uint16_t gen16;
   bool mismatch = false;
 
+  // A dump filter: string attributes of the request (table, chain, set).
+  using filter = std::initializer_list<std::pair<std::uint16_t, std::string>>;
+
   template <class F>
   result<void> run(std::uint8_t msg, std::uint8_t family, const char* op,
-                   F&& on_msg, const elem_list* which = nullptr) {
+                   F&& on_msg, filter by = {}) {
     byte_buffer req;
     auto seq = sock.next_seq();
     nl::message_writer w{req};
     w.begin(nfnl::nlmsg_type(nfnl::subsys::nftables, msg),
             NLM_F_REQUEST | NLM_F_DUMP, seq);
     w.put_nfgenmsg(family);
-    if (which) {
-      w.attr_str(NFTA_SET_ELEM_LIST_TABLE, which->table);
-      w.attr_str(NFTA_SET_ELEM_LIST_SET, which->set);
-    }
+    for (const auto& [type, value] : by)
+      w.attr_str(type, value);
     w.end();
     return sys::dump(
         sock, req, seq, op,
@@ -89,10 +92,22 @@ result<void> dump_once(attempt& a, ruleset& rs) {
                       collect(rs.chains, o, decode_chain));
       !st)
     return st;
-  if (auto st = a.run(NFT_MSG_GETRULE, o.family, "dump rules",
-                      collect(rs.rules, o, decode_rule));
-      !st)
+  if (o.rules_per_chain) {
+    // The kernel resumes each dump part by walking the rule lists from
+    // the start; per chain the walk is that chain's, not everything
+    // before it (snapshot.hpp).
+    for (const auto& c : rs.chains)
+      if (auto st =
+              a.run(NFT_MSG_GETRULE, c.family, "dump rules",
+                    collect(rs.rules, o, decode_rule),
+                    {{NFTA_RULE_TABLE, c.table}, {NFTA_RULE_CHAIN, c.name}});
+          !st)
+        return st;
+  } else if (auto st = a.run(NFT_MSG_GETRULE, o.family, "dump rules",
+                             collect(rs.rules, o, decode_rule));
+             !st) {
     return st;
+  }
   std::vector<set> sets;
   if (auto st = a.run(NFT_MSG_GETSET, o.family, "dump sets",
                       collect(sets, o, decode_set));
@@ -101,20 +116,17 @@ result<void> dump_once(attempt& a, ruleset& rs) {
   for (auto& s : sets) {
     set_with_elems sw{std::move(s), {}};
     if (o.elements) {
-      elem_list which;
-      which.table = sw.set.table;
-      which.set = sw.set.name;
-      auto st = a.run(
-          NFT_MSG_GETSETELEM, sw.set.family, "dump set elements",
-          [&](const nl::message& m) -> result<void> {
-            auto l = decode_elems(m);
-            if (!l)
-              return std::move(l).err();
-            for (auto& e : l->elems)
-              sw.elems.push_back(std::move(e));
-            return {};
-          },
-          &which);
+      auto st = a.run(NFT_MSG_GETSETELEM, sw.set.family, "dump set elements",
+                      [&](const nl::message& m) -> result<void> {
+                        auto l = decode_elems(m);
+                        if (!l)
+                          return std::move(l).err();
+                        for (auto& e : l->elems)
+                          sw.elems.push_back(std::move(e));
+                        return {};
+                      },
+                      {{NFTA_SET_ELEM_LIST_TABLE, sw.set.table},
+                       {NFTA_SET_ELEM_LIST_SET, sw.set.name}});
       if (!st)
         return st;
     }

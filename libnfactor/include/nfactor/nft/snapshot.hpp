@@ -98,6 +98,15 @@ struct pull_options {
   std::optional<std::string> table;
   /// Whether to dump set elements.
   bool elements = true;
+  /// One rule dump per chain, filtered by table and chain (default true),
+  /// rather than one dump of every rule. The kernel sends a dump in parts
+  /// of at most 32 KiB and resumes each part by walking the rule lists
+  /// from the first rule to its position, so one dump of N rules walks
+  /// O(N^2 / rules per part) rules; per chain the walk covers only that
+  /// chain. Costs one request per chain; a single long chain gains
+  /// nothing. Consistency is checked the same way (every part's
+  /// generation, GETGEN before and after).
+  bool rules_per_chain = true;
   /// Attempts before giving up with `errc::inconsistent`.
   int max_attempts = 8;
   /// Per-exchange time-out and receive buffer (256 KiB: dump datagrams of
