@@ -289,7 +289,8 @@ std::size_t writer_check(const test::scratch_netns& ns) {
              r.table == want["table"] && r.chain == want["chain"];
     });
     BOOST_TEST_REQUIRE((it != rs->rules.end()));
-    auto got = nlohmann::json::parse(nft::json::statements_json(*it, sets));
+    auto got =
+        nlohmann::json::parse(nft::json::statements_json(*it, sets).value());
     BOOST_TEST(got == want["expr"],
                "rule " << want.dump() << "\ngot " << got.dump());
     ++compared;

@@ -15,6 +15,7 @@
 #include "netns_fixture.hpp"
 #include "tx_helpers.hpp"
 #include "nfactor/nft/batch_ops.hpp"
+#include "nfactor/nft/datatype.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nft/rule_builder.hpp"
 #include "nfactor/nft/transaction.hpp"
@@ -219,7 +220,7 @@ BOOST_FIXTURE_TEST_CASE(sets_maps_and_elements, netns_fixture) {
   ports.family = inet;
   ports.table = "t";
   ports.name = "ports";
-  ports.key_type = 13; // nft's inet_service
+  ports.key_type = nft::type_id(nft::datatype::inet_service);
   ports.key_len = 2;
   ports.flags = NFT_SET_INTERVAL | NFT_SET_CONSTANT;
   nft::add(b, ports);
@@ -227,7 +228,7 @@ BOOST_FIXTURE_TEST_CASE(sets_maps_and_elements, netns_fixture) {
   seen.family = inet;
   seen.table = "t";
   seen.name = "seen";
-  seen.key_type = 7; // ipv4_addr
+  seen.key_type = nft::type_id(nft::datatype::ipv4_addr);
   seen.key_len = 4;
   seen.flags = NFT_SET_TIMEOUT | NFT_SET_EVAL;
   seen.timeout = 60000;
@@ -237,7 +238,7 @@ BOOST_FIXTURE_TEST_CASE(sets_maps_and_elements, netns_fixture) {
   vmap.family = inet;
   vmap.table = "t";
   vmap.name = "vmap";
-  vmap.key_type = 7;
+  vmap.key_type = nft::type_id(nft::datatype::ipv4_addr);
   vmap.key_len = 4;
   vmap.flags = NFT_SET_MAP;
   vmap.data_type = NFT_DATA_VERDICT;
