@@ -19,6 +19,7 @@
 
 #include "nfactor/actors/error.hpp"
 #include "nfactor/nflog/listener.hpp"
+#include "nfactor/nflog/packed.hpp"
 
 namespace nfactor::actors {
 
@@ -216,8 +217,8 @@ class listener_actor : public log_listener_impl::base {
       batch_.reserve(std::min(opts_.max_batch, 2 * last_batch_) +
                      opts_.nflog.qthresh);
     auto first_new = batch_.size();
-    auto res = packed ? listener_->drain_packed(packed_, cap,
-                                                opts_.max_datagrams)
+    auto res = packed ? nflog::drain_packed(*listener_, packed_, cap,
+                                            opts_.max_datagrams)
                       : listener_->drain_into(batch_, cap, opts_.max_datagrams);
     if (!res) {
       failed_ = true;

@@ -99,6 +99,16 @@ nfactor::result<node::node_options> make_options(const node_config& cfg) {
   return o;
 }
 
+// Prints what the node reports (restarts, supervisors that gave up): the
+// node is library code and prints nothing itself.
+caf::behavior print_reports(caf::event_based_actor*) {
+  return {
+      [](const node::node_report& r) {
+        std::fprintf(stderr, "nfactor-node: %s\n", to_string(r).c_str());
+      },
+  };
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -119,10 +129,16 @@ int main(int argc, char** argv) {
   }
   bool tls = cfg.security().tls();
   caf::actor_system sys{cfg};
+  auto reports = sys.spawn(print_reports);
+  opts->observer = reports;
+  auto stop_reports = [&] {
+    caf::anon_send_exit(reports, caf::exit_reason::user_shutdown);
+  };
   auto n = node::spawn_node(sys, *opts);
   if (!n) {
     std::fprintf(stderr, "nfactor-node: %s\n",
                  nfactor::actors::describe(n.error()).c_str());
+    stop_reports();
     return 1;
   }
   auto port = node::publish(*n, cfg.port, cfg.bind, tls);
@@ -131,6 +147,7 @@ int main(int argc, char** argv) {
                  cfg.bind.empty() ? "*" : cfg.bind.c_str(), cfg.port,
                  caf::to_string(port.error()).c_str());
     caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
+    stop_reports();
     return 1;
   }
   std::printf("nfactor-node %s listening on %s:%u (%s), groups %s\n",
@@ -144,5 +161,6 @@ int main(int argc, char** argv) {
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
+  stop_reports();
   return 0;
 }

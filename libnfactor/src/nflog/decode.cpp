@@ -331,43 +331,25 @@ bool decode_fresh(const nl::message& msg, log_event& out,
   }
   out.family = msg.payload[0];
   out.group = static_cast<std::uint16_t>(msg.payload[2] << 8 | msg.payload[3]);
-  // The attribute walk of nl::attr_reader::next(), inline: this loop runs
-  // for every attribute of every event.
-  auto attrs = msg.payload.subspan(4);
-  const auto size = attrs.size();
+  // The walk is nl::attr_reader's (inline); each known attribute is read
+  // by its row.
+  nl::attr_reader walk{msg.payload.subspan(4), op};
   reader r;
-  for (std::size_t off = 0; off < size;) {
-    auto left = size - off;
-    if (left < NLA_HDRLEN) [[unlikely]] {
-      err = make_error(errc::truncated, std::string{op},
-                       "attribute header at offset " + std::to_string(off) +
-                           " needs " + std::to_string(NLA_HDRLEN) + " bytes, " +
-                           std::to_string(left) + " left");
+  while (walk.next()) {
+    auto t = walk.type();
+    if (t >= by_type.size() || !by_type[t])
+      continue; // newer kernels add attributes; skip what we do not know
+    r.on(t, walk.bytes());
+    by_type[t]->read(r, out, owner);
+    if (!r.ok()) [[unlikely]] {
+      err = make_error(r.code(), std::string{op},
+                       std::string{by_type[t]->name} + ": " + r.detail());
       return false;
     }
-    std::uint16_t len = 0;
-    std::uint16_t raw_type = 0;
-    std::memcpy(&len, attrs.data() + off, 2);
-    std::memcpy(&raw_type, attrs.data() + off + 2, 2);
-    std::uint16_t t = raw_type & NLA_TYPE_MASK;
-    if (len < NLA_HDRLEN || len > left) [[unlikely]] {
-      err = make_error(errc::truncated, std::string{op},
-                       "attribute type " + std::to_string(t) + " at offset " +
-                           std::to_string(off) + " has length " +
-                           std::to_string(len) + ", " + std::to_string(left) +
-                           " bytes left");
-      return false;
-    }
-    if (t < by_type.size() && by_type[t]) {
-      r.on(t, attrs.subspan(off + NLA_HDRLEN, len - NLA_HDRLEN));
-      by_type[t]->read(r, out, owner);
-      if (!r.ok()) [[unlikely]] {
-        err = make_error(r.code(), std::string{op},
-                         std::string{by_type[t]->name} + ": " + r.detail());
-        return false;
-      }
-    } // else: newer kernels add attributes; skip what we do not know
-    off += std::min<std::size_t>(NLA_ALIGN(len), left);
+  }
+  if (!walk.ok()) [[unlikely]] {
+    err = *walk.err();
+    return false;
   }
   return true;
 }
