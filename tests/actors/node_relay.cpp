@@ -177,6 +177,29 @@ struct relay_fixture : test::netns_fixture {
     caf::anon_send(caf::actor_cast<node::node_impl>(node_handle), std::move(b));
   }
 
+  // Subscribes a subscriber that forwards to `self` to group 5, which
+  // logs UDP to port 9999, and waits for its `log_started`; then replaces
+  // the listener's socket with /dev/null and sends a packet that wakes
+  // it: its next recv fails (ENOTSOCK). The first `log_started`.
+  log_started break_the_listener(caf::scoped_actor& self) {
+    netns.nft("add table inet t; "
+              "add chain inet t out { type filter hook output priority 0; }; "
+              "add rule inet t out udp dport 9999 log group 5; "
+              "add chain inet t in { type filter hook input priority 0; }; "
+              "add rule inet t in udp dport 9999 drop");
+    auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
+    client.to_stop.push_back(sub.address());
+    subscribe(self, caf::actor_cast<node::subscriber>(sub), 0);
+    log_started first;
+    self->receive([&](log_started& st) { first = st; },
+                  caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
+    BOOST_TEST(test::nflog_groups(netns)[5] == first.portid);
+    BOOST_REQUIRE(test::replace_netfilter_socket(
+        [&](const sockaddr_nl& nl) { return nl.nl_pid == first.portid; }));
+    BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, 9999, "wake") == 1);
+    return first;
+  }
+
   node::node_stats stats(caf::scoped_actor& self) {
     node::node_stats out;
     self->request(remote, 10s, stats_atom_v)
@@ -383,24 +406,10 @@ BOOST_FIXTURE_TEST_CASE(groups_not_offered_are_refused, relay_fixture) {
 
 BOOST_FIXTURE_TEST_CASE(a_failed_listener_is_restarted_and_subscribers_told,
                         relay_fixture) {
-  netns.nft("add table inet t; "
-            "add chain inet t out { type filter hook output priority 0; }; "
-            "add rule inet t out udp dport 9999 log group 5; "
-            "add chain inet t in { type filter hook input priority 0; }; "
-            "add rule inet t in udp dport 9999 drop");
   caf::scoped_actor self{*client.sys};
-  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
-  client.to_stop.push_back(sub.address());
-  subscribe(self, caf::actor_cast<node::subscriber>(sub), 0);
-  log_started first;
-  self->receive([&](log_started& st) { first = st; },
-                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
-  BOOST_TEST(test::nflog_groups(netns)[5] == first.portid);
-  BOOST_REQUIRE(test::replace_netfilter_socket(
-      [&](const sockaddr_nl& nl) { return nl.nl_pid == first.portid; }));
-  // A packet wakes the listener: its next recv fails (ENOTSOCK), the
-  // supervisor restarts it, and the subscriber hears of it.
-  BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, 9999, "wake") == 1);
+  // The supervisor restarts the failed listener, and the subscriber hears
+  // of it.
+  auto first = break_the_listener(self);
   node::stream_restarted r;
   self->receive([&](node::stream_restarted& x) { r = x; },
                 caf::after(10s) >> [] { BOOST_FAIL("no stream_restarted"); });
@@ -487,21 +496,8 @@ BOOST_FIXTURE_TEST_CASE(a_failed_monitor_is_restarted_and_subscribers_resync,
 
 BOOST_FIXTURE_TEST_CASE(a_supervisor_giving_up_is_reported_to_the_observer,
                         no_restart_fixture) {
-  netns.nft("add table inet t; "
-            "add chain inet t out { type filter hook output priority 0; }; "
-            "add rule inet t out udp dport 9999 log group 5; "
-            "add chain inet t in { type filter hook input priority 0; }; "
-            "add rule inet t in udp dport 9999 drop");
   caf::scoped_actor self{*client.sys};
-  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
-  client.to_stop.push_back(sub.address());
-  subscribe(self, caf::actor_cast<node::subscriber>(sub), 0);
-  log_started first;
-  self->receive([&](log_started& st) { first = st; },
-                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
-  BOOST_REQUIRE(test::replace_netfilter_socket(
-      [&](const sockaddr_nl& nl) { return nl.nl_pid == first.portid; }));
-  BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, 9999, "wake") == 1);
+  break_the_listener(self);
   // No restart allowed: the group's supervisor gives up, the observer
   // hears why, and the stream's subscriptions end.
   auto report = next_report(reports);

@@ -20,9 +20,9 @@ constexpr const char* listener_child = "listener";
 
 } // namespace
 
-caf::result<node_subscription>
-log_groups::subscribe(std::uint16_t group, subscriber sub,
-                      std::uint32_t in_flight) {
+caf::result<node_subscription> log_groups::subscribe(std::uint16_t group,
+                                                     subscriber sub,
+                                                     std::uint32_t in_flight) {
   if (std::find(opts_.groups.begin(), opts_.groups.end(), group) ==
       opts_.groups.end())
     return to_caf_error(make_error(errc::invalid_argument, "subscribe",
@@ -54,8 +54,8 @@ void log_groups::start_listener(std::uint16_t group, group_state& g) {
         return lopts.filter ? spawn_log_listener(sys, decoded, lopts)
                             : spawn_log_listener(sys, packed, lopts);
       });
-  g.supervisor = sup::spawn_supervisor(self_.system(),
-                                       supervision(self_, opts_), {spec});
+  g.supervisor =
+      sup::spawn_supervisor(self_.system(), supervision(self_, opts_), {spec});
   g.started = false;
   self_.monitor(g.supervisor);
 }

@@ -9,6 +9,8 @@
 #include <optional>
 #include <vector>
 
+#include <caf/typed_event_based_actor.hpp>
+
 #include "nfactor/actors/node/node.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 
@@ -25,8 +27,8 @@ class log_groups {
 
   /// Subscribes `sub` to `group`: granted once the group is bound
   /// (starting its listener if needed), an error if it is not offered.
-  caf::result<node_subscription>
-  subscribe(std::uint16_t group, subscriber sub, std::uint32_t in_flight);
+  caf::result<node_subscription> subscribe(std::uint16_t group, subscriber sub,
+                                           std::uint32_t in_flight);
 
   /// A listener bound its group: waiting subscribes are granted; after a
   /// restart the subscribers learn the new port id.

@@ -52,11 +52,8 @@ class node_impl_actor : public node_impl::base {
   using super = node_impl::base;
 
   node_impl_actor(caf::actor_config& cfg, node_options opts)
-    : super(cfg),
-      opts_(std::move(opts)),
-      subs_(*this, opts_),
-      groups_(*this, opts_, subs_),
-      services_(*this, opts_) {
+    : super(cfg), opts_(std::move(opts)), subs_(*this, opts_),
+      groups_(*this, opts_, subs_), services_(*this, opts_) {
     std::random_device rd;
     incarnation_ = (std::uint64_t{rd()} << 32) | rd();
     if (incarnation_ == 0)

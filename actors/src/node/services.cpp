@@ -47,8 +47,8 @@ services::service_of(const caf::actor_addr& supervisor) const {
 void services::on_child(service s, const sup::child_info& c) {
   bool running = c.state == sup::child_state::running;
   if (s == service::monitor)
-    monitor_ = running ? caf::actor_cast<monitor_actor>(c.handle)
-                       : monitor_actor{};
+    monitor_ =
+        running ? caf::actor_cast<monitor_actor>(c.handle) : monitor_actor{};
   else
     tx_ = running ? caf::actor_cast<transactor>(c.handle) : transactor{};
 }

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include <caf/typed_event_based_actor.hpp>
+
 #include "nfactor/actors/node/node.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 

@@ -19,7 +19,8 @@ std::uint64_t subscriptions::add(stream_key key, subscriber sub,
   auto id = next_id_++;
   self_.monitor(sub);
   subs_.emplace(
-      id, subscription{id, key, std::move(sub), credit_window{in_flight}, 0, {}});
+      id,
+      subscription{id, key, std::move(sub), credit_window{in_flight}, 0, {}});
   return id;
 }
 

@@ -8,6 +8,8 @@
 #include <optional>
 #include <set>
 
+#include <caf/typed_event_based_actor.hpp>
+
 #include "nfactor/actors/node/credit.hpp"
 #include "nfactor/actors/node/node.hpp"
 

@@ -38,9 +38,8 @@ bool event_stage::packet(const nl::message& msg,
   auto& ev = out_.back();
   l.note_sequence(ev.seq, ev.seq_global);
   if (l.resolves_names())
-    fill_interface_names(ev, [&](std::uint32_t idx) {
-      return l.interface_name(idx);
-    });
+    fill_interface_names(
+        ev, [&](std::uint32_t idx) { return l.interface_name(idx); });
   if (sink_) {
     (*sink_)(ev);
     out_.pop_back();
