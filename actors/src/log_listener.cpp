@@ -13,6 +13,7 @@
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/socket_actor.hpp"
 #include "nfactor/nflog/listener.hpp"
+#include "nfactor/nflog/packed.hpp"
 
 namespace nfactor::actors {
 
@@ -165,7 +166,8 @@ class listener_actor : public socket_actor<log_listener_impl, log_tick_atom> {
                      opts_.nflog.qthresh);
     auto first_new = batch_.size();
     auto res = packed
-                   ? listener_->drain_packed(packed_, cap, opts_.max_datagrams)
+                   ? nflog::drain_packed(*listener_, packed_, cap,
+                                         opts_.max_datagrams)
                    : listener_->drain_into(batch_, cap, opts_.max_datagrams);
     if (!res) {
       fail(res.err());

@@ -143,6 +143,16 @@ std::string metrics_page(caf::actor_system& sys, const node::node_actor& n) {
   return page.text();
 }
 
+// Prints what the node reports (restarts, supervisors that gave up): the
+// node is library code and prints nothing itself.
+caf::behavior print_reports(caf::event_based_actor*) {
+  return {
+      [](const node::node_report& r) {
+        std::fprintf(stderr, "nfactor-node: %s\n", to_string(r).c_str());
+      },
+  };
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -169,10 +179,16 @@ int main(int argc, char** argv) {
   }
   bool tls = cfg.security().tls();
   caf::actor_system sys{cfg};
+  auto reports = sys.spawn(print_reports);
+  opts->observer = reports;
+  auto stop_reports = [&] {
+    caf::anon_send_exit(reports, caf::exit_reason::user_shutdown);
+  };
   auto n = node::spawn_node(sys, *opts);
   if (!n) {
     std::fprintf(stderr, "nfactor-node: %s\n",
                  nfactor::actors::describe(n.error()).c_str());
+    stop_reports();
     return 1;
   }
   auto port = node::publish(*n, cfg.port, cfg.bind, tls);
@@ -181,6 +197,7 @@ int main(int argc, char** argv) {
                  cfg.bind.empty() ? "*" : cfg.bind.c_str(), cfg.port,
                  caf::to_string(port.error()).c_str());
     caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
+    stop_reports();
     return 1;
   }
   auto metrics_server = nfactor::app::metrics::serve(
@@ -190,6 +207,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfactor-node: %s\n",
                  metrics_server.err().message().c_str());
     caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
+    stop_reports();
     return 2;
   }
   std::printf("nfactor-node %s listening on %s:%u (%s), groups %s\n",
@@ -204,5 +222,6 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   metrics_server->reset(); // before the node it asks goes
   caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
+  stop_reports();
   return 0;
 }

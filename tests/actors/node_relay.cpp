@@ -70,31 +70,12 @@ nflog::log_event full_event(std::uint32_t seq) {
   e.hwtype = 1;
   e.hwlen = 14;
   e.hwheader = byte_buffer(14, 0xab);
-  e.ct = byte_buffer{1, 2, 3, 4};
-  nflog::ip_address src;
-  src.version = 6;
-  src.bytes[15] = 1;
-  nflog::ct_tuple t;
-  t.src = src;
-  t.dst = src;
-  t.l4proto = 17;
-  t.src_port = 1234;
-  t.dst_port = 9999;
-  t.echo_id = 7;
-  t.icmp_type = 8;
-  t.icmp_code = 0;
-  t.zone = 3;
-  nflog::conntrack ct;
-  ct.orig = t;
-  ct.reply = t;
-  ct.status = 0x188;
-  ct.tcp_state = 3;
-  ct.id = 42;
-  ct.mark = 9;
-  ct.timeout = 30;
-  ct.use = 2;
-  ct.zone = 3;
-  e.conntrack = ct;
+  // A raw CTA_* nest (CTA_STATUS 0x188) and what the decoder makes of it:
+  // a batch carries the raw bytes, and the receiver decodes them again.
+  e.ct = byte_buffer{0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x88};
+  auto ct = nflog::decode_conntrack(*e.ct);
+  BOOST_REQUIRE(ct);
+  e.conntrack = *ct;
   e.ctinfo = 2;
   e.vlan = nflog::vlan_tag{0x8100, 0x0123};
   e.l2hdr = byte_buffer{1, 2, 3};
@@ -179,10 +160,15 @@ struct relay_fixture : test::netns_fixture {
                          "127.0.0.1"};
   node::node_actor node_handle;
   node::node_actor remote;
+  // The node's observer: receives its `node_report`s.
+  caf::scoped_actor reports{*server.sys};
 
-  explicit relay_fixture(std::uint64_t max_held_events = 16384) {
+  explicit relay_fixture(std::uint64_t max_held_events = 16384,
+                         std::uint32_t max_restarts = 3) {
     node::node_options opts;
     opts.max_held_events = max_held_events;
+    opts.max_restarts = max_restarts;
+    opts.observer = caf::actor{reports};
     opts.name = "local";
     opts.groups = {5};
     opts.log.nflog.ns = netns.ns();
@@ -204,6 +190,29 @@ struct relay_fixture : test::netns_fixture {
   // Injects `b` as if the group's listener had read it.
   void inject(log_batch b) {
     caf::anon_send(caf::actor_cast<node::node_impl>(node_handle), std::move(b));
+  }
+
+  // Subscribes a subscriber that forwards to `self` to group 5, which
+  // logs UDP to port 9999, and waits for its `log_started`; then replaces
+  // the listener's socket with /dev/null and sends a packet that wakes
+  // it: its next recv fails (ENOTSOCK). The first `log_started`.
+  log_started break_the_listener(caf::scoped_actor& self) {
+    netns.nft("add table inet t; "
+              "add chain inet t out { type filter hook output priority 0; }; "
+              "add rule inet t out udp dport 9999 log group 5; "
+              "add chain inet t in { type filter hook input priority 0; }; "
+              "add rule inet t in udp dport 9999 drop");
+    auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
+    client.to_stop.push_back(sub.address());
+    subscribe(self, caf::actor_cast<node::subscriber>(sub), 0);
+    log_started first;
+    self->receive([&](log_started& st) { first = st; },
+                  caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
+    BOOST_TEST(test::nflog_groups(netns)[5] == first.portid);
+    BOOST_REQUIRE(test::replace_netfilter_socket(
+        [&](const sockaddr_nl& nl) { return nl.nl_pid == first.portid; }));
+    BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, 9999, "wake") == 1);
+    return first;
   }
 
   node::node_stats stats(caf::scoped_actor& self) {
@@ -266,6 +275,20 @@ struct relay_fixture : test::netns_fixture {
 struct no_hold_fixture : relay_fixture {
   no_hold_fixture() : relay_fixture(0) {}
 };
+
+// A node whose supervisors give up at the first failure.
+struct no_restart_fixture : relay_fixture {
+  no_restart_fixture() : relay_fixture(16384, 0) {}
+};
+
+// The next report the node's observer receives (a test failure if none
+// comes within 10 s).
+node::node_report next_report(caf::scoped_actor& reports) {
+  node::node_report out;
+  reports->receive([&](node::node_report& r) { out = std::move(r); },
+                   caf::after(10s) >> [] { BOOST_FAIL("no node_report"); });
+  return out;
+}
 
 } // namespace
 
@@ -404,24 +427,10 @@ BOOST_FIXTURE_TEST_CASE(groups_not_offered_are_refused, relay_fixture) {
 
 BOOST_FIXTURE_TEST_CASE(a_failed_listener_is_restarted_and_subscribers_told,
                         relay_fixture) {
-  netns.nft("add table inet t; "
-            "add chain inet t out { type filter hook output priority 0; }; "
-            "add rule inet t out udp dport 9999 log group 5; "
-            "add chain inet t in { type filter hook input priority 0; }; "
-            "add rule inet t in udp dport 9999 drop");
   caf::scoped_actor self{*client.sys};
-  auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
-  client.to_stop.push_back(sub.address());
-  subscribe(self, caf::actor_cast<node::subscriber>(sub), 0);
-  log_started first;
-  self->receive([&](log_started& st) { first = st; },
-                caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
-  BOOST_TEST(test::nflog_groups(netns)[5] == first.portid);
-  BOOST_REQUIRE(test::replace_netfilter_socket(
-      [&](const sockaddr_nl& nl) { return nl.nl_pid == first.portid; }));
-  // A packet wakes the listener: its next recv fails (ENOTSOCK), the
-  // supervisor restarts it, and the subscriber hears of it.
-  BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, 9999, "wake") == 1);
+  // The supervisor restarts the failed listener, and the subscriber hears
+  // of it.
+  auto first = break_the_listener(self);
   auto r = await<node::stream_restarted, log_batch>(self, "stream_restarted",
                                                     deadline());
   BOOST_TEST(r.source == "log:5");
@@ -430,6 +439,15 @@ BOOST_FIXTURE_TEST_CASE(a_failed_listener_is_restarted_and_subscribers_told,
   BOOST_TEST(r.reason.find("Socket operation on non-socket") !=
                  std::string::npos,
              r.reason);
+  // The node prints nothing: its observer hears of the restart.
+  auto report = next_report(reports);
+  BOOST_TEST(report.source == "log:5");
+  BOOST_TEST((report.kind == node::report_kind::restarted));
+  BOOST_TEST(report.restarts == 1u);
+  BOOST_TEST(report.reason.find("Socket operation on non-socket") !=
+                 std::string::npos,
+             report.reason);
+  BOOST_TEST(to_string(report).starts_with("log:5 restarted (1): "));
   // The new listener binds the group again; events flow on the same
   // subscription.
   auto second =
@@ -470,6 +488,10 @@ BOOST_FIXTURE_TEST_CASE(a_failed_monitor_is_restarted_and_subscribers_resync,
   BOOST_TEST(r.source == "ruleset");
   BOOST_TEST(r.restarts == 1u);
   BOOST_TEST_MESSAGE("restart reason: " << r.reason);
+  auto report = next_report(reports);
+  BOOST_TEST(report.source == "ruleset");
+  BOOST_TEST((report.kind == node::report_kind::restarted));
+  BOOST_TEST(report.restarts == 1u);
   await<resync_needed, nft::transaction>(self, "resync_needed", deadline());
   // A snapshot from the new monitor (it refuses until it has one), then
   // commits flow again.
@@ -495,6 +517,30 @@ BOOST_FIXTURE_TEST_CASE(a_failed_monitor_is_restarted_and_subscribers_resync,
       await<nft::transaction>(self, "the commit of table after", until))) {
   }
   BOOST_TEST(stats(self).restarts == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_supervisor_giving_up_is_reported_to_the_observer,
+                        no_restart_fixture) {
+  caf::scoped_actor self{*client.sys};
+  break_the_listener(self);
+  // No restart allowed: the group's supervisor gives up, the observer
+  // hears why, and the stream's subscriptions end.
+  auto report = next_report(reports);
+  BOOST_TEST(report.source == "log:5");
+  BOOST_TEST((report.kind == node::report_kind::gave_up));
+  BOOST_TEST(report.reason.find("Socket operation on non-socket") !=
+                 std::string::npos,
+             report.reason);
+  BOOST_TEST(to_string(report).starts_with("log:5: gave up: "));
+  node::node_stats st;
+  for (int i = 0; i < 500; ++i) {
+    st = stats(self);
+    if (st.subscriptions.empty())
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  BOOST_TEST(st.subscriptions.empty());
+  BOOST_TEST(st.bound_groups.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -354,9 +354,39 @@ BOOST_FIXTURE_TEST_CASE(close_unbinds_and_the_group_binds_again_at_once,
   BOOST_REQUIRE_EQUAL(evs.size(), 1u);
   BOOST_TEST((evs[0].seq == 0u)); // a fresh binding numbers from 0
   {
-    auto moved = std::move(*b); // the destructor unbinds as well
+    auto moved = std::move(*b); // the destructor closes the socket
   }
   BOOST_TEST(!find_binding(netns.ns(), group));
+}
+
+// The destructor sends no UNBIND (it must not wait for an ack): closing
+// the socket is enough, as the kernel releases the groups of a netlink
+// socket when it closes (nfnetlink_log's NETLINK_URELEASE notifier). A new
+// socket binds the group at once and gets a fresh binding's events.
+BOOST_FIXTURE_TEST_CASE(a_listener_destroyed_without_close_releases_the_group,
+                        netns_fixture) {
+  netns.nft_script(rules("udp dport 9007 log group 7"));
+  std::uint32_t old_portid = 0;
+  {
+    auto a = listener::open(packet_opts(netns));
+    NFACTOR_REQUIRE_OK(a);
+    old_portid = a->portid();
+    auto bound = find_binding(netns.ns(), group);
+    BOOST_REQUIRE(bound);
+    BOOST_TEST(bound->portid == old_portid);
+    BOOST_REQUIRE_EQUAL(test::send_udp(netns.ns(), AF_INET, 9007, "first"), 1);
+    BOOST_REQUIRE_EQUAL(collect(*a, 1).size(), 1u);
+  } // destroyed without close(): only the socket is closed
+  BOOST_TEST(!find_binding(netns.ns(), group));
+  auto b = listener::open(packet_opts(netns));
+  NFACTOR_REQUIRE_OK(b);
+  auto bound = find_binding(netns.ns(), group);
+  BOOST_REQUIRE(bound);
+  BOOST_TEST(bound->portid == b->portid());
+  BOOST_REQUIRE_EQUAL(test::send_udp(netns.ns(), AF_INET, 9007, "again"), 1);
+  auto evs = collect(*b, 1);
+  BOOST_REQUIRE_EQUAL(evs.size(), 1u);
+  BOOST_TEST((evs[0].seq == 0u)); // a fresh binding numbers from 0
 }
 
 // A tiny receive buffer and a burst that nobody reads: the kernel drops,

@@ -110,8 +110,10 @@ class supervisor_actor : public supervisor_impl::base {
   };
 
   void notify(std::size_t i) {
+    // Sent as this supervisor, so an observer of several tells them apart
+    // by the sender, not by the child's name.
     if (opts_.observer)
-      caf::anon_send(opts_.observer, info(i));
+      caf::send_as(caf::actor_cast<caf::actor>(this), opts_.observer, info(i));
   }
 
   std::size_t find(const std::string& name) const {

@@ -15,6 +15,8 @@
 #include "nfactor/nl/message.hpp"
 #include "nfactor/sys/request.hpp"
 
+#include "event_stage.hpp"
+
 namespace nfactor::nflog {
 
 namespace {
@@ -35,9 +37,10 @@ listener::listener(options opts, sys::socket sock)
 listener::listener(listener&&) noexcept = default;
 listener& listener::operator=(listener&&) noexcept = default;
 
-listener::~listener() {
-  (void)close();
-}
+// No UNBIND here: closing the socket releases the group in the kernel
+// (tests/kernel/nflog_listener.cpp proves it), and a destructor must not
+// wait for an acknowledgement.
+listener::~listener() = default;
 
 result<listener> listener::open(options opts) {
   if (auto st = opts.validate(); !st)
@@ -67,10 +70,9 @@ result<void> listener::configure() {
   sys::exchange_options ex;
   // Events can arrive between BIND and the last ack: keep them.
   ex.on_other = [this](const nl::message& msg) {
+    detail::event_stage decoder{pending_};
     drain_result ignored;
-    decode_message(
-        msg, nullptr,
-        [this](log_event& ev) { pending_.push_back(std::move(ev)); }, ignored);
+    handle_packet(msg, nullptr, decoder, ignored);
   };
   // Sends one config message built by `append` and waits for its ack.
   auto step = [&](const std::string& op, auto append) -> result<void> {
@@ -119,9 +121,9 @@ result<void> listener::configure() {
               [&](buf& b, u32 s) { append_nlbufsiz(b, s, g, o.nlbufsiz); });
 }
 
-void listener::account(const std::optional<std::uint32_t>& seq,
-                       const std::optional<std::uint32_t>& seq_global,
-                       drain_result& res) {
+std::uint64_t
+listener::note_sequence(const std::optional<std::uint32_t>& seq,
+                        const std::optional<std::uint32_t>& seq_global) {
   std::uint64_t gap = 0;
   if (seq)
     gap = seq_.observe(*seq);
@@ -130,121 +132,45 @@ void listener::account(const std::optional<std::uint32_t>& seq,
     if (!seq)
       gap = g;
   }
-  res.lost += gap;
+  if (reading_)
+    reading_->lost += gap;
   counters_.lost += gap;
+  return gap;
 }
 
-void listener::finish(log_event& ev, drain_result& res) {
-  account(ev.seq, ev.seq_global, res);
-  if (names_)
-    name_interfaces(*names_, ev, now_);
-  ++res.events;
-  ++counters_.received;
+const std::string* listener::interface_name(std::uint32_t ifindex) {
+  return names_ ? names_->lookup(ifindex, now_) : nullptr;
 }
 
-void listener::decode_message(const nl::message& msg,
-                              const std::shared_ptr<const void>& storage,
-                              const event_sink& sink, drain_result& res) {
+void listener::handle_packet(const nl::message& msg,
+                             const std::shared_ptr<const void>& storage,
+                             packet_stage& stage, drain_result& res) {
   if (!is_packet(msg))
     return; // NLMSG_DONE closes multipart batches; nothing else is ours
-  bool ok = true;
-  if (into_) {
-    ok = decode_packet_back(msg, *into_, last_decode_error_, storage);
-  } else if (auto st = decode_packet(msg, scratch_, storage); !st) {
-    last_decode_error_ = std::move(st).err();
-    ok = false;
-  }
-  if (!ok) {
+  if (!stage.packet(msg, storage, *this, last_decode_error_)) {
     ++res.decode_errors;
     ++counters_.decode_errors;
     return;
   }
-  if (into_) {
-    finish(into_->back(), res);
-    return;
-  }
-  finish(scratch_, res);
-  sink(scratch_);
-}
-
-void listener::scan_message(const nl::message& msg, drain_result& res) {
-  if (!is_packet(msg))
-    return; // NLMSG_DONE closes multipart batches; nothing else is ours
-  auto bad = [&](std::string detail) {
-    ++res.decode_errors;
-    ++counters_.decode_errors;
-    last_decode_error_ =
-        make_error(errc::bad_attribute, "scan NFLOG packet", std::move(detail));
-  };
-  if (msg.payload.size() < 4)
-    return bad("no nfgenmsg");
-  // The attributes this listener reads itself (the receiver decodes all).
-  std::optional<std::uint32_t> seq, seq_global;
-  std::optional<std::uint32_t> dev[4]; // in, out, physin, physout
-  auto attrs = msg.payload.subspan(4);
-  for (std::size_t off = 0; off < attrs.size();) {
-    auto left = attrs.size() - off;
-    std::uint16_t len = 0, type = 0;
-    if (left >= NLA_HDRLEN) {
-      std::memcpy(&len, attrs.data() + off, 2);
-      std::memcpy(&type, attrs.data() + off + 2, 2);
-    }
-    if (left < NLA_HDRLEN || len < NLA_HDRLEN || len > left)
-      return bad("attribute at offset " + std::to_string(off) +
-                 " is not well framed");
-    type &= NLA_TYPE_MASK;
-    std::optional<std::uint32_t>* slot = nullptr;
-    switch (type) {
-    case NFULA_IFINDEX_INDEV: slot = &dev[0]; break;
-    case NFULA_IFINDEX_OUTDEV: slot = &dev[1]; break;
-    case NFULA_IFINDEX_PHYSINDEV: slot = &dev[2]; break;
-    case NFULA_IFINDEX_PHYSOUTDEV: slot = &dev[3]; break;
-    case NFULA_SEQ: slot = &seq; break;
-    case NFULA_SEQ_GLOBAL: slot = &seq_global; break;
-    default: break;
-    }
-    if (slot) {
-      if (len != NLA_HDRLEN + 4)
-        return bad("attribute type " + std::to_string(type) + " has " +
-                   std::to_string(len - NLA_HDRLEN) +
-                   " payload bytes, expected 4");
-      std::uint32_t v = 0;
-      std::memcpy(&v, attrs.data() + off + NLA_HDRLEN, 4);
-      *slot = ntohl(v);
-    }
-    off += std::min<std::size_t>(NLA_ALIGN(len), left);
-  }
-  account(seq, seq_global, res);
-  if (names_)
-    for (const auto& idx : dev)
-      if (idx) {
-        auto* n = names_->lookup(*idx, now_);
-        packed_->name(*idx, n ? std::string_view{*n} : std::string_view{});
-      }
-  packed_->add_event(msg.bytes);
   ++res.events;
   ++counters_.received;
 }
 
-drain_result listener::decode_datagram(byte_view datagram,
-                                       const event_sink& sink) {
-  drain_result res;
-  decode_block(datagram, sink, res);
-  return res;
-}
-
-void listener::decode_block(byte_view datagram, const event_sink& sink,
-                            drain_result& res) {
-  // One block per datagram: the events' shared_bytes point into it, so
-  // decoding allocates once per datagram, not once per event.
-  auto block = std::make_shared_for_overwrite<std::uint8_t[]>(datagram.size());
-  std::memcpy(block.get(), datagram.data(), datagram.size());
-  std::shared_ptr<const void> storage = std::move(block);
-  byte_view bytes{static_cast<const std::uint8_t*>(storage.get()),
-                  datagram.size()};
-  nl::message_reader reader{bytes};
+void listener::handle_datagram(byte_view datagram, packet_stage& stage,
+                               drain_result& res) {
+  std::shared_ptr<const void> storage;
+  if (stage.keeps_bytes()) {
+    // One block per datagram: the events' shared_bytes point into it, so
+    // decoding allocates once per datagram, not once per event.
+    auto block =
+        std::make_shared_for_overwrite<std::uint8_t[]>(datagram.size());
+    std::memcpy(block.get(), datagram.data(), datagram.size());
+    datagram = {block.get(), datagram.size()};
+    storage = std::move(block);
+  }
+  nl::message_reader reader{datagram};
   while (reader.next())
-    decode_message(reader.get(), storage, sink, res);
+    handle_packet(reader.get(), storage, stage, res);
   if (auto st = reader.status(); !st) {
     ++res.decode_errors;
     ++counters_.decode_errors;
@@ -253,7 +179,7 @@ void listener::decode_block(byte_view datagram, const event_sink& sink,
 }
 
 result<std::size_t> listener::recv_some(std::size_t want,
-                                        const event_sink& sink,
+                                        packet_stage& stage,
                                         drain_result& total) {
   // recvmmsg: every datagram that is queued, up to `want`, in one system
   // call (a short count means the queue is empty: no extra EAGAIN call).
@@ -299,110 +225,37 @@ result<std::size_t> listener::recv_some(std::size_t want,
     ++counters_.datagrams;
     byte_view datagram{static_cast<const std::uint8_t*>(iov[i].iov_base),
                        msgs[i].msg_len};
-    if (packed_) {
-      // Undecoded: the messages are copied into the batch as they are.
-      nl::message_reader reader{datagram};
-      while (reader.next())
-        scan_message(reader.get(), total);
-      if (auto st = reader.status(); !st) {
-        ++total.decode_errors;
-        ++counters_.decode_errors;
-        last_decode_error_ = std::move(st).err();
-      }
-      continue;
-    }
-    decode_block(datagram, sink, total);
+    handle_datagram(datagram, stage, total);
   }
   if (static_cast<std::size_t>(n) < want)
     total.would_block = true;
   return static_cast<std::size_t>(n);
 }
 
-result<drain_result> listener::drain(const event_sink& sink,
-                                     std::size_t max_datagrams) {
+result<drain_result> listener::read(packet_stage& stage,
+                                    std::size_t max_events,
+                                    std::size_t max_datagrams) {
   drain_result total;
-  if (!pending_.empty()) {
-    for (auto& ev : pending_)
-      sink(ev);
-    total.events += pending_.size();
-    pending_.clear();
-  }
-  for (std::size_t done = 0; done < max_datagrams && !total.would_block;) {
-    auto n = recv_some(max_datagrams - done, sink, total);
-    if (!n)
-      return std::move(n).err();
-    done += std::max<std::size_t>(*n, 1); // an overrun counts as a read
-  }
-  return total;
-}
-
-template <class Held>
-result<void> listener::read_up_to(std::size_t max_events,
-                                  std::size_t max_datagrams, Held held,
-                                  drain_result& total) {
-  event_sink sink = [](log_event&) {
-  };
+  reading_ = &total;
+  total.events += pending_.size();
+  stage.take_configured(pending_);
+  pending_.clear();
   // A datagram holds at most `qthresh` events: read only as many at once
   // as fit under the cap (at least one).
   const std::size_t per_datagram = std::max<std::uint32_t>(opts_.qthresh, 1);
-  for (std::size_t done = 0;
-       done < max_datagrams && held() < max_events && !total.would_block;) {
-    auto room = (max_events - held()) / per_datagram;
+  result<void> st;
+  for (std::size_t done = 0; done < max_datagrams &&
+                             stage.held() < max_events && !total.would_block;) {
+    auto room = (max_events - stage.held()) / per_datagram;
     auto want = std::min(max_datagrams - done, std::max<std::size_t>(room, 1));
-    auto n = recv_some(want, sink, total);
-    if (!n)
-      return std::move(n).err();
-    done += std::max<std::size_t>(*n, 1);
+    auto n = recv_some(want, stage, total);
+    if (!n) {
+      st = std::move(n).err();
+      break;
+    }
+    done += std::max<std::size_t>(*n, 1); // an overrun counts as a read
   }
-  return {};
-}
-
-result<drain_result> listener::drain_into(std::vector<log_event>& out,
-                                          std::size_t max_events,
-                                          std::size_t max_datagrams) {
-  drain_result total;
-  for (auto& ev : pending_)
-    out.push_back(std::move(ev));
-  total.events += pending_.size();
-  pending_.clear();
-  // Events are decoded in place at the end of `out`.
-  into_ = &out;
-  auto st = read_up_to(
-      max_events, max_datagrams, [&] { return out.size(); }, total);
-  into_ = nullptr;
-  if (!st)
-    return std::move(st).err();
-  return total;
-}
-
-result<drain_result> listener::drain_packed(netlink_batch& out,
-                                            std::size_t max_events,
-                                            std::size_t max_datagrams) {
-  drain_result total;
-  // Events that came while the group was being configured were decoded
-  // then; they go out encoded again (append_packet writes every attribute
-  // the decoder read, so they decode the same).
-  for (auto& ev : pending_) {
-    auto name = [&](const std::optional<std::uint32_t>& idx,
-                    const std::optional<std::string>& n) {
-      if (idx)
-        out.name(*idx, n ? std::string_view{*n} : std::string_view{});
-    };
-    name(ev.indev, ev.indev_name);
-    name(ev.outdev, ev.outdev_name);
-    name(ev.physindev, ev.physindev_name);
-    name(ev.physoutdev, ev.physoutdev_name);
-    byte_buffer msg;
-    append_packet(msg, ev, ev.seq.value_or(0));
-    out.add_event(msg);
-  }
-  total.events += pending_.size();
-  pending_.clear();
-  packed_ = &out;
-  auto st = read_up_to(
-      max_events, max_datagrams, [&] { return std::size_t{out.events()}; },
-      total);
-  packed_ = nullptr;
+  reading_ = nullptr;
   if (!st)
     return std::move(st).err();
   return total;

@@ -2,310 +2,42 @@
 #include "nfactor/nflog/packed.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <climits>
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <type_traits>
 
+#include <arpa/inet.h>
 #include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
 
 #include "nfactor/nflog/decode.hpp"
+#include "nfactor/nflog/listener.hpp"
+#include "nfactor/nl/attr.hpp"
 #include "nfactor/nl/message.hpp"
 
 namespace nfactor::nflog {
 
 namespace {
 
-// -- the rows: one line per optional member, in wire order -----------------
-
-// A change of these structs must change the rows below (and the diagram in
-// packed.hpp); the sizes make the compiler say so.
-static_assert(sizeof(log_event) == 488 && sizeof(conntrack) == 168 &&
-                  sizeof(ct_tuple) == 58,
-              "log_event changed shape: update the rows in packed.cpp, the "
-              "layout in packed.hpp and packed_version");
-
-template <class Event, class F>
-void event_rows(Event& x, F&& f) {
-  f(x.hw_protocol);     // 0
-  f(x.hook);            // 1
-  f(x.mark);            // 2
-  f(x.timestamp);       // 3
-  f(x.indev);           // 4
-  f(x.outdev);          // 5
-  f(x.physindev);       // 6
-  f(x.physoutdev);      // 7
-  f(x.indev_name);      // 8
-  f(x.outdev_name);     // 9
-  f(x.physindev_name);  // 10
-  f(x.physoutdev_name); // 11
-  f(x.hwaddr);          // 12
-  f(x.payload);         // 13
-  f(x.prefix);          // 14
-  f(x.uid);             // 15
-  f(x.gid);             // 16
-  f(x.seq);             // 17
-  f(x.seq_global);      // 18
-  f(x.hwtype);          // 19
-  f(x.hwlen);           // 20
-  f(x.hwheader);        // 21
-  f(x.ct);              // 22
-  f(x.conntrack);       // 23
-  f(x.ctinfo);          // 24
-  f(x.vlan);            // 25
-  f(x.l2hdr);           // 26
-}
-constexpr unsigned event_row_count = 27;
-
-template <class Conntrack, class F>
-void conntrack_rows(Conntrack& x, F&& f) {
-  f(x.orig);      // 0
-  f(x.reply);     // 1
-  f(x.status);    // 2
-  f(x.tcp_state); // 3
-  f(x.id);        // 4
-  f(x.mark);      // 5
-  f(x.timeout);   // 6
-  f(x.use);       // 7
-  f(x.zone);      // 8
-}
-
-template <class Tuple, class F>
-void tuple_rows(Tuple& x, F&& f) {
-  f(x.src);       // 0
-  f(x.dst);       // 1
-  f(x.l4proto);   // 2
-  f(x.src_port);  // 3
-  f(x.dst_port);  // 4
-  f(x.echo_id);   // 5
-  f(x.icmp_type); // 6
-  f(x.icmp_code); // 7
-  f(x.zone);      // 8
-}
-constexpr unsigned nested_row_count = 9;
-
 constexpr std::size_t header_size = 8;
-
-// -- writing -----------------------------------------------------------------
-
-// Writes into `out` from its current end; the buffer grows in steps
-// (zero-filled, then overwritten) and is cut to what was written by
-// `finish()`.
-class writer {
- public:
-  explicit writer(byte_buffer& out) : out_(out), pos_(out.size()) {}
-
-  template <class T>
-  requires std::is_integral_v<T>
-  void put(T v) {
-    using U = std::make_unsigned_t<T>;
-    auto u = static_cast<U>(v);
-    auto* p = room(sizeof(T));
-    for (std::size_t i = 0; i < sizeof(T); ++i)
-      p[i] = static_cast<std::uint8_t>(u >> (8 * i));
-  }
-
-  void put_raw(const std::uint8_t* p, std::size_t n) {
-    if (n > 0)
-      std::memcpy(room(n), p, n);
-  }
-
-  void put_bytes(const std::uint8_t* p, std::size_t n) {
-    put(static_cast<std::uint32_t>(n));
-    put_raw(p, n);
-  }
-
-  void finish() { out_.resize(pos_); }
-
-  void put(const std::string& s) {
-    put_bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
-  }
-  void put(const byte_buffer& b) { put_bytes(b.data(), b.size()); }
-  void put(const shared_bytes& b) {
-    byte_view v = b;
-    put_bytes(v.data(), v.size());
-  }
-  void put(const timestamp& t) {
-    put(t.sec);
-    put(t.usec);
-  }
-  void put(const hw_address& h) {
-    put(h.len);
-    put_raw(h.bytes.data(), h.bytes.size());
-  }
-  void put(const vlan_tag& v) {
-    put(v.proto);
-    put(v.tci);
-  }
-  void put(const ip_address& a) {
-    put(a.version);
-    put_raw(a.bytes.data(), a.bytes.size());
-  }
-  void put(const ct_tuple& t) {
-    put_rows<std::uint16_t>(t, [](auto& x, auto&& f) { tuple_rows(x, f); });
-  }
-  void put(const conntrack& c) {
-    put_rows<std::uint16_t>(c, [](auto& x, auto&& f) { conntrack_rows(x, f); });
-  }
-
-  // A presence mask of `Mask` over the rows of `x`, then the set rows.
-  template <class Mask, class T, class Rows>
-  void put_rows(const T& x, Rows rows) {
-    Mask present = 0;
-    unsigned i = 0;
-    rows(x, [&](const auto& member) {
-      if (member)
-        present = static_cast<Mask>(present | (Mask{1} << i));
-      ++i;
-    });
-    put(present);
-    rows(x, [&](const auto& member) {
-      if (member)
-        put(*member);
-    });
-  }
-
- private:
-  // `n` writable bytes at the write position.
-  std::uint8_t* room(std::size_t n) {
-    if (pos_ + n > out_.size())
-      out_.resize(std::max(out_.size() * 2, pos_ + n + 256));
-    auto* p = out_.data() + pos_;
-    pos_ += n;
-    return p;
-  }
-
-  byte_buffer& out_;
-  std::size_t pos_;
-};
-
-// -- reading -----------------------------------------------------------------
-
-class reader {
- public:
-  // Byte fields point into `in`, kept alive by `storage`.
-  reader(byte_view in, std::shared_ptr<const void> storage)
-    : in_(in), storage_(std::move(storage)) {}
-
-  [[nodiscard]] bool ok() const noexcept { return ok_; }
-  [[nodiscard]] std::size_t left() const noexcept { return in_.size() - pos_; }
-  [[nodiscard]] std::size_t pos() const noexcept { return pos_; }
-
-  // Marks the input malformed; later reads return zeros.
-  void fail() noexcept { ok_ = false; }
-
-  template <class T>
-  requires std::is_integral_v<T>
-  void get(T& v) {
-    if (!take(sizeof(T))) {
-      v = 0;
-      return;
-    }
-    using U = std::make_unsigned_t<T>;
-    U u = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i)
-      u = static_cast<U>(
-          u | (static_cast<U>(in_[pos_ - sizeof(T) + i]) << (8 * i)));
-    v = static_cast<T>(u);
-  }
-
-  // The next `n` bytes, or null when fewer are left.
-  const std::uint8_t* take(std::size_t n) {
-    if (!ok_ || left() < n) {
-      ok_ = false;
-      return nullptr;
-    }
-    auto p = in_.data() + pos_;
-    pos_ += n;
-    return p;
-  }
-
-  void get(std::string& s) {
-    std::uint32_t n = 0;
-    get(n);
-    if (auto p = take(n))
-      s.assign(reinterpret_cast<const char*>(p), n);
-  }
-  void get(byte_buffer& b) {
-    std::uint32_t n = 0;
-    get(n);
-    if (auto p = take(n))
-      b.assign(p, p + n);
-  }
-  void get(shared_bytes& b) {
-    std::uint32_t n = 0;
-    get(n);
-    if (auto p = take(n))
-      b = shared_bytes{storage_, byte_view{p, n}};
-  }
-  void get(timestamp& t) {
-    get(t.sec);
-    get(t.usec);
-  }
-  void get(hw_address& h) {
-    get(h.len);
-    if (auto p = take(h.bytes.size()))
-      std::memcpy(h.bytes.data(), p, h.bytes.size());
-  }
-  void get(vlan_tag& v) {
-    get(v.proto);
-    get(v.tci);
-  }
-  void get(ip_address& a) {
-    get(a.version);
-    if (auto p = take(a.bytes.size()))
-      std::memcpy(a.bytes.data(), p, a.bytes.size());
-  }
-  void get(ct_tuple& t) {
-    get_rows<std::uint16_t>(t, nested_row_count,
-                            [](auto& x, auto&& f) { tuple_rows(x, f); });
-  }
-  void get(conntrack& c) {
-    get_rows<std::uint16_t>(c, nested_row_count,
-                            [](auto& x, auto&& f) { conntrack_rows(x, f); });
-  }
-
-  // A presence mask of `Mask` over `rows` rows of `x`, then the set rows;
-  // a bit beyond the rows fails.
-  template <class Mask, class T, class Rows>
-  void get_rows(T& x, unsigned row_count, Rows rows) {
-    Mask present = 0;
-    get(present);
-    if (row_count < sizeof(Mask) * 8 && (present >> row_count) != 0)
-      fail();
-    if (!ok_)
-      return;
-    unsigned i = 0;
-    rows(x, [&](auto& member) {
-      if (ok_ && (present >> i) & 1u)
-        get(member.emplace());
-      ++i;
-    });
-  }
-
- private:
-  byte_view in_;
-  std::shared_ptr<const void> storage_;
-  std::size_t pos_ = 0;
-  bool ok_ = true;
-};
 
 error malformed(std::size_t pos, const char* what) {
   return make_error(errc::bad_message, "unpack events",
                     std::string(what) + " at byte " + std::to_string(pos));
 }
 
-// -- the header of both layouts ---------------------------------------------
+// -- the header ----------------------------------------------------------------
 
 constexpr std::uint8_t host_order =
     std::endian::native == std::endian::little ? 1 : 2;
 
 struct header {
   std::uint8_t version = 0;
-  // Layout 1: the row count; layout 2: the byte order.
-  std::uint8_t shape = 0;
+  // The byte order of the messages' headers (1 little-, 2 big-endian).
+  std::uint8_t order = 0;
   std::uint32_t count = 0;
 };
 
@@ -315,69 +47,29 @@ result<header> read_header(byte_view bytes) {
                       "shorter than the 8-byte header");
   header h;
   h.version = bytes[0];
-  h.shape = bytes[1];
+  h.order = bytes[1];
   for (std::size_t i = 0; i < 4; ++i)
     h.count |= std::uint32_t{bytes[4 + i]} << (8 * i);
-  bool known = (h.version == packed_version && h.shape == event_row_count) ||
-               (h.version == netlink_version && (h.shape == 1 || h.shape == 2));
-  if (!known)
+  if (h.version != netlink_version || (h.order != 1 && h.order != 2))
     return make_error(errc::bad_message, "unpack events",
-                      "layout version " + std::to_string(h.version) + " with " +
-                          std::to_string(h.shape) + " (want " +
-                          std::to_string(packed_version) + " with " +
-                          std::to_string(event_row_count) + " rows, or " +
-                          std::to_string(netlink_version) +
+                      "layout version " + std::to_string(h.version) +
+                          " with byte order " + std::to_string(h.order) +
+                          " (want " + std::to_string(netlink_version) +
                           " with byte order 1 or 2)");
   if (bytes[2] != 0 || bytes[3] != 0)
     return malformed(2, "reserved header bits set");
   return h;
 }
 
-void write_header(std::uint8_t* p, std::uint8_t version, std::uint8_t shape,
-                  std::uint32_t count) {
-  p[0] = version;
-  p[1] = shape;
+void write_header(std::uint8_t* p, std::uint8_t order, std::uint32_t count) {
+  p[0] = netlink_version;
+  p[1] = order;
   p[2] = p[3] = 0;
   for (std::size_t i = 0; i < 4; ++i)
     p[4 + i] = static_cast<std::uint8_t>(count >> (8 * i));
 }
 
-// -- layout 1 ----------------------------------------------------------------
-
-result<void> unpack_rows(byte_view bytes, std::uint32_t count,
-                         const std::shared_ptr<const void>& storage,
-                         std::vector<log_event>& out) {
-  // Each event takes at least 7 bytes: a count beyond that is a lie, and
-  // must not make us reserve memory for it.
-  auto rest = bytes.size() - header_size;
-  if (count > rest / 7)
-    return make_error(errc::truncated, "unpack events",
-                      std::to_string(count) + " events cannot fit in " +
-                          std::to_string(rest) + " bytes");
-  reader r{bytes, storage};
-  r.take(header_size);
-  auto before = out.size();
-  out.reserve(before + count);
-  for (std::uint32_t k = 0; k < count && r.ok(); ++k) {
-    auto& ev = out.emplace_back();
-    r.get(ev.family);
-    r.get(ev.group);
-    r.get_rows<std::uint32_t>(ev, event_row_count,
-                              [](auto& x, auto&& f) { event_rows(x, f); });
-  }
-  if (!r.ok() || r.left() != 0) {
-    auto err = !r.ok() ? make_error(errc::truncated, "unpack events",
-                                    "input ends inside an event or a bit "
-                                    "beyond the rows is set (near byte " +
-                                        std::to_string(r.pos()) + ")")
-                       : malformed(r.pos(), "trailing bytes");
-    out.resize(before);
-    return err;
-  }
-  return {};
-}
-
-// -- layout 2 ----------------------------------------------------------------
+// -- reading -----------------------------------------------------------------
 
 // The names in force while a layout-2 batch is read.
 class name_table {
@@ -391,17 +83,13 @@ class name_table {
     names_.emplace_back(ifindex, std::string{name});
   }
 
-  // Fills `name` from `idx` (if both the index and a name are known).
-  void fill(const std::optional<std::uint32_t>& idx,
-            std::optional<std::string>& name) const {
-    if (!idx)
-      return;
+  // The name of `ifindex`, or nullptr if none is in force (or it is
+  // empty: the interface has no name).
+  const std::string* find(std::uint32_t ifindex) const {
     for (const auto& [i, n] : names_)
-      if (i == *idx) {
-        if (!n.empty())
-          name = n;
-        return;
-      }
+      if (i == ifindex)
+        return n.empty() ? nullptr : &n;
+    return nullptr;
   }
 
  private:
@@ -411,7 +99,7 @@ class name_table {
 result<void> unpack_netlink(byte_view bytes, const header& h,
                             const std::shared_ptr<const void>& storage,
                             std::vector<log_event>& out) {
-  if (h.shape != host_order)
+  if (h.order != host_order)
     return make_error(errc::bad_message, "unpack events",
                       "netlink layout written on a host of the other byte "
                       "order");
@@ -454,11 +142,8 @@ result<void> unpack_netlink(byte_view bytes, const header& h,
                                  std::to_string(h.count)));
     if (!decode_packet_back(m, out, err, storage))
       return fail(std::move(*err));
-    auto& ev = out.back();
-    names.fill(ev.indev, ev.indev_name);
-    names.fill(ev.outdev, ev.outdev_name);
-    names.fill(ev.physindev, ev.physindev_name);
-    names.fill(ev.physoutdev, ev.physoutdev_name);
+    fill_interface_names(out.back(),
+                         [&](std::uint32_t idx) { return names.find(idx); });
   }
   if (auto st = msgs.status(); !st)
     return fail(std::move(st).err());
@@ -518,34 +203,111 @@ void netlink_batch::add_event(byte_view message) {
 }
 
 byte_buffer netlink_batch::take(std::size_t reserve) {
-  write_header(buf_.data(), netlink_version, host_order, events_);
+  write_header(buf_.data(), host_order, events_);
   auto out = std::move(buf_);
   buf_ = byte_buffer{};
   start(reserve);
   return out;
 }
 
-// -- layout 1 writing and both layouts reading --------------------------------
-
-void pack_events(std::span<const log_event> events, byte_buffer& out) {
-  writer w{out};
-  w.put(packed_version);
-  w.put(static_cast<std::uint8_t>(event_row_count));
-  w.put(std::uint16_t{0});
-  w.put(static_cast<std::uint32_t>(events.size()));
-  for (const auto& ev : events) {
-    w.put(ev.family);
-    w.put(ev.group);
-    w.put_rows<std::uint32_t>(ev, [](auto& x, auto&& f) { event_rows(x, f); });
-  }
-  w.finish();
+void netlink_batch::add_event(const log_event& ev) {
+  for (const auto& m : interface_members)
+    if (const auto& idx = ev.*m.index) {
+      const auto& n = ev.*m.name;
+      name(*idx, n ? std::string_view{*n} : std::string_view{});
+    }
+  byte_buffer msg;
+  append_packet(msg, ev, ev.seq.value_or(0));
+  add_event(msg);
 }
 
 byte_buffer pack_events(std::span<const log_event> events) {
-  byte_buffer out;
-  pack_events(events, out);
-  return out;
+  netlink_batch b;
+  for (const auto& ev : events)
+    b.add_event(ev);
+  return b.take();
 }
+
+// -- reading from a listener ---------------------------------------------------
+
+namespace {
+
+// The stage that forwards: each packet message is copied into the batch,
+// undecoded, after name records for its interfaces.
+class packing_stage final : public packet_stage {
+ public:
+  explicit packing_stage(netlink_batch& out) noexcept : out_(out) {}
+
+  [[nodiscard]] std::size_t held() const noexcept override {
+    return out_.events();
+  }
+  [[nodiscard]] bool keeps_bytes() const noexcept override { return false; }
+
+  // Events that came while the group was being configured were decoded
+  // then; they go out encoded again.
+  void take_configured(std::vector<log_event>& events) override {
+    for (const auto& ev : events)
+      out_.add_event(ev);
+  }
+
+  bool packet(const nl::message& msg, const std::shared_ptr<const void>&,
+              listener& l, std::optional<error>& err) override {
+    auto bad = [&](std::string detail) {
+      err = make_error(errc::bad_attribute, "scan NFLOG packet",
+                       std::move(detail));
+      return false;
+    };
+    if (msg.payload.size() < 4)
+      return bad("no nfgenmsg");
+    // The attributes the listener reads itself (the receiver decodes all):
+    // sequence numbers and the four interface indexes, in the order of
+    // `interface_members`.
+    std::optional<std::uint32_t> seq, seq_global;
+    std::array<std::optional<std::uint32_t>, interface_members.size()> dev;
+    nl::attr_reader walk{msg.payload.subspan(4), "scan NFLOG packet"};
+    while (walk.next()) {
+      std::optional<std::uint32_t>* slot = nullptr;
+      switch (walk.type()) {
+      case NFULA_IFINDEX_INDEV: slot = &dev[0]; break;
+      case NFULA_IFINDEX_OUTDEV: slot = &dev[1]; break;
+      case NFULA_IFINDEX_PHYSINDEV: slot = &dev[2]; break;
+      case NFULA_IFINDEX_PHYSOUTDEV: slot = &dev[3]; break;
+      case NFULA_SEQ: slot = &seq; break;
+      case NFULA_SEQ_GLOBAL: slot = &seq_global; break;
+      default: break;
+      }
+      if (slot)
+        *slot = walk.u32_be();
+    }
+    if (!walk.ok()) {
+      err = *walk.err();
+      return false;
+    }
+    l.note_sequence(seq, seq_global);
+    if (l.resolves_names())
+      for (const auto& idx : dev)
+        if (idx) {
+          auto* n = l.interface_name(*idx);
+          out_.name(*idx, n ? std::string_view{*n} : std::string_view{});
+        }
+    out_.add_event(msg.bytes);
+    return true;
+  }
+
+ private:
+  netlink_batch& out_;
+};
+
+} // namespace
+
+result<drain_result> drain_packed(listener& l, netlink_batch& out,
+                                  std::size_t max_events,
+                                  std::size_t max_datagrams) {
+  packing_stage packer{out};
+  return l.read(packer, max_events, max_datagrams);
+}
+
+// -- reading a batch -------------------------------------------------------------
 
 result<std::uint32_t> packed_count(byte_view bytes) {
   auto h = read_header(bytes);
@@ -565,18 +327,17 @@ result<void> append_packed(byte_buffer& batch, byte_view more) {
   auto have = read_header(batch);
   if (!have)
     return std::move(have).err();
-  if (have->version != added->version || have->shape != added->shape)
+  if (have->order != added->order)
     return make_error(errc::invalid_argument, "append packed events",
-                      "layout " + std::to_string(added->version) +
-                          " appended to layout " +
-                          std::to_string(have->version));
+                      "byte order " + std::to_string(added->order) +
+                          " appended to byte order " +
+                          std::to_string(have->order));
   std::uint64_t total = std::uint64_t{have->count} + added->count;
   if (total > UINT32_MAX)
     return make_error(errc::invalid_argument, "append packed events",
                       "more than 2^32-1 events in one batch");
   batch.insert(batch.end(), more.begin() + header_size, more.end());
-  write_header(batch.data(), have->version, have->shape,
-               static_cast<std::uint32_t>(total));
+  write_header(batch.data(), have->order, static_cast<std::uint32_t>(total));
   return {};
 }
 
@@ -589,9 +350,7 @@ result<void> unpack_events(std::shared_ptr<const byte_buffer> bytes,
   if (!h)
     return std::move(h).err();
   std::shared_ptr<const void> storage = std::move(bytes);
-  if (h->version == netlink_version)
-    return unpack_netlink(view, *h, storage, out);
-  return unpack_rows(view, h->count, storage, out);
+  return unpack_netlink(view, *h, storage, out);
 }
 
 result<void> unpack_events(byte_view bytes, std::vector<log_event>& out) {

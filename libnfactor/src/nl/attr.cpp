@@ -17,35 +17,24 @@ constexpr std::size_t max_attr_len = 0xffff;
 
 // -- attr_reader --------------------------------------------------------------
 
-bool attr_reader::next() noexcept {
-  if (!ok() || rest_.empty())
-    return false;
-  if (rest_.size() < NLA_HDRLEN) {
-    fail("attribute header at offset " + std::to_string(offset_) + " needs " +
-             std::to_string(NLA_HDRLEN) + " bytes, " +
-             std::to_string(rest_.size()) + " left",
-         errc::truncated);
-    return false;
-  }
-  std::uint16_t len = 0;
-  std::uint16_t raw_type = 0;
-  std::memcpy(&len, rest_.data(), 2);
-  std::memcpy(&raw_type, rest_.data() + 2, 2);
-  if (len < NLA_HDRLEN || len > rest_.size()) {
-    fail("attribute type " + std::to_string(raw_type & NLA_TYPE_MASK) +
-             " at offset " + std::to_string(offset_) + " has length " +
-             std::to_string(len) + ", " + std::to_string(rest_.size()) +
-             " bytes left",
-         errc::truncated);
-    return false;
-  }
-  type_ = raw_type & NLA_TYPE_MASK;
-  nested_flag_ = (raw_type & NLA_F_NESTED) != 0;
-  payload_ = rest_.subspan(NLA_HDRLEN, len - NLA_HDRLEN);
-  auto step = std::min(align4(len), rest_.size());
-  rest_ = rest_.subspan(step);
-  offset_ += step;
-  return true;
+bool attr_reader::fail_header() noexcept {
+  static_assert(header_len == NLA_HDRLEN && nested_bit == NLA_F_NESTED &&
+                type_mask == static_cast<std::uint16_t>(NLA_TYPE_MASK));
+  fail("attribute header at offset " + std::to_string(offset_) + " needs " +
+           std::to_string(NLA_HDRLEN) + " bytes, " +
+           std::to_string(rest_.size()) + " left",
+       errc::truncated);
+  return false;
+}
+
+bool attr_reader::fail_length(std::uint16_t len,
+                              std::uint16_t raw_type) noexcept {
+  fail("attribute type " + std::to_string(raw_type & NLA_TYPE_MASK) +
+           " at offset " + std::to_string(offset_) + " has length " +
+           std::to_string(len) + ", " + std::to_string(rest_.size()) +
+           " bytes left",
+       errc::truncated);
+  return false;
 }
 
 std::string_view attr_reader::str() noexcept {

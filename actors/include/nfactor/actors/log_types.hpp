@@ -39,7 +39,7 @@ struct log_batch {
 };
 
 /// The events of one socket wake-up undecoded, as the kernel sent them
-/// (layout 2 of nflog/packed.hpp, interface names included), for an owner
+/// (nflog/packed.hpp, interface names included), for an owner
 /// that forwards them (a node); `nflog::unpack_events` decodes them.
 /// Acknowledged like a `log_batch`.
 struct log_packed_batch {

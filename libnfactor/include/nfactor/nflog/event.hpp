@@ -173,6 +173,34 @@ struct log_event {
   friend bool operator==(const log_event&, const log_event&) = default;
 };
 
+/// One of an event's four interfaces: the member holding its index
+/// (NFULA_IFINDEX_*) and the member holding its name.
+struct interface_member {
+  std::optional<std::uint32_t> log_event::*index;
+  std::optional<std::string> log_event::*name;
+};
+
+/// The four interfaces of an event (in, out, physical in, physical out),
+/// listed once for every place that handles them together.
+inline constexpr std::array<interface_member, 4> interface_members{{
+    {&log_event::indev, &log_event::indev_name},
+    {&log_event::outdev, &log_event::outdev_name},
+    {&log_event::physindev, &log_event::physindev_name},
+    {&log_event::physoutdev, &log_event::physoutdev_name},
+}};
+
+/// Names the interfaces of `ev` whose index is set: `name_of(index)`
+/// returns a `const std::string*` to the name, or nullptr to leave the
+/// name as it is (unknown). The one fill of the four names, for a local
+/// listener (its name cache) and a batch's receiver (the batch's names).
+template <class NameOf>
+void fill_interface_names(log_event& ev, NameOf&& name_of) {
+  for (const auto& m : interface_members)
+    if (const auto& idx = ev.*m.index)
+      if (const std::string* name = name_of(*idx))
+        ev.*m.name = *name;
+}
+
 /// One line for logs: "group 5 ip output prefix "x" out lo uid 0 len 84".
 [[nodiscard]] std::string to_string(const log_event& ev);
 

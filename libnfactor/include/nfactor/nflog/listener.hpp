@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "nfactor/bytes.hpp"
@@ -14,7 +15,6 @@
 #include "nfactor/nflog/event.hpp"
 #include "nfactor/nflog/ifnames.hpp"
 #include "nfactor/nflog/loss.hpp"
-#include "nfactor/nflog/packed.hpp"
 #include "nfactor/nl/message.hpp"
 #include "nfactor/sys/socket.hpp"
 
@@ -52,6 +52,39 @@ struct drain_result {
 /// Called for each decoded event; the event may be moved from.
 using event_sink = std::function<void(log_event&)>;
 
+class listener;
+
+/// What a listener does with the NFULNL_MSG_PACKET messages it reads:
+/// decode them into events (`listener::drain`, `drain_into`), or forward
+/// them as read (the node's packer, `drain_packed` in nflog/packed.hpp).
+/// The listener reads, checks and counts; the stage handles the messages.
+class packet_stage {
+ public:
+  virtual ~packet_stage() = default;
+
+  /// Events the stage holds: a read stops before the next datagram once
+  /// it holds the read's `max_events`.
+  [[nodiscard]] virtual std::size_t held() const noexcept = 0;
+
+  /// True when the stage keeps references into the datagrams (decoded
+  /// events' `shared_bytes`): the listener then copies each datagram into
+  /// a block of its own, once, and passes it as `storage`.
+  [[nodiscard]] virtual bool keeps_bytes() const noexcept = 0;
+
+  /// Takes the events that arrived while the group was being configured
+  /// (decoded then, named and counted); called once per read, first.
+  virtual void take_configured(std::vector<log_event>& events) = 0;
+
+  /// Handles one packet message; `storage` keeps its bytes alive (null
+  /// unless `keeps_bytes()`). It reports the message's sequence numbers
+  /// with `l.note_sequence()` and may name its interfaces with
+  /// `l.interface_name()`. False, with `err` set, when the message is
+  /// malformed: the listener counts it as a decode error and goes on.
+  virtual bool packet(const nl::message& msg,
+                      const std::shared_ptr<const void>& storage,
+                      listener& l, std::optional<error>& err) = 0;
+};
+
 /// One bound NFLOG group: a non-blocking socket, configured, decoding
 /// events. No threads and no CAF: the caller decides when to read (poll on
 /// `fd()`), which is what the log listener actor does.
@@ -60,6 +93,17 @@ using event_sink = std::function<void(log_event&)>;
 /// when asked), then, each step acknowledged: PF_BIND per family, BIND the
 /// group, MODE, FLAGS, QTHRESH, TIMEOUT, NLBUFSIZ. Events that arrive while
 /// it waits for those acks are kept and handed out by the first `drain()`.
+///
+/// `close()` unbinds the group (acknowledged) and closes the socket; the
+/// owner calls it when it stops (the log listener actor in `on_exit`).
+/// The destructor only closes the socket, without a request: the kernel
+/// releases the group with the socket (nfnetlink_log's netlink notifier
+/// on NETLINK_URELEASE), so a new socket can bind it at once.
+///
+/// Split by job: socket, configuration and reading in listener.cpp;
+/// decoding (`drain`, `drain_into`, `decode_datagram`) in
+/// listener_decode.cpp; the node's packed transport, a `packet_stage` of
+/// its own, in packed.cpp.
 class listener {
  public:
   /// Opens and configures a listener, or says which step failed.
@@ -67,6 +111,7 @@ class listener {
 
   listener(listener&&) noexcept;
   listener& operator=(listener&&) noexcept;
+  /// Closes the socket (no UNBIND: see the class comment).
   ~listener();
 
   /// Reads up to `max_datagrams` datagrams without blocking and gives every
@@ -83,16 +128,27 @@ class listener {
                                                 std::size_t max_events,
                                                 std::size_t max_datagrams = 64);
 
-  /// Like `drain_into()`, for a node that forwards events without
-  /// decoding them: appends each event's message, as read, to `out`
-  /// (layout 2 of nflog/packed.hpp), after name records for its
-  /// interfaces. Only what the listener itself needs is read from a
-  /// message (sequence numbers for the loss count, interface indexes for
-  /// the names); one whose attributes are not well framed is counted as a
-  /// decode error and skipped. The receiver decodes the rest.
-  [[nodiscard]] result<drain_result> drain_packed(netlink_batch& out,
-                                                  std::size_t max_events,
-                                                  std::size_t max_datagrams = 64);
+  /// Reads like `drain_into()`, handing the configured events and then
+  /// every packet message to `stage`, and stopping before the next
+  /// datagram once the stage holds `max_events`. A receive buffer overrun
+  /// is counted and reading goes on. Fails only when the socket fails.
+  [[nodiscard]] result<drain_result> read(packet_stage& stage,
+                                          std::size_t max_events,
+                                          std::size_t max_datagrams = 64);
+
+  /// For stages: counts the events lost before a message with these
+  /// sequence numbers (per group, else global) and returns how many.
+  std::uint64_t note_sequence(const std::optional<std::uint32_t>& seq,
+                              const std::optional<std::uint32_t>& seq_global);
+
+  /// For stages: true when the options ask for interface names.
+  [[nodiscard]] bool resolves_names() const noexcept {
+    return names_.has_value();
+  }
+
+  /// For stages: the name of interface `ifindex`, or nullptr when names
+  /// are not resolved or there is no such interface (now).
+  const std::string* interface_name(std::uint32_t ifindex);
 
   /// Decodes one datagram (as read from the socket) and gives every event
   /// to `sink`, with loss accounting and interface names; for callers that
@@ -129,28 +185,17 @@ class listener {
   static constexpr std::size_t recv_slots = 16;
 
   result<void> configure();
-  // Accounts and names one decoded event.
-  void finish(log_event& ev, drain_result& res);
-  // Counts the loss a message's sequence numbers reveal.
-  void account(const std::optional<std::uint32_t>& seq,
-               const std::optional<std::uint32_t>& seq_global,
-               drain_result& res);
-  // Reads datagrams (decoding or copying them) until `held()` events are
-  // held, `max_datagrams` were read, or the socket has no more.
-  template <class Held>
-  result<void> read_up_to(std::size_t max_events, std::size_t max_datagrams,
-                          Held held, drain_result& total);
-  // Appends a packet message to `*packed_`, after name records.
-  void scan_message(const nl::message& msg, drain_result& res);
-  void decode_message(const nl::message& msg,
-                      const std::shared_ptr<const void>& storage,
-                      const event_sink& sink, drain_result& res);
-  // Copies `datagram` into a block of its own and decodes its events.
-  void decode_block(byte_view datagram, const event_sink& sink,
-                    drain_result& res);
-  // Reads and decodes up to `want` queued datagrams with one recvmmsg;
-  // returns how many were read (0: would block, or an overrun).
-  result<std::size_t> recv_some(std::size_t want, const event_sink& sink,
+  // Hands one message to `stage` if it is a packet, counting.
+  void handle_packet(const nl::message& msg,
+                     const std::shared_ptr<const void>& storage,
+                     packet_stage& stage, drain_result& res);
+  // Hands the packet messages of `datagram` to `stage`, counting.
+  void handle_datagram(byte_view datagram, packet_stage& stage,
+                       drain_result& res);
+  // Reads up to `want` queued datagrams with one recvmmsg and hands them
+  // to `stage`; returns how many were read (0: would block, or an
+  // overrun).
+  result<std::size_t> recv_some(std::size_t want, packet_stage& stage,
                                 drain_result& total);
 
   options opts_;
@@ -161,13 +206,11 @@ class listener {
   seq_tracker seq_global_;
   std::optional<ifname_cache> names_;
   std::chrono::steady_clock::time_point now_{};
+  // Events decoded while the group was being configured.
   std::vector<log_event> pending_;
   std::optional<error> last_decode_error_;
-  log_event scratch_;
-  // Set by drain_into(): decode straight into this vector.
-  std::vector<log_event>* into_ = nullptr;
-  // Set by drain_packed(): copy messages into this batch, undecoded.
-  netlink_batch* packed_ = nullptr;
+  // The result of the read in progress (`note_sequence` adds to it).
+  drain_result* reading_ = nullptr;
 };
 
 } // namespace nfactor::nflog

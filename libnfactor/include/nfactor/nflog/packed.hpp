@@ -1,51 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// Compact, self-describing byte forms of a batch of NFLOG events, for
-// shipping batches between processes (nodes) as one byte buffer instead of
-// field by field. Two layouts share one 8-byte header (count and reserved
-// little-endian); `unpack_events` reads both.
-//
-// Layout 1 ("rows", from decoded `log_event`s). Little-endian throughout;
-// every optional member is one bit in a presence mask and, when set, its
-// value in row order:
-//
-//   batch    | version u8 = 1 | rows u8 = 27 | reserved u16 = 0 | count u32 |
-//            | event 0 | event 1 | ... | event count-1 |  (nothing after)
-//   event    | family u8 | group u16 | present u32 | field ... |
-//   field    one per set bit i of `present`, in bit order (rows below):
-//     u8, u16, u32          the value
-//     string, bytes         length u32 | bytes
-//     timestamp             sec i64 | usec i64
-//     hw_address            len u16 | bytes[8]
-//     vlan_tag              proto u16 | tci u16
-//     conntrack             present u16 | field ... (its 9 rows)
-//     ct_tuple              present u16 | field ... (its 9 rows)
-//     ip_address            version u8 | bytes[16]
-//
-//   log_event rows: 0 hw_protocol u16, 1 hook u8, 2 mark u32, 3 timestamp,
-//   4 indev u32, 5 outdev u32, 6 physindev u32, 7 physoutdev u32,
-//   8 indev_name, 9 outdev_name, 10 physindev_name, 11 physoutdev_name
-//   (strings), 12 hwaddr, 13 payload (bytes), 14 prefix (string), 15 uid
-//   u32, 16 gid u32, 17 seq u32, 18 seq_global u32, 19 hwtype u16, 20 hwlen
-//   u16, 21 hwheader (bytes), 22 ct (bytes), 23 conntrack, 24 ctinfo u32,
-//   25 vlan, 26 l2hdr (bytes).
-//   conntrack rows: 0 orig, 1 reply (ct_tuple), 2 status u32, 3 tcp_state
-//   u8, 4 id u32, 5 mark u32, 6 timeout u32, 7 use u32, 8 zone u16.
-//   ct_tuple rows: 0 src, 1 dst (ip_address), 2 l4proto u8, 3 src_port u16,
-//   4 dst_port u16, 5 echo_id u16, 6 icmp_type u8, 7 icmp_code u8, 8 zone
-//   u16.
-//
-// The rows are listed once, in src/nflog/packed.cpp; a change of
-// `log_event` changes them there (and `packed_version`).
-//
-// Layout 2 ("netlink", written by `netlink_batch` from what the kernel
-// sent, undecoded; the reader decodes with nflog/decode.hpp, as a local
-// listener does). A sequence of netlink messages, each 4-byte aligned,
-// their headers (and attribute headers) in the byte order `order` of the
-// host that read them from its kernel (1 little-endian, 2 big-endian; a
-// reader of the other order refuses the batch):
+// The node's packed transport of NFLOG events: a batch of events as one
+// byte buffer, shipped between processes (nodes) in one piece instead of
+// field by field. The batch holds the kernel's NFULNL_MSG_PACKET messages
+// as read, undecoded (the receiver decodes them with nflog/decode.hpp, as
+// a local listener does); decoded events (a node with a filter) are
+// encoded back into such messages (`append_packet`). A sequence of netlink
+// messages, each 4-byte aligned, after an 8-byte header; their headers
+// (and attribute headers) are in the byte order `order` of the host that
+// wrote them (1 little-endian, 2 big-endian; a reader of the other order
+// refuses the batch):
 //
 //   batch    | version u8 = 2 | order u8 | reserved u16 = 0 | count u32 |
-//            | message ... |  (nothing after)
+//            | message ... |  (nothing after; count little-endian)
 //   message  NFULNL_MSG_PACKET  one event, byte for byte as the kernel sent
 //                               it (`count` of them)
 //            name_record_type   | nlmsghdr | ifindex u32 | name bytes |
@@ -54,9 +20,13 @@
 //                               after it; an event's *_name fields come
 //                               from the records before it in the batch
 //
-// A decoder refuses another version or row count (or byte order), unknown
-// bits, short input, trailing bytes and, in layout 2, messages of other
-// types and events that do not decode: an error, never an over-read.
+// Version 1 (rows of decoded events) is gone: version 2 carries decoded
+// events too. A decoder refuses another version or byte order, reserved
+// bits, short input, trailing bytes, messages of other types and events
+// that do not decode: an error, never an over-read.
+//
+// `drain_packed` fills a batch straight from a listener's socket: the
+// listener's `packet_stage` for a node that forwards events.
 #pragma once
 
 #include <cstdint>
@@ -73,20 +43,20 @@
 
 namespace nfactor::nflog {
 
-/// The layout version `pack_events` writes (layout 1).
-inline constexpr std::uint8_t packed_version = 1;
+class listener;
+struct drain_result;
 
-/// The layout version `netlink_batch` writes (layout 2).
+/// The layout version `netlink_batch` writes (2; version 1 is retired).
 inline constexpr std::uint8_t netlink_version = 2;
 
-/// The netlink message type of a layout-2 interface name record (no
+/// The netlink message type of an interface name record (no
 /// nfnetlink subsystem uses it: their types are `subsys << 8 | msg`, and
 /// subsystems end below 0x20).
 inline constexpr std::uint16_t name_record_type = 0x7e01;
 
-/// Builds a layout-2 batch from the kernel's NFULNL_MSG_PACKET messages:
-/// one copy of each message's bytes, no decoding. What a node's listener
-/// does instead of decoding events it only forwards.
+/// Builds a batch from the kernel's NFULNL_MSG_PACKET messages: one copy
+/// of each message's bytes, no decoding. What a node's listener does
+/// instead of decoding events it only forwards.
 class netlink_batch {
  public:
   netlink_batch();
@@ -98,6 +68,12 @@ class netlink_batch {
 
   /// Appends one NFULNL_MSG_PACKET message (header included), as read.
   void add_event(byte_view message);
+
+  /// Appends a decoded event, encoded again (`append_packet`, header seq
+  /// = its `seq`), after name records for its interfaces: it decodes to
+  /// an equal event (the parsed conntrack comes from the raw `ct` bytes;
+  /// an empty name reads back as none).
+  void add_event(const log_event& ev);
 
   /// Events added since the last `take()`.
   [[nodiscard]] std::uint32_t events() const noexcept { return events_; }
@@ -118,25 +94,32 @@ class netlink_batch {
   std::vector<std::pair<std::uint32_t, std::string>> names_;
 };
 
-/// Appends the packed form of `events` to `out`.
-void pack_events(std::span<const log_event> events, byte_buffer& out);
-
-/// The packed form of `events`.
+/// A batch of `events` (see `netlink_batch::add_event`).
 [[nodiscard]] byte_buffer pack_events(std::span<const log_event> events);
 
-/// The number of events in a packed batch of either layout (from its
-/// header), or an error if `bytes` does not start with a header this
-/// reader knows.
+/// Reads like `listener::drain_into()`, appending each event's message,
+/// as read, to `out`, after name records for its interfaces (when the
+/// listener resolves names). Only what the listener needs is read from a
+/// message (sequence numbers for the loss count, interface indexes for
+/// the names); one whose attributes are not well framed is counted as a
+/// decode error and skipped. The receiver decodes the rest.
+[[nodiscard]] result<drain_result> drain_packed(listener& l,
+                                                netlink_batch& out,
+                                                std::size_t max_events,
+                                                std::size_t max_datagrams = 64);
+
+/// The number of events in a packed batch (from its header), or an error
+/// if `bytes` does not start with a header this reader knows.
 [[nodiscard]] result<std::uint32_t> packed_count(byte_view bytes);
 
 /// Appends the events of the packed batch `more` to the packed batch
 /// `batch` (an empty `batch` becomes a copy of `more`): one copy of the
 /// event bytes and a new count, no decoding. An error (and `batch`
-/// unchanged) if either header is not of a known layout, or the layouts
-/// (or byte orders) differ.
+/// unchanged) if either header is not of a known layout, or the byte
+/// orders differ.
 [[nodiscard]] result<void> append_packed(byte_buffer& batch, byte_view more);
 
-/// Decodes a packed batch of either layout, appending its events to `out`
+/// Decodes a packed batch, appending its events to `out`
 /// (on error, `out` keeps what it had before). The events' byte fields
 /// share one copy of `bytes`.
 [[nodiscard]] result<void> unpack_events(byte_view bytes,

@@ -10,6 +10,7 @@
 //   each attribute starts on a 4-byte boundary.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -40,7 +41,27 @@ class attr_reader {
     : rest_(attrs), op_(op) {}
 
   /// Moves to the next attribute; false at the end or after an error.
-  bool next() noexcept;
+  /// Inline: the one attribute walk, also on the hot paths of the NFLOG
+  /// decoder and the node's packer, which run it for every attribute.
+  bool next() noexcept {
+    if (!ok() || rest_.empty())
+      return false;
+    if (rest_.size() < header_len) [[unlikely]]
+      return fail_header();
+    std::uint16_t len = 0;
+    std::uint16_t raw_type = 0;
+    std::memcpy(&len, rest_.data(), 2);
+    std::memcpy(&raw_type, rest_.data() + 2, 2);
+    if (len < header_len || len > rest_.size()) [[unlikely]]
+      return fail_length(len, raw_type);
+    type_ = raw_type & type_mask;
+    nested_flag_ = (raw_type & nested_bit) != 0;
+    payload_ = rest_.subspan(header_len, len - header_len);
+    auto step = std::min<std::size_t>((len + 3u) & ~3u, rest_.size());
+    rest_ = rest_.subspan(step);
+    offset_ += step;
+    return true;
+  }
 
   /// The current attribute's type, without the NESTED/BYTEORDER flags.
   [[nodiscard]] std::uint16_t type() const noexcept { return type_; }
@@ -110,6 +131,16 @@ class attr_reader {
   }
 
  private:
+  // NLA_HDRLEN, NLA_F_NESTED and NLA_TYPE_MASK of <linux/netlink.h>
+  // (checked against it in attr.cpp; this header stays free of uapi).
+  static constexpr std::size_t header_len = 4;
+  static constexpr std::uint16_t nested_bit = 0x8000;
+  static constexpr std::uint16_t type_mask = 0x3fff;
+
+  // Record why `next()` stops (out of line: the cold paths).
+  bool fail_header() noexcept;
+  bool fail_length(std::uint16_t len, std::uint16_t raw_type) noexcept;
+
   attr_reader(byte_view attrs, std::string_view op,
               std::optional<error>* shared) noexcept
     : rest_(attrs), op_(op), shared_(shared) {}

@@ -7,16 +7,18 @@
 //   node   --nft::transaction (request), resync_needed--> ruleset sub
 //   node   <--owner of-- log listener per bound group (spawned on demand)
 //   node   <--owner of-- the nf_tables monitor (commits, snapshots)
-//   node   --observes--> supervisor "services" (monitor, transactor) and
-//                        one supervisor per bound group (its listener)
+//   node   --observes--> one supervisor each for the monitor, the
+//                        transactor and every bound group's listener
+//   node   --node_report--> observer (node_options::observer)
 //
 // Every listener, the monitor and the transactor run under an nfactor
-// supervisor (sup/supervisor.hpp): a child that fails is restarted with
-// the same configuration, and the subscribers of its stream get a
-// `stream_restarted` (ruleset subscribers also a `resync_needed`). When a
-// supervisor gives up (`max_restarts` within `restart_window`), the
-// service is gone: a group's subscriptions end, and further requests for
-// the monitor or transactor get an error.
+// supervisor of their own (sup/supervisor.hpp), which identifies them: a
+// child that fails is restarted with the same configuration, and the
+// subscribers of its stream get a `stream_restarted` (ruleset subscribers
+// also a `resync_needed`). When a supervisor gives up (`max_restarts`
+// within `restart_window`), the service is gone: its stream's
+// subscriptions end, and further requests for it get an error. Both go to
+// the observer as a `node_report`; the node prints nothing.
 //
 // Streams cross the network as batches only, with at most `max_in_flight`
 // unanswered batches per subscription (BASP itself buffers without bound).
@@ -35,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -105,10 +108,10 @@ struct node_options {
   std::vector<std::uint16_t> groups;
   /// Template of every group's listener (its `nflog.group` is set per
   /// group; `nflog.ns` says where the sockets live). Listeners hand the
-  /// node the kernel's messages undecoded (layout 2 of nflog/packed.hpp),
-  /// which go to subscribers as they are and are decoded there; with a
-  /// `filter`, they decode (the filter needs events) and the node packs
-  /// the events (layout 1).
+  /// node the kernel's messages undecoded (nflog/packed.hpp), which go to
+  /// subscribers as they are and are decoded there; with a `filter`, they
+  /// decode (the filter needs events) and the node encodes the events
+  /// again into the same form.
   log_listener_options log;
   /// Offer ruleset changes and snapshots (a monitor runs for the node's
   /// whole life).
@@ -137,6 +140,10 @@ struct node_options {
   std::uint32_t max_restarts = 3;
   std::chrono::milliseconds restart_window{5000};
   std::chrono::milliseconds restart_backoff{100};
+  /// Receives a `node_report` when a listener, the monitor or the
+  /// transactor is restarted or its supervisor gives up (the node app
+  /// prints them). Default none: nobody is told but the subscribers.
+  caf::actor observer;
 
   /// Success, or the first option out of range.
   [[nodiscard]] result<void> validate() const;

@@ -53,9 +53,9 @@ struct node_subscription {
 
 /// A `log_batch` as it crosses the network: the events in one byte buffer
 /// (nflog/packed.hpp), which BASP copies in one piece instead of
-/// inspecting 27 optional fields per event. From a node's listener it is
-/// layout 2, the kernel's messages undecoded (the receiver decodes them,
-/// once); `pack` writes layout 1 from decoded events. `unpack` reads both.
+/// inspecting 27 optional fields per event: the kernel's messages, from a
+/// node's listener undecoded (the receiver decodes them, once); `pack`
+/// encodes decoded events into the same form. `unpack` decodes.
 struct packed_log_batch {
   std::uint16_t group = 0;
   /// Events in `bytes` (also in its header).
@@ -127,6 +127,34 @@ struct stream_restarted {
                          const stream_restarted&) = default;
 };
 
+/// What happened to a node's source (see `node_report`).
+enum class report_kind : std::uint8_t {
+  /// Failed and restarted by its supervisor with the same configuration.
+  restarted = 0,
+  /// Its supervisor gave up (`max_restarts` within `restart_window`): the
+  /// source is gone, and so are the subscriptions of its stream.
+  gave_up = 1,
+};
+
+/// What a node tells its observer (`node_options::observer`): what its
+/// operator should hear of, and what the node app prints. The node itself
+/// prints nothing.
+struct node_report {
+  /// "log:GROUP" (a group's listener), "ruleset" (the monitor) or
+  /// "commit" (the transactor).
+  std::string source;
+  report_kind kind = report_kind::restarted;
+  /// How often the source was restarted.
+  std::uint32_t restarts = 0;
+  /// Why it failed (CAF's rendering of the exit reason).
+  std::string reason;
+
+  friend bool operator==(const node_report&, const node_report&) = default;
+};
+
+/// "log:7 restarted (1): REASON" or "ruleset: gave up: REASON".
+[[nodiscard]] std::string to_string(const node_report& r);
+
 /// Counters of one subscription.
 struct subscription_stats {
   std::uint64_t id = 0;
@@ -194,6 +222,12 @@ typename Inspector::result_type inspect(Inspector& f, stream_restarted& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_report& x) {
+  return f(caf::meta::type_name("nfactor::actors::node::node_report"),
+           x.source, x.kind, x.restarts, x.reason);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, subscription_stats& x) {
   return f(caf::meta::type_name("nfactor::actors::node::subscription_stats"),
            x.id, x.source, x.subscriber, x.batches_sent, x.events_sent,
@@ -234,6 +268,7 @@ CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_stats))
 CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::subscriber))
 CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::packed_log_batch))
 CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::stream_restarted))
+CAF_ADD_TYPE_ID(nfactor_node, (nfactor::actors::node::node_report))
 CAF_END_TYPE_ID_BLOCK(nfactor_node)
 
 // Requests of the node interface (≤ 10 characters each).

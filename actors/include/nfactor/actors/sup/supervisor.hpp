@@ -122,8 +122,10 @@ struct options {
   /// current window, up to this value.
   std::chrono::milliseconds max_backoff{0};
   /// When set, receives a `child_info` after every change of a child's
-  /// state (started, stopping, waiting for restart, stopped), in order:
-  /// for logs, metrics and tests that wait for a restart.
+  /// state (started, stopping, waiting for restart, stopped), in order,
+  /// sent by the supervisor (an observer of several supervisors tells
+  /// them apart by the sender): for logs, metrics and tests that wait for
+  /// a restart.
   caf::actor observer;
 };
 
