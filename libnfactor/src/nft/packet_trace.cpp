@@ -277,7 +277,7 @@ std::string trace_text(const packet_trace& t, const ifname_lookup& ifname) {
         out += " " + interface("iif", *e.iif, ifname);
       if (e.oif)
         out += " " + interface("oif", *e.oif, ifname);
-      out += mark_text(e) + headers(e) + "\n";
+      out += headers(e) + "\n";
     }
     switch (e.kind()) {
     case trace_type::rule:

@@ -84,9 +84,9 @@ void encode(nl::message_writer& w, const trace_event& e) {
   encode_rows(e, w, rows);
 }
 
-void append(byte_buffer& out, std::uint16_t flags, std::uint32_t seq,
-            const trace_event& e) {
-  append_message(out, NFT_MSG_TRACE, flags, seq, e);
+void append(byte_buffer& out, std::uint8_t msg, std::uint16_t flags,
+            std::uint32_t seq, const trace_event& e) {
+  append_message(out, msg, flags, seq, e);
 }
 
 bool ends_base_chain(const trace_event& e) noexcept {

@@ -195,8 +195,8 @@ using ifname_lookup = std::function<std::optional<std::string>(std::uint32_t)>;
 ///   2013dc05 ip t out policy accept meta mark 0x0000002a
 ///
 /// The rule, verdict and policy lines are nft's; the packet line is
-/// shorter (interfaces, mark, addresses, protocol, ports; nft decodes every
-/// header field). A rule the resolver did not know reads "unknown rule
+/// shorter (interfaces, addresses, protocol, ports; nft decodes every
+/// header field). The mark shows on policy and return lines, as in nft. A rule the resolver did not know reads "unknown rule
 /// handle N"; the event nft skips (a chain running out of rules, no handle)
 /// is skipped too. No trailing spaces.
 [[nodiscard]] std::string trace_text(const packet_trace& t,

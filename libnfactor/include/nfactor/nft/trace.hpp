@@ -125,10 +125,11 @@ struct trace_event {
 /// Writes the attributes of `e` in the kernel's order.
 void encode(nl::message_writer& w, const trace_event& e);
 
-/// Appends a complete NFT_MSG_TRACE message for `e` to `out` (the wire form
-/// the kernel sends; used for round trips and tests).
-void append(byte_buffer& out, std::uint16_t flags, std::uint32_t seq,
-            const trace_event& e);
+/// Appends a complete message of type `msg` (NFT_MSG_TRACE, the wire form
+/// the kernel sends) for `e` to `out`, as `append()` does for the object
+/// kinds; used for round trips and tests.
+void append(byte_buffer& out, std::uint8_t msg, std::uint16_t flags,
+            std::uint32_t seq, const trace_event& e);
 
 /// True when `e` ends the evaluation of a base chain: the policy decided,
 /// or a rule accepted, dropped, queued or stole the packet. (A jump, goto,
