@@ -26,6 +26,7 @@
 #include "nfactor/nft/trace.hpp"
 #include "nft_golden.hpp"
 #include "nft_trace_golden_data.hpp"
+#include "trace_print.hpp"
 
 using namespace nfactor;
 using namespace std::chrono_literals;
@@ -34,15 +35,6 @@ using nfactor::test::bytes_equal;
 using nfactor::test::golden_attrs;
 using nfactor::test::reencode;
 using nfactor::test::trace_golden_messages;
-
-namespace nfactor::nft {
-inline std::ostream& boost_test_print_type(std::ostream& os, trace_type t) {
-  return os << to_string(t);
-}
-inline std::ostream& boost_test_print_type(std::ostream& os, trace_end e) {
-  return os << to_string(e);
-}
-} // namespace nfactor::nft
 
 namespace {
 
