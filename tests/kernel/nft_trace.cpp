@@ -32,36 +32,16 @@
 #include "nfactor/nft/trace.hpp"
 #include "nfactor/nft/transaction.hpp"
 #include "trace_print.hpp"
+#include "trace_support.hpp"
+#include "traffic.hpp"
 
 using namespace nfactor;
 using namespace std::chrono_literals;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
+using nfactor::test::traced_ruleset;
 
 namespace {
-
-const char* const traced_ruleset = R"(
-table ip t {
-  chain sub {
-    udp dport 9999 drop
-    return
-  }
-  chain sub2 {
-    meta mark set 0x2a
-  }
-  chain out {
-    type filter hook output priority filter; policy accept;
-    meta l4proto { icmp, udp } meta nftrace set 1
-    udp dport 9997 goto sub2
-    ip daddr 127.0.0.1 jump sub
-    icmp type echo-request accept
-  }
-  chain in {
-    type filter hook input priority filter; policy accept;
-    ct state established,related accept
-  }
-}
-)";
 
 sys::socket open_in(const test::scratch_netns& ns,
                     std::vector<unsigned> groups = {}, int rcvbuf = 0) {
@@ -73,36 +53,6 @@ sys::socket open_in(const test::scratch_netns& ns,
   NFACTOR_REQUIRE_OK(s);
   return std::move(*s);
 }
-
-// A UDP socket in the namespace, for datagrams to 127.0.0.1.
-class udp_sender {
- public:
-  explicit udp_sender(const test::scratch_netns& ns) {
-    auto fd = sys::run_in_for(ns.ns(), [] {
-      return ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    });
-    NFACTOR_REQUIRE_OK(fd);
-    fd_ = *fd;
-    BOOST_REQUIRE(fd_ >= 0);
-  }
-  ~udp_sender() { ::close(fd_); }
-  udp_sender(const udp_sender&) = delete;
-  udp_sender& operator=(const udp_sender&) = delete;
-
-  // Sends `payload` to 127.0.0.1:`port`; a datagram the ruleset drops
-  // fails with EPERM, which is what the test wants.
-  void send(std::uint16_t port, const std::string& payload) const {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    (void)::sendto(fd_, payload.data(), payload.size(), 0,
-                   reinterpret_cast<const sockaddr*>(&to), sizeof to);
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // `nft monitor trace` in the namespace, line-buffered into a file, bounded
 // by `timeout` and stopped by pid at the end.
@@ -243,13 +193,12 @@ BOOST_FIXTURE_TEST_CASE(grouped_traces_equal_nft_monitor_trace, netns_fixture) {
   netns.nft_script(traced_ruleset);
   trace_reader ours{netns};
   nft_monitor_trace nft{netns};
-  udp_sender udp{netns};
 
   // nft subscribes some time after it starts, and says nothing when it
   // has: send the start marker until nft prints its drop (at most 10 s).
   std::size_t start = std::string::npos;
   for (int i = 0; i < 200 && start == std::string::npos; ++i) {
-    udp.send(9999, start_marker);
+    test::send_udp(netns.ns(), AF_INET, 9999, start_marker);
     std::this_thread::sleep_for(50ms);
     start = marker_drop(nft.lines(), 10);
   }
@@ -260,9 +209,9 @@ BOOST_FIXTURE_TEST_CASE(grouped_traces_equal_nft_monitor_trace, netns_fixture) {
   // ICMP port unreachable it causes), UDP to 9999 (drop); then the end
   // marker.
   BOOST_REQUIRE(netns.exec("ping -c1 -W2 127.0.0.1").status == 0);
-  udp.send(9997, "x");
-  udp.send(9999, "x");
-  udp.send(9999, end_marker);
+  test::send_udp(netns.ns(), AF_INET, 9997, "x");
+  test::send_udp(netns.ns(), AF_INET, 9999, "x");
+  test::send_udp(netns.ns(), AF_INET, 9999, end_marker);
 
   // Ours: every trace up to the end marker's.
   auto is_end = [](const nft::packet_trace& t) {
@@ -323,9 +272,8 @@ BOOST_FIXTURE_TEST_CASE(a_rule_added_after_tracing_started_is_named,
                         netns_fixture) {
   netns.nft_script(traced_ruleset);
   trace_reader ours{netns}; // snapshot taken here
-  udp_sender udp{netns};
   netns.nft("add rule ip t out udp dport 9996 accept");
-  udp.send(9996, "x");
+  test::send_udp(netns.ns(), AF_INET, 9996, "x");
   ours.read_until([&] {
     return !ours.traces.empty() && ours.traces.back().verdict() == NF_ACCEPT &&
            ours.traces.back().steps.back().event.chain == "out";
@@ -372,9 +320,8 @@ table ip t {
   BOOST_TEST(listing.find("flags owner") != std::string::npos, listing);
 
   trace_reader ours{netns};
-  udp_sender udp{netns};
-  udp.send(9998, "not traced");
-  udp.send(9999, "traced");
+  test::send_udp(netns.ns(), AF_INET, 9998, "not traced");
+  test::send_udp(netns.ns(), AF_INET, 9999, "traced");
   ours.read_until([&] {
     return !ours.traces.empty() && ours.traces.back().verdict() == NF_DROP;
   });

@@ -15,9 +15,9 @@ namespace {
 
 using namespace detail;
 
-// The conntrack attributes came with kernel 6.13; Debian 12's uapi header
-// (6.1) stops at NFTA_TRACE_PAD (17), so they are numbered here as the
-// newer header numbers them.
+// The conntrack attributes are newer than Debian 12's uapi header (6.1),
+// which stops at NFTA_TRACE_PAD (17): they are numbered here as the newer
+// header numbers them (sent by 6.18 here).
 #ifdef NFTA_TRACE_CT_ID
 constexpr std::uint16_t trace_ct_id = NFTA_TRACE_CT_ID;
 constexpr std::uint16_t trace_ct_direction = NFTA_TRACE_CT_DIRECTION;

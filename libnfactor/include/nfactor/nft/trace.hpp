@@ -18,7 +18,7 @@
 //   NFTA_TRACE_IIF/OIF      u32 BE   interface indexes,
 //   NFTA_TRACE_IIFTYPE/..   u16 BE   and their ARPHRD_* types
 //   NFTA_TRACE_*_HEADER     binary   link, network, transport headers
-//   NFTA_TRACE_CT_STATE     u32 BE   conntrack state bit (kernel >= 6.13;
+//   NFTA_TRACE_CT_STATE     u32 BE   conntrack state bit (newer kernels,
 //   NFTA_TRACE_CT_DIRECTION u8       numbered below when the uapi header
 //   NFTA_TRACE_CT_ID        u32 BE   is older)
 //   NFTA_TRACE_CT_STATUS    u32 BE   IPS_* bits, when not zero
