@@ -190,8 +190,8 @@ BOOST_FIXTURE_TEST_CASE(scoped_nftrace_is_gone_after_its_packet_limit,
   for (const auto& t : traces)
     for (const auto& s : t.steps)
       BOOST_TEST(s.event.table == "t");
-  BOOST_TEST(traces.front().steps.back().rule ==
-             std::optional<std::string>("udp dport 9999 drop"));
+  BOOST_TEST((traces.front().steps.back().rule ==
+              std::optional<std::string>("udp dport 9999 drop")));
   // Two packets marked: the scope removes its table and stops.
   BOOST_TEST(!wait_down(scoped_actor));
   BOOST_TEST(!table_exists("scoped"));
