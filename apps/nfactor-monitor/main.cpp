@@ -168,10 +168,7 @@ int main(int argc, char** argv) {
           running = false;
         },
         caf::after(std::chrono::milliseconds(200)) >> [] {});
-    timespec zero{0, 0};
-    siginfo_t info;
-    int sig = ::sigtimedwait(&sigs, &info, &zero);
-    if (sig == SIGINT || sig == SIGTERM)
+    if (app::signalled(sigs))
       running = false;
   }
   self->send_exit(mon, caf::exit_reason::user_shutdown);

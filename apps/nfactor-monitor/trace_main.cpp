@@ -108,6 +108,8 @@ int run_trace(caf::actor_system& sys, caf::scoped_actor& self,
               std::cerr << "nfactor-monitor: nftrace stopped: "
                         << actors::describe(dm.reason) << std::endl;
               rc = exit_failure;
+            } else {
+              std::cerr << "nfactor-monitor: nftrace removed" << std::endl;
             }
             scope.reset();
           } else {
@@ -118,10 +120,7 @@ int run_trace(caf::actor_system& sys, caf::scoped_actor& self,
           running = false;
         },
         caf::after(std::chrono::milliseconds(200)) >> [] {});
-    timespec zero{0, 0};
-    siginfo_t info;
-    int sig = ::sigtimedwait(&sigs, &info, &zero);
-    if (sig == SIGINT || sig == SIGTERM)
+    if (signalled(sigs))
       running = false;
   }
   // The scope removes its table before it stops: wait for that (bounded).

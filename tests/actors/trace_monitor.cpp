@@ -37,6 +37,7 @@ namespace {
 struct trace_fixture : netns_fixture, test::actor_system_fixture {
   caf::scoped_actor self;
   std::vector<caf::actor> started;
+  actors::transactor tx;
 
   trace_fixture() : self(sys) {}
 
@@ -77,6 +78,26 @@ struct trace_fixture : netns_fixture, test::actor_system_fixture {
     return all;
   }
 
+  // Starts a scoped nftrace for UDP to 9999 (table "scoped") through a
+  // transactor of the namespace, monitored, and waits until it is armed.
+  caf::actor arm(actors::nftrace_options no) {
+    if (!tx) {
+      actors::transactor_options to;
+      to.ns = netns.ns();
+      tx = actors::spawn_transactor(sys, to);
+      started.push_back(caf::actor_cast<caf::actor>(tx));
+    }
+    no.scope = test::udp_scope("scoped", 9999);
+    auto scoped = actors::start_nftrace(sys, tx, caf::actor{self}, no);
+    auto a = caf::actor_cast<caf::actor>(scoped);
+    self->monitor(a);
+    self->request(scoped, 5s, actors::armed_atom_v)
+        .receive([](const nft::commit_result& r) { BOOST_TEST(r.changed); },
+                 [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    BOOST_TEST(table_exists("scoped"));
+    return a;
+  }
+
   bool table_exists(const std::string& name) {
     return netns.nft("list tables").find(name) != std::string::npos;
   }
@@ -97,28 +118,7 @@ struct trace_fixture : netns_fixture, test::actor_system_fixture {
           caf::after(10s) >> [] { BOOST_FAIL("actor did not stop"); });
     return reason;
   }
-
-  nft::nftrace_scope udp_scope(std::uint16_t port) {
-    nft::nftrace_scope s;
-    s.table = "scoped";
-    auto m = nft::front::rule_builder{nfnl::family::inet, "scoped", "x"}
-                 .match(nft::front::udp::dport, port)
-                 .build();
-    BOOST_REQUIRE(m.has_value());
-    s.match = m->exprs;
-    return s;
-  }
 };
-
-// The user's ruleset for the scoped tests: no nftrace of its own.
-const char* const dropping_ruleset = R"(
-table ip t {
-  chain out {
-    type filter hook output priority filter; policy accept;
-    udp dport 9999 drop
-  }
-}
-)";
 
 } // namespace
 
@@ -162,21 +162,10 @@ BOOST_FIXTURE_TEST_CASE(batches_name_every_rule_even_one_added_later,
 
 BOOST_FIXTURE_TEST_CASE(scoped_nftrace_is_gone_after_its_packet_limit,
                         trace_fixture) {
-  netns.nft_script(dropping_ruleset);
-  actors::transactor_options to;
-  to.ns = netns.ns();
-  auto tx = actors::spawn_transactor(sys, to);
-  started.push_back(caf::actor_cast<caf::actor>(tx));
+  netns.nft_script(test::dropping_ruleset);
   actors::nftrace_options no;
-  no.scope = udp_scope(9999);
   no.max_packets = 2;
-  auto scoped = actors::start_nftrace(sys, tx, caf::actor{self}, no);
-  auto scoped_actor = caf::actor_cast<caf::actor>(scoped);
-  self->monitor(scoped_actor);
-  self->request(scoped, 5s, actors::armed_atom_v)
-      .receive([](const nft::commit_result& r) { BOOST_TEST(r.changed); },
-               [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
-  BOOST_TEST(table_exists("scoped"));
+  auto scoped_actor = arm(no);
 
   actors::trace_options o;
   o.grouping.hidden_tables = {"scoped"};
@@ -199,35 +188,18 @@ BOOST_FIXTURE_TEST_CASE(scoped_nftrace_is_gone_after_its_packet_limit,
 
 BOOST_FIXTURE_TEST_CASE(scoped_nftrace_is_gone_after_its_time_limit,
                         trace_fixture) {
-  netns.nft_script(dropping_ruleset);
-  actors::transactor_options to;
-  to.ns = netns.ns();
-  auto tx = actors::spawn_transactor(sys, to);
-  started.push_back(caf::actor_cast<caf::actor>(tx));
+  netns.nft_script(test::dropping_ruleset);
   actors::nftrace_options no;
-  no.scope = udp_scope(9999);
   no.max_packets = 0;
   no.duration = 300ms;
-  auto scoped = actors::start_nftrace(sys, tx, caf::actor{self}, no);
-  auto scoped_actor = caf::actor_cast<caf::actor>(scoped);
-  self->monitor(scoped_actor);
-  self->request(scoped, 5s, actors::armed_atom_v)
-      .receive([](const nft::commit_result&) {},
-               [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
-  BOOST_TEST(table_exists("scoped"));
+  auto scoped_actor = arm(no);
   BOOST_TEST(!wait_down(scoped_actor));
   BOOST_TEST(!table_exists("scoped"));
   // Stopped by its owner before the limit: removed as well.
   no.duration = 60s;
-  auto again = actors::start_nftrace(sys, tx, caf::actor{self}, no);
-  auto again_actor = caf::actor_cast<caf::actor>(again);
-  self->monitor(again_actor);
-  self->request(again, 5s, actors::armed_atom_v)
-      .receive([](const nft::commit_result&) {},
-               [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
-  BOOST_TEST(table_exists("scoped"));
+  auto again = arm(no);
   self->send(again, actors::stop_atom_v);
-  BOOST_TEST(!wait_down(again_actor));
+  BOOST_TEST(!wait_down(again));
   BOOST_TEST(!table_exists("scoped"));
 }
 

@@ -34,6 +34,7 @@
 #include "trace_print.hpp"
 #include "trace_support.hpp"
 #include "traffic.hpp"
+#include "tx_helpers.hpp"
 
 using namespace nfactor;
 using namespace std::chrono_literals;
@@ -42,17 +43,6 @@ using nfactor::test::netns_fixture;
 using nfactor::test::traced_ruleset;
 
 namespace {
-
-sys::socket open_in(const test::scratch_netns& ns,
-                    std::vector<unsigned> groups = {}, int rcvbuf = 0) {
-  sys::socket_options o;
-  o.ns = ns.ns();
-  o.groups = std::move(groups);
-  o.rcvbuf = rcvbuf;
-  auto s = sys::socket::open(o);
-  NFACTOR_REQUIRE_OK(s);
-  return std::move(*s);
-}
 
 // `nft monitor trace` in the namespace, line-buffered into a file, bounded
 // by `timeout` and stopped by pid at the end.
@@ -91,8 +81,8 @@ class nft_monitor_trace {
 class trace_reader {
  public:
   trace_reader(const test::scratch_netns& ns)
-    : mon_(open_in(ns, {NFNLGRP_NFTABLES, NFNLGRP_NFTRACE}, 4 << 20)),
-      req_(open_in(ns)) {
+    : mon_(test::open_socket(ns, {NFNLGRP_NFTABLES, NFNLGRP_NFTRACE}, 4 << 20)),
+      req_(test::open_socket(ns)) {
     auto rs = nft::pull(req_, tail_);
     NFACTOR_REQUIRE_OK(rs);
     resolver_.reset(std::move(*rs));
@@ -289,23 +279,9 @@ BOOST_FIXTURE_TEST_CASE(a_rule_added_after_tracing_started_is_named,
 
 BOOST_FIXTURE_TEST_CASE(scoped_nftrace_traces_its_match_and_is_removed,
                         netns_fixture) {
-  // A ruleset without nftrace of its own.
-  netns.nft_script(R"(
-table ip t {
-  chain out {
-    type filter hook output priority filter; policy accept;
-    udp dport 9999 drop
-  }
-}
-)");
-  auto req = open_in(netns);
-  nft::nftrace_scope scope;
-  scope.table = "trace_test";
-  auto match = nft::front::rule_builder{nfnl::family::inet, "x", "x"}
-                   .match(nft::front::udp::dport, 9999)
-                   .build();
-  NFACTOR_REQUIRE_OK(match);
-  scope.match = match->exprs;
+  netns.nft_script(test::dropping_ruleset);
+  auto req = test::open_socket(netns);
+  auto scope = test::udp_scope("trace_test", 9999);
   scope.max_rate = 100;
   nft::batch b;
   nft::add_nftrace(b, scope);
@@ -347,7 +323,7 @@ table ip t {
 
   // Owned: a scope whose socket closes goes with it.
   {
-    auto owner = open_in(netns);
+    auto owner = test::open_socket(netns);
     nft::batch again;
     nft::add_nftrace(again, scope);
     auto enc2 = std::move(again).finish();

@@ -27,6 +27,7 @@
 #include "nft_golden.hpp"
 #include "nft_trace_golden_data.hpp"
 #include "trace_print.hpp"
+#include "trace_support.hpp"
 
 using namespace nfactor;
 using namespace std::chrono_literals;
@@ -333,13 +334,7 @@ BOOST_AUTO_TEST_CASE(resolver_names_rules_added_after_the_snapshot) {
 }
 
 BOOST_AUTO_TEST_CASE(nftrace_batch_adds_a_table_and_removes_it_whole) {
-  nft::nftrace_scope s;
-  s.table = "tr";
-  auto m = nft::front::rule_builder{nfnl::family::inet, "tr", "x"}
-               .match(nft::front::udp::dport, 9999)
-               .build();
-  NFACTOR_REQUIRE_OK(m);
-  s.match = m->exprs;
+  auto s = test::udp_scope("tr", 9999);
   s.max_rate = 10;
   nft::batch b;
   nft::add_nftrace(b, s);

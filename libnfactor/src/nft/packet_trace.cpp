@@ -212,28 +212,25 @@ std::string headers(const trace_event& e) {
   if (!e.network_header || e.network_header->empty())
     return out;
   const auto& nh = *e.network_header;
-  char addr[INET6_ADDRSTRLEN];
-  int l4 = -1;
+  // Where each IP version keeps its addresses and protocol.
+  struct layout {
+    int family;
+    const char* name;
+    const char* protocol_name;
+    std::size_t min, saddr, daddr, protocol;
+  };
+  static constexpr layout v4{AF_INET, "ip", " ip protocol ", 20, 12, 16, 9};
+  static constexpr layout v6{AF_INET6, "ip6", " ip6 nexthdr ", 40, 8, 24, 6};
   auto version = nh[0] >> 4;
-  if (version == 4 && nh.size() >= 20) {
-    inet_ntop(AF_INET, nh.data() + 12, addr, sizeof addr);
-    out += " ip saddr ";
-    out += addr;
-    inet_ntop(AF_INET, nh.data() + 16, addr, sizeof addr);
-    out += " ip daddr ";
-    out += addr;
-    l4 = nh[9];
-  } else if (version == 6 && nh.size() >= 40) {
-    inet_ntop(AF_INET6, nh.data() + 8, addr, sizeof addr);
-    out += " ip6 saddr ";
-    out += addr;
-    inet_ntop(AF_INET6, nh.data() + 24, addr, sizeof addr);
-    out += " ip6 daddr ";
-    out += addr;
-    l4 = nh[6];
-  }
-  if (l4 < 0)
+  const layout* l = version == 4 ? &v4 : version == 6 ? &v6 : nullptr;
+  if (!l || nh.size() < l->min)
     return out;
+  char addr[INET6_ADDRSTRLEN];
+  inet_ntop(l->family, nh.data() + l->saddr, addr, sizeof addr);
+  out += " " + std::string{l->name} + " saddr " + addr;
+  inet_ntop(l->family, nh.data() + l->daddr, addr, sizeof addr);
+  out += " " + std::string{l->name} + " daddr " + addr;
+  int l4 = nh[l->protocol];
   const byte_buffer empty;
   const auto& th = e.transport_header ? *e.transport_header : empty;
   if ((l4 == IPPROTO_TCP || l4 == IPPROTO_UDP) && th.size() >= 4) {
@@ -245,8 +242,7 @@ std::string headers(const trace_event& e) {
     out += " " + std::string{p} + " type " + std::to_string(th[0]);
     out += " " + std::string{p} + " code " + std::to_string(th[1]);
   } else {
-    out += version == 4 ? " ip protocol " : " ip6 nexthdr ";
-    out += std::to_string(l4);
+    out += l->protocol_name + std::to_string(l4);
   }
   return out;
 }
