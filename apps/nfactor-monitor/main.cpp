@@ -102,8 +102,14 @@ int main(int argc, char** argv) {
   mo.ns = ns;
   mo.rcvbuf = rcvbuf;
   mo.auto_resync = auto_resync;
-  auto mon =
+  auto spawned =
       actors::spawn_monitor(system, caf::actor_cast<caf::actor>(self), mo);
+  if (!spawned) {
+    std::cerr << "nfactor-monitor: " << actors::describe(spawned.error())
+              << "\n";
+    return exit_bad_input;
+  }
+  auto mon = std::move(*spawned);
   self->monitor(mon);
   // This thread prints, and rules name interfaces by index (iif, oif):
   // resolve them in the monitored namespace, as `nft monitor` run there

@@ -13,6 +13,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
+#include <caf/expected.hpp>
 
 #include "nfactor/actors/system.hpp"
 
@@ -28,6 +29,14 @@ T round_trip(caf::actor_system& sys, T x) {
   caf::binary_deserializer source{sys, buf};
   BOOST_REQUIRE(!source(out));
   return out;
+}
+
+/// The handle a spawn function returned; fails the test with the error
+/// when it returned none.
+template <class Handle>
+Handle require_spawned(caf::expected<Handle> x) {
+  BOOST_REQUIRE_MESSAGE(x, "spawn failed: " << caf::to_string(x.error()));
+  return std::move(*x);
 }
 
 /// An actor system that knows nfactor's message types
