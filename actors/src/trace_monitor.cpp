@@ -110,8 +110,10 @@ class trace_monitor_impl
     flush();
   }
 
+  // Reads while credit is left and a batch is not full: closed traces
+  // collect into batches of up to max_batch (memory stays bounded).
   bool may_read() const override {
-    return ready_.empty() && socket_actor::may_read();
+    return ready_.size() < opts_.max_batch && socket_actor::may_read();
   }
 
   void on_ack() override { flush(); }
@@ -164,8 +166,8 @@ class trace_monitor_impl
         if (is_hidden(*e) && e->carries_packet())
           ++traced_;
         assembler_.feed(std::move(*e), now, closed_);
-        // Named now: the commits read so far are the ruleset the packet
-        // saw (a rule deleted right after would be unknown later).
+        // Named at once: the commits read so far are the ruleset the
+        // packet saw (a rule deleted right after would be unknown later).
         collect();
         continue;
       }
