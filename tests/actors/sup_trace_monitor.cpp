@@ -5,6 +5,8 @@
 // named; its owner's death stops it normally, without a restart.
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -13,6 +15,7 @@
 
 #include "netns_fixture.hpp"
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/sup/failure.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/actors/trace_monitor.hpp"
 #include "sup_fixture.hpp"

@@ -7,6 +7,7 @@
 // trip between nodes; bad options are refused.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -131,10 +132,15 @@ BOOST_FIXTURE_TEST_CASE(batches_name_every_rule_even_one_added_later,
   auto m = start();
   netns.nft("add rule ip t out udp dport 9996 accept");
   test::send_udp(netns.ns(), AF_INET, 9996, "x");
-  auto traces = receive_until([](const nft::packet_trace& t) {
-    return t.verdict() == NF_ACCEPT && t.steps.back().event.chain == "out";
-  });
-  const auto& t = traces.back();
+  auto accepted = [](const nft::packet_trace& t) {
+    return t.verdict() == NF_ACCEPT && t.steps.back().event.chain == "out" &&
+           t.steps.back().event.rule_handle.has_value();
+  };
+  auto traces = receive_until(accepted);
+  // Batches hold every trace closed meanwhile (the input path too).
+  auto it = std::find_if(traces.begin(), traces.end(), accepted);
+  BOOST_REQUIRE(it != traces.end());
+  const auto& t = *it;
   BOOST_TEST(t.end == nft::trace_end::verdict);
   std::vector<std::string> rules;
   for (const auto& s : t.steps)
