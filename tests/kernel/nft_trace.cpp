@@ -31,12 +31,15 @@
 #include "nfactor/nft/snapshot.hpp"
 #include "nfactor/nft/trace.hpp"
 #include "nfactor/nft/transaction.hpp"
+#include "trace_lines.hpp"
 #include "trace_print.hpp"
 #include "trace_support.hpp"
 #include "traffic.hpp"
 #include "tx_helpers.hpp"
 
 using namespace nfactor;
+using nfactor::test::is_packet_line;
+using nfactor::test::lines_of;
 using namespace std::chrono_literals;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
@@ -139,18 +142,6 @@ std::size_t ip_length(const nft::packet_trace& t) {
     return 0;
   return static_cast<std::size_t>((*p->network_header)[2] << 8 |
                                   (*p->network_header)[3]);
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in{text};
-  for (std::string l; std::getline(in, l);)
-    out.push_back(l);
-  return out;
-}
-
-bool is_packet_line(const std::string& l) {
-  return l.find(" packet: ") != std::string::npos;
 }
 
 std::optional<std::string> lo_name(std::uint32_t i) {

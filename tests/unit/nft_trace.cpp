@@ -26,10 +26,13 @@
 #include "nfactor/nft/trace.hpp"
 #include "nft_golden.hpp"
 #include "nft_trace_golden_data.hpp"
+#include "trace_lines.hpp"
 #include "trace_print.hpp"
 #include "trace_support.hpp"
 
 using namespace nfactor;
+using nfactor::test::is_packet_line;
+using nfactor::test::lines_of;
 using namespace std::chrono_literals;
 using nfactor::test::as_message;
 using nfactor::test::bytes_equal;
@@ -49,18 +52,6 @@ std::vector<nft::trace_event> golden_events() {
     out.push_back(std::move(*e));
   }
   return out;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in{text};
-  for (std::string l; std::getline(in, l);)
-    out.push_back(l);
-  return out;
-}
-
-bool is_packet_line(const std::string& l) {
-  return l.find(" packet: ") != std::string::npos;
 }
 
 // The golden events grouped, each rule named as nft lists it.

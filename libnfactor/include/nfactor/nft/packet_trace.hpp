@@ -196,9 +196,10 @@ using ifname_lookup = std::function<std::optional<std::string>(std::uint32_t)>;
 ///
 /// The rule, verdict and policy lines are nft's; the packet line is
 /// shorter (interfaces, addresses, protocol, ports; nft decodes every
-/// header field). The mark shows on policy and return lines, as in nft. A rule the resolver did not know reads "unknown rule
-/// handle N"; the event nft skips (a chain running out of rules, no handle)
-/// is skipped too. No trailing spaces.
+/// header field). The mark shows on policy and return lines, as in nft. A rule
+/// the resolver did not know reads "unknown rule handle N"; the event nft skips
+/// (a chain running out of rules, no handle) is skipped too. No trailing
+/// spaces.
 [[nodiscard]] std::string trace_text(const packet_trace& t,
                                      const ifname_lookup& ifname = {});
 
