@@ -13,6 +13,7 @@
 
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/socket_actor.hpp"
+#include "nfactor/nft/json.hpp"
 #include "nfactor/nft/snapshot.hpp"
 #include "nfactor/sys/socket.hpp"
 
@@ -265,7 +266,8 @@ class trace_monitor_impl
   std::array<int, 1> fds_{-1};
   std::vector<std::uint8_t> buf_;
   nft::commit_framer tail_;
-  nft::trace_resolver resolver_;
+  // Rules named in nft syntax (nfactor::json).
+  nft::trace_resolver resolver_{&nft::json::rule_name};
   nft::trace_assembler assembler_;
   std::vector<nft::packet_trace> closed_;
   std::vector<nft::packet_trace> ready_;

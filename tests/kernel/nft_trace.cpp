@@ -25,6 +25,7 @@
 
 #include "netns_fixture.hpp"
 #include "nfactor/nft/batch_ops.hpp"
+#include "nfactor/nft/json.hpp"
 #include "nfactor/nft/nftrace.hpp"
 #include "nfactor/nft/packet_trace.hpp"
 #include "nfactor/nft/rule_builder.hpp"
@@ -130,7 +131,7 @@ class trace_reader {
   sys::socket mon_;
   sys::socket req_;
   nft::commit_framer tail_;
-  nft::trace_resolver resolver_;
+  nft::trace_resolver resolver_{&nft::json::rule_name};
   nft::trace_assembler assembler_;
 };
 

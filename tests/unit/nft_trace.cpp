@@ -20,6 +20,7 @@
 #include "bytes_check.hpp"
 #include "netns_fixture.hpp"
 #include "nfactor/nft/batch_ops.hpp"
+#include "nfactor/nft/json.hpp"
 #include "nfactor/nft/nftrace.hpp"
 #include "nfactor/nft/packet_trace.hpp"
 #include "nfactor/nft/rule_builder.hpp"
@@ -286,7 +287,7 @@ BOOST_AUTO_TEST_CASE(resolver_names_rules_added_after_the_snapshot) {
   nft::ruleset rs;
   rs.gen_id = 7;
   rs.rules.push_back(*r1);
-  nft::trace_resolver res{rs};
+  nft::trace_resolver res{rs, &nft::json::rule_name};
   auto step = [](std::uint64_t handle) {
     auto e = event(1, nft::trace_type::rule, NF_ACCEPT);
     e.rule_handle = handle;

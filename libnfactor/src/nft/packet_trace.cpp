@@ -11,7 +11,6 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "nfactor/nfnl/codec.hpp"
-#include "nfactor/nft/json.hpp"
 
 namespace nfactor::nft {
 
@@ -165,14 +164,13 @@ const rule* trace_resolver::find(std::uint8_t family, const std::string& table,
   return it == index_.end() ? nullptr : &rules_.rules[it->second];
 }
 
-std::string trace_resolver::text(const rule& r) const {
-  return json::rule_text(
-      r, [this](std::uint8_t f, const std::string& t, const std::string& n) {
-        for (const auto& s : rules_.sets)
-          if (s.set.family == f && s.set.table == t && s.set.name == n)
-            return &s;
-        return static_cast<const set_with_elems*>(nullptr);
-      });
+std::optional<std::string> trace_resolver::text(const rule& r) const {
+  if (namer_)
+    return namer_(r, rules_);
+  auto out = render(r.exprs);
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
+  return out;
 }
 
 void trace_resolver::resolve(packet_trace& t) const {

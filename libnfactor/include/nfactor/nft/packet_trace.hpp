@@ -15,7 +15,9 @@
 // `trace_assembler` does the grouping, as a pure function of events and
 // the caller's clock: no sockets, no threads. `trace_resolver` names the
 // rules: a ruleset snapshot kept current with the commits the monitor sees
-// after it, so a rule added after tracing started is named too.
+// after it, so a rule added after tracing started is named too. The name is
+// the rule in nft syntax with nfactor::json's `nft::json::rule_name`, or
+// libnftnl's rendering of its expressions without it (the core has no JSON).
 #pragma once
 
 #include <chrono>
@@ -148,13 +150,23 @@ class trace_assembler {
   std::uint64_t hidden_ = 0;
 };
 
+/// How a rule is named in a trace: its statements in nft syntax
+/// (`nft::json::rule_name`, nfactor::json), given the ruleset for its sets;
+/// nullopt when it cannot be named.
+using rule_namer =
+    std::function<std::optional<std::string>(const rule&, const ruleset&)>;
+
 /// Names the rules of packet traces: a ruleset kept current with commits.
 class trace_resolver {
  public:
-  trace_resolver() = default;
+  /// Names rules with `namer`; without one, with libnftnl's rendering of
+  /// their expressions ("[ payload load 2b @ transport header + 2 => reg 1 ]
+  /// ...").
+  explicit trace_resolver(rule_namer namer = {}) : namer_(std::move(namer)) {}
 
   /// Starts from snapshot `rs`.
-  explicit trace_resolver(ruleset rs) : rules_(std::move(rs)) {}
+  explicit trace_resolver(ruleset rs, rule_namer namer = {})
+    : rules_(std::move(rs)), namer_(std::move(namer)) {}
 
   /// Replaces the ruleset (a new snapshot after a loss).
   void reset(ruleset rs);
@@ -166,8 +178,8 @@ class trace_resolver {
   [[nodiscard]] const rule* find(std::uint8_t family, const std::string& table,
                                  std::uint64_t handle) const;
 
-  /// The statements of `r` in nft syntax, anonymous sets inline.
-  [[nodiscard]] std::string text(const rule& r) const;
+  /// The name of `r` (see the constructor).
+  [[nodiscard]] std::optional<std::string> text(const rule& r) const;
 
   /// Sets `rule` in every step of `t` whose rule is known.
   void resolve(packet_trace& t) const;
@@ -178,6 +190,7 @@ class trace_resolver {
  private:
   using key = std::tuple<std::uint8_t, std::string, std::uint64_t>;
   ruleset rules_;
+  rule_namer namer_;
   // Rule index by (family, table, handle), rebuilt on the first lookup
   // after a change.
   mutable std::map<key, std::size_t> index_;
