@@ -6,6 +6,7 @@
 #include "nfactor/actors/log_types.hpp"
 #include "nfactor/actors/node/types.hpp"
 #include "nfactor/actors/sup/type_ids.hpp"
+#include "nfactor/actors/trace_types.hpp"
 #include "nfactor/actors/nft_types.hpp"
 #include "nfactor/actors/queue_types.hpp"
 #include "nfactor/actors/transactor.hpp"
@@ -21,6 +22,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::nfactor_tx>();
   cfg.add_message_types<caf::id_block::nfactor_node>();
   cfg.add_message_types<caf::id_block::nfactor_queue>();
+  cfg.add_message_types<caf::id_block::nfactor_trace>();
 }
 
 } // namespace nfactor::actors

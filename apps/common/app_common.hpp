@@ -91,6 +91,14 @@ inline sigset_t take_signals(std::initializer_list<int> sigs) {
   return set;
 }
 
+/// True when one of `sigs` (blocked with `block_signals`) is pending; it
+/// is consumed. Never waits.
+inline bool signalled(const sigset_t& sigs) {
+  timespec zero{0, 0};
+  siginfo_t info;
+  return ::sigtimedwait(&sigs, &info, &zero) > 0;
+}
+
 /// An actor system configuration with nfactor's message types, no
 /// console logging (the apps print their own lines) and CAF's `sharing`
 /// scheduler: its workers sleep until there is work, where the default

@@ -7,7 +7,8 @@
 // snapshot's, so every later commit is printed exactly once and none that
 // the snapshot already holds (race-free snapshot + tail). A loss of
 // notifications (ENOBUFS) is printed as a resync line; with
-// --auto-resync a fresh snapshot follows it.
+// --auto-resync a fresh snapshot follows it. With --trace it prints packet
+// traces instead (trace_main.hpp).
 //
 // Exit codes: 0 stopped by a signal, 1 runtime failure, 2 bad command line.
 #include <csignal>
@@ -27,6 +28,7 @@
 #include "app_common.hpp"
 #include "metrics.hpp"
 #include "render.hpp"
+#include "trace_main.hpp"
 
 namespace {
 
@@ -89,6 +91,24 @@ int main(int argc, char** argv) {
   cli.add_option("--rcvbuf", rcvbuf, "socket receive buffer, bytes")
       ->check(CLI::Range(4096, 1 << 30))
       ->capture_default_str();
+  bool trace = false;
+  app::trace_cli tc;
+  cli.add_flag("--trace", trace,
+               "print packet traces (nft monitor trace) instead of commits");
+  cli.add_flag("--nftrace", tc.nftrace,
+               "with --trace: mark every packet with a scoped nftrace table");
+  cli.add_option("--nftrace-rate", tc.nftrace_rate,
+                 "packets per second the scoped table marks at most")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
+  cli.add_option("--nftrace-seconds", tc.nftrace_seconds,
+                 "remove the scoped table after this many seconds")
+      ->check(CLI::Range(1u, 86400u))
+      ->capture_default_str();
+  cli.add_option("--nftrace-packets", tc.nftrace_packets,
+                 "remove the scoped table after this many marked packets "
+                 "(0: no limit)")
+      ->capture_default_str();
   std::string metrics;
   cli.add_option("--metrics", metrics, app::metrics::option_help);
   cli.footer("Exit codes: 0 stopped by SIGINT/SIGTERM, 1 failure, 2 bad "
@@ -111,6 +131,12 @@ int main(int argc, char** argv) {
   app::config cfg;
   caf::actor_system system{cfg};
   caf::scoped_actor self{system};
+  if (trace) {
+    tc.json = json;
+    if (cli.count("--rcvbuf") > 0)
+      tc.rcvbuf = rcvbuf;
+    return app::run_trace(system, self, ns, tc, sigs);
+  }
 
   actors::monitor_options mo;
   mo.ns = ns;
@@ -198,10 +224,7 @@ int main(int argc, char** argv) {
           running = false;
         },
         caf::after(std::chrono::milliseconds(200)) >> [] {});
-    timespec zero{0, 0};
-    siginfo_t info;
-    int sig = ::sigtimedwait(&sigs, &info, &zero);
-    if (sig == SIGINT || sig == SIGTERM)
+    if (app::signalled(sigs))
       running = false;
   }
   metrics_server->reset(); // before the monitor it asks goes

@@ -14,6 +14,8 @@
 
 #include "app_runner.hpp"
 #include "netns_fixture.hpp"
+#include "trace_support.hpp"
+#include "traffic.hpp"
 
 using namespace nfactor;
 using test::background;
@@ -241,6 +243,40 @@ BOOST_FIXTURE_TEST_CASE(interface_names_of_the_monitored_namespace,
   auto& rule = l[1]["changes"][0]["rule"];
   BOOST_TEST(rule["expr"] == listed, rule.dump() << "\nnft: " << listed.dump());
   BOOST_TEST(listed.dump().find("\"nfxmon-out\"") != std::string::npos);
+}
+
+// --trace --nftrace: the scoped table marks the datagrams, the traces show
+// the user's rules by name (the scope's own chain hidden), and the table
+// is gone once its packet limit ended the run.
+BOOST_FIXTURE_TEST_CASE(trace_with_scoped_nftrace, test::netns_fixture) {
+  test::scratch_dir dir;
+  netns.nft_script(test::dropping_ruleset);
+  background mon({monitor_bin, "--netns", netns.name(), "--trace", "--json",
+                  "--nftrace", "--nftrace-packets", "3"},
+                 dir / "out", dir / "err");
+  BOOST_REQUIRE_MESSAGE(mon.await([](auto&, auto& err) {
+    return err.find("tracing") != std::string::npos;
+  }),
+                        mon.err());
+  BOOST_TEST(netns.nft("list tables").find("nfactor_trace") !=
+             std::string::npos);
+  test::send_udp(netns.ns(), AF_INET, 9999, "x", 3);
+  BOOST_REQUIRE_MESSAGE(
+      mon.await([](auto& out, auto&) { return lines(out) >= 3; }), mon.out());
+  // Three marked packets: the scope removes its table and the run ends.
+  BOOST_REQUIRE_MESSAGE(mon.await([](auto&, auto& err) {
+    return err.find("nftrace removed") != std::string::npos;
+  }),
+                        mon.err());
+  BOOST_TEST(mon.wait() == 0);
+  BOOST_TEST(netns.nft("list tables").find("nfactor_trace") ==
+             std::string::npos);
+  for (const auto& l : json_lines(mon.out())) {
+    const auto& t = l["trace"];
+    BOOST_TEST(t["table"] == "t");
+    BOOST_TEST(t["verdict"] == "drop");
+    BOOST_TEST(t["steps"].back()["rule"] == "udp dport 9999 drop");
+  }
 }
 
 // (In a scratch namespace: a run that ignored its options stays there.)

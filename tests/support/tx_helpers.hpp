@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <linux/netfilter/nf_tables.h>
 
@@ -20,10 +21,15 @@
 
 namespace nfactor::test {
 
-/// A request socket inside `ns` (the test fails if it cannot be opened).
-inline sys::socket open_socket(const scratch_netns& ns) {
+/// A request socket inside `ns` (the test fails if it cannot be opened),
+/// joined to `groups`, with receive buffer `rcvbuf` (0: the default).
+inline sys::socket open_socket(const scratch_netns& ns,
+                               std::vector<unsigned> groups = {},
+                               int rcvbuf = 0) {
   sys::socket_options o;
   o.ns = ns.ns();
+  o.groups = std::move(groups);
+  o.rcvbuf = rcvbuf;
   auto s = sys::socket::open(o);
   NFACTOR_REQUIRE_OK(s);
   return std::move(*s);

@@ -7,6 +7,8 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "fields.hpp"
+
 namespace nfactor::nft {
 
 data make_value(byte_view bytes) {
@@ -44,14 +46,7 @@ data make_verdict(std::int32_t code, std::optional<std::string> chain) {
 void encode_data(nl::message_writer& w, std::uint16_t type, const data& d) {
   auto nest = w.begin_nested(type);
   if (d.verdict) {
-    auto v = w.begin_nested(NFTA_DATA_VERDICT);
-    w.attr_u32_be(NFTA_VERDICT_CODE,
-                  static_cast<std::uint32_t>(d.verdict->code));
-    if (d.verdict->chain)
-      w.attr_str(NFTA_VERDICT_CHAIN, *d.verdict->chain);
-    if (d.verdict->chain_id)
-      w.attr_u32_be(NFTA_VERDICT_CHAIN_ID, *d.verdict->chain_id);
-    w.end_nested(v);
+    detail::put(w, NFTA_DATA_VERDICT, *d.verdict, 0);
   } else {
     w.attr_bytes(NFTA_DATA_VALUE, d.value);
   }
@@ -64,26 +59,9 @@ void decode_data(nl::attr_reader r, data& out) {
     case NFTA_DATA_VALUE:
       out.value.assign(r.bytes().begin(), r.bytes().end());
       break;
-    case NFTA_DATA_VERDICT: {
-      auto& v = out.verdict.emplace();
-      auto n = r.nested();
-      while (n.next()) {
-        switch (n.type()) {
-        case NFTA_VERDICT_CODE:
-          v.code = static_cast<std::int32_t>(n.u32_be());
-          break;
-        case NFTA_VERDICT_CHAIN:
-          v.chain = n.string();
-          break;
-        case NFTA_VERDICT_CHAIN_ID:
-          v.chain_id = n.u32_be();
-          break;
-        default:
-          break;
-        }
-      }
+    case NFTA_DATA_VERDICT:
+      detail::get(r, out.verdict.emplace(), 0);
       break;
-    }
     default:
       break;
     }

@@ -30,6 +30,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <linux/netfilter/nf_tables.h>
+
 #include "nfactor/bytes.hpp"
 #include "nfactor/nft/data.hpp"
 #include "nfactor/nft/expr.hpp"
@@ -56,6 +58,16 @@ constexpr field_row<T, M> field(std::uint16_t type, M T::*member,
 /// with `static constexpr auto rows = std::tuple{...}`.
 template <class T>
 struct fields_of;
+
+/// A verdict (NFTA_DATA_VERDICT in a data register, NFTA_TRACE_VERDICT in
+/// a trace event).
+template <>
+struct fields_of<verdict> {
+  static constexpr auto rows =
+      std::tuple{field(NFTA_VERDICT_CODE, &verdict::code),
+                 field(NFTA_VERDICT_CHAIN, &verdict::chain),
+                 field(NFTA_VERDICT_CHAIN_ID, &verdict::chain_id)};
+};
 
 template <class T>
 struct is_optional : std::false_type {};

@@ -361,13 +361,21 @@ rule_builder& rule_builder::limit(const limit_options& o) {
   return then(l);
 }
 
-rule_builder& rule_builder::set_mark(std::uint32_t mark) {
-  r_.exprs.push_back(
-      expr::immediate{.dreg = reg, .value = host_value(mark, 4)});
+rule_builder& rule_builder::set_meta(std::uint32_t key, data value) {
+  r_.exprs.push_back(expr::immediate{.dreg = reg, .value = std::move(value)});
   expr::meta m;
-  m.key = NFT_META_MARK;
+  m.key = key;
   m.sreg = reg;
   return then(m);
+}
+
+rule_builder& rule_builder::set_mark(std::uint32_t mark) {
+  return set_meta(NFT_META_MARK, host_value(mark, 4));
+}
+
+rule_builder& rule_builder::trace() {
+  // nftrace is a one-bit integer: nft loads one byte.
+  return set_meta(NFT_META_NFTRACE, host_value(1, 1));
 }
 
 rule_builder& rule_builder::notrack() {

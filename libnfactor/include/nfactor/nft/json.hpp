@@ -140,6 +140,12 @@ using set_finder = std::function<const set_with_elems*(
 [[nodiscard]] result<std::string> rule_text(const rule& r,
                                             const set_finder& sets = {});
 
+/// The statements of `r` in nft syntax with the sets of `rs` (anonymous
+/// sets inline), or nullopt when they cannot be written: the
+/// `nft::rule_namer` of trace_resolver (packet_trace.hpp).
+[[nodiscard]] std::optional<std::string> rule_name(const rule& r,
+                                                   const ruleset& rs);
+
 /// Elements of `s` in nft syntax: "{ 10.0.0.1, 10.0.0.0/8, 22 : accept }"
 /// (interval start/end elements folded into prefixes and ranges).
 [[nodiscard]] result<std::string>

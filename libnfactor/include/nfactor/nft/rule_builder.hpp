@@ -255,6 +255,9 @@ class rule_builder {
   rule_builder& limit(const limit_options& o);
   /// `meta mark set v`.
   rule_builder& set_mark(std::uint32_t mark);
+  /// `meta nftrace set 1`: the kernel reports the packet's path through
+  /// the ruleset from here on (NFNLGRP_NFTRACE, trace.hpp).
+  rule_builder& trace();
   rule_builder& notrack();
   rule_builder& masquerade();
   /// `snat to ADDR` / `dnat to ADDR` (IPv4 or IPv6 address).
@@ -308,6 +311,7 @@ class rule_builder {
   void load(const field& f);
   void fail(std::string detail);
   rule_builder& verdict(std::int32_t code, std::optional<std::string> chain);
+  rule_builder& set_meta(std::uint32_t key, data value);
   rule_builder& nat(std::uint32_t type, std::string_view addr);
 
   rule r_;
