@@ -31,7 +31,7 @@ log_event meta_event() {
 
 // Written by hand from the diagram in nflog/packed.hpp.
 const byte_buffer meta_golden = test::bytes({
-    0x01, 0x1b, 0x00, 0x00, // version 1, 27 rows, reserved
+    0x03, 0x1b, 0x00, 0x00, // version 3, 27 rows, reserved
     0x01, 0x00, 0x00, 0x00, // 1 event
     0x02, 0x05, 0x00,       // family 2, group 5
     0x03, 0x40, 0x02, 0x00, // present: rows 0, 1, 14, 17
@@ -61,10 +61,10 @@ log_event conntrack_event() {
 
 // Written by hand from the diagram in nflog/packed.hpp.
 const byte_buffer conntrack_golden = test::bytes({
-    0x01, 0x1b, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, // header, 1 event
+    0x03, 0x1b, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, // header, 1 event
     0x02, 0x06, 0x00,                               // family 2, group 6
     0x00, 0x00, 0x80, 0x00,                         // present: row 23
-    0x05, 0x00,                                     // conntrack: rows 0, 2
+    0x05, 0x00, 0x00, 0x00,                         // conntrack: rows 0, 2
     0x05, 0x00,                                     //   orig: rows 0, 2
     0x04, 0x7f, 0x00, 0x00, 0x02,                   //     src v4 127.0.0.2
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //     (16 bytes)
@@ -185,7 +185,7 @@ BOOST_AUTO_TEST_CASE(every_row_round_trips_and_packs_identically_again) {
 BOOST_AUTO_TEST_CASE(an_empty_batch_is_a_header) {
   auto bytes = pack_events(std::vector<log_event>{});
   BOOST_TEST(
-      test::bytes_equal(bytes, test::bytes({0x01, 0x1b, 0, 0, 0, 0, 0, 0})));
+      test::bytes_equal(bytes, test::bytes({0x03, 0x1b, 0, 0, 0, 0, 0, 0})));
   auto back = unpack_events(bytes);
   BOOST_TEST_REQUIRE(back);
   BOOST_TEST(back->empty());
@@ -238,14 +238,15 @@ BOOST_AUTO_TEST_CASE(malformed_headers_and_bits_are_errors) {
     return b;
   };
   // Another version, another row count, reserved bits.
+  BOOST_TEST(!unpack_events(with(0, 1))); // the 9-row conntrack layout
   BOOST_TEST(!unpack_events(with(0, 2)));
   BOOST_TEST(!unpack_events(with(1, 28)));
   BOOST_TEST(!unpack_events(with(2, 1)));
   // Row 27 (beyond the last) present.
   BOOST_TEST(!unpack_events(with(14, 0x08)));
-  // A conntrack nest with row 9 present.
+  // A conntrack nest with row 31 (beyond the last) present.
   auto ct = conntrack_golden;
-  ct[16] = 0x02;
+  ct[18] = 0x80;
   BOOST_TEST(!unpack_events(ct));
   // Trailing bytes.
   auto trailing = meta_golden;

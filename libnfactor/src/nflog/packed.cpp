@@ -22,7 +22,7 @@ namespace {
 
 // A change of these structs must change the rows below (and the diagram in
 // packed.hpp); the sizes make the compiler say so.
-static_assert(sizeof(log_event) == 488 && sizeof(conntrack) == 168 &&
+static_assert(sizeof(log_event) == 488 && sizeof(conntrack) == 536 &&
                   sizeof(ct_tuple) == 58,
               "log_event changed shape: update the rows in packed.cpp, the "
               "layout in packed.hpp and packed_version");
@@ -61,16 +61,39 @@ constexpr unsigned event_row_count = 27;
 
 template <class Conntrack, class F>
 void conntrack_rows(Conntrack& x, F&& f) {
-  f(x.orig);      // 0
-  f(x.reply);     // 1
-  f(x.status);    // 2
-  f(x.tcp_state); // 3
-  f(x.id);        // 4
-  f(x.mark);      // 5
-  f(x.timeout);   // 6
-  f(x.use);       // 7
-  f(x.zone);      // 8
+  f(x.orig);             // 0
+  f(x.reply);            // 1
+  f(x.status);           // 2
+  f(x.tcp_state);        // 3
+  f(x.id);               // 4
+  f(x.mark);             // 5
+  f(x.timeout);          // 6
+  f(x.use);              // 7
+  f(x.zone);             // 8
+  f(x.master);           // 9
+  f(x.tcp_wscale_orig);  // 10
+  f(x.tcp_wscale_reply); // 11
+  f(x.tcp_flags_orig);   // 12
+  f(x.tcp_flags_reply);  // 13
+  f(x.sctp_state);       // 14
+  f(x.sctp_vtag_orig);   // 15
+  f(x.sctp_vtag_reply);  // 16
+  f(x.dccp_state);       // 17
+  f(x.dccp_role);        // 18
+  f(x.counters_orig);    // 19
+  f(x.counters_reply);   // 20
+  f(x.timestamp_start);  // 21
+  f(x.timestamp_stop);   // 22
+  f(x.labels);           // 23
+  f(x.labels_mask);      // 24
+  f(x.mark_mask);        // 25
+  f(x.status_mask);      // 26
+  f(x.secctx);           // 27
+  f(x.helper);           // 28
+  f(x.seq_adj_orig);     // 29
+  f(x.seq_adj_reply);    // 30
 }
+constexpr unsigned conntrack_row_count = 31;
 
 template <class Tuple, class F>
 void tuple_rows(Tuple& x, F&& f) {
@@ -84,7 +107,7 @@ void tuple_rows(Tuple& x, F&& f) {
   f(x.icmp_code); // 7
   f(x.zone);      // 8
 }
-constexpr unsigned nested_row_count = 9;
+constexpr unsigned tuple_row_count = 9;
 
 constexpr std::size_t header_size = 8;
 
@@ -147,7 +170,20 @@ class writer {
     put_rows<std::uint16_t>(t, [](auto& x, auto&& f) { tuple_rows(x, f); });
   }
   void put(const conntrack& c) {
-    put_rows<std::uint16_t>(c, [](auto& x, auto&& f) { conntrack_rows(x, f); });
+    put_rows<std::uint32_t>(c, [](auto& x, auto&& f) { conntrack_rows(x, f); });
+  }
+  void put(const ct::counters& c) {
+    put(c.packets);
+    put(c.bytes);
+  }
+  void put(const ct::tcp_flags& t) {
+    put(t.flags);
+    put(t.mask);
+  }
+  void put(const ct::seq_adj& a) {
+    put(a.correction_pos);
+    put(a.offset_before);
+    put(a.offset_after);
   }
 
   // A presence mask of `Mask` over the rows of `x`, then the set rows.
@@ -259,12 +295,25 @@ class reader {
       std::memcpy(a.bytes.data(), p, a.bytes.size());
   }
   void get(ct_tuple& t) {
-    get_rows<std::uint16_t>(t, nested_row_count,
+    get_rows<std::uint16_t>(t, tuple_row_count,
                             [](auto& x, auto&& f) { tuple_rows(x, f); });
   }
   void get(conntrack& c) {
-    get_rows<std::uint16_t>(c, nested_row_count,
+    get_rows<std::uint32_t>(c, conntrack_row_count,
                             [](auto& x, auto&& f) { conntrack_rows(x, f); });
+  }
+  void get(ct::counters& c) {
+    get(c.packets);
+    get(c.bytes);
+  }
+  void get(ct::tcp_flags& t) {
+    get(t.flags);
+    get(t.mask);
+  }
+  void get(ct::seq_adj& a) {
+    get(a.correction_pos);
+    get(a.offset_before);
+    get(a.offset_after);
   }
 
   // A presence mask of `Mask` over `rows` rows of `x`, then the set rows;

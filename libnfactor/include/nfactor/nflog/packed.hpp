@@ -8,7 +8,7 @@
 // every optional member is one bit in a presence mask and, when set, its
 // value in row order:
 //
-//   batch    | version u8 = 1 | rows u8 = 27 | reserved u16 = 0 | count u32 |
+//   batch    | version u8 = 3 | rows u8 = 27 | reserved u16 = 0 | count u32 |
 //            | event 0 | event 1 | ... | event count-1 |  (nothing after)
 //   event    | family u8 | group u16 | present u32 | field ... |
 //   field    one per set bit i of `present`, in bit order (rows below):
@@ -17,7 +17,7 @@
 //     timestamp             sec i64 | usec i64
 //     hw_address            len u16 | bytes[8]
 //     vlan_tag              proto u16 | tci u16
-//     conntrack             present u16 | field ... (its 9 rows)
+//     conntrack             present u32 | field ... (its 31 rows)
 //     ct_tuple              present u16 | field ... (its 9 rows)
 //     ip_address            version u8 | bytes[16]
 //
@@ -28,8 +28,17 @@
 //   u32, 16 gid u32, 17 seq u32, 18 seq_global u32, 19 hwtype u16, 20 hwlen
 //   u16, 21 hwheader (bytes), 22 ct (bytes), 23 conntrack, 24 ctinfo u32,
 //   25 vlan, 26 l2hdr (bytes).
-//   conntrack rows: 0 orig, 1 reply (ct_tuple), 2 status u32, 3 tcp_state
-//   u8, 4 id u32, 5 mark u32, 6 timeout u32, 7 use u32, 8 zone u16.
+//   conntrack rows (ct::entry): 0 orig, 1 reply (ct_tuple), 2 status u32,
+//   3 tcp_state u8, 4 id u32, 5 mark u32, 6 timeout u32, 7 use u32, 8 zone
+//   u16, 9 master (ct_tuple), 10 tcp_wscale_orig u8, 11 tcp_wscale_reply
+//   u8, 12 tcp_flags_orig, 13 tcp_flags_reply (flags u8 | mask u8), 14
+//   sctp_state u8, 15 sctp_vtag_orig u32, 16 sctp_vtag_reply u32, 17
+//   dccp_state u8, 18 dccp_role u8, 19 counters_orig, 20 counters_reply
+//   (packets u64 | bytes u64), 21 timestamp_start u64, 22 timestamp_stop
+//   u64, 23 labels, 24 labels_mask (bytes), 25 mark_mask u32, 26
+//   status_mask u32, 27 secctx, 28 helper (strings), 29 seq_adj_orig, 30
+//   seq_adj_reply (correction_pos u32 | offset_before i32 | offset_after
+//   i32).
 //   ct_tuple rows: 0 src, 1 dst (ip_address), 2 l4proto u8, 3 src_port u16,
 //   4 dst_port u16, 5 echo_id u16, 6 icmp_type u8, 7 icmp_code u8, 8 zone
 //   u16.
@@ -73,8 +82,10 @@
 
 namespace nfactor::nflog {
 
-/// The layout version `pack_events` writes (layout 1).
-inline constexpr std::uint8_t packed_version = 1;
+/// The layout version `pack_events` writes (layout 1): 3 since the
+/// conntrack entry is the shared ct::entry of 31 rows (1 had 9 rows; 2 is
+/// the netlink layout's number).
+inline constexpr std::uint8_t packed_version = 3;
 
 /// The layout version `netlink_batch` writes (layout 2).
 inline constexpr std::uint8_t netlink_version = 2;

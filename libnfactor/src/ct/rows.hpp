@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The ctnetlink attribute table (private to libnfactor). A struct lists its
+// attributes once, in `rows_of<T>::rows`, one row per attribute:
+//
+//   field<&entry::mark>(CTA_MARK)        the member's type picks the wire
+//                                        shape: u8, u16/u32/u64 big-endian,
+//                                        s32 big-endian, NUL string, bytes,
+//                                        or a struct with its own rows
+//                                        (nested); optional = when set
+//   nest<entry, timestamp_rows>(CTA_TIMESTAMP)
+//                                        a nest whose attributes fill
+//                                        members of the same struct (kept
+//                                        flat for users); written when any
+//                                        of them is set
+//   custom rows                          {type, read, write, present}
+//
+// One loop decodes (rows matched by type, unknown types skipped) and one
+// encodes (rows in order, the kernel's dump order).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "nfactor/bytes.hpp"
+#include "nfactor/nl/attr.hpp"
+
+namespace nfactor::ct::detail {
+
+using reader = nl::attr_reader;
+using writer = nl::message_writer;
+
+/// One attribute of a `T`.
+template <class T>
+struct row {
+  std::uint16_t type;
+  void (*read)(reader&, T&);
+  void (*write)(writer&, std::uint16_t, const T&);
+  bool (*present)(const T&);
+};
+
+/// Specialize with `static constexpr std::array<row<T>, N> rows{...}` for
+/// a struct that is encoded as a nest of its own.
+template <class T>
+struct rows_of;
+
+template <class T>
+concept has_rows = requires {
+  rows_of<T>::rows;
+};
+
+template <class T>
+void decode_rows(reader& r, T& obj, std::span<const row<T>> rows) {
+  while (r.next())
+    for (const auto& row : rows)
+      if (row.type == r.type()) {
+        row.read(r, obj);
+        break;
+      }
+}
+
+template <class T>
+void encode_rows(writer& w, const T& obj, std::span<const row<T>> rows) {
+  for (const auto& row : rows)
+    if (row.present(obj))
+      row.write(w, row.type, obj);
+}
+
+template <class T>
+bool any_present(const T& obj, std::span<const row<T>> rows) {
+  for (const auto& row : rows)
+    if (row.present(obj))
+      return true;
+  return false;
+}
+
+template <class V>
+void read_value(reader& r, V& v) {
+  if constexpr (std::is_same_v<V, std::uint8_t>) {
+    v = r.u8();
+  } else if constexpr (std::is_same_v<V, std::uint16_t>) {
+    v = r.u16_be();
+  } else if constexpr (std::is_same_v<V, std::uint32_t>) {
+    v = r.u32_be();
+  } else if constexpr (std::is_same_v<V, std::int32_t>) {
+    v = static_cast<std::int32_t>(r.u32_be());
+  } else if constexpr (std::is_same_v<V, std::uint64_t>) {
+    v = r.u64_be();
+  } else if constexpr (std::is_same_v<V, std::string>) {
+    v = r.string();
+  } else if constexpr (std::is_same_v<V, byte_buffer>) {
+    v.assign(r.bytes().begin(), r.bytes().end());
+  } else {
+    static_assert(has_rows<V>, "no wire shape for this member type");
+    auto n = r.nested();
+    decode_rows<V>(n, v, rows_of<V>::rows);
+  }
+}
+
+template <class V>
+void write_value(writer& w, std::uint16_t type, const V& v) {
+  if constexpr (std::is_same_v<V, std::uint8_t>) {
+    w.attr_u8(type, v);
+  } else if constexpr (std::is_same_v<V, std::uint16_t>) {
+    w.attr_u16_be(type, v);
+  } else if constexpr (std::is_same_v<V, std::uint32_t>) {
+    w.attr_u32_be(type, v);
+  } else if constexpr (std::is_same_v<V, std::int32_t>) {
+    w.attr_u32_be(type, static_cast<std::uint32_t>(v));
+  } else if constexpr (std::is_same_v<V, std::uint64_t>) {
+    w.attr_u64_be(type, v);
+  } else if constexpr (std::is_same_v<V, std::string>) {
+    w.attr_str(type, v);
+  } else if constexpr (std::is_same_v<V, byte_buffer>) {
+    w.attr_bytes(type, v);
+  } else {
+    static_assert(has_rows<V>, "no wire shape for this member type");
+    auto nest = w.begin_nested(type);
+    encode_rows<V>(w, v, rows_of<V>::rows);
+    w.end_nested(nest);
+  }
+}
+
+template <class M>
+struct member_of;
+template <class T, class V>
+struct member_of<V T::*> {
+  using owner = T;
+  using value = V;
+};
+
+template <class V>
+struct optional_value {
+  using type = V;
+  static constexpr bool optional = false;
+};
+template <class V>
+struct optional_value<std::optional<V>> {
+  using type = V;
+  static constexpr bool optional = true;
+};
+
+/// A row for member `Member`, encoded as its type says.
+template <auto Member>
+constexpr auto field(std::uint16_t type) {
+  using T = typename member_of<decltype(Member)>::owner;
+  using M = typename member_of<decltype(Member)>::value;
+  using V = typename optional_value<M>::type;
+  if constexpr (optional_value<M>::optional)
+    return row<T>{type,
+                  [](reader& r, T& o) { read_value(r, (o.*Member).emplace()); },
+                  [](writer& w, std::uint16_t t, const T& o) {
+                    write_value<V>(w, t, *(o.*Member));
+                  },
+                  [](const T& o) {
+                    return (o.*Member).has_value();
+                  }};
+  else
+    return row<T>{type, [](reader& r, T& o) { read_value(r, o.*Member); },
+                  [](writer& w, std::uint16_t t, const T& o) {
+                    write_value<V>(w, t, o.*Member);
+                  },
+                  [](const T&) {
+                    return true;
+                  }};
+}
+
+/// A nest whose attributes (`Table::rows`) fill members of the same `T`.
+template <class T, class Table>
+constexpr row<T> nest(std::uint16_t type) {
+  return {type,
+          [](reader& r, T& o) {
+            auto n = r.nested();
+            decode_rows<T>(n, o, Table::rows);
+          },
+          [](writer& w, std::uint16_t t, const T& o) {
+            auto token = w.begin_nested(t);
+            encode_rows<T>(w, o, Table::rows);
+            w.end_nested(token);
+          },
+          [](const T& o) {
+            return any_present<T>(o, Table::rows);
+          }};
+}
+
+} // namespace nfactor::ct::detail
