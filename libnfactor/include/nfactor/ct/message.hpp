@@ -74,8 +74,8 @@ struct filter {
   /// CTA_STATUS_MASK, IPS_* bits; kernel >= 5.19). Default: any.
   std::optional<std::uint32_t> status;
   std::optional<std::uint32_t> status_mask;
-  /// Dumps only: entries of this zone (CTA_ZONE; sent with CTA_FILTER,
-  /// kernel >= 5.8; a flush refuses it with EOPNOTSUPP). Default: any.
+  /// Only entries of this zone (CTA_ZONE; sent with CTA_FILTER, kernel
+  /// >= 5.8). Default: any.
   std::optional<std::uint16_t> zone;
   /// Only entries whose original (reply) tuple matches the fields set
   /// here (CTA_FILTER with CTA_FILTER_ORIG_FLAGS/_REPLY_FLAGS naming the
@@ -120,8 +120,9 @@ delete_request(const tuple& orig, std::optional<std::uint32_t> id,
                std::optional<std::uint16_t> zone, std::uint32_t seq);
 
 /// A request that deletes every entry `f` selects (IPCTNL_MSG_CT_DELETE
-/// without a tuple, NLM_F_ACK). `f.zone` and tuple filters are refused by
-/// the kernel for flushes (EOPNOTSUPP); mark, status and family work.
+/// without a tuple, NLM_F_ACK). Kernel 6.18 applies every filter member
+/// to flushes as to dumps; older kernels refuse zone and tuple filters
+/// for flushes (EOPNOTSUPP) or, before 5.8, flush the whole family.
 [[nodiscard]] result<byte_buffer> flush_request(const filter& f,
                                                 std::uint32_t seq);
 
