@@ -11,13 +11,14 @@ namespace {
 // Sends the request `req` builds (with the socket's next seq) and waits
 // for its ack; replies before the ack go to `on_reply`.
 template <class Build>
-result<void> exchange(sys::socket& sock, const char* op, Build&& build,
+result<void> exchange(sys::socket& sock, const char* op,
+                      const sys::exchange_options& opts, Build&& build,
                       const sys::reply_handler& on_reply = {}) {
   auto seq = sock.next_seq();
   auto req = build(seq);
   if (!req)
     return std::move(req).err();
-  return sys::request(sock, *req, seq, op, on_reply);
+  return sys::request(sock, *req, seq, op, on_reply, opts);
 }
 
 // A handler that decodes every reply with `decode` into `out`.
@@ -64,10 +65,11 @@ result<std::vector<entry>> dump(sys::socket& sock, const filter& f,
 }
 
 result<entry> get(sys::socket& sock, const tuple& orig,
-                  std::optional<std::uint16_t> zone) {
+                  std::optional<std::uint16_t> zone,
+                  const sys::exchange_options& opts) {
   std::vector<event> got;
   auto st = exchange(
-      sock, "conntrack get",
+      sock, "conntrack get", opts,
       [&](std::uint32_t seq) { return get_request(orig, zone, seq); },
       collect(got, decode_event));
   if (!st)
@@ -78,43 +80,49 @@ result<entry> get(sys::socket& sock, const tuple& orig,
   return std::move(got.front().ct);
 }
 
-result<void> create(sys::socket& sock, const entry& e) {
-  return exchange(sock, "conntrack create",
+result<void> create(sys::socket& sock, const entry& e,
+                    const sys::exchange_options& opts) {
+  return exchange(sock, "conntrack create", opts,
                   [&](std::uint32_t seq) { return create_request(e, seq); });
 }
 
-result<void> update(sys::socket& sock, const entry& e) {
-  return exchange(sock, "conntrack update",
+result<void> update(sys::socket& sock, const entry& e,
+                    const sys::exchange_options& opts) {
+  return exchange(sock, "conntrack update", opts,
                   [&](std::uint32_t seq) { return update_request(e, seq); });
 }
 
 result<void> remove(sys::socket& sock, const tuple& orig,
                     std::optional<std::uint32_t> id,
-                    std::optional<std::uint16_t> zone) {
-  return exchange(sock, "conntrack delete", [&](std::uint32_t seq) {
+                    std::optional<std::uint16_t> zone,
+                    const sys::exchange_options& opts) {
+  return exchange(sock, "conntrack delete", opts, [&](std::uint32_t seq) {
     return delete_request(orig, id, zone, seq);
   });
 }
 
-result<void> flush(sys::socket& sock, const filter& f) {
-  return exchange(sock, "conntrack flush",
+result<void> flush(sys::socket& sock, const filter& f,
+                   const sys::exchange_options& opts) {
+  return exchange(sock, "conntrack flush", opts,
                   [&](std::uint32_t seq) { return flush_request(f, seq); });
 }
 
-result<std::vector<cpu_stats>> stats_per_cpu(sys::socket& sock) {
+result<std::vector<cpu_stats>>
+stats_per_cpu(sys::socket& sock, const sys::exchange_options& opts) {
   std::vector<cpu_stats> out;
   auto seq = sock.next_seq();
   auto st = sys::dump(sock, stats_cpu_request(seq), seq, "conntrack cpu stats",
-                      collect(out, decode_cpu_stats));
+                      collect(out, decode_cpu_stats), opts);
   if (!st)
     return std::move(st).err();
   return out;
 }
 
-result<global_stats> stats(sys::socket& sock) {
+result<global_stats> stats(sys::socket& sock,
+                           const sys::exchange_options& opts) {
   std::vector<global_stats> got;
   auto st = exchange(
-      sock, "conntrack stats",
+      sock, "conntrack stats", opts,
       [](std::uint32_t seq) { return result<byte_buffer>{stats_request(seq)}; },
       collect(got, decode_global_stats));
   if (!st)

@@ -4,7 +4,8 @@
 //
 // Each area has its own block so areas can grow without renumbering each
 // other: core 200..299, log listener 300..399, monitor 400..499, transactor
-// 500..599, supervision 600..699, node 700..799.
+// 500..599, supervision 600..699, node 700..799, conntrack 900..999
+// (ct_types.hpp).
 #pragma once
 
 #include <caf/type_id.hpp>

@@ -33,29 +33,36 @@ dump(sys::socket& sock, const filter& f = {},
 
 /// The entry whose original tuple is `orig`; ENOENT if there is none.
 [[nodiscard]] result<entry> get(sys::socket& sock, const tuple& orig,
-                                std::optional<std::uint16_t> zone = {});
+                                std::optional<std::uint16_t> zone = {},
+                                const sys::exchange_options& opts = {});
 
 /// Creates `e` (see `create_request`); EEXIST if it exists.
-[[nodiscard]] result<void> create(sys::socket& sock, const entry& e);
+[[nodiscard]] result<void> create(sys::socket& sock, const entry& e,
+                                  const sys::exchange_options& opts = {});
 
 /// Changes mark, timeout, labels or status of the entry `e.orig` names
 /// (see `update_request`); ENOENT if there is none.
-[[nodiscard]] result<void> update(sys::socket& sock, const entry& e);
+[[nodiscard]] result<void> update(sys::socket& sock, const entry& e,
+                                  const sys::exchange_options& opts = {});
 
 /// Deletes the entry whose original tuple is `orig` (and whose id is
 /// `id`, when given); ENOENT if there is none. Listeners get a DESTROY
 /// event with the final counters.
 [[nodiscard]] result<void> remove(sys::socket& sock, const tuple& orig,
                                   std::optional<std::uint32_t> id = {},
-                                  std::optional<std::uint16_t> zone = {});
+                                  std::optional<std::uint16_t> zone = {},
+                                  const sys::exchange_options& opts = {});
 
 /// Deletes every entry `f` selects (all with the default filter).
-[[nodiscard]] result<void> flush(sys::socket& sock, const filter& f = {});
+[[nodiscard]] result<void> flush(sys::socket& sock, const filter& f = {},
+                                 const sys::exchange_options& opts = {});
 
 /// Per-CPU statistics, one element per possible CPU.
-[[nodiscard]] result<std::vector<cpu_stats>> stats_per_cpu(sys::socket& sock);
+[[nodiscard]] result<std::vector<cpu_stats>>
+stats_per_cpu(sys::socket& sock, const sys::exchange_options& opts = {});
 
 /// Table size and limit.
-[[nodiscard]] result<global_stats> stats(sys::socket& sock);
+[[nodiscard]] result<global_stats>
+stats(sys::socket& sock, const sys::exchange_options& opts = {});
 
 } // namespace nfactor::ct
