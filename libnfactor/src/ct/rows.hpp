@@ -4,8 +4,7 @@
 // attributes once, in `rows_of<T>::rows`, one row per attribute:
 //
 //   field<&entry::mark>(CTA_MARK)        the member's type picks the wire
-//                                        shape: u8, u16/u32/u64 big-endian,
-//                                        s32 big-endian, NUL string, bytes,
+//                                        shape: a scalar (nl/scalars.hpp)
 //                                        or a struct with its own rows
 //                                        (nested); optional = when set
 //   nest<entry, timestamp_rows>(CTA_TIMESTAMP)
@@ -27,6 +26,7 @@
 
 #include "nfactor/bytes.hpp"
 #include "nfactor/nl/attr.hpp"
+#include "../nl/scalars.hpp"
 
 namespace nfactor::ct::detail {
 
@@ -79,20 +79,8 @@ bool any_present(const T& obj, std::span<const row<T>> rows) {
 
 template <class V>
 void read_value(reader& r, V& v) {
-  if constexpr (std::is_same_v<V, std::uint8_t>) {
-    v = r.u8();
-  } else if constexpr (std::is_same_v<V, std::uint16_t>) {
-    v = r.u16_be();
-  } else if constexpr (std::is_same_v<V, std::uint32_t>) {
-    v = r.u32_be();
-  } else if constexpr (std::is_same_v<V, std::int32_t>) {
-    v = static_cast<std::int32_t>(r.u32_be());
-  } else if constexpr (std::is_same_v<V, std::uint64_t>) {
-    v = r.u64_be();
-  } else if constexpr (std::is_same_v<V, std::string>) {
-    v = r.string();
-  } else if constexpr (std::is_same_v<V, byte_buffer>) {
-    v.assign(r.bytes().begin(), r.bytes().end());
+  if constexpr (nl::attr_scalar<V>) {
+    nl::read_scalar(r, v);
   } else {
     static_assert(has_rows<V>, "no wire shape for this member type");
     auto n = r.nested();
@@ -102,20 +90,8 @@ void read_value(reader& r, V& v) {
 
 template <class V>
 void write_value(writer& w, std::uint16_t type, const V& v) {
-  if constexpr (std::is_same_v<V, std::uint8_t>) {
-    w.attr_u8(type, v);
-  } else if constexpr (std::is_same_v<V, std::uint16_t>) {
-    w.attr_u16_be(type, v);
-  } else if constexpr (std::is_same_v<V, std::uint32_t>) {
-    w.attr_u32_be(type, v);
-  } else if constexpr (std::is_same_v<V, std::int32_t>) {
-    w.attr_u32_be(type, static_cast<std::uint32_t>(v));
-  } else if constexpr (std::is_same_v<V, std::uint64_t>) {
-    w.attr_u64_be(type, v);
-  } else if constexpr (std::is_same_v<V, std::string>) {
-    w.attr_str(type, v);
-  } else if constexpr (std::is_same_v<V, byte_buffer>) {
-    w.attr_bytes(type, v);
+  if constexpr (nl::attr_scalar<V>) {
+    nl::write_scalar(w, type, v);
   } else {
     static_assert(has_rows<V>, "no wire shape for this member type");
     auto nest = w.begin_nested(type);

@@ -119,8 +119,9 @@ std::string to_text(const entry& e, std::uint8_t family,
 }
 
 std::string to_text(const event& ev) {
+  // A flow's end says how long it lived, as conntrack -E does.
   return std::string{"["} + to_string(ev.kind) + "] " +
-         to_text(ev.ct, ev.family);
+         to_text(ev.ct, ev.family, ev.ct.timestamp_stop);
 }
 
 } // namespace nfactor::ct

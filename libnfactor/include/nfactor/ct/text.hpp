@@ -32,7 +32,8 @@ to_text(const entry& e, std::uint8_t family,
 
 /// `to_text` of the event's entry after its kind in brackets
 /// ("[NEW] ipv4 2 udp 17 30 src=..."), as `conntrack -E -o extended,id`
-/// prints it.
+/// prints it; a DESTROY with timestamps says how long the flow lived
+/// (delta-time, from its start and stop).
 [[nodiscard]] std::string to_text(const event& ev);
 
 } // namespace nfactor::ct
