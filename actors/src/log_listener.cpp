@@ -1,23 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "nfactor/actors/log_listener.hpp"
 
-#include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <stdexcept>
 #include <chrono>
 #include <ctime>
-#include <exception>
 #include <optional>
+#include <span>
 #include <variant>
-
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <caf/all.hpp>
 
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/socket_actor.hpp"
 #include "nfactor/nflog/listener.hpp"
 
 namespace nfactor::actors {
@@ -33,116 +26,68 @@ std::int64_t thread_cpu_us() {
   return ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-class listener_actor : public log_listener_impl::base {
+class listener_actor : public socket_actor<log_listener_impl, log_tick_atom> {
  public:
-  using super = log_listener_impl::base;
-
   listener_actor(caf::actor_config& cfg, owner_handle owner,
                  log_listener_options opts)
-    : super(cfg), owner_(std::move(owner)), opts_(std::move(opts)) {
-    set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& p) {
-      try {
-        std::rethrow_exception(p);
-      } catch (const std::exception& e) {
-        return caf::make_error(caf::sec::runtime_error, e.what());
-      } catch (...) {
-        return caf::make_error(caf::sec::runtime_error, "unknown exception");
-      }
-    });
+    : socket_actor(cfg), owner_(std::move(owner)), opts_(std::move(opts)) {
+    set_credit_limit(opts_.max_in_flight);
   }
 
   const char* name() const override { return "nfactor.log_listener"; }
 
-  // Wakes the poll for every message that is not our own tick, so control
-  // messages, exit and down messages are served at once. The owner's acks
-  // (responses) wake it only while events wait for one; otherwise they are
-  // served between passes anyway. That saves a wake-up per batch.
-  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
-    bool quiet = ptr && (ptr->sender == ctrl() ||
-                         (ptr->mid.is_response() && !wake_on_ack_));
-    super::enqueue(std::move(ptr), eu);
-    if (!quiet && wake_fd_ >= 0) {
-      std::uint64_t one = 1;
-      [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
-    }
-  }
-
   behavior_type make_behavior() override {
-    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    auto opened = wake_fd_ < 0 ? result<nflog::listener>{errno_error(
-                                     "eventfd", "log listener wake-up")}
-                               : nflog::listener::open(opts_.nflog);
-    if (!opened) {
-      quit(to_caf_error(opened.err()));
-    } else {
-      listener_.emplace(std::move(*opened));
-      common_ = sup::stats_keeper{opts_.restarts}; // uptime from the bind
-      std::visit([this](auto& o) { monitor(o); }, owner_);
-      set_down_handler([this](caf::down_msg& dm) {
-        if (dm.source == owner_address()) {
-          shutdown();
-          quit();
-        }
-      });
+    auto owner = std::visit(
+        [](auto& o) { return caf::actor_cast<caf::actor>(o); }, owner_);
+    if (start(owner, opts_.restarts)) // uptime from the bind
       std::visit(
           [this](auto& o) {
             send(o, log_started{opts_.nflog.group, listener_->portid(),
                                 listener_->rcvbuf()});
           },
           owner_);
-      send(this, log_tick_atom_v);
-    }
     return {
         [this](stats_atom) { return stats(); },
-        [this](stop_atom) {
-          shutdown();
-          quit();
-        },
-        [this](log_tick_atom) { pass(); },
+        stop_handler(),
+        tick_handler(),
     };
   }
 
-  void on_exit() override {
-    shutdown();
-    if (wake_fd_ >= 0) {
-      ::close(wake_fd_);
-      wake_fd_ = -1;
-    }
-  }
-
  private:
-  caf::actor_addr owner_address() const {
-    return std::visit([](auto& o) { return o.address(); }, owner_);
+  // -- the socket-actor hooks ----------------------------------------------
+
+  result<void> open_sockets() override {
+    auto opened = nflog::listener::open(opts_.nflog);
+    if (!opened)
+      return std::move(opened).err();
+    listener_.emplace(std::move(*opened));
+    fd_ = listener_->fd();
+    return {};
   }
 
-  void shutdown() {
-    if (listener_) {
+  void close_sockets() override {
+    if (listener_)
       (void)listener_->close();
-      listener_.reset();
-    }
+    listener_.reset();
   }
 
-  log_stats stats() {
-    log_stats s;
-    s.group = opts_.nflog.group;
-    s.in_flight = in_flight_ + held();
-    s.filtered = filtered_;
-    s.messages = messages_;
-    s.cpu_us = thread_cpu_us();
-    common_->delivered = delivered_;
-    if (listener_) {
-      const auto& c = listener_->counters();
-      s.portid = listener_->portid();
-      s.decode_errors = c.decode_errors;
-      s.datagrams = c.datagrams;
-      common_->received = c.received;
-      common_->lost = c.lost;
-      common_->enobufs = c.enobufs;
-      common_->rcvbuf = listener_->rcvbuf();
-      common_->foreign = listener_->socket().foreign_dropped();
-    }
-    s.common = common_.snapshot();
-    return s;
+  std::span<const int> socket_fds() const override { return {&fd_, 1}; }
+
+  void on_readable(std::uint32_t) override { (void)read_socket(); }
+
+  // Unacknowledged and pending events together stay within the bound.
+  bool may_read() const override {
+    return in_flight() + held() < opts_.max_in_flight;
+  }
+
+  // While events wait for the owner's ack, acks must end the wait.
+  bool wake_on_ack() const override {
+    return held() > 0 || in_flight() + held() >= opts_.max_in_flight;
+  }
+
+  void on_ack() override {
+    if (in_flight() == 0 && held() > 0)
+      deliver();
   }
 
   // One pass. Under load: read every queued datagram with one recvmmsg,
@@ -150,49 +95,51 @@ class listener_actor : public log_listener_impl::base {
   // `coalesce` (a message still wakes the wait at once) and read them
   // together: a few system calls per millisecond instead of a few per
   // datagram. Idle: wait for the socket or a message. Either way, come back
-  // through the mailbox, so messages are served between passes.
-  void pass() {
-    if (!listener_ || failed_)
-      return;
-    // Unacknowledged and pending events together stay within the bound.
-    bool may_read = in_flight_ + held() < opts_.max_in_flight;
-    if (may_read) {
+  // through the mailbox (the core's tick), so messages are served between
+  // passes.
+  void pass() override {
+    bool reading = may_read();
+    if (reading) {
       auto got = read_socket();
-      if (failed_)
+      if (!running() || got == read_outcome::more)
         return;
-      if (got == read_outcome::more) {
-        send(this, log_tick_atom_v);
-        return;
-      }
       if (got == read_outcome::drained && opts_.coalesce.count() > 0) {
         wait(opts_.coalesce, false);
-        send(this, log_tick_atom_v);
         return;
       }
-      may_read = in_flight_ + held() < opts_.max_in_flight;
+      reading = may_read();
     }
-    // While events wait for the owner's ack, acks must end the wait; an
-    // ack that raced with setting the flag is caught by the short time-out.
-    bool waiting = !may_read || held() > 0;
+    // While events wait for the owner's ack, an ack that raced with
+    // setting the wake-on-ack flag is caught by the short time-out.
+    bool waiting = !reading || held() > 0;
     wait(waiting ? std::chrono::microseconds{1000}
                  : std::chrono::microseconds{1000000},
-         may_read);
-    send(this, log_tick_atom_v);
+         reading);
   }
 
-  // Waits up to `timeout` for a message (the eventfd) and, if
-  // `with_socket`, for the socket to become readable.
-  void wait(std::chrono::microseconds timeout, bool with_socket) {
-    wake_on_ack_ = held() > 0 || in_flight_ + held() >= opts_.max_in_flight;
-    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {listener_->fd(), POLLIN, 0}};
-    timespec ts{static_cast<time_t>(timeout.count() / 1000000),
-                static_cast<long>(timeout.count() % 1000000) * 1000};
-    if (::ppoll(fds, with_socket ? 2 : 1, &ts, nullptr) < 0 && errno != EINTR)
-      throw std::runtime_error(std::string{"poll: "} + std::strerror(errno));
-    if (fds[0].revents & POLLIN) {
-      std::uint64_t n = 0;
-      [[maybe_unused]] auto r = ::read(wake_fd_, &n, sizeof(n));
+  // -- the protocol ----------------------------------------------------------
+
+  log_stats stats() {
+    log_stats s;
+    s.group = opts_.nflog.group;
+    s.in_flight = in_flight() + held();
+    s.filtered = filtered_;
+    s.messages = messages();
+    s.cpu_us = thread_cpu_us();
+    if (listener_) {
+      const auto& c = listener_->counters();
+      s.portid = listener_->portid();
+      s.decode_errors = c.decode_errors;
+      s.datagrams = c.datagrams;
+      auto& common = counters();
+      common.received = c.received;
+      common.lost = c.lost;
+      common.enobufs = c.enobufs;
+      common.rcvbuf = listener_->rcvbuf();
+      common.foreign = listener_->socket().foreign_dropped();
     }
+    s.common = counters_snapshot();
+    return s;
   }
 
   enum class read_outcome {
@@ -207,7 +154,7 @@ class listener_actor : public log_listener_impl::base {
   // Reads what the socket holds (up to the batch and in-flight bounds) and
   // delivers or keeps collecting.
   read_outcome read_socket() {
-    auto room = opts_.max_in_flight - in_flight_ - held();
+    auto room = opts_.max_in_flight - in_flight() - held();
     auto cap = held() + std::min(opts_.max_batch, room);
     bool packed = std::holds_alternative<log_packed_owner>(owner_);
     // Size a new batch after the previous one: room for a burst, without
@@ -216,12 +163,11 @@ class listener_actor : public log_listener_impl::base {
       batch_.reserve(std::min(opts_.max_batch, 2 * last_batch_) +
                      opts_.nflog.qthresh);
     auto first_new = batch_.size();
-    auto res = packed ? listener_->drain_packed(packed_, cap,
-                                                opts_.max_datagrams)
-                      : listener_->drain_into(batch_, cap, opts_.max_datagrams);
+    auto res = packed
+                   ? listener_->drain_packed(packed_, cap, opts_.max_datagrams)
+                   : listener_->drain_into(batch_, cap, opts_.max_datagrams);
     if (!res) {
-      failed_ = true;
-      quit(to_caf_error(res.err()));
+      fail(res.err());
       return read_outcome::nothing;
     }
     if (opts_.filter)
@@ -230,8 +176,7 @@ class listener_actor : public log_listener_impl::base {
     // Send now if the owner is idle or the batch is full; otherwise keep
     // collecting until its ack (fewer, larger messages when it is busy).
     // Before a loss report, send what came before it.
-    if (held() > 0 &&
-        (in_flight_ == 0 || held() >= opts_.max_batch || loss))
+    if (held() > 0 && (in_flight() == 0 || held() >= opts_.max_batch || loss))
       deliver();
     if (loss) {
       const auto& c = listener_->counters();
@@ -266,61 +211,36 @@ class listener_actor : public log_listener_impl::base {
   void deliver() {
     if (auto* o = std::get_if<log_packed_owner>(&owner_)) {
       auto n = std::size_t{packed_.events()};
-      in_flight_ += n;
-      ++messages_;
       // The next batch reserves what this one took (one allocation).
       auto size = packed_.size();
       log_packed_batch b{opts_.nflog.group, packed_.events(),
                          packed_.take(size + size / 4)};
-      request(*o, caf::infinite, std::move(b))
-          .then([this, n] { acked(n); }, [this, n](caf::error&) { acked(n); });
+      socket_actor::deliver(*o, std::move(b), n, n);
       return;
     }
     auto n = batch_.size();
     if (auto* o = std::get_if<log_batch_owner>(&owner_)) {
-      in_flight_ += n;
-      ++messages_;
       last_batch_ = n;
       log_batch b{opts_.nflog.group, std::move(batch_)};
       batch_ = {};
-      request(*o, caf::infinite, std::move(b))
-          .then([this, n] { acked(n); }, [this, n](caf::error&) { acked(n); });
+      socket_actor::deliver(*o, std::move(b), n, n);
       return;
     }
     auto& o = std::get<log_event_owner>(owner_);
-    for (auto& ev : batch_) {
-      ++in_flight_;
-      ++messages_;
-      request(o, caf::infinite, std::move(ev))
-          .then([this] { acked(1); }, [this](caf::error&) { acked(1); });
-    }
+    for (auto& ev : batch_)
+      socket_actor::deliver(o, std::move(ev), 1, 1);
     batch_.clear();
-  }
-
-  void acked(std::size_t n) {
-    in_flight_ -= n;
-    delivered_ += n;
-    if (in_flight_ == 0 && held() > 0)
-      deliver();
   }
 
   owner_handle owner_;
   log_listener_options opts_;
   std::optional<nflog::listener> listener_;
+  int fd_ = -1;
   std::vector<nflog::log_event> batch_;
   // For a packed owner: the events read, undecoded.
   nflog::netlink_batch packed_;
-  int wake_fd_ = -1;
-  // Set while events wait for an ack: then acks signal the eventfd too.
-  std::atomic<bool> wake_on_ack_{false};
-  std::size_t in_flight_ = 0;
   std::size_t last_batch_ = 0;
-  std::uint64_t delivered_ = 0;
-  std::uint64_t messages_ = 0;
   std::uint64_t filtered_ = 0;
-  // Set once a read failed and the listener quit.
-  bool failed_ = false;
-  sup::stats_keeper common_;
 };
 
 template <class Owner>

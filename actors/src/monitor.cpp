@@ -3,14 +3,10 @@
 
 #include <algorithm>
 #include <deque>
-#include <exception>
 #include <optional>
+#include <span>
 #include <variant>
 #include <vector>
-
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -18,9 +14,7 @@
 #include <caf/all.hpp>
 
 #include "nfactor/actors/error.hpp"
-#include "nfactor/actors/node/credit.hpp"
-#include "nfactor/actors/sup/owner.hpp"
-#include "nfactor/actors/sup/stats.hpp"
+#include "nfactor/actors/socket_actor.hpp"
 #include "nfactor/nfnl/codec.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nft/snapshot.hpp"
@@ -37,53 +31,23 @@ using monitor_impl_actor =
 static_assert(std::is_convertible_v<monitor_impl_actor, monitor_actor>,
               "owners get a narrow handle without the tick");
 
-class monitor_impl : public monitor_impl_actor::base {
+class monitor_impl
+  : public socket_actor<monitor_impl_actor, monitor_tick_atom> {
  public:
-  using super = monitor_impl_actor::base;
-
   monitor_impl(caf::actor_config& cfg, caf::actor owner, monitor_options opts)
-    : super(cfg), owner_(std::move(owner)), opts_(std::move(opts)),
-      buf_(sys::default_recv_buffer * 4), window_(opts_.max_in_flight) {
-    efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    : socket_actor(cfg), owner_(std::move(owner)), opts_(std::move(opts)),
+      buf_(sys::default_recv_buffer * 4) {
+    set_credit_limit(opts_.max_in_flight);
     if (opts_.since_gen)
       min_gen_ = *opts_.since_gen;
   }
 
-  ~monitor_impl() override {
-    if (efd_ >= 0)
-      ::close(efd_);
-  }
-
-  // Wakes the poll for every message this actor did not send itself (the
-  // owner's acknowledgements included: they may give credit back).
-  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override {
-    bool own = ptr && ptr->sender && ptr->sender.get() == ctrl();
-    super::enqueue(std::move(ptr), eu);
-    if (!own && efd_ >= 0) {
-      std::uint64_t one = 1;
-      [[maybe_unused]] auto n = ::write(efd_, &one, sizeof one);
-    }
-  }
+  const char* name() const override { return "nfactor.monitor"; }
 
   behavior_type make_behavior() override {
-    set_exception_handler([](caf::scheduled_actor*,
-                             std::exception_ptr& ep) -> caf::error {
-      try {
-        std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        return caf::make_error(caf::sec::runtime_error, e.what());
-      } catch (...) {
-        return caf::make_error(caf::sec::runtime_error, "unknown exception");
-      }
-    });
     // Owner down: stop normally (whatever the owner's reason), so a
-    // supervisor does not restart the monitor; on_exit closes the socket.
-    sup::stop_with_owner(this, owner_);
-    if (auto st = open(); !st) {
-      quit(to_caf_error(st.err()));
-    } else {
-      send(this, monitor_tick_atom_v);
-    }
+    // supervisor does not restart the monitor.
+    start(owner_);
     return {
         [this](set_min_gen_atom, std::uint32_t gen) {
           raise_min_gen(gen);
@@ -101,20 +65,15 @@ class monitor_impl : public monitor_impl_actor::base {
           return std::move(*rs);
         },
         [this](stats_atom) { return stats(); },
-        [this](stop_atom) { quit(); },
-        [this](monitor_tick_atom) {
-          poll_once();
-          send(this, monitor_tick_atom_v);
-        },
+        stop_handler(),
+        tick_handler(),
     };
   }
 
   void on_exit() override {
-    sock_.reset();
-    req_.reset();
+    socket_actor::on_exit();
     outbox_.clear();
     owner_ = nullptr;
-    super::on_exit();
   }
 
  private:
@@ -130,7 +89,9 @@ class monitor_impl : public monitor_impl_actor::base {
     [[nodiscard]] bool credited() const noexcept { return msg.index() == 0; }
   };
 
-  result<void> open() {
+  // -- the socket-actor hooks ----------------------------------------------
+
+  result<void> open_sockets() override {
     sys::socket_options o;
     o.ns = opts_.ns;
     o.rcvbuf = opts_.rcvbuf;
@@ -139,7 +100,8 @@ class monitor_impl : public monitor_impl_actor::base {
     if (!s)
       return std::move(s).err();
     sock_ = std::move(*s);
-    stats_->rcvbuf = sock_->rcvbuf();
+    fd_ = sock_->fd();
+    counters().rcvbuf = sock_->rcvbuf();
     // Subscribed first, then the generation: every commit whose events
     // we read completely is newer than this one.
     auto r = request_socket();
@@ -151,6 +113,45 @@ class monitor_impl : public monitor_impl_actor::base {
     last_gen_ = g->id;
     return {};
   }
+
+  void close_sockets() override {
+    sock_.reset();
+    req_.reset();
+  }
+
+  std::span<const int> socket_fds() const override { return {&fd_, 1}; }
+
+  // Reads what is there while credit is left and nothing waits to be sent.
+  void on_readable(std::uint32_t) override {
+    for (int i = 0; i < opts_.max_reads && running() && may_read(); ++i) {
+      auto r = sock_->recv(buf_);
+      if (!r) {
+        // Any other socket error ends the monitor with that error.
+        fail(r.err());
+        return;
+      }
+      if (r->status == sys::recv_status::would_block)
+        break;
+      if (r->status == sys::recv_status::overrun) {
+        on_overrun();
+        continue;
+      }
+      ++area_.datagrams;
+      handle(byte_view{buf_}.first(r->size));
+    }
+    if (!may_read() && in_flight() >= credit_limit())
+      ++area_.stalls;
+  }
+
+  // Credit left and nothing waiting.
+  bool may_read() const override {
+    return outbox_.empty() && socket_actor::may_read();
+  }
+
+  // An answer gives credit back: send what waits for it.
+  void on_ack() override { flush(); }
+
+  // -- the protocol ----------------------------------------------------------
 
   result<void> request_socket() {
     if (req_)
@@ -167,10 +168,10 @@ class monitor_impl : public monitor_impl_actor::base {
 
   monitor_stats stats() const {
     auto s = area_;
-    s.common = stats_.snapshot();
+    s.common = counters_snapshot();
     s.common.foreign = (sock_ ? sock_->foreign_dropped() : 0) +
                        (req_ ? req_->foreign_dropped() : 0);
-    s.in_flight = window_.in_flight();
+    s.in_flight = static_cast<std::uint32_t>(in_flight());
     s.last_gen = last_gen_;
     s.min_gen = min_gen_;
     return s;
@@ -206,51 +207,11 @@ class monitor_impl : public monitor_impl_actor::base {
     return rs;
   }
 
-  // Whether the socket may be read: credit left and nothing waiting.
-  bool may_read() const {
-    return outbox_.empty() && window_.in_flight() < window_.limit();
-  }
-
-  // Waits for the socket or the mailbox, then reads what is there.
-  void poll_once() {
-    if (!sock_)
-      return;
-    bool reading = may_read();
-    pollfd fds[2] = {{sock_->fd(), static_cast<short>(reading ? POLLIN : 0), 0},
-                     {efd_, POLLIN, 0}};
-    if (::poll(fds, 2, 1000) <= 0)
-      return;
-    if (fds[1].revents & POLLIN) {
-      std::uint64_t n = 0;
-      [[maybe_unused]] auto r = ::read(efd_, &n, sizeof n);
-    }
-    if (!reading || !(fds[0].revents & (POLLIN | POLLERR)))
-      return;
-    for (int i = 0; i < opts_.max_reads && may_read(); ++i) {
-      auto r = sock_->recv(buf_);
-      if (!r) {
-        // Any other socket error ends the monitor with that error.
-        quit(to_caf_error(r.err()));
-        return;
-      }
-      if (r->status == sys::recv_status::would_block)
-        break;
-      if (r->status == sys::recv_status::overrun) {
-        on_overrun();
-        continue;
-      }
-      ++area_.datagrams;
-      handle(byte_view{buf_}.first(r->size));
-    }
-    if (!may_read() && window_.in_flight() >= window_.limit())
-      ++area_.stalls;
-  }
-
   void handle(byte_view datagram) {
     nl::message_reader rd{datagram};
     while (rd.next()) {
       const auto& msg = rd.get();
-      ++stats_->received;
+      ++counters().received;
       // The rest of a commit a snapshot contains (parts of it were sent
       // before the snapshot): skip to its NEWGEN.
       if (discard_until_newgen_ && !is_newgen(msg))
@@ -315,12 +276,9 @@ class monitor_impl : public monitor_impl_actor::base {
     while (!outbox_.empty() && owner_) {
       auto& o = outbox_.front();
       if (auto* t = std::get_if<nft::transaction>(&o.msg)) {
-        if (window_.in_flight() >= window_.limit())
+        if (in_flight() >= credit_limit())
           return;
-        (void)window_.take(o.changes);
-        stats_->delivered += o.changes;
-        request(owner_, caf::infinite, std::move(*t))
-            .then([this] { acked(); }, [this](caf::error&) { acked(); });
+        socket_actor::deliver(owner_, std::move(*t), 1, o.changes);
       } else {
         std::visit([this](auto& x) { anon_send(owner_, std::move(x)); }, o.msg);
       }
@@ -328,16 +286,12 @@ class monitor_impl : public monitor_impl_actor::base {
     }
   }
 
-  void acked() {
-    window_.release();
-    flush();
-  }
-
   void on_overrun() {
-    ++stats_->enobufs;
+    auto& c = counters();
+    ++c.enobufs;
     auto dropped = framer_.pending();
-    stats_->lost += 1 + dropped;
-    resync_needed r{stats_->enobufs, last_gen_, dropped};
+    c.lost += 1 + dropped;
+    resync_needed r{c.enobufs, last_gen_, dropped};
     // The commit being read lost its start or its end, and its NEWGEN may
     // be lost too: frame whole commits again (min_gen decides at NEWGEN)
     // and send no part until a NEWGEN shows where commits start.
@@ -349,7 +303,7 @@ class monitor_impl : public monitor_impl_actor::base {
       // The snapshot supersedes what waits in the outbox.
       auto rs = snapshot({});
       if (!rs) {
-        quit(to_caf_error(rs.err()));
+        fail(rs.err());
         return;
       }
       ++area_.resyncs;
@@ -365,12 +319,10 @@ class monitor_impl : public monitor_impl_actor::base {
   monitor_options opts_;
   std::optional<sys::socket> sock_;
   std::optional<sys::socket> req_;
-  int efd_ = -1;
+  int fd_ = -1;
   std::vector<std::uint8_t> buf_;
   nft::commit_framer framer_;
-  sup::stats_keeper stats_;
   monitor_stats area_;
-  node::credit_window window_;
   std::deque<outgoing> outbox_;
   std::uint32_t last_gen_ = 0;
   std::uint32_t min_gen_ = 0;
@@ -382,8 +334,25 @@ class monitor_impl : public monitor_impl_actor::base {
 
 } // namespace
 
-monitor_actor spawn_monitor(caf::actor_system& sys, caf::actor owner,
-                            monitor_options opts) {
+result<void> monitor_options::validate() const {
+  auto bad = [](std::string detail) {
+    return make_error(errc::invalid_argument, "validate monitor options",
+                      std::move(detail));
+  };
+  if (max_in_flight == 0)
+    return bad("max_in_flight must be at least 1 (0 would never send)");
+  if (max_reads < 1)
+    return bad("max_reads must be at least 1, not " +
+               std::to_string(max_reads));
+  if (rcvbuf < 0)
+    return bad("rcvbuf must not be negative, not " + std::to_string(rcvbuf));
+  return {};
+}
+
+caf::expected<monitor_actor>
+spawn_monitor(caf::actor_system& sys, caf::actor owner, monitor_options opts) {
+  if (auto st = opts.validate(); !st)
+    return to_caf_error(st.err());
   auto full =
       sys.spawn<monitor_impl, caf::detached>(std::move(owner), std::move(opts));
   return caf::actor_cast<monitor_actor>(full);

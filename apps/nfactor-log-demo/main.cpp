@@ -6,11 +6,14 @@
 //                         [--timeout SECONDS] [--copy none|meta|packet]
 //                         [--snaplen BYTES]
 // Prints "listening ..." once the group is bound, then one line per event.
-// Exit status 0 when N events arrived, 1 on a time-out or an error.
+// Exit status 0 when N events arrived, 1 on a time-out or an error, 2 on a
+// bad command line.
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <getopt.h>
@@ -58,6 +61,21 @@ int usage(const char* argv0) {
   return 2;
 }
 
+// `text` as a whole number in [lo, hi]; nullopt (with the reason on
+// stderr) otherwise: atoi would take "70000" as group 4464, "x" as 0.
+template <class T>
+std::optional<T> number(const char* option, const std::string& text, T lo,
+                        T hi) {
+  T v{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc{} && end == text.data() + text.size() && v >= lo &&
+      v <= hi)
+    return v;
+  std::cerr << "nfactor-log-demo: " << option << " '" << text
+            << "' is not a number " << lo << ".." << hi << '\n';
+  return std::nullopt;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -78,16 +96,25 @@ int main(int argc, char** argv) {
                               nullptr)) != -1) {
     switch (opt) {
     case 'g':
-      opts.nflog.group = static_cast<std::uint16_t>(std::atoi(optarg));
+      if (auto v = number<std::uint16_t>("--group", optarg, 0, 65535))
+        opts.nflog.group = *v;
+      else
+        return 2;
       break;
     case 'n':
       opts.nflog.ns = sys::netns::named(optarg);
       break;
     case 'c':
-      count = static_cast<std::size_t>(std::atol(optarg));
+      if (auto v = number<std::size_t>("--count", optarg, 1, 1000000000))
+        count = *v;
+      else
+        return 2;
       break;
     case 't':
-      timeout_s = std::atoi(optarg);
+      if (auto v = number<int>("--timeout", optarg, 1, 86400))
+        timeout_s = *v;
+      else
+        return 2;
       break;
     case 'm': {
       std::string m = optarg;
@@ -102,11 +129,20 @@ int main(int argc, char** argv) {
       break;
     }
     case 's':
-      opts.nflog.copy_range = static_cast<std::uint32_t>(std::atol(optarg));
+      if (auto v = number<std::uint32_t>("--snaplen", optarg, 0, 0xffffffff))
+        opts.nflog.copy_range = *v;
+      else
+        return 2;
       break;
     default:
       return usage(argv[0]);
     }
+  }
+  if (optind < argc)
+    return usage(argv[0]);
+  if (auto ok = opts.validate(); !ok) {
+    std::cerr << "nfactor-log-demo: " << ok.err().message() << '\n';
+    return 2;
   }
 
   caf::actor_system_config cfg;

@@ -2,8 +2,12 @@
 #include "format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
+
+#include <endian.h>
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -11,6 +15,7 @@
 #include <netinet/in.h>
 
 #include "nfactor/nfnl/codec.hpp"
+#include "nfactor/nl/attr.hpp"
 
 namespace nfactor::app {
 
@@ -32,100 +37,134 @@ void ports(l34_summary& s, byte_view l4) {
   }
 }
 
-std::string address(int af, const std::uint8_t* p) {
-  char buf[INET6_ADDRSTRLEN];
-  ::inet_ntop(af, p, buf, sizeof buf);
-  return buf;
+// Dotted quad into `out` (NUL-terminated); inet_ntop formats with printf,
+// which cost more than the rest of an event's JSON.
+void ipv4_text(char* out, const std::uint8_t* p) {
+  for (int i = 0; i < 4; ++i) {
+    auto [end, ec] = std::to_chars(out, out + 3, p[i]);
+    (void)ec;
+    out = end;
+    *out++ = i < 3 ? '.' : '\0';
+  }
 }
 
-// -- JSON writing -------------------------------------------------------------
+// -- JSON writing: a cursor into a reserved tail ------------------------------
+//
+// Each helper writes at `p` and returns the end. `append_json` reserves an
+// upper bound of the event's text first, so nothing here checks capacity.
 
-void key(std::string& out, const char* k) {
-  out += out.back() == '{' ? "\"" : ",\"";
-  out += k;
-  out += "\":";
+template <std::size_t N>
+char* literal(char* p, const char (&s)[N]) {
+  std::memcpy(p, s, N - 1);
+  return p + N - 1;
 }
 
-void number(std::string& out, std::uint64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  (void)ec;
-  out.append(buf, end);
+char* number(char* p, std::uint64_t v) {
+  return std::to_chars(p, p + 20, v).ptr;
 }
 
-void text(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
+// A JSON string: runs without escapes are copied in one piece. At most
+// 2 + 6 * s.size() characters.
+char* text(char* p, std::string_view s) {
+  *p++ = '"';
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    std::memcpy(p, s.data() + run, i - run);
+    p += i - run;
+    run = i + 1;
     if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out += hex_digits[c >> 4];
-      out += hex_digits[c & 15];
+      *p++ = '\\';
+      *p++ = static_cast<char>(c);
     } else {
-      out += static_cast<char>(c);
+      p = literal(p, "\\u00");
+      *p++ = hex_digits[c >> 4];
+      *p++ = hex_digits[c & 15];
     }
   }
-  out += '"';
+  std::memcpy(p, s.data() + run, s.size() - run);
+  p += s.size() - run;
+  *p++ = '"';
+  return p;
 }
 
-template <class T>
-void opt_number(std::string& out, const char* k, const std::optional<T>& v) {
-  if (v) {
-    key(out, k);
-    number(out, *v);
-  }
+// `key` is the literal `,"name":` (every key but the first has a comma).
+template <std::size_t N, class T>
+char* opt_number(char* p, const char (&key)[N], const std::optional<T>& v) {
+  if (v)
+    p = number(literal(p, key), *v);
+  return p;
 }
 
-void device(std::string& out, const char* k,
-            const std::optional<std::uint32_t>& index,
-            const std::optional<std::string>& name) {
+template <std::size_t N, std::size_t M>
+char* device(char* p, const char (&name_key)[N], const char (&index_key)[M],
+             const std::optional<std::uint32_t>& index,
+             const std::optional<std::string>& name) {
   if (!index)
-    return;
-  if (name) {
-    key(out, k);
-    text(out, *name);
-  }
-  key(out, (std::string{k} + "_index").c_str());
-  number(out, *index);
+    return p;
+  if (name)
+    p = text(literal(p, name_key), *name);
+  return number(literal(p, index_key), *index);
 }
 
-void hex(std::string& out, byte_view b) {
-  out += '"';
+// The two hex digits of every byte value, in memory order.
+constexpr auto hex_pairs = [] {
+  std::array<char, 512> t{};
+  for (std::size_t i = 0; i < 256; ++i) {
+    t[2 * i] = hex_digits[i >> 4];
+    t[2 * i + 1] = hex_digits[i & 15];
+  }
+  return t;
+}();
+
+// `b` in lower-case hex, quoted.
+char* hex(char* p, byte_view b) {
+  *p++ = '"';
   for (auto c : b) {
-    out += hex_digits[c >> 4];
-    out += hex_digits[c & 15];
+    std::memcpy(p, &hex_pairs[2 * c], 2);
+    p += 2;
   }
-  out += '"';
+  *p++ = '"';
+  return p;
 }
 
-// -- NFLOG TLVs ---------------------------------------------------------------
-
-void tlv(byte_buffer& out, std::uint16_t type, const void* data,
-         std::size_t len) {
-  len = std::min<std::size_t>(len, 0xffff - 4); // the TLV length is 16 bits
-  auto total = static_cast<std::uint16_t>(4 + len);
-  auto at = out.size();
-  out.resize(at + ((total + 3u) & ~3u), 0);
-  std::memcpy(out.data() + at, &total, 2);
-  std::memcpy(out.data() + at + 2, &type, 2);
-  if (len)
-    std::memcpy(out.data() + at + 4, data, len);
-}
-
-void tlv_be32(byte_buffer& out, std::uint16_t type,
-              const std::optional<std::uint32_t>& v) {
-  if (v) {
-    auto x = htonl(*v);
-    tlv(out, type, &x, 4);
+// "00:11:22:33:44:55", quoted (as hw_address::to_string, without its
+// string).
+char* hw_address(char* p, const nflog::hw_address& a) {
+  *p++ = '"';
+  for (std::size_t i = 0; i < a.len && i < a.bytes.size(); ++i) {
+    if (i)
+      *p++ = ':';
+    std::memcpy(p, &hex_pairs[2 * a.bytes[i]], 2);
+    p += 2;
   }
+  *p++ = '"';
+  return p;
 }
 
-std::uint64_t htonll(std::uint64_t v) {
-  return (static_cast<std::uint64_t>(htonl(static_cast<std::uint32_t>(v)))
-          << 32) |
-         htonl(static_cast<std::uint32_t>(v >> 32));
+// Unix seconds with six decimals.
+char* seconds(char* p, const nflog::timestamp& t) {
+  p = number(p, static_cast<std::uint64_t>(t.sec));
+  auto usec = static_cast<long long>(t.usec % 1000000);
+  if (usec < 0) { // never sent by a kernel; printed as printf did
+    char frac[16];
+    auto n = std::snprintf(frac, sizeof frac, ".%06lld", usec);
+    n = std::clamp(n, 0, 8);
+    std::memcpy(p, frac, static_cast<std::size_t>(n));
+    return p + n;
+  }
+  *p = '.';
+  for (int i = 6; i > 0; --i) {
+    p[i] = static_cast<char>('0' + usec % 10);
+    usec /= 10;
+  }
+  return p + 7;
+}
+
+std::size_t text_bound(const std::optional<std::string>& s) {
+  return s ? 2 + 6 * s->size() : 0;
 }
 
 } // namespace
@@ -170,8 +209,8 @@ std::optional<l34_summary> summarize(byte_view p) {
     std::size_t ihl = (p[0] & 15u) * 4u;
     if (ihl < 20 || p.size() < ihl)
       return std::nullopt;
-    s.src = address(AF_INET, p.data() + 12);
-    s.dst = address(AF_INET, p.data() + 16);
+    ipv4_text(s.src, p.data() + 12);
+    ipv4_text(s.dst, p.data() + 16);
     s.proto = p[9];
     // Ports only in the first fragment.
     if ((be16(p.data() + 6) & 0x1fff) == 0)
@@ -181,8 +220,8 @@ std::optional<l34_summary> summarize(byte_view p) {
   if (version == 6) {
     if (p.size() < 40)
       return std::nullopt;
-    s.src = address(AF_INET6, p.data() + 8);
-    s.dst = address(AF_INET6, p.data() + 24);
+    ::inet_ntop(AF_INET6, p.data() + 8, s.src, sizeof s.src);
+    ::inet_ntop(AF_INET6, p.data() + 24, s.dst, sizeof s.dst);
     std::uint8_t next = p[6];
     std::size_t off = 40;
     bool first_fragment = true;
@@ -212,104 +251,99 @@ std::optional<l34_summary> summarize(byte_view p) {
   return std::nullopt;
 }
 
-void append_json(std::string& out, const nflog::log_event& ev) {
-  out += '{';
-  out += "\"group\":";
-  number(out, ev.group);
-  key(out, "family");
-  text(out, nfnl::to_string(static_cast<nfnl::family>(ev.family)));
-  if (ev.hook) {
-    key(out, "hook");
-    text(out, nflog::hook_name(ev.family, *ev.hook));
+char* text_buffer::reserve(std::size_t n) {
+  if (capacity_ - size_ < n) {
+    auto grown = std::max(capacity_ * 2, size_ + n);
+    auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+    if (size_)
+      std::memcpy(bigger.get(), data_.get(), size_);
+    data_ = std::move(bigger);
+    capacity_ = grown;
   }
-  if (ev.prefix) {
-    key(out, "prefix");
-    text(out, *ev.prefix);
-  }
-  device(out, "indev", ev.indev, ev.indev_name);
-  device(out, "outdev", ev.outdev, ev.outdev_name);
-  device(out, "physindev", ev.physindev, ev.physindev_name);
-  device(out, "physoutdev", ev.physoutdev, ev.physoutdev_name);
-  opt_number(out, "mark", ev.mark);
-  opt_number(out, "uid", ev.uid);
-  opt_number(out, "gid", ev.gid);
-  opt_number(out, "seq", ev.seq);
-  opt_number(out, "seq_global", ev.seq_global);
-  if (ev.timestamp) {
-    key(out, "timestamp");
-    number(out, static_cast<std::uint64_t>(ev.timestamp->sec));
-    char frac[16];
-    std::snprintf(frac, sizeof frac, ".%06lld",
-                  static_cast<long long>(ev.timestamp->usec % 1000000));
-    out += frac;
-  }
-  opt_number(out, "hw_protocol", ev.hw_protocol);
-  opt_number(out, "hw_type", ev.hwtype);
-  if (ev.hwaddr) {
-    key(out, "hw_addr");
-    text(out, ev.hwaddr->to_string());
-  }
-  if (ev.payload) {
-    key(out, "payload_len");
-    number(out, ev.payload->size());
-    key(out, "payload");
-    hex(out, *ev.payload);
-    if (auto s = summarize(*ev.payload)) {
-      key(out, "src");
-      text(out, s->src);
-      key(out, "dst");
-      text(out, s->dst);
-      key(out, "proto");
-      if (auto* name = proto_name(s->proto))
-        text(out, name);
-      else
-        number(out, s->proto);
-      opt_number(out, "sport", s->sport);
-      opt_number(out, "dport", s->dport);
-    }
-  }
-  out += "}\n";
+  return data_.get() + size_;
 }
 
-byte_buffer nflog_record(const nflog::log_event& ev) {
-  byte_buffer out(4, 0);
-  out[0] = ev.family;
-  out[1] = 0;
-  out[2] = static_cast<std::uint8_t>(ev.group >> 8);
-  out[3] = static_cast<std::uint8_t>(ev.group);
-  if (ev.hw_protocol || ev.hook) {
-    nfulnl_msg_packet_hdr h{};
-    h.hw_protocol = htons(ev.hw_protocol.value_or(0));
-    h.hook = ev.hook.value_or(0);
-    tlv(out, NFULA_PACKET_HDR, &h, sizeof h);
-  }
-  tlv_be32(out, NFULA_MARK, ev.mark);
-  if (ev.timestamp) {
-    nfulnl_msg_packet_timestamp t{};
-    t.sec = htonll(static_cast<std::uint64_t>(ev.timestamp->sec));
-    t.usec = htonll(static_cast<std::uint64_t>(ev.timestamp->usec));
-    tlv(out, NFULA_TIMESTAMP, &t, sizeof t);
-  }
-  tlv_be32(out, NFULA_IFINDEX_INDEV, ev.indev);
-  tlv_be32(out, NFULA_IFINDEX_OUTDEV, ev.outdev);
-  tlv_be32(out, NFULA_IFINDEX_PHYSINDEV, ev.physindev);
-  tlv_be32(out, NFULA_IFINDEX_PHYSOUTDEV, ev.physoutdev);
-  if (ev.hwaddr) {
-    nfulnl_msg_packet_hw hw{};
-    hw.hw_addrlen = htons(ev.hwaddr->len);
-    std::memcpy(hw.hw_addr, ev.hwaddr->bytes.data(), sizeof hw.hw_addr);
-    tlv(out, NFULA_HWADDR, &hw, sizeof hw);
-  }
+void append_json(text_buffer& out, const nflog::log_event& ev) {
+  // Every fixed part (keys, numbers, addresses) fits in 1024 characters
+  // (about 660 at most);
+  // strings may escape every character, payload bytes take two each.
+  auto bound = 1024 + text_bound(ev.prefix) + text_bound(ev.indev_name) +
+               text_bound(ev.outdev_name) + text_bound(ev.physindev_name) +
+               text_bound(ev.physoutdev_name) +
+               (ev.payload ? 2 * ev.payload->size() : 0);
+  char* p = out.reserve(bound);
+  p = number(literal(p, "{\"group\":"), ev.group);
+  p = text(literal(p, ",\"family\":"),
+           nfnl::to_string(static_cast<nfnl::family>(ev.family)));
+  if (ev.hook)
+    p = text(literal(p, ",\"hook\":"), nflog::hook_name(ev.family, *ev.hook));
   if (ev.prefix)
-    tlv(out, NFULA_PREFIX, ev.prefix->c_str(), ev.prefix->size() + 1);
-  tlv_be32(out, NFULA_UID, ev.uid);
-  tlv_be32(out, NFULA_GID, ev.gid);
-  tlv_be32(out, NFULA_SEQ, ev.seq);
-  tlv_be32(out, NFULA_SEQ_GLOBAL, ev.seq_global);
-  // tcpdump needs the payload TLV, even when empty.
-  const auto& p = ev.payload;
-  tlv(out, NFULA_PAYLOAD, p ? p->data() : nullptr, p ? p->size() : 0);
-  return out;
+    p = text(literal(p, ",\"prefix\":"), *ev.prefix);
+  p = device(p, ",\"indev\":", ",\"indev_index\":", ev.indev, ev.indev_name);
+  p = device(p, ",\"outdev\":", ",\"outdev_index\":", ev.outdev,
+             ev.outdev_name);
+  p = device(p, ",\"physindev\":", ",\"physindev_index\":", ev.physindev,
+             ev.physindev_name);
+  p = device(p, ",\"physoutdev\":", ",\"physoutdev_index\":", ev.physoutdev,
+             ev.physoutdev_name);
+  p = opt_number(p, ",\"mark\":", ev.mark);
+  p = opt_number(p, ",\"uid\":", ev.uid);
+  p = opt_number(p, ",\"gid\":", ev.gid);
+  p = opt_number(p, ",\"seq\":", ev.seq);
+  p = opt_number(p, ",\"seq_global\":", ev.seq_global);
+  if (ev.timestamp)
+    p = seconds(literal(p, ",\"timestamp\":"), *ev.timestamp);
+  p = opt_number(p, ",\"hw_protocol\":", ev.hw_protocol);
+  p = opt_number(p, ",\"hw_type\":", ev.hwtype);
+  if (ev.hwaddr)
+    p = hw_address(literal(p, ",\"hw_addr\":"), *ev.hwaddr);
+  if (ev.payload) {
+    p = number(literal(p, ",\"payload_len\":"), ev.payload->size());
+    p = hex(literal(p, ",\"payload\":"), *ev.payload);
+    if (auto s = summarize(*ev.payload)) {
+      p = text(literal(p, ",\"src\":"), s->src);
+      p = text(literal(p, ",\"dst\":"), s->dst);
+      p = literal(p, ",\"proto\":");
+      if (auto* name = proto_name(s->proto))
+        p = text(p, name);
+      else
+        p = number(p, s->proto);
+      p = opt_number(p, ",\"sport\":", s->sport);
+      p = opt_number(p, ",\"dport\":", s->dport);
+    }
+  }
+  p = literal(p, "}\n");
+  out.commit(p);
+}
+
+nflog_record make_nflog_record(const nl::message& msg, byte_buffer& scratch) {
+  nflog_record rec{msg.payload, std::nullopt};
+  if (msg.payload.size() < sizeof(nfgenmsg))
+    return rec;
+  bool has_payload = false;
+  nl::attr_reader attrs{msg.payload.subspan(sizeof(nfgenmsg))};
+  while (attrs.next()) {
+    if (attrs.type() == NFULA_PAYLOAD) {
+      has_payload = true;
+    } else if (attrs.type() == NFULA_TIMESTAMP &&
+               attrs.bytes().size() >= sizeof(nfulnl_msg_packet_timestamp)) {
+      nfulnl_msg_packet_timestamp raw; // two big-endian u64
+      std::memcpy(&raw, attrs.bytes().data(), sizeof raw);
+      rec.time = nflog::timestamp{static_cast<std::int64_t>(be64toh(raw.sec)),
+                                  static_cast<std::int64_t>(be64toh(raw.usec))};
+    }
+  }
+  if (!has_payload) {
+    // tcpdump needs the payload TLV, even when empty.
+    scratch.assign(msg.payload.begin(), msg.payload.end());
+    scratch.resize((scratch.size() + 3u) & ~std::size_t{3});
+    const std::uint16_t tlv[2] = {4, NFULA_PAYLOAD};
+    auto at = scratch.size();
+    scratch.resize(at + sizeof tlv);
+    std::memcpy(scratch.data() + at, tlv, sizeof tlv);
+    rec.bytes = scratch;
+  }
+  return rec;
 }
 
 } // namespace nfactor::app

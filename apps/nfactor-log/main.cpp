@@ -10,16 +10,23 @@
 //
 // Exit codes: 0 stopped by a signal, 1 runtime failure (e.g. a group could
 // not be bound and the supervisor gave up), 2 bad command line.
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
@@ -28,11 +35,15 @@
 
 #include "app_common.hpp"
 #include "format.hpp"
+#include "metrics.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/log_listener.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/actors/sup/type_ids.hpp"
 #include "nfactor/actors/system.hpp"
+#include "nfactor/nflog/decode.hpp"
+#include "nfactor/nflog/packed.hpp"
+#include "nfactor/nl/message.hpp"
 
 namespace {
 
@@ -56,6 +67,11 @@ void note(const std::string& text) {
 // -- outputs ------------------------------------------------------------------
 
 /// The files events go to; reopened on SIGHUP (logrotate moves them away).
+/// Each batch is formatted into one reusable buffer and written with one
+/// write() (JSON) or into a 1 MiB stdio buffer that is flushed per batch
+/// (pcap), so a batch costs a few system calls, not one per event. The
+/// writes block: a slow disk holds the writer, which holds the listeners'
+/// credit, and the kernel's drops then arrive as counted loss.
 class outputs {
  public:
   outputs(std::string json, std::string pcap)
@@ -68,59 +84,85 @@ class outputs {
     close();
     if (!json_path_.empty()) {
       if (json_path_ == "-") {
-        json_ = stdout;
-      } else if (!(json_ = std::fopen(json_path_.c_str(), "a"))) {
-        return "cannot open " + json_path_ + ": " + std::strerror(errno);
+        json_fd_ = STDOUT_FILENO;
+      } else {
+        json_fd_ = ::open(json_path_.c_str(),
+                          O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+        if (json_fd_ < 0)
+          return "cannot open " + json_path_ + ": " + std::strerror(errno);
       }
     }
     if (!pcap_path_.empty()) {
       dead_ = pcap_open_dead(DLT_NFLOG, 65535);
       if (!dead_)
         return "pcap_open_dead failed";
-      dumper_ = pcap_dump_open(dead_, pcap_path_.c_str());
-      if (!dumper_)
+      auto* f = std::fopen(pcap_path_.c_str(), "we");
+      if (!f)
+        return "cannot open " + pcap_path_ + ": " + std::strerror(errno);
+      std::setvbuf(f, nullptr, _IOFBF, 1 << 20);
+      dumper_ = pcap_dump_fopen(dead_, f);
+      if (!dumper_) {
+        std::fclose(f);
         return "cannot open " + pcap_path_ + ": " + pcap_geterr(dead_);
+      }
     }
     return {};
   }
 
-  void write(const std::vector<nflog::log_event>& events) {
-    if (json_) {
+  /// Writes one batch of the kernel's messages (layout 2 of
+  /// nflog/packed.hpp); the error text, if any.
+  std::string write(const std::shared_ptr<const byte_buffer>& batch) {
+    std::string err;
+    std::uint64_t n = 0;
+    if (json_fd_ >= 0) {
+      events_.clear();
+      if (auto ok = nflog::unpack_events(batch, events_); !ok)
+        return ok.err().message();
+      n = events_.size();
       buf_.clear();
-      for (auto& ev : events)
+      for (auto& ev : events_)
         app::append_json(buf_, ev);
-      std::fwrite(buf_.data(), 1, buf_.size(), json_);
-      std::fflush(json_);
-      json_bytes_ += buf_.size();
+      events_.clear();
+      if (!write_all(json_fd_, buf_.view()))
+        err = "write " + json_path_ + ": " + std::strerror(errno);
+      else
+        written.json_bytes += buf_.size();
     }
     if (dumper_) {
-      for (auto& ev : events) {
-        auto rec = app::nflog_record(ev);
+      std::uint64_t records = 0;
+      std::optional<nflog::timestamp> batch_time; // for events without one
+      nl::message_reader msgs{byte_view{*batch}.subspan(packed_header)};
+      while (msgs.next()) {
+        const auto& m = msgs.get();
+        if (!nflog::is_packet(m))
+          continue; // interface name records
+        auto rec = app::make_nflog_record(m, scratch_);
         pcap_pkthdr h{};
-        if (ev.timestamp) {
-          h.ts.tv_sec = ev.timestamp->sec;
-          h.ts.tv_usec = ev.timestamp->usec;
-        } else {
-          timespec now{};
-          ::clock_gettime(CLOCK_REALTIME, &now);
-          h.ts.tv_sec = now.tv_sec;
-          h.ts.tv_usec = now.tv_nsec / 1000;
-        }
-        h.caplen = h.len = static_cast<bpf_u_int32>(rec.size());
-        pcap_dump(reinterpret_cast<u_char*>(dumper_), &h, rec.data());
+        if (!rec.time && !batch_time)
+          batch_time = now(); // one clock read per batch, not per event
+        auto t = rec.time ? *rec.time : *batch_time;
+        h.ts.tv_sec = t.sec;
+        h.ts.tv_usec = t.usec;
+        h.caplen = h.len = static_cast<bpf_u_int32>(rec.bytes.size());
+        pcap_dump(reinterpret_cast<u_char*>(dumper_), &h, rec.bytes.data());
+        ++records;
       }
-      pcap_dump_flush(dumper_);
-      pcap_records_ += events.size();
+      if (pcap_dump_flush(dumper_) != 0 && err.empty())
+        err = "write " + pcap_path_ + ": " + std::strerror(errno);
+      written.pcap_records += records;
+      n = std::max(n, records);
     }
-    events_ += events.size();
+    if (err.empty())
+      written.events += n;
+    else
+      written.unwritten += n;
+    return err;
   }
 
   void close() {
-    if (json_ && json_ != stdout)
-      std::fclose(json_);
-    else if (json_)
-      std::fflush(json_);
-    json_ = nullptr;
+    if (json_fd_ > STDOUT_FILENO)
+      ::close(json_fd_);
+    json_fd_ = -1;
     if (dumper_)
       pcap_dump_close(dumper_);
     dumper_ = nullptr;
@@ -129,22 +171,51 @@ class outputs {
     dead_ = nullptr;
   }
 
-  std::uint64_t events_ = 0;
-  std::uint64_t json_bytes_ = 0;
-  std::uint64_t pcap_records_ = 0;
+  /// Written by the writer's thread, read by the metrics thread.
+  struct counters {
+    std::atomic<std::uint64_t> events{0};
+    std::atomic<std::uint64_t> json_bytes{0};
+    std::atomic<std::uint64_t> pcap_records{0};
+    /// Events of batches whose write failed.
+    std::atomic<std::uint64_t> unwritten{0};
+  };
+  counters written;
 
  private:
+  // The 8-byte header of a packed batch (nflog/packed.hpp).
+  static constexpr std::size_t packed_header = 8;
+
+  static nflog::timestamp now() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return {ts.tv_sec, ts.tv_nsec / 1000};
+  }
+
+  static bool write_all(int fd, std::string_view s) {
+    for (std::size_t done = 0; done < s.size();) {
+      auto w = ::write(fd, s.data() + done, s.size() - done);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        return false;
+      done += static_cast<std::size_t>(w);
+    }
+    return true;
+  }
+
   std::string json_path_;
   std::string pcap_path_;
-  std::FILE* json_ = nullptr;
+  int json_fd_ = -1;
   pcap_t* dead_ = nullptr;
   pcap_dumper_t* dumper_ = nullptr;
-  std::string buf_;
+  app::text_buffer buf_;
+  std::vector<nflog::log_event> events_;
+  byte_buffer scratch_;
 };
 
 // -- the writer actor ---------------------------------------------------------
 
-using writer = actors::log_batch_owner::extend<
+using writer = actors::log_packed_owner::extend<
     caf::reacts_to<reopen_atom>, caf::reacts_to<sup::child_info>,
     caf::replies_to<report_atom>::with<std::string>,
     caf::replies_to<actors::stop_atom>::with<bool>>;
@@ -154,6 +225,8 @@ struct writer_state {
   std::uint64_t overruns = 0;
   std::uint64_t lost = 0;
   bool lost_inexact = false;
+  /// Whether the last write failed.
+  bool write_failing = false;
 };
 
 writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
@@ -165,9 +238,19 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
              std::to_string(s.portid) + ", rcvbuf " + std::to_string(s.rcvbuf) +
              ")");
       },
-      [self](const actors::log_batch& b) {
-        if (self->state.out)
-          self->state.out->write(b.events);
+      [self](actors::log_packed_batch& b) {
+        auto& st = self->state;
+        if (!st.out)
+          return;
+        auto bytes = std::make_shared<const byte_buffer>(std::move(b.bytes));
+        auto err = st.out->write(bytes);
+        if (err.empty()) {
+          st.write_failing = false;
+        } else {
+          if (!st.write_failing) // once per episode, not per batch
+            note(err + " (events not written are counted)");
+          st.write_failing = true;
+        }
       },
       [self](const actors::log_loss& l) {
         auto& st = self->state;
@@ -201,11 +284,13 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
       [self](report_atom) {
         auto& st = self->state;
         auto& o = *st.out;
-        return "written " + std::to_string(o.events_) + " events (json " +
-               std::to_string(o.json_bytes_) + " bytes, pcap " +
-               std::to_string(o.pcap_records_) + " records), lost " +
-               (st.lost_inexact ? "at least " : "") + std::to_string(st.lost) +
-               " in " + std::to_string(st.overruns) + " overruns";
+        return "written " + std::to_string(o.written.events) +
+               " events (json " + std::to_string(o.written.json_bytes) +
+               " bytes, pcap " + std::to_string(o.written.pcap_records) +
+               " records), lost " + (st.lost_inexact ? "at least " : "") +
+               std::to_string(st.lost) + " in " + std::to_string(st.overruns) +
+               " overruns, " + std::to_string(o.written.unwritten) +
+               " not written";
       },
       [self](actors::stop_atom) {
         if (self->state.out)
@@ -227,6 +312,71 @@ std::string stats_line(const actors::log_stats& s) {
          std::to_string(c.rcvbuf.value_or(0));
 }
 
+/// One supervised listener and, if it answered, its counters.
+struct listener_report {
+  sup::child_info child;
+  caf::expected<actors::log_stats> stats = caf::error{};
+};
+
+/// Asks the supervisor for its children and each listener for its stats.
+std::vector<listener_report> ask_listeners(caf::scoped_actor& self,
+                                           const sup::supervisor& supervisor) {
+  std::vector<listener_report> out;
+  self->request(supervisor, 2s, sup::children_atom_v)
+      .receive(
+          [&](std::vector<sup::child_info>& kids) {
+            for (auto& k : kids)
+              out.push_back({std::move(k)});
+          },
+          [](caf::error&) {});
+  for (auto& r : out) {
+    auto l = sup::handle_as<actors::log_listener>(r.child);
+    if (!l) {
+      r.stats = caf::make_error(caf::sec::invalid_argument,
+                                std::string{sup::to_string(r.child.state)});
+      continue;
+    }
+    self->request(l, 2s, actors::stats_atom_v)
+        .receive([&](const actors::log_stats& s) { r.stats = s; },
+                 [&](caf::error& e) { r.stats = std::move(e); });
+  }
+  return out;
+}
+
+/// The metrics page: per group the listener's counters, the writer's, and
+/// the process's.
+std::string metrics_page(caf::actor_system& system,
+                         const sup::supervisor& supervisor,
+                         const outputs& out) {
+  namespace m = app::metrics;
+  caf::scoped_actor self{system};
+  m::exposition page;
+  for (auto& r : ask_listeners(self, supervisor)) {
+    if (!r.stats)
+      continue;
+    m::labels group{{"group", std::to_string(r.stats->group)}};
+    m::add_stats(page, group, r.stats->common);
+    m::add_in_flight(page, group, static_cast<double>(r.stats->in_flight));
+    page.counter("nfactor_decode_errors_total",
+                 "Messages that failed to decode and were skipped.", group,
+                 static_cast<double>(r.stats->decode_errors));
+  }
+  auto n = [](const std::atomic<std::uint64_t>& v) {
+    return static_cast<double>(v.load());
+  };
+  page.counter("nfactor_log_written_events_total",
+               "Events written to the outputs.", {}, n(out.written.events));
+  page.counter("nfactor_log_unwritten_events_total",
+               "Events of batches whose write failed.", {},
+               n(out.written.unwritten));
+  page.counter("nfactor_log_json_bytes_total", "Bytes of JSON lines written.",
+               {}, n(out.written.json_bytes));
+  page.counter("nfactor_log_pcap_records_total", "pcap records written.", {},
+               n(out.written.pcap_records));
+  m::add_process(page);
+  return page.text();
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -242,6 +392,7 @@ int main(int argc, char** argv) {
   bool seq_global = false;
   bool meta_only = false;
   double stats_interval = 0;
+  std::size_t max_in_flight = actors::log_listener_options{}.max_in_flight;
   cli.add_option("-g,--group", groups, "NFLOG group to listen on (repeat)")
       ->required()
       ->check(CLI::Range(1, 65535));
@@ -267,6 +418,14 @@ int main(int argc, char** argv) {
                "per-group seq is always on, for exact loss counts");
   cli.add_option("--json", json, "write JSON lines to FILE (- for stdout)");
   cli.add_option("--pcap", pcap, "write a LINKTYPE_NFLOG pcap file");
+  cli.add_option("--max-in-flight", max_in_flight,
+                 "events per group read but not yet written before the "
+                 "listener stops reading (bounds memory; the kernel then "
+                 "drops, counted as LOSS)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
+      ->capture_default_str();
+  std::string metrics;
+  cli.add_option("--metrics", metrics, app::metrics::option_help);
   cli.add_option("--stats-interval", stats_interval,
                  "print stats to stderr every N seconds (0: never)")
       ->check(CLI::Range(0.0, 86400.0));
@@ -298,6 +457,8 @@ int main(int argc, char** argv) {
     o.nflog.rcvbuf = rcvbuf;
     o.nflog.flags.seq = true;
     o.nflog.flags.seq_global = seq_global;
+    o.max_in_flight = max_in_flight;
+    o.max_batch = std::min(o.max_batch, max_in_flight); // a batch fits
     if (auto ok = o.validate(); !ok) {
       std::cerr << "nfactor-log: " << ok.err().message() << "\n";
       return exit_bad_input;
@@ -315,6 +476,11 @@ int main(int argc, char** argv) {
       return exit_bad_input;
     }
   }
+  auto metrics_at = app::metrics::parse_option(metrics);
+  if (!metrics_at) {
+    std::cerr << "nfactor-log: " << metrics_at.err().message() << "\n";
+    return exit_bad_input;
+  }
   auto out = std::make_shared<outputs>(json, pcap);
   if (auto err = out->open(); !err.empty()) {
     std::cerr << "nfactor-log: " << err << "\n";
@@ -326,10 +492,12 @@ int main(int argc, char** argv) {
   caf::actor_system system{cfg};
   caf::scoped_actor self{system};
 
-  auto w = system.spawn(writer_actor, out);
+  // Detached: formatting and blocking writes get a thread of their own,
+  // and the listeners deliver to it without CAF's scheduler.
+  auto w = system.spawn<caf::detached>(writer_actor, out);
   std::vector<sup::child_spec> children;
   for (auto& o : per_group) {
-    actors::log_batch_owner owner = w;
+    actors::log_packed_owner owner = w;
     children.push_back(sup::child(
         "group-" + std::to_string(o.nflog.group),
         [owner, o](const sup::start_context& ctx) {
@@ -355,30 +523,27 @@ int main(int argc, char** argv) {
       std::chrono::steady_clock::now() +
       std::chrono::duration_cast<std::chrono::nanoseconds>(stats_every);
   auto print_stats = [&] {
-    std::vector<sup::child_info> kids;
-    self->request(supervisor, 2s, sup::children_atom_v)
-        .receive([&](std::vector<sup::child_info>& k) { kids = std::move(k); },
-                 [](caf::error&) {});
-    for (auto& k : kids) {
-      auto l = sup::handle_as<actors::log_listener>(k);
-      if (!l) {
-        note("stats " + k.name + ": " + std::string{sup::to_string(k.state)});
-        continue;
-      }
-      self->request(l, 2s, actors::stats_atom_v)
-          .receive(
-              [&](const actors::log_stats& s) {
-                note("stats " + stats_line(s) + ", restarts " +
-                     std::to_string(k.restarts));
-              },
-              [&](caf::error& e) {
-                note("stats " + k.name + ": " + actors::describe(e));
-              });
+    for (auto& r : ask_listeners(self, supervisor)) {
+      if (r.stats)
+        note("stats " + stats_line(*r.stats) + ", restarts " +
+             std::to_string(r.child.restarts));
+      else
+        note("stats " + r.child.name + ": " +
+             actors::describe(r.stats.error()));
     }
     self->request(w, 2s, report_atom_v)
         .receive([](const std::string& s) { note("stats " + s); },
                  [](caf::error&) {});
   };
+  auto metrics_server = app::metrics::serve(
+      "nfactor-log", *metrics_at, [&system, supervisor, out] {
+        return metrics_page(system, supervisor, *out);
+      });
+  if (!metrics_server) {
+    note(metrics_server.err().message());
+    rc = exit_bad_input;
+    running = false;
+  }
   while (running) {
     timespec tick{0, 200 * 1000 * 1000};
     siginfo_t info;
@@ -410,11 +575,16 @@ int main(int argc, char** argv) {
   }
   // Stop: the supervisor stops the listeners (each unbinds its group and
   // closes its socket in on_exit), then the writer flushes and closes.
-  if (rc == 0) {
+  if (metrics_server)
+    metrics_server->reset(); // before the actors it asks go
+  if (rc == 0 || rc == exit_bad_input) {
     self->send_exit(supervisor, caf::exit_reason::user_shutdown);
     self->receive([](const caf::down_msg&) {},
                   caf::after(std::chrono::seconds(10)) >> [] {});
   }
+  // The listeners are gone: the writer's totals are final.
+  self->request(w, 10s, report_atom_v)
+      .receive([](const std::string& s) { note(s); }, [](caf::error&) {});
   self->request(w, 10s, actors::stop_atom_v)
       .receive([](bool) {}, [](caf::error&) {});
   self->send_exit(w, caf::exit_reason::user_shutdown);

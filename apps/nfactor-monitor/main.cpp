@@ -13,6 +13,8 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +25,7 @@
 #include "nfactor/actors/nft_types.hpp"
 #include "nfactor/actors/system.hpp"
 #include "app_common.hpp"
+#include "metrics.hpp"
 #include "render.hpp"
 
 namespace {
@@ -35,6 +38,35 @@ using app::exit_failure;
 void emit(const std::string& s) {
   std::fwrite(s.data(), 1, s.size(), stdout);
   std::fflush(stdout);
+}
+
+/// The metrics page: the monitor's counters, the ruleset generation it
+/// last delivered, and the process's.
+std::string metrics_page(caf::actor_system& system,
+                         const actors::monitor_actor& mon) {
+  namespace m = app::metrics;
+  caf::scoped_actor self{system};
+  m::exposition page;
+  self->request(mon, std::chrono::seconds(2), actors::stats_atom_v)
+      .receive(
+          [&](const actors::monitor_stats& s) {
+            m::add_stats(page, {}, s.common);
+            m::add_in_flight(page, {}, s.in_flight);
+            page.gauge("nfactor_ruleset_generation",
+                       "Ruleset generation of the last commit delivered.", {},
+                       s.last_gen);
+            page.counter("nfactor_monitor_commits_total", "Commits delivered.",
+                         {}, static_cast<double>(s.transactions));
+            page.counter("nfactor_monitor_resyncs_total",
+                         "Snapshots sent after a loss (--auto-resync).", {},
+                         static_cast<double>(s.resyncs));
+            page.counter("nfactor_decode_errors_total",
+                         "Messages that failed to decode and were skipped.", {},
+                         static_cast<double>(s.decode_errors));
+          },
+          [](const caf::error&) {});
+  m::add_process(page);
+  return page.text();
 }
 
 } // namespace
@@ -57,6 +89,8 @@ int main(int argc, char** argv) {
   cli.add_option("--rcvbuf", rcvbuf, "socket receive buffer, bytes")
       ->check(CLI::Range(4096, 1 << 30))
       ->capture_default_str();
+  std::string metrics;
+  cli.add_option("--metrics", metrics, app::metrics::option_help);
   cli.footer("Exit codes: 0 stopped by SIGINT/SIGTERM, 1 failure, 2 bad "
              "command line.");
   if (auto rc = app::parse(cli, argc, argv))
@@ -64,6 +98,12 @@ int main(int argc, char** argv) {
   auto ns = netns.empty() ? sys::netns::current() : sys::netns::named(netns);
   if (auto fd = ns.open(); !netns.empty() && !fd) {
     std::cerr << "nfactor-monitor: " << fd.err().message() << "\n";
+    return exit_bad_input;
+  }
+
+  auto metrics_at = app::metrics::parse_option(metrics);
+  if (!metrics_at) {
+    std::cerr << "nfactor-monitor: " << metrics_at.err().message() << "\n";
     return exit_bad_input;
   }
 
@@ -76,9 +116,25 @@ int main(int argc, char** argv) {
   mo.ns = ns;
   mo.rcvbuf = rcvbuf;
   mo.auto_resync = auto_resync;
-  auto mon =
+  auto spawned =
       actors::spawn_monitor(system, caf::actor_cast<caf::actor>(self), mo);
+  if (!spawned) {
+    std::cerr << "nfactor-monitor: " << actors::describe(spawned.error())
+              << "\n";
+    return exit_bad_input;
+  }
+  auto mon = std::move(*spawned);
   self->monitor(mon);
+  // Bound here, before this thread enters the monitored namespace: the
+  // endpoint belongs to the daemon's own namespace.
+  auto metrics_server =
+      app::metrics::serve("nfactor-monitor", *metrics_at,
+                          [&system, mon] { return metrics_page(system, mon); });
+  if (!metrics_server) {
+    std::cerr << "nfactor-monitor: " << metrics_server.err().message() << "\n";
+    self->send_exit(mon, caf::exit_reason::user_shutdown);
+    return exit_bad_input;
+  }
   // This thread prints, and rules name interfaces by index (iif, oif):
   // resolve them in the monitored namespace, as `nft monitor` run there
   // does, not in ours.
@@ -148,6 +204,7 @@ int main(int argc, char** argv) {
     if (sig == SIGINT || sig == SIGTERM)
       running = false;
   }
+  metrics_server->reset(); // before the monitor it asks goes
   self->send_exit(mon, caf::exit_reason::user_shutdown);
   std::fflush(stdout);
   return rc;

@@ -17,6 +17,20 @@ namespace {
 
 using nlohmann::json;
 
+// The writer's text; when it could not write the object, the error in
+// its place, so the line still shows what changed.
+std::string text_or_error(const result<std::string>& r) {
+  return r ? *r : "[nfactor: " + r.err().message() + "]";
+}
+
+// The writer's JSON array; when it failed, one {"nfactor": error} entry,
+// as the writer keeps an expression it cannot place.
+json json_or_error(const result<std::string>& r) {
+  if (r)
+    return json::parse(*r);
+  return json::array({json{{"nfactor", r.err().message()}}});
+}
+
 std::string fam(std::uint8_t f) {
   return nfnl::to_string(static_cast<nfnl::family>(f));
 }
@@ -139,7 +153,7 @@ json change_json(const nft::change& c, const set_cache& sets) {
             d["comment"] = *cm;
           if (c.added)
             d["expr"] =
-                json::parse(nft::json::statements_json(o, sets.finder()));
+                json_or_error(nft::json::statements_json(o, sets.finder()));
         } else if constexpr (std::is_same_v<T, nft::set>) {
           kind = o.is_map() ? "map" : "set";
           d["table"] = o.table;
@@ -155,7 +169,7 @@ json change_json(const nft::change& c, const set_cache& sets) {
           kind = "element";
           d["table"] = o.table;
           d["name"] = o.set;
-          d["elem"] = json::parse(
+          d["elem"] = json_or_error(
               nft::json::elements_json_text(set_of(o, sets), o.elems));
         } else if constexpr (std::is_same_v<T, nft::object>) {
           kind = object_kind(o.type);
@@ -239,7 +253,7 @@ std::string text(const nft::change& c, const set_cache& sets) {
             out += " handle " + std::to_string(o.handle.value_or(0)) + "\n";
             return;
           }
-          out += " " + nft::json::rule_text(o, sets.finder());
+          out += " " + text_or_error(nft::json::rule_text(o, sets.finder()));
           if (auto cm = o.comment())
             out += " comment \"" + *cm + "\"";
           if (o.handle)
@@ -265,7 +279,8 @@ std::string text(const nft::change& c, const set_cache& sets) {
             if (i + 1 < o.elems.size() && o.elems[i + 1].is_interval_end())
               one.push_back(o.elems[i + 1]);
             out += v + " element " + fam(o.family) + " " + o.table + " " +
-                   o.set + " " + nft::json::elements_text(s, one) + "\n";
+                   o.set + " " +
+                   text_or_error(nft::json::elements_text(s, one)) + "\n";
           }
         } else if constexpr (std::is_same_v<T, nft::object>) {
           out = v + " " + object_kind(o.type) + " " + fam(o.family) + " " +

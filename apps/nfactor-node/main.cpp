@@ -6,8 +6,11 @@
 //     --openssl.certificate=node.pem --openssl.key=node.key
 //     --openssl.cafile=ca.pem
 //   nfactor-node --group=5 --bind=127.0.0.1 --insecure
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +19,7 @@
 
 #include <caf/all.hpp>
 
+#include "metrics.hpp"
 #include "node_app.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/node/node.hpp"
@@ -38,6 +42,7 @@ class node_config : public node::config {
   std::uint32_t max_in_flight = 256;
   std::size_t max_batch = 1024;
   bool ruleset = true;
+  std::string metrics;
 
   node_config() {
     opt_group{custom_options_, "global"}
@@ -57,7 +62,8 @@ class node_config : public node::config {
         .add(max_batch, "max-batch", "most events per batch")
         .add(ruleset, "ruleset",
              "offer ruleset changes and snapshots (default true; "
-             "--ruleset=false to turn off)");
+             "--ruleset=false to turn off)")
+        .add(metrics, "metrics", nfactor::app::metrics::option_help);
   }
 };
 
@@ -99,6 +105,44 @@ nfactor::result<node::node_options> make_options(const node_config& cfg) {
   return o;
 }
 
+/// The metrics page: per subscription what the node sent and shed, the
+/// node's kernel-side losses and restarts, and the process's.
+std::string metrics_page(caf::actor_system& sys, const node::node_actor& n) {
+  namespace m = nfactor::app::metrics;
+  caf::scoped_actor self{sys};
+  m::exposition page;
+  self->request(n, std::chrono::seconds(2), nfactor::actors::stats_atom_v)
+      .receive(
+          [&](const node::node_stats& s) {
+            for (const auto& sub : s.subscriptions) {
+              m::labels l{{"source", sub.source},
+                          {"subscription", std::to_string(sub.id)}};
+              page.counter("nfactor_delivered_total",
+                           "Events sent to the subscriber.", l,
+                           static_cast<double>(sub.events_sent));
+              page.counter("nfactor_lost_total",
+                           "Events shed at the node (subscriber too slow).", l,
+                           static_cast<double>(sub.events_dropped));
+              m::add_in_flight(page, l, sub.in_flight);
+            }
+            for (auto g : s.bound_groups)
+              page.gauge("nfactor_node_group_bound",
+                         "NFLOG groups bound now (1 per group).",
+                         {{"group", std::to_string(g)}}, 1);
+            page.counter("nfactor_enobufs_total",
+                         "Receive buffer overflow episodes of the node's "
+                         "listeners.",
+                         {}, static_cast<double>(s.kernel_overruns));
+            page.counter("nfactor_restarts_total",
+                         "Restarts of the node's listeners, monitor and "
+                         "transactor.",
+                         {}, static_cast<double>(s.restarts));
+          },
+          [](const caf::error&) {});
+  m::add_process(page);
+  return page.text();
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -108,6 +152,12 @@ int main(int argc, char** argv) {
   node_config cfg;
   if (auto code = nfactor::app::parse_config(cfg, argc, argv, "nfactor-node"))
     return *code;
+  auto metrics_at = nfactor::app::metrics::parse_option(cfg.metrics);
+  if (!metrics_at) {
+    std::fprintf(stderr, "nfactor-node: %s\n",
+                 metrics_at.err().message().c_str());
+    return 2;
+  }
   auto opts = make_options(cfg);
   if (!opts) {
     std::fprintf(stderr, "nfactor-node: %s\n", opts.err().message().c_str());
@@ -133,6 +183,15 @@ int main(int argc, char** argv) {
     caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
     return 1;
   }
+  auto metrics_server = nfactor::app::metrics::serve(
+      "nfactor-node", *metrics_at,
+      [&sys, nd = *n] { return metrics_page(sys, nd); });
+  if (!metrics_server) {
+    std::fprintf(stderr, "nfactor-node: %s\n",
+                 metrics_server.err().message().c_str());
+    caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
+    return 2;
+  }
   std::printf("nfactor-node %s listening on %s:%u (%s), groups %s\n",
               opts->name.c_str(), cfg.bind.empty() ? "*" : cfg.bind.c_str(),
               *port, tls ? "mutual TLS" : "insecure, loopback only",
@@ -143,6 +202,7 @@ int main(int argc, char** argv) {
   std::printf("nfactor-node: %s, stopping\n",
               sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
+  metrics_server->reset(); // before the node it asks goes
   caf::anon_send_exit(*n, caf::exit_reason::user_shutdown);
   return 0;
 }

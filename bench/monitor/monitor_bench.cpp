@@ -67,7 +67,12 @@ int commit(const char* file, std::size_t k, int rcvbuf, std::size_t part) {
   o.max_part = part;
   if (rcvbuf > 0)
     o.rcvbuf = rcvbuf;
-  auto mon = actors::spawn_monitor(sys, caf::actor{self}, o);
+  auto spawned = actors::spawn_monitor(sys, caf::actor{self}, o);
+  if (!spawned) {
+    std::fprintf(stderr, "%s\n", caf::to_string(spawned.error()).c_str());
+    return 1;
+  }
+  auto mon = std::move(*spawned);
   actors::monitor_stats st;
   self->request(mon, 5s, actors::stats_atom_v)
       .receive([&](const actors::monitor_stats& s) { st = s; },
@@ -156,7 +161,12 @@ int print() {
   config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
-  auto mon = actors::spawn_monitor(sys, caf::actor{self});
+  auto spawned = actors::spawn_monitor(sys, caf::actor{self});
+  if (!spawned) {
+    std::fprintf(stderr, "%s\n", caf::to_string(spawned.error()).c_str());
+    return 1;
+  }
+  auto mon = std::move(*spawned);
   std::setvbuf(stdout, nullptr, _IOFBF, 1 << 20);
   for (;;) {
     self->receive(

@@ -15,6 +15,7 @@
 #include <caf/all.hpp>
 
 #include "actor_system_fixture.hpp"
+#include "kernel_features.hpp"
 #include "netns_fixture.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/log_listener.hpp"
@@ -257,6 +258,11 @@ BOOST_FIXTURE_TEST_CASE(conntrack_without_kernel_glue_is_a_typed_error,
   auto o = opts();
   o.nflog.flags.conntrack = true;
   auto l = start_log_listener(sys, owner, o);
+  if (auto glue = test::features().conntrack_glue)
+    BOOST_TEST_REQUIRE(static_cast<bool>(l) == *glue,
+                       "kernel config: glue "
+                           << *glue
+                           << ", start: " << (l ? "ok" : describe(l.error())));
   if (l) {
     keep(*l);
     BOOST_TEST_MESSAGE("this kernel has conntrack glue; nothing to check");

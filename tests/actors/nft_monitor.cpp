@@ -25,6 +25,7 @@
 #include "actor_system_fixture.hpp"
 #include "netns_fixture.hpp"
 #include "tx_helpers.hpp"
+#include "nfactor/actors/error.hpp"
 #include "nfactor/actors/monitor.hpp"
 #include "nfactor/actors/system.hpp"
 #include "nft_listing.hpp"
@@ -52,7 +53,8 @@ struct monitor_fixture : netns_fixture, test::actor_system_fixture {
 
   actors::monitor_actor spawn(actors::monitor_options o = {}) {
     o.ns = netns.ns();
-    auto m = actors::spawn_monitor(sys, caf::actor{self}, o);
+    auto m =
+        test::require_spawned(actors::spawn_monitor(sys, caf::actor{self}, o));
     // The subscription is open once the monitor answers a request.
     self->request(m, 5s, actors::stats_atom_v)
         .receive([](const actors::monitor_stats&) {},
@@ -341,8 +343,7 @@ BOOST_FIXTURE_TEST_CASE(pull_then_tail_under_a_concurrent_writer,
                      : std::string{}));
   }};
   std::optional<nft::ruleset> snap;
-  self->request(mon, 10s, actors::pull_atom_v, std::uint8_t{0},
-                std::string{})
+  self->request(mon, 10s, actors::pull_atom_v, std::uint8_t{0}, std::string{})
       .receive([&](nft::ruleset& rs) { snap = std::move(rs); },
                [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
   writer.join();
@@ -371,7 +372,8 @@ BOOST_FIXTURE_TEST_CASE(enobufs_signals_resync_and_auto_resync_converges,
   o.rcvbuf = 4096; // tiny: one big commit overflows it
   o.auto_resync = true;
   o.max_in_flight = 1;
-  auto mon = actors::spawn_monitor(sys, caf::actor{owner}, o);
+  auto mon =
+      test::require_spawned(actors::spawn_monitor(sys, caf::actor{owner}, o));
   (void)stats_of(mon); // subscribed
   netns.nft("add table ip hold");
   // Sent and not acknowledged: with max_in_flight 1 the monitor no
@@ -464,7 +466,8 @@ BOOST_FIXTURE_TEST_CASE(slow_owner_stops_reading_then_resync, monitor_fixture) {
   o.ns = netns.ns();
   o.max_in_flight = 1;
   o.rcvbuf = 1 << 18;
-  auto mon = actors::spawn_monitor(sys, caf::actor{owner}, o);
+  auto mon =
+      test::require_spawned(actors::spawn_monitor(sys, caf::actor{owner}, o));
   auto stats = [&] {
     return stats_of(mon);
   };
@@ -513,7 +516,7 @@ BOOST_FIXTURE_TEST_CASE(since_gen_and_owner_down, monitor_fixture) {
       0);
   actors::monitor_options o;
   o.ns = netns.ns();
-  auto mon = actors::spawn_monitor(sys, owner, o);
+  auto mon = test::require_spawned(actors::spawn_monitor(sys, owner, o));
   self->monitor(mon);
   caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
   bool down = false;
@@ -537,6 +540,29 @@ BOOST_FIXTURE_TEST_CASE(since_gen_and_owner_down, monitor_fixture) {
   self->request(m2, 5s, actors::set_min_gen_atom_v, std::uint32_t{1})
       .receive([&](std::uint32_t min) { BOOST_TEST(min == g->id + 1); },
                [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+}
+
+// Options that would stall the monitor or that the kernel refuses are a
+// typed error from spawn_monitor, before any actor or socket exists.
+BOOST_FIXTURE_TEST_CASE(bad_options_fail_before_spawning, monitor_fixture) {
+  BOOST_TEST(actors::monitor_options{}.validate().has_value());
+  auto refused = [&](actors::monitor_options bad, const std::string& what) {
+    bad.ns = netns.ns();
+    auto m = actors::spawn_monitor(sys, caf::actor{self}, bad);
+    BOOST_REQUIRE(!m);
+    BOOST_TEST((m.error() == errc::invalid_argument));
+    auto text = actors::describe(m.error());
+    BOOST_TEST(text.find(what) != std::string::npos, text);
+  };
+  actors::monitor_options o;
+  o.max_in_flight = 0; // it would never send a transaction
+  refused(o, "max_in_flight");
+  o = {};
+  o.max_reads = 0; // it would never read
+  refused(o, "max_reads");
+  o = {};
+  o.rcvbuf = -1;
+  refused(o, "rcvbuf");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -214,15 +214,11 @@ BOOST_FIXTURE_TEST_CASE(a_commit_from_b_goes_through_the_transactor_of_a,
       coll->text());
   // A client program in B (this process, its actor system's threads and
   // sockets inside B) commits a batch through the node in A.
-  actors::node::config cfg;
-  cfg.openssl_certificate = certs("client.pem");
-  cfg.openssl_key = certs("client.key");
-  cfg.openssl_cafile = certs("ca.pem");
-  NFACTOR_REQUIRE_OK(cfg.prepare_security(a_addr));
-  std::unique_ptr<caf::actor_system> sys;
-  NFACTOR_REQUIRE_OK(sys::run_in(
-      b.ns(), [&] { sys = std::make_unique<caf::actor_system>(cfg); }));
+  test::node_side client{b.ns(), test::tls_options(certs, "client"), a_addr};
+  auto& sys = client.sys;
+  test::watchdog connecting{"connecting to the node in A"};
   auto n = actors::node::connect_node(*sys, {a_addr, 4242}, true);
+  connecting.disarm();
   BOOST_REQUIRE(n);
   nft::batch batch;
   nft::table t;

@@ -11,6 +11,11 @@
 // /dev/null under it (test::replace_netfilter_socket).
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
 #include <arpa/inet.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -37,28 +42,6 @@ template <class T>
 std::string why(const caf::expected<T>& x) {
   return x ? std::string{"ok"} : caf::to_string(x.error());
 }
-
-// One actor system whose threads (and so sockets) live in `ns`.
-struct side {
-  node::config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  std::vector<caf::actor_addr> to_stop;
-
-  side(const sys::netns& ns, const test::test_certs& certs,
-       const std::string& who) {
-    cfg.openssl_certificate = certs(who + ".pem");
-    cfg.openssl_key = certs(who + ".key");
-    cfg.openssl_cafile = certs("ca.pem");
-    NFACTOR_REQUIRE_OK(cfg.prepare_security("127.0.0.1"));
-    auto st = sys::run_in(
-        ns, [&] { sys = std::make_unique<caf::actor_system>(cfg); });
-    NFACTOR_REQUIRE_OK(st);
-  }
-  ~side() {
-    for (auto& a : to_stop)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  }
-};
 
 // Every field of an NFLOG event set (values as the decoder would give).
 nflog::log_event full_event(std::uint32_t seq) {
@@ -126,6 +109,34 @@ log_batch batch_of(std::size_t n, std::uint32_t first_seq) {
   return b;
 }
 
+// Receives until a message of type T arrives and returns it, dropping
+// those of the types `Ignored` on the way; fails the test at `deadline`
+// (one limit for the whole wait, however many others arrive).
+template <class T, class... Ignored>
+T await(caf::scoped_actor& self, const std::string& what,
+        std::chrono::steady_clock::time_point deadline) {
+  std::optional<T> got;
+  while (!got) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    BOOST_REQUIRE_MESSAGE(left.count() > 0, "no " << what);
+    auto take = [&](T& x) {
+      got = std::move(x);
+    };
+    auto fail = [&] {
+      BOOST_FAIL("no " << what);
+    };
+    self->receive(
+        take, [](Ignored&) { /* dropped */ }..., caf::after(left) >> fail);
+  }
+  return std::move(*got);
+}
+
+// The end of a wait that starts now.
+std::chrono::steady_clock::time_point deadline() {
+  return std::chrono::steady_clock::now() + test::patience;
+}
+
 struct held_state {
   std::vector<caf::response_promise> held;
 };
@@ -162,8 +173,10 @@ caf::behavior test_subscriber(caf::stateful_actor<held_state>* self,
 
 struct relay_fixture : test::netns_fixture {
   test::test_certs certs;
-  side server{netns.ns(), certs, "node"};
-  side client{netns.ns(), certs, "client"};
+  test::node_side server{netns.ns(), test::tls_options(certs, "node"),
+                         "127.0.0.1"};
+  test::node_side client{netns.ns(), test::tls_options(certs, "client"),
+                         "127.0.0.1"};
   node::node_actor node_handle;
   node::node_actor remote;
 
@@ -181,7 +194,9 @@ struct relay_fixture : test::netns_fixture {
     server.to_stop.push_back(n->address());
     auto port = node::publish(node_handle, 0, "127.0.0.1", true);
     BOOST_REQUIRE_MESSAGE(port, why(port));
+    test::watchdog connecting{"connecting to the node"};
     auto r = node::connect_node(*client.sys, {"127.0.0.1", *port}, true);
+    connecting.disarm();
     BOOST_REQUIRE_MESSAGE(r, why(r));
     remote = *r;
   }
@@ -197,6 +212,20 @@ struct relay_fixture : test::netns_fixture {
         .receive([&](node::node_stats& s) { out = std::move(s); },
                  [&](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
     return out;
+  }
+
+  // The node's stats once `done` holds for them, polled until one deadline;
+  // the last ones seen otherwise (the caller's checks then fail).
+  node::node_stats
+  stats_when(caf::scoped_actor& self,
+             const std::function<bool(const node::node_stats&)>& done) {
+    auto until = deadline();
+    auto st = stats(self);
+    while (!done(st) && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(20ms);
+      st = stats(self);
+    }
+    return st;
   }
 
   node::node_subscription subscribe(caf::scoped_actor& self,
@@ -275,13 +304,9 @@ BOOST_FIXTURE_TEST_CASE(credits_bound_batches_in_flight_and_loss_is_reported,
   auto [sub, s] = spend_the_only_credit(self);
   // The stats request queues behind the injected batches at the node only
   // if it comes from the same sender; poll until the node has seen them.
-  node::node_stats st;
-  for (int i = 0; i < 500; ++i) {
-    st = stats(self);
-    if (!st.subscriptions.empty() && st.subscriptions[0].batches_dropped == 3)
-      break;
-    std::this_thread::sleep_for(10ms);
-  }
+  auto st = stats_when(self, [](const node::node_stats& x) {
+    return !x.subscriptions.empty() && x.subscriptions[0].batches_dropped == 3;
+  });
   BOOST_REQUIRE_EQUAL(st.subscriptions.size(), 1u);
   BOOST_TEST(st.subscriptions[0].batches_sent == 1u);
   BOOST_TEST(st.subscriptions[0].in_flight == 1u);
@@ -291,12 +316,10 @@ BOOST_FIXTURE_TEST_CASE(credits_bound_batches_in_flight_and_loss_is_reported,
   // The subscriber answers: the credit returns; the next batch is preceded
   // by the loss notice.
   self->send(sub, node::release_atom_v);
-  for (int i = 0; i < 500; ++i) {
-    st = stats(self);
-    if (st.subscriptions[0].in_flight == 0)
-      break;
-    std::this_thread::sleep_for(10ms);
-  }
+  st = stats_when(self, [](const node::node_stats& x) {
+    return x.subscriptions.size() == 1 && x.subscriptions[0].in_flight == 0;
+  });
+  BOOST_REQUIRE_EQUAL(st.subscriptions.size(), 1u);
   BOOST_TEST(st.subscriptions[0].in_flight == 0u);
   inject(batch_of(1, 11));
   self->receive(
@@ -320,13 +343,10 @@ BOOST_FIXTURE_TEST_CASE(without_credit_batches_are_held_and_merged,
   caf::scoped_actor self{*client.sys};
   // No credit left for the last three batches: held, not dropped.
   auto sub = spend_the_only_credit(self).subscriber;
-  node::node_stats st;
-  for (int i = 0; i < 500; ++i) {
-    st = stats(self);
-    if (st.subscriptions.size() == 1 && st.subscriptions[0].batches_sent == 1)
-      break;
-    std::this_thread::sleep_for(10ms);
-  }
+  auto st = stats_when(self, [](const node::node_stats& x) {
+    return x.subscriptions.size() == 1 && x.subscriptions[0].batches_sent == 1;
+  });
+  BOOST_REQUIRE_EQUAL(st.subscriptions.size(), 1u);
   // The credit returns: the three come as one batch, in order, no loss.
   self->send(sub, node::release_atom_v);
   self->receive(
@@ -347,18 +367,19 @@ BOOST_FIXTURE_TEST_CASE(a_subscriber_going_down_ends_its_subscriptions,
                         relay_fixture) {
   caf::scoped_actor self{*client.sys};
   auto sub = client.sys->spawn(test_subscriber, caf::actor{self}, false);
+  client.to_stop.push_back(sub.address()); // should the test stop early
   auto s = subscribe(self, caf::actor_cast<node::subscriber>(sub), 0);
   self->receive([](log_started&) {},
                 caf::after(10s) >> [] { BOOST_FAIL("no log_started"); });
   BOOST_TEST(stats(self).subscriptions.size() == 1u);
+  BOOST_TEST(test::nflog_groups(netns).count(5) == 1u);
   self->send_exit(sub, caf::exit_reason::user_shutdown);
-  node::node_stats st;
-  for (int i = 0; i < 500; ++i) {
-    st = stats(self);
-    if (st.subscriptions.empty() && st.bound_groups.empty())
-      break;
-    std::this_thread::sleep_for(10ms);
-  }
+  // The listener unbinds in its on_exit, after the node has dropped the
+  // subscription: the node's account and the kernel's, one deadline.
+  auto st = stats_when(self, [&](const node::node_stats& x) {
+    return x.subscriptions.empty() && x.bound_groups.empty() &&
+           test::nflog_groups(netns).count(5) == 0;
+  });
   BOOST_TEST(st.subscriptions.empty());
   BOOST_TEST(st.bound_groups.empty());                  // the group was unbound
   BOOST_TEST(test::nflog_groups(netns).count(5) == 0u); // says the kernel
@@ -401,9 +422,8 @@ BOOST_FIXTURE_TEST_CASE(a_failed_listener_is_restarted_and_subscribers_told,
   // A packet wakes the listener: its next recv fails (ENOTSOCK), the
   // supervisor restarts it, and the subscriber hears of it.
   BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, 9999, "wake") == 1);
-  node::stream_restarted r;
-  self->receive([&](node::stream_restarted& x) { r = x; },
-                caf::after(10s) >> [] { BOOST_FAIL("no stream_restarted"); });
+  auto r = await<node::stream_restarted, log_batch>(self, "stream_restarted",
+                                                    deadline());
   BOOST_TEST(r.source == "log:5");
   BOOST_TEST(r.restarts == 1u);
   BOOST_TEST_MESSAGE("restart reason: " << r.reason);
@@ -412,17 +432,15 @@ BOOST_FIXTURE_TEST_CASE(a_failed_listener_is_restarted_and_subscribers_told,
              r.reason);
   // The new listener binds the group again; events flow on the same
   // subscription.
-  log_started second;
-  self->receive([&](log_started& st) { second = st; }, [](log_batch&) {},
-                caf::after(10s) >> [] { BOOST_FAIL("no second log_started"); });
+  auto second =
+      await<log_started, log_batch>(self, "second log_started", deadline());
   BOOST_TEST(second.portid != first.portid);
   BOOST_TEST(test::nflog_groups(netns)[5] == second.portid);
   BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, 9999, "after") == 1);
-  bool got = false;
-  while (!got)
-    self->receive([&](log_batch& b) { got = !b.events.empty(); },
-                  caf::after(10s) >>
-                      [] { BOOST_FAIL("no event after the restart"); });
+  for (auto until = deadline();
+       await<log_batch>(self, "an event after the restart", until)
+           .events.empty();) {
+  }
   auto st = stats(self);
   BOOST_TEST(st.restarts == 1u);
   BOOST_TEST(st.subscriptions.size() == 1u);
@@ -447,28 +465,35 @@ BOOST_FIXTURE_TEST_CASE(a_failed_monitor_is_restarted_and_subscribers_resync,
     return (nl.nl_groups & (1u << (NFNLGRP_NFTABLES - 1))) != 0;
   }));
   netns.nft("add table ip wake"); // wakes the monitor: its recv fails
-  node::stream_restarted r;
-  self->receive([&](node::stream_restarted& x) { r = x; },
-                [](nft::transaction&) {},
-                caf::after(10s) >> [] { BOOST_FAIL("no stream_restarted"); });
+  auto r = await<node::stream_restarted, nft::transaction>(
+      self, "stream_restarted", deadline());
   BOOST_TEST(r.source == "ruleset");
   BOOST_TEST(r.restarts == 1u);
   BOOST_TEST_MESSAGE("restart reason: " << r.reason);
-  self->receive([](resync_needed&) {},
-                caf::after(10s) >> [] { BOOST_FAIL("no resync_needed"); });
-  // A snapshot from the new monitor, then commits flow again.
-  bool snap = false;
-  for (int i = 0; i < 50 && !snap; ++i)
+  await<resync_needed, nft::transaction>(self, "resync_needed", deadline());
+  // A snapshot from the new monitor (it refuses until it has one), then
+  // commits flow again.
+  std::size_t tables = 0;
+  for (auto until = deadline();
+       tables != 2 && std::chrono::steady_clock::now() < until;)
     self->request(remote, 10s, node::snapshot_atom_v, std::uint8_t{0},
                   std::string{})
-        .receive([&](nft::ruleset& rs) { snap = rs.tables.size() == 2; },
+        .receive([&](nft::ruleset& rs) { tables = rs.tables.size(); },
                  [&](caf::error&) { std::this_thread::sleep_for(100ms); });
-  BOOST_TEST(snap);
+  BOOST_TEST(tables == 2u); // before, wake
   netns.nft("add table ip after");
-  // (The "wake" commit went down with the old monitor.)
-  self->receive(
-      [&](nft::transaction& t) { BOOST_TEST(t.changes.size() == 1u); },
-      caf::after(10s) >> [] { BOOST_FAIL("no commit after the restart"); });
+  // The commit of "after", whatever else is still queued ("wake" may or
+  // may not have been read before the old monitor went down).
+  auto names_after = [](const nft::transaction& t) {
+    auto* table = t.changes.size() == 1
+                      ? std::get_if<nft::table>(&t.changes[0].entity)
+                      : nullptr;
+    return table != nullptr && table->name == "after";
+  };
+  auto until = deadline();
+  while (!names_after(
+      await<nft::transaction>(self, "the commit of table after", until))) {
+  }
   BOOST_TEST(stats(self).restarts == 1u);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Helpers of the node suites: throw-away certificates made with the
-// openssl CLI (scripts/node-test-certs) in a temporary directory.
+// openssl CLI (scripts/node-test-certs) in a temporary directory, an
+// actor system per side of a connection, programs run in namespaces.
 #pragma once
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -23,7 +25,13 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
 #include "netns_fixture.hpp"
+#include "nfactor/actors/node/security.hpp"
+#include "nfactor/sys/netns.hpp"
+#include "watchdog.hpp"
 
 namespace nfactor::test {
 
@@ -55,6 +63,56 @@ class test_certs {
 
  private:
   std::string dir_;
+};
+
+/// Mutual TLS with `name`.pem/.key, trusting `ca`.pem.
+inline actors::node::security_options
+tls_options(const test_certs& certs, const std::string& name,
+            const std::string& ca = "ca") {
+  actors::node::security_options s;
+  s.certificate = certs(name + ".pem");
+  s.key = certs(name + ".key");
+  s.cafile = certs(ca + ".pem");
+  return s;
+}
+
+/// One actor system whose threads, and so sockets, live in `ns`, prepared
+/// for `sec` at `address`. BASP heartbeats with a connection timeout end a
+/// connection whose peer stops answering (CAF 0.17.6's blocking connect has
+/// no limit of its own: bound it with a `watchdog`). At the end every actor in
+/// `to_stop` is told to exit and the system's shutdown is bounded by a watchdog
+/// (~actor_system waits for every actor: one left running fails the test,
+/// named, in 30 s).
+struct node_side {
+  actors::node::config cfg;
+  std::vector<caf::actor_addr> to_stop;
+  watchdog shutdown;
+  std::unique_ptr<caf::actor_system> sys;
+
+  node_side(const sys::netns& ns, const actors::node::security_options& sec,
+            const std::string& address) {
+    cfg.openssl_certificate = sec.certificate;
+    cfg.openssl_key = sec.key;
+    cfg.openssl_cafile = sec.cafile;
+    cfg.insecure = sec.insecure;
+    NFACTOR_REQUIRE_OK(cfg.prepare_security(address));
+    cfg.set("middleman.heartbeat-interval",
+            caf::timespan{std::chrono::seconds{1}});
+    cfg.set("middleman.connection-timeout",
+            caf::timespan{std::chrono::seconds{10}});
+    auto st = sys::run_in(
+        ns, [&] { sys = std::make_unique<caf::actor_system>(cfg); });
+    NFACTOR_REQUIRE_OK(st);
+  }
+  ~node_side() {
+    for (auto& a : to_stop)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    shutdown.arm("an actor system's shutdown (every actor stopped?)");
+    sys.reset();
+    shutdown.disarm();
+  }
+  node_side(const node_side&) = delete;
+  node_side& operator=(const node_side&) = delete;
 };
 
 /// The path of an app built with the tests.

@@ -30,55 +30,19 @@ echo::behavior_type echo_impl(std::int32_t step) {
   }};
 }
 
-// One actor system configured for `sec` (validated first).
-struct side {
-  node::config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-
-  // Published actors live until told to exit (the middleman holds them),
-  // and ~actor_system waits for every actor.
-  std::vector<caf::actor_addr> published;
-
-  ~side() {
-    for (auto& a : published)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  }
-
-  // Spawns an echo and publishes it on loopback.
-  caf::expected<std::uint16_t> serve(bool tls) {
-    auto e = sys->spawn(echo_impl, std::int32_t{1});
-    published.push_back(e.address());
-    return node::publish(e, 0, "127.0.0.1", tls);
-  }
-
-  // The system's threads, and so its sockets, live in `ns`.
-  side(const sys::netns& ns, const node::security_options& sec,
-       const std::string& address) {
-    cfg.openssl_certificate = sec.certificate;
-    cfg.openssl_key = sec.key;
-    cfg.openssl_cafile = sec.cafile;
-    cfg.insecure = sec.insecure;
-    auto ok = cfg.prepare_security(address);
-    NFACTOR_REQUIRE_OK(ok);
-    auto st = sys::run_in(
-        ns, [&] { sys = std::make_unique<caf::actor_system>(cfg); });
-    NFACTOR_REQUIRE_OK(st);
-  }
-};
-
-node::security_options tls(const test::test_certs& certs,
-                           const std::string& name,
-                           const std::string& ca = "ca") {
-  node::security_options s;
-  s.certificate = certs(name + ".pem");
-  s.key = certs(name + ".key");
-  s.cafile = certs(ca + ".pem");
-  return s;
+// Spawns an echo in `side` and publishes it on loopback.
+caf::expected<std::uint16_t> serve(test::node_side& side, bool tls) {
+  auto e = side.sys->spawn(echo_impl, std::int32_t{1});
+  side.to_stop.push_back(e.address()); // the middleman holds it
+  return node::publish(e, 0, "127.0.0.1", tls);
 }
 
 // Asks `port` on loopback for echo(41) and returns the reply or the error.
-caf::expected<std::int32_t> ask(side& client, std::uint16_t port, bool tls) {
+caf::expected<std::int32_t> ask(test::node_side& client, std::uint16_t port,
+                                bool tls) {
+  test::watchdog connecting{"connecting to the echo"};
   auto h = node::connect<echo>(*client.sys, "127.0.0.1", port, tls);
+  connecting.disarm();
   if (!h)
     return std::move(h.error());
   caf::scoped_actor self{*client.sys};
@@ -130,12 +94,12 @@ BOOST_AUTO_TEST_CASE(validation_happens_before_caf) {
              test::why(any));
   BOOST_TEST(!node::validate(insecure, "10.0.0.1"));
 
-  auto mixed = tls(certs, "node");
+  auto mixed = test::tls_options(certs, "node");
   mixed.insecure = true;
   BOOST_TEST(!node::validate(mixed, "127.0.0.1"));
 
-  BOOST_TEST(node::validate(tls(certs, "node"), "10.0.0.1"));
-  auto missing_key = tls(certs, "node");
+  BOOST_TEST(node::validate(test::tls_options(certs, "node"), "10.0.0.1"));
+  auto missing_key = test::tls_options(certs, "node");
   missing_key.key = certs("nope.key");
   auto mk = node::validate(missing_key, "");
   BOOST_TEST(!mk);
@@ -153,18 +117,19 @@ BOOST_FIXTURE_TEST_CASE(mutual_tls_admits_only_certificates_of_the_ca,
                         *boost::unit_test::precondition(test::needs_kernel)) {
   test::test_certs certs;
   auto ns = netns.ns();
-  side server{ns, tls(certs, "node"), "127.0.0.1"};
-  auto port = server.serve(true);
+  test::node_side server{ns, test::tls_options(certs, "node"), "127.0.0.1"};
+  auto port = serve(server, true);
   BOOST_REQUIRE_MESSAGE(port, why(port));
 
-  side good{ns, tls(certs, "client"), "127.0.0.1"};
+  test::node_side good{ns, test::tls_options(certs, "client"), "127.0.0.1"};
   auto reply = ask(good, *port, true);
   BOOST_REQUIRE_MESSAGE(reply, why(reply));
   BOOST_TEST(*reply == 42);
 
   // A certificate from another CA (the client trusts the node's CA, so
   // the refusal is the node's).
-  side rogue{ns, tls(certs, "rogue", "ca"), "127.0.0.1"};
+  test::node_side rogue{ns, test::tls_options(certs, "rogue", "ca"),
+                        "127.0.0.1"};
   auto refused = ask(rogue, *port, true);
   BOOST_TEST(!refused);
   BOOST_TEST_MESSAGE("rogue client: " << why(refused));
@@ -172,7 +137,7 @@ BOOST_FIXTURE_TEST_CASE(mutual_tls_admits_only_certificates_of_the_ca,
   // No certificate at all: plain TCP (BASP without TLS).
   node::security_options plain;
   plain.insecure = true;
-  side bare{ns, plain, "127.0.0.1"};
+  test::node_side bare{ns, plain, "127.0.0.1"};
   auto refused_plain = ask(bare, *port, false);
   BOOST_TEST(!refused_plain);
   BOOST_TEST_MESSAGE("plain client: " << why(refused_plain));
@@ -183,10 +148,10 @@ BOOST_FIXTURE_TEST_CASE(insecure_mode_works_on_loopback, test::netns_fixture,
   node::security_options plain;
   plain.insecure = true;
   auto ns = netns.ns();
-  side server{ns, plain, "127.0.0.1"};
-  auto port = server.serve(false);
+  test::node_side server{ns, plain, "127.0.0.1"};
+  auto port = serve(server, false);
   BOOST_REQUIRE_MESSAGE(port, why(port));
-  side client{ns, plain, "127.0.0.1"};
+  test::node_side client{ns, plain, "127.0.0.1"};
   auto reply = ask(client, *port, false);
   BOOST_REQUIRE_MESSAGE(reply, why(reply));
   BOOST_TEST(*reply == 42);

@@ -222,7 +222,7 @@ BOOST_FIXTURE_TEST_CASE(monitor_stopped_and_owner_died, fixture) {
   actors::monitor_options o;
   o.ns = netns.ns();
   auto start = [&](caf::actor owner) {
-    auto m = actors::spawn_monitor(sys, owner, o);
+    auto m = test::require_spawned(actors::spawn_monitor(sys, owner, o));
     self->monitor(m);
     // A reply means its socket is open and subscribed.
     self->request(m, patience, actors::stats_atom_v)

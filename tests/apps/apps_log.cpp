@@ -414,20 +414,21 @@ BOOST_FIXTURE_TEST_CASE(loss_is_a_line_and_in_the_stats, test::netns_fixture) {
   BOOST_TEST(last_total == lost, err);
 }
 
-BOOST_AUTO_TEST_CASE(bad_command_lines) {
-  auto r = run_command(log_bin + " --group 0");
+// (In a scratch namespace: a run that ignored its options stays there.)
+BOOST_FIXTURE_TEST_CASE(bad_command_lines, test::netns_fixture) {
+  auto r = netns.exec(log_bin + " --group 0");
   BOOST_TEST(r.status == 2);
-  r = run_command(log_bin + " --json -");
+  r = netns.exec(log_bin + " --json -");
   BOOST_TEST(r.status == 2);
   BOOST_TEST(r.output.find("--group is required") != std::string::npos,
              r.output);
-  r = run_command(log_bin + " --group 5 --netns nfactor-no-such-ns");
+  r = netns.exec(log_bin + " --group 5 --netns nfactor-no-such-ns");
   BOOST_TEST(r.status == 2);
   BOOST_TEST(r.output.find("nfactor-no-such-ns") != std::string::npos,
              r.output);
-  r = run_command(log_bin + " --group 5 --group 5");
+  r = netns.exec(log_bin + " --group 5 --group 5");
   BOOST_TEST(r.status == 2);
-  r = run_command(log_bin + " --help");
+  r = netns.exec(log_bin + " --help");
   BOOST_TEST(r.status == 0);
   BOOST_TEST(r.output.find("--pcap") != std::string::npos);
 }

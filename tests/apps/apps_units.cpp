@@ -22,10 +22,8 @@ bool have_systemd_analyze() {
 
 boost::test_tools::assertion_result
 needs_systemd_analyze(boost::unit_test::test_unit_id) {
-  boost::test_tools::assertion_result r{have_systemd_analyze()};
-  if (!r)
-    r.message() << "systemd-analyze is not installed";
-  return r;
+  return test::requirement(have_systemd_analyze(),
+                           "systemd-analyze is not installed");
 }
 
 // The unit `name` with /usr/local/bin/<name> replaced by `bin`.

@@ -15,6 +15,7 @@
 // the reader reads whole.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -23,13 +24,37 @@
 
 using namespace nfactor;
 
+namespace {
+
+// A refusal of the reader: invalid_argument from "read nft json", and
+// either the document as a whole is wrong (not JSON, no "nftables" array)
+// or the detail starts with the JSON path of the offending value
+// ("nftables[3].rule.expr[0].match.left: ...").
+bool names_its_path(const error& e) {
+  if (e.code != make_error_code(errc::invalid_argument) ||
+      e.op != "read nft json")
+    return false;
+  const std::string_view d = e.detail;
+  if (d == "not valid JSON" ||
+      d == "expected an object with an \"nftables\" array")
+    return true;
+  auto colon = d.find(": ");
+  return d.starts_with("nftables[") && colon != std::string_view::npos &&
+         colon + 2 < d.size();
+}
+
+} // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   std::string_view text{reinterpret_cast<const char*>(data), size};
   auto ops = nft::json::read(text);
   if (!ops) {
-    if (ops.err().message().empty())
+    if (!names_its_path(ops.err())) {
+      std::fprintf(stderr, "error without a JSON path: %s\n",
+                   ops.err().message().c_str());
       std::abort();
+    }
     return 0;
   }
   auto again = nft::json::read(text);

@@ -15,6 +15,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_log.h>
 
+#include "kernel_features.hpp"
 #include "netns_fixture.hpp"
 #include "nfactor/nflog/group.hpp"
 #include "nfactor/nflog/listener.hpp"
@@ -276,6 +277,10 @@ BOOST_FIXTURE_TEST_CASE(conntrack_flag, netns_fixture) {
   auto o = packet_opts(netns);
   o.flags.conntrack = true;
   auto l = listener::open(o);
+  if (auto glue = test::features().conntrack_glue)
+    BOOST_TEST_REQUIRE(static_cast<bool>(l) == *glue,
+                       "kernel config: glue " << *glue
+                                              << ", open: " << test::why(l));
   if (!l) {
     BOOST_TEST(l.err().errno_value() == EOPNOTSUPP);
     BOOST_TEST(l.err().op == "NFULA_CFG_FLAGS group 7");

@@ -10,6 +10,7 @@
 
 #include "netns_fixture.hpp"
 #include "tx_helpers.hpp"
+#include "nfactor/nft/datatype.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nft/reconcile.hpp"
 #include "nfactor/nft/rule_builder.hpp"
@@ -65,7 +66,7 @@ nft::ruleset desired(std::uint32_t policy, bool variant) {
   s.family = inet;
   s.table = "r";
   s.name = "s";
-  s.key_type = 7;
+  s.key_type = nft::type_id(nft::datatype::ipv4_addr);
   s.key_len = 4;
   d.sets.push_back(
       {s, {v4(0x0a000001), variant ? v4(0x0a000003) : v4(0x0a000002)}});
@@ -106,8 +107,11 @@ nft::ruleset objects(std::uint64_t quota_mb, std::uint64_t rate) {
   obj("x", NFT_OBJECT_QUOTA,
       nft::expr::quota{.bytes = quota_mb << 20, .flags = 0, .consumed = {}});
   obj("l", NFT_OBJECT_LIMIT,
-      nft::expr::limit{
-          .rate = rate, .unit = 1, .burst = 5, .type = NFT_LIMIT_PKTS, .flags = 0});
+      nft::expr::limit{.rate = rate,
+                       .unit = 1,
+                       .burst = 5,
+                       .type = NFT_LIMIT_PKTS,
+                       .flags = 0});
   return d;
 }
 
@@ -210,6 +214,27 @@ BOOST_FIXTURE_TEST_CASE(conflict_retries_and_converges, netns_fixture) {
   auto lost = nft::reconcile(s, desired(NF_DROP, false), always);
   BOOST_REQUIRE(!lost);
   BOOST_TEST(lost.err().code == make_error_code(errc::conflict));
+}
+
+BOOST_FIXTURE_TEST_CASE(no_attempts_is_invalid_argument, netns_fixture) {
+  // Zero or negative attempts leave no conflict to report: a typed error,
+  // and the kernel is neither read nor written.
+  auto s = test::open_socket(netns);
+  for (int attempts : {0, -1}) {
+    nft::reconcile_options o;
+    o.max_attempts = attempts;
+    int commits = 0;
+    o.before_commit = [&](int) {
+      ++commits;
+    };
+    auto r = nft::reconcile(s, desired(NF_ACCEPT, false), o);
+    BOOST_REQUIRE(!r);
+    BOOST_TEST(r.err().code == make_error_code(errc::invalid_argument));
+    BOOST_TEST(r.err().detail.find("max_attempts") != std::string::npos);
+    BOOST_TEST(commits == 0);
+  }
+  BOOST_TEST(netns.nft("list tables").find("table inet r") ==
+             std::string::npos);
 }
 
 BOOST_FIXTURE_TEST_CASE(named_objects_by_type_and_definition, netns_fixture) {

@@ -12,6 +12,7 @@
 #include "netns_fixture.hpp"
 #include "tx_helpers.hpp"
 #include "nfactor/nft/batch_ops.hpp"
+#include "nfactor/nft/datatype.hpp"
 #include "nfactor/nft/rule_builder.hpp"
 #include "nfactor/nft/transaction.hpp"
 
@@ -170,7 +171,7 @@ BOOST_FIXTURE_TEST_CASE(ip_table_matches_and_statements, netns_fixture) {
   blk.family = f;
   blk.table = "t";
   blk.name = "blk";
-  blk.key_type = 7; // nft's ipv4_addr
+  blk.key_type = nft::type_id(nft::datatype::ipv4_addr);
   blk.key_len = 4;
   nft::add(b, blk);
   for (auto& c : cases)

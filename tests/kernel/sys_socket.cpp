@@ -39,8 +39,10 @@ ino_t own_netns() {
 
 BOOST_AUTO_TEST_SUITE(sys_socket, *boost::unit_test::precondition(needs_kernel))
 
-BOOST_AUTO_TEST_CASE(opens_with_portid_and_seq) {
-  auto s = socket::open();
+BOOST_FIXTURE_TEST_CASE(opens_with_portid_and_seq, netns_fixture) {
+  socket_options o;
+  o.ns = netns.ns();
+  auto s = socket::open(o);
   NFACTOR_REQUIRE_OK(s);
   BOOST_TEST(s->is_open());
   BOOST_TEST(s->fd() >= 0);
@@ -55,8 +57,9 @@ BOOST_AUTO_TEST_CASE(opens_with_portid_and_seq) {
   BOOST_TEST(r.err().code == make_error_code(errc::closed));
 }
 
-BOOST_AUTO_TEST_CASE(rcvbuf_force_reports_the_granted_size) {
+BOOST_FIXTURE_TEST_CASE(rcvbuf_force_reports_the_granted_size, netns_fixture) {
   socket_options o;
+  o.ns = netns.ns();
   o.rcvbuf = 8 << 20;
   auto s = socket::open(o);
   NFACTOR_REQUIRE_OK(s);
@@ -84,10 +87,6 @@ BOOST_FIXTURE_TEST_CASE(socket_in_named_netns_sees_that_ruleset,
   NFACTOR_REQUIRE_OK(a);
   NFACTOR_REQUIRE_OK(b);
   BOOST_TEST(own_netns() == before); // the caller never moved
-  auto host = socket::open();
-  NFACTOR_REQUIRE_OK(host);
-  auto h0 = nft::get_gen(*host);
-  NFACTOR_REQUIRE_OK(h0);
   auto a0 = nft::get_gen(*a);
   auto b0 = nft::get_gen(*b);
   NFACTOR_REQUIRE_OK(a0);
@@ -100,11 +99,9 @@ BOOST_FIXTURE_TEST_CASE(socket_in_named_netns_sees_that_ruleset,
   NFACTOR_REQUIRE_OK(a1);
   NFACTOR_REQUIRE_OK(b1);
   BOOST_TEST(a1->id == a0->id + 3);
+  // The untouched namespace stands for every other one: the host's
+  // generation is not read (anything else on the machine may commit).
   BOOST_TEST(b1->id == b0->id);
-  // Nothing in this project writes the host's ruleset.
-  auto h1 = nft::get_gen(*host);
-  NFACTOR_REQUIRE_OK(h1);
-  BOOST_TEST(h1->id == h0->id);
 }
 
 BOOST_FIXTURE_TEST_CASE(netns_by_path_fd_and_pid, netns_fixture) {

@@ -13,8 +13,10 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
+#include <caf/expected.hpp>
 
 #include "nfactor/actors/system.hpp"
+#include "watchdog.hpp"
 
 namespace nfactor::test {
 
@@ -30,10 +32,21 @@ T round_trip(caf::actor_system& sys, T x) {
   return out;
 }
 
+/// The handle a spawn function returned; fails the test with the error
+/// when it returned none.
+template <class Handle>
+Handle require_spawned(caf::expected<Handle> x) {
+  BOOST_REQUIRE_MESSAGE(x, "spawn failed: " << caf::to_string(x.error()));
+  return std::move(*x);
+}
+
 /// An actor system that knows nfactor's message types
 /// (`actors::add_message_types`).
+/// (~actor_system waits for every actor: one a test left running fails
+/// the test within `watchdog_limit`, named, instead of hanging.)
 struct actor_system_fixture {
   caf::actor_system_config cfg;
+  watchdog shutdown; // destroyed after sys: disarms once sys is gone
   caf::actor_system sys;
 
   static caf::actor_system_config& prepare(caf::actor_system_config& c) {
@@ -41,6 +54,11 @@ struct actor_system_fixture {
     return c;
   }
   actor_system_fixture() : sys(prepare(cfg)) {}
+  ~actor_system_fixture() {
+    shutdown.arm("the actor system's shutdown (every actor stopped?)");
+  }
+  actor_system_fixture(const actor_system_fixture&) = delete;
+  actor_system_fixture& operator=(const actor_system_fixture&) = delete;
 
   /// `x` after a trip through this system's serializers.
   template <class T>

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 #include <sys/wait.h>
@@ -48,12 +49,38 @@ bool kernel_tests_enabled() {
   return enabled;
 }
 
+namespace {
+
+std::vector<std::string>& recorded_skips() {
+  static std::vector<std::string> reasons;
+  return reasons;
+}
+
+} // namespace
+
+boost::test_tools::assertion_result requirement(bool available,
+                                                const std::string& reason) {
+  boost::test_tools::assertion_result res{available};
+  if (!available) {
+    recorded_skips().push_back(reason);
+    res.message() << reason;
+  }
+  return res;
+}
+
+bool skips_allowed() {
+  const char* allow = std::getenv("NFACTOR_ALLOW_SKIP");
+  return allow != nullptr && std::string{allow} == "1";
+}
+
+const std::vector<std::string>& skip_reasons() {
+  return recorded_skips();
+}
+
 boost::test_tools::assertion_result
 needs_kernel(boost::unit_test::test_unit_id) {
-  boost::test_tools::assertion_result res{kernel_tests_enabled()};
-  if (!res)
-    res.message() << "kernel tests need root, iproute2 and nftables";
-  return res;
+  return requirement(kernel_tests_enabled(),
+                     "kernel tests need root, iproute2 and nftables");
 }
 
 scratch_netns::scratch_netns() {

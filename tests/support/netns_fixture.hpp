@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -28,8 +29,21 @@ std::string shell_quote(const std::string& s);
 /// nf_tables (root, or CAP_SYS_ADMIN + CAP_NET_ADMIN).
 bool kernel_tests_enabled();
 
+/// Boost.Test precondition result: true when `available`, otherwise a skip
+/// with `reason`, recorded so that the test module fails at its end
+/// (a skipped suite is not a pass) unless NFACTOR_ALLOW_SKIP=1 is set in
+/// the environment; ctest then shows the entry as Skipped.
+boost::test_tools::assertion_result requirement(bool available,
+                                                const std::string& reason);
+
+/// True when NFACTOR_ALLOW_SKIP=1: skipped suites leave the exit status 0.
+bool skips_allowed();
+
+/// The reasons of the suites skipped so far in this process.
+const std::vector<std::string>& skip_reasons();
+
 /// Boost.Test precondition: skips a kernel test, with the reason, when
-/// the process lacks the privileges. Use as
+/// the process lacks the privileges (see `requirement`). Use as
 /// `*boost::unit_test::precondition(nfactor::test::needs_kernel)`.
 boost::test_tools::assertion_result
     needs_kernel(boost::unit_test::test_unit_id);

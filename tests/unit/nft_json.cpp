@@ -699,6 +699,12 @@ void in_utc() {
   ::tzset();
 }
 
+// The writer's text, failing the test with its error otherwise.
+std::string written(const result<std::string>& r) {
+  BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.err().message()));
+  return *r;
+}
+
 // The reader gives for `c` the expressions nft sends.
 void check_reader(const json_case& c) {
   BOOST_TEST_CONTEXT(c.expr) {
@@ -714,7 +720,7 @@ void check_reader(const json_case& c) {
 void check_writer(const json_case& c) {
   BOOST_TEST_CONTEXT(c.expr) {
     auto r = read_rule(c);
-    auto got = nlohmann::json::parse(nft::json::statements_json(r));
+    auto got = nlohmann::json::parse(written(nft::json::statements_json(r)));
     // A named set stays "@s"; an lo index is listed by name.
     BOOST_TEST(got == nlohmann::json::parse(c.expr), got.dump());
   }
@@ -786,7 +792,7 @@ BOOST_AUTO_TEST_CASE(text_as_nft_lists_it) {
   };
   static_assert(std::size(want) == std::size(cases));
   for (std::size_t i = 0; i < std::size(cases); ++i)
-    BOOST_TEST(nft::json::rule_text(read_rule(cases[i])) == want[i]);
+    BOOST_TEST(written(nft::json::rule_text(read_rule(cases[i]))) == want[i]);
 }
 
 BOOST_AUTO_TEST_CASE(bit_matches_read_as_nft_sends_them) {
@@ -834,7 +840,8 @@ BOOST_AUTO_TEST_CASE(bit_matches_as_nft_prints_them) {
   };
   static_assert(std::size(want) == std::size(bit_cases));
   for (std::size_t i = 0; i < std::size(bit_cases); ++i)
-    BOOST_TEST(nft::json::rule_text(read_rule(bit_cases[i])) == want[i]);
+    BOOST_TEST(written(nft::json::rule_text(read_rule(bit_cases[i]))) ==
+               want[i]);
 }
 
 // nft 1.0.6 lists a set declared with typeof a field of its integer type
@@ -1129,9 +1136,10 @@ BOOST_AUTO_TEST_CASE(set_statements_and_synproxy_as_nft) {
       for (auto& e : r.exprs)
         got += "  " + nft::render(e) + "\n";
       BOOST_TEST(got == c.rendered);
-      auto listed = nlohmann::json::parse(nft::json::statements_json(r));
+      auto listed =
+          nlohmann::json::parse(written(nft::json::statements_json(r)));
       BOOST_TEST(listed == nlohmann::json::parse(c.expr), listed.dump());
-      BOOST_TEST(nft::json::rule_text(r) == c.text);
+      BOOST_TEST(written(nft::json::rule_text(r)) == c.text);
     }
   }
 }
@@ -1146,6 +1154,31 @@ BOOST_AUTO_TEST_CASE(settable_keys_only) {
                                       "cannot set meta iifname") !=
                  std::string::npos,
              ops.err().message());
+}
+
+BOOST_AUTO_TEST_CASE(json_errors_stay_inside_and_name_their_object) {
+  // A log prefix the kernel holds that is not UTF-8: nlohmann's dump()
+  // throws on it; the writer returns an error naming the rule instead.
+  nft::rule r;
+  r.family = NFPROTO_INET;
+  r.table = "t";
+  r.chain = "c";
+  r.handle = 4;
+  nft::expr::log l;
+  l.prefix = std::string{"bad \xff prefix"};
+  r.exprs = {l};
+  auto j = nft::json::statements_json(r);
+  BOOST_REQUIRE(!j);
+  BOOST_TEST(j.err().code == make_error_code(errc::invalid_argument));
+  BOOST_TEST(j.err().detail.find("rule inet t c handle 4") == 0u,
+             j.err().detail);
+  BOOST_TEST(j.err().op == "nft::json::statements_json");
+  // The reader names the object in which the JSON library failed.
+  auto bad = nft::json::read(
+      R"({"nftables": [{"table": {"family": "inet", "name": "t"}},
+          {"chain": {"family": "inet", "table": "t", "name": ["c"]}}]})");
+  BOOST_REQUIRE(!bad);
+  BOOST_TEST(bad.err().detail.find("nftables[1]") == 0u, bad.err().detail);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -386,6 +386,12 @@ std::size_t plan(const ruleset& cur, const ruleset& want, batch& b,
 
 result<reconcile_result> reconcile(sys::socket& sock, const ruleset& desired,
                                    const reconcile_options& opts) {
+  // The loop below ends with the last conflict; with no attempt there is
+  // none to return.
+  if (opts.max_attempts <= 0)
+    return make_error(errc::invalid_argument, "nft::reconcile",
+                      "max_attempts must be at least 1, got " +
+                          std::to_string(opts.max_attempts));
   reconcile_result out;
   std::optional<error> last;
   for (int attempt = 1; attempt <= opts.max_attempts; ++attempt) {

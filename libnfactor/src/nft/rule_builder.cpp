@@ -42,10 +42,12 @@ std::optional<prefixed> parse_address(std::string_view text, int af) {
   return out;
 }
 
+// `v` as a `len`-byte integer in host order (meta mark, ct state,
+// iiftype: the kernel compares them as native integers).
 data host_value(std::uint64_t v, std::uint32_t len) {
   data d;
   d.value.resize(len);
-  std::memcpy(d.value.data(), &v, len); // little-endian host: low bytes
+  store_uint(d.value, v, byte_order::host);
   return d;
 }
 

@@ -55,10 +55,12 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "nfactor/actors/nft_types.hpp"
+#include "nfactor/error.hpp"
 #include "nfactor/sys/netns.hpp"
 
 namespace nfactor::actors {
@@ -91,7 +93,8 @@ struct monitor_options {
   std::optional<std::uint32_t> since_gen;
   /// After a loss, take a snapshot and send it (after resync_needed).
   bool auto_resync = false;
-  /// Datagrams read per wake-up before serving the mailbox again.
+  /// Datagrams read per wake-up before serving the mailbox again (at
+  /// least 1). Default 256.
   int max_reads = 256;
   /// Send a commit with more changes than this in parts as it is read
   /// (see above); 0 sends every commit whole. 1024 keeps a 50k-rule
@@ -99,13 +102,18 @@ struct monitor_options {
   /// message near 1 MiB.
   std::size_t max_part = 1024;
   /// Transactions and parts sent but not yet acknowledged by the owner
-  /// before the monitor stops reading (at least 1).
+  /// before the monitor stops reading (at least 1). Default 16.
   std::uint32_t max_in_flight = 16;
+
+  /// Success, or the first option out of range (`errc::invalid_argument`).
+  [[nodiscard]] result<void> validate() const;
 };
 
-/// Spawns a monitor (detached) that reports to `owner`.
-[[nodiscard]] monitor_actor spawn_monitor(caf::actor_system& sys,
-                                          caf::actor owner,
-                                          monitor_options opts = {});
+/// Spawns a monitor (detached) that reports to `owner`. Invalid options
+/// (see `monitor_options::validate`) give the error at once; a failure to
+/// open the socket ends the monitor with that error as its exit reason.
+[[nodiscard]] caf::expected<monitor_actor>
+spawn_monitor(caf::actor_system& sys, caf::actor owner,
+              monitor_options opts = {});
 
 } // namespace nfactor::actors

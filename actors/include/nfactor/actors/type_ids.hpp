@@ -20,3 +20,5 @@ CAF_END_TYPE_ID_BLOCK(nfactor_core)
 CAF_ADD_ATOM(nfactor_core, nfactor::actors, stats_atom, "stats")
 CAF_ADD_ATOM(nfactor_core, nfactor::actors, stop_atom, "stop")
 CAF_ADD_ATOM(nfactor_core, nfactor::actors, get_gen_atom, "getgen")
+// The self-sent tick of socket actors (`socket_actor`'s default).
+CAF_ADD_ATOM(nfactor_core, nfactor::actors, socket_tick_atom, "socktick")

@@ -34,7 +34,7 @@
 #include "nfactor/nft/expr/dynset.hpp"
 #include "nfactor/nft/expr/exthdr.hpp"
 #include "nfactor/nft/expr/fib.hpp"
-#include "nfactor/nft/expr/fwd.hpp"
+#include "nfactor/nft/expr/forward.hpp"
 #include "nfactor/nft/expr/hash.hpp"
 #include "nfactor/nft/expr/immediate.hpp"
 #include "nfactor/nft/expr/limit.hpp"
@@ -71,7 +71,7 @@ struct expression {
                    expr::dynset, expr::quota, expr::objref, expr::connlimit,
                    expr::fib, expr::rt, expr::socket, expr::exthdr,
                    expr::byteorder, expr::numgen, expr::hash, expr::dup,
-                   expr::fwd, expr::synproxy, expr::opaque>;
+                   expr::forward, expr::synproxy, expr::opaque>;
 
   variant value;
 

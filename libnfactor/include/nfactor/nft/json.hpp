@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Reading a ruleset in nft's JSON schema (libnftables-json(5), what
-// `nft -j list ruleset` prints) into typed batch operations. A pure
-// function from text to values: no sockets, no exceptions escape, every
-// problem is an error naming the JSON object it came from
+// `nft -j list ruleset` prints) into typed batch operations, and rules
+// back into nft's words. Its own library, nfactor::json (the core has no
+// JSON dependency). Pure functions from text to values: no sockets, no
+// exceptions escape (what touches JSON returns `result<T>`), every problem
+// is an error naming the JSON object it came from
 // ("nftables[7].rule.expr[2]: ...").
 //
 //   {"nftables": [                                  operations
@@ -115,6 +117,10 @@ void append(batch& b, const operation& op);
 [[nodiscard]] result<ruleset> to_ruleset(const std::vector<operation>& ops);
 
 // -- writing: expressions back to nft's words ------------------------------
+//
+// The writers that build JSON values return results: a value the JSON
+// library refuses (a string that is not UTF-8) is an error naming the rule
+// or set ("rule inet t c handle 4: ..."), never an exception.
 
 /// Finds a set of a rule's table by name (anonymous sets: "__set0"), for
 /// showing a lookup's elements inline as nft does; nullptr when unknown.
@@ -126,20 +132,21 @@ using set_finder = std::function<const set_with_elems*(
 /// for the statements `read()` knows: implied dependencies (meta l4proto
 /// before a port) are dropped as nft drops them. An expression it cannot
 /// place is kept as {"nfactor": "[ libnftnl rendering ]"}.
-[[nodiscard]] std::string statements_json(const rule& r,
-                                          const set_finder& sets = {});
+[[nodiscard]] result<std::string> statements_json(const rule& r,
+                                                  const set_finder& sets = {});
 
 /// The statements of `r` in nft syntax, as `nft monitor` prints them:
 /// "ip saddr 10.0.0.1 udp dport 53 counter packets 0 bytes 0 accept".
-[[nodiscard]] std::string rule_text(const rule& r, const set_finder& sets = {});
+[[nodiscard]] result<std::string> rule_text(const rule& r,
+                                            const set_finder& sets = {});
 
 /// Elements of `s` in nft syntax: "{ 10.0.0.1, 10.0.0.0/8, 22 : accept }"
 /// (interval start/end elements folded into prefixes and ranges).
-[[nodiscard]] std::string elements_text(const set& s,
-                                        const std::vector<set_elem>& elems);
+[[nodiscard]] result<std::string>
+elements_text(const set& s, const std::vector<set_elem>& elems);
 
 /// The same elements as nft's JSON lists them (a JSON array, as text).
-[[nodiscard]] std::string
+[[nodiscard]] result<std::string>
 elements_json_text(const set& s, const std::vector<set_elem>& elems);
 
 /// A set's definition in nft syntax: "{ type ipv4_addr; flags interval; }".

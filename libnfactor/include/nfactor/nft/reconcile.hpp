@@ -58,7 +58,9 @@ std::size_t plan(const ruleset& current, const ruleset& desired, batch& b,
 
 /// How to reconcile.
 struct reconcile_options {
-  /// Pulls and guarded commits before giving up with the last conflict.
+  /// Pulls and guarded commits before giving up with the last conflict
+  /// (default 5). Must be at least 1: otherwise `reconcile()` returns
+  /// `errc::invalid_argument` without touching the kernel.
   int max_attempts = 5;
   /// Options of each commit (the generation guard is set by reconcile).
   commit_options commit;

@@ -125,12 +125,7 @@ std::uint64_t integer_of(const operand& o, const value& v,
   if (!v.is_string())
     fail(path, o.name + " takes a number, not " + v.dump());
   auto b = scalar_bytes(*o.type, v, path, cx);
-  std::uint64_t n = 0;
-  for (std::size_t i = 0; i < b.size() && i < 8; ++i) {
-    auto byte = o.type->big_endian ? b[b.size() - 1 - i] : b[i];
-    n |= std::uint64_t{byte} << (8 * i);
-  }
-  return n;
+  return load_uint(b, o.type->big_endian ? byte_order::big : byte_order::host);
 }
 
 bool numeric(const f::field& fld) {

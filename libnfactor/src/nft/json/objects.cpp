@@ -224,7 +224,7 @@ set_and_elems read_set(const value& v, bool is_map, const std::string& path,
       spec.data = find_dtype(mt);
       if (!spec.data)
         fail(path + ".map", "unsupported map type " + m->dump());
-      s.data_type = spec.data->id;
+      s.data_type = type_id(spec.data->id);
       s.data_len = spec.data->len;
     }
   }
@@ -540,16 +540,22 @@ result<std::vector<operation>> read(std::string_view text,
            {"replace", verb::replace},
            {"delete", verb::remove},
            {"flush", verb::flush}}};
-      bool done = false;
-      for (auto& [name, vb] : cmds) {
-        if (auto* c = member(item, name); c && item.size() == 1) {
-          read_object(*c, vb, p + "." + std::string{name}, out, cx);
-          done = true;
-          break;
+      // A JSON library error deeper down (a value of the wrong JSON type)
+      // is named by the object it is in.
+      try {
+        bool done = false;
+        for (auto& [name, vb] : cmds) {
+          if (auto* c = member(item, name); c && item.size() == 1) {
+            read_object(*c, vb, p + "." + std::string{name}, out, cx);
+            done = true;
+            break;
+          }
         }
+        if (!done)
+          read_object(item, verb::add, p, out, cx);
+      } catch (const nlohmann::json::exception& e) {
+        fail(p, e.what());
       }
-      if (!done)
-        read_object(item, verb::add, p, out, cx);
     }
     order_adds(out);
     return out;

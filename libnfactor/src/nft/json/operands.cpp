@@ -508,17 +508,8 @@ byte_buffer keep_mask(const f::field& fld, std::uint64_t mask,
 }
 
 byte_buffer field_bytes(const f::field& fld, std::uint64_t n) {
-  bool be = network_order(fld);
   byte_buffer out(fld.len, 0);
-  for (std::uint32_t i = 0; i < fld.len && i < 8; ++i) {
-    auto byte = static_cast<std::uint8_t>(n >> (8 * i));
-    if (be)
-      out[fld.len - 1 - i] = byte;
-    else if constexpr (std::endian::native == std::endian::little)
-      out[i] = byte;
-    else
-      out[fld.len - 1 - i] = byte;
-  }
+  store_uint(out, n, network_order(fld) ? byte_order::big : byte_order::host);
   return out;
 }
 

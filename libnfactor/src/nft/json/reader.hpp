@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nfactor/nft/data.hpp"
+#include "nfactor/nft/datatype.hpp"
 #include "nfactor/nft/elem.hpp"
 #include "nfactor/nft/json.hpp"
 #include "nfactor/nft/rule.hpp"
@@ -74,7 +75,7 @@ enum class shape : std::uint8_t {
 /// NFTA_SET_KEY_TYPE, its size and byte order, and its symbols.
 struct dtype {
   std::string_view name;
-  std::uint32_t id;
+  nft::datatype id;
   std::uint32_t len;
   bool big_endian;
   detail::shape kind;

@@ -370,7 +370,7 @@ void read_dup(const statement_input& in) {
 
 // {"fwd": {"dev": D}} or {"fwd": {"dev": D, "family": "ip", "addr": A}}.
 void read_fwd(const statement_input& in) {
-  expr::fwd f;
+  expr::forward f;
   in.rb.then(
       expr::immediate{.dreg = NFT_REG_1,
                       .value = make_value(device(in, field_or_null(in.v, "dev"),

@@ -4,6 +4,7 @@
 // ("ip saddr 10.0.0.1 udp dport 53 counter packets 0 bytes 0 accept"),
 // and the public entry points of the writer.
 #include <cstdio>
+#include <stdexcept>
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -357,26 +358,70 @@ std::string statement_text(const value& st, std::uint8_t family) {
 
 using namespace detail;
 
-std::string statements_json(const rule& r, const set_finder& sets) {
-  return statement_writer{r, sets}.run().dump();
+namespace {
+
+std::string family_name(std::uint8_t f) {
+  return std::string{nfnl::to_string(static_cast<nfnl::family>(f))};
 }
 
-std::string rule_text(const rule& r, const set_finder& sets) {
-  auto stmts = statement_writer{r, sets}.run();
-  std::string s;
-  for (auto& st : stmts)
-    s += (s.empty() ? "" : " ") + statement_text(st, r.family);
-  return s;
+std::string where(const rule& r) {
+  auto out = "rule " + family_name(r.family) + " " + r.table + " " + r.chain;
+  if (r.handle)
+    out += " handle " + std::to_string(*r.handle);
+  return out;
 }
 
-std::string elements_text(const set& s, const std::vector<set_elem>& elems) {
-  return braced(elements_json(s, elems), s.key_type == 19u /* mark */,
-                s.key_type == 41u /* ifname */);
+std::string where(const set& s) {
+  return "set " + family_name(s.family) + " " + s.table + " " + s.name;
 }
 
-std::string elements_json_text(const set& s,
-                               const std::vector<set_elem>& elems) {
-  return elements_json(s, elems).dump();
+// The boundary of the writer: it builds nlohmann values, which throw
+// (dump() refuses a string that is not UTF-8, such as a log prefix or a
+// comment the kernel holds); the caller gets an error naming the object
+// it wrote instead.
+template <class F>
+result<std::string> guarded(const char* op, const std::string& object,
+                            F&& write) {
+  try {
+    return write();
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(errc::invalid_argument, op, object + ": " + e.what());
+  } catch (const std::logic_error& e) {
+    return make_error(errc::invalid_argument, op, object + ": " + e.what());
+  }
+}
+
+} // namespace
+
+result<std::string> statements_json(const rule& r, const set_finder& sets) {
+  return guarded("nft::json::statements_json", where(r), [&] {
+    return statement_writer{r, sets}.run().dump();
+  });
+}
+
+result<std::string> rule_text(const rule& r, const set_finder& sets) {
+  return guarded("nft::json::rule_text", where(r), [&] {
+    auto stmts = statement_writer{r, sets}.run();
+    std::string s;
+    for (auto& st : stmts)
+      s += (s.empty() ? "" : " ") + statement_text(st, r.family);
+    return s;
+  });
+}
+
+result<std::string> elements_text(const set& s,
+                                  const std::vector<set_elem>& elems) {
+  return guarded("nft::json::elements_text", where(s), [&] {
+    return braced(elements_json(s, elems),
+                  s.key_type == type_id(datatype::mark),
+                  s.key_type == type_id(datatype::ifname));
+  });
+}
+
+result<std::string> elements_json_text(const set& s,
+                                       const std::vector<set_elem>& elems) {
+  return guarded("nft::json::elements_json_text", where(s),
+                 [&] { return elements_json(s, elems).dump(); });
 }
 
 std::string set_type_text(const set& s) {

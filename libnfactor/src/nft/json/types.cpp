@@ -205,57 +205,58 @@ constexpr std::array<name_code, 4> ecns{{
     {"ce", 0x03},
 }};
 
-// Ids from nftables include/datatype.h (enum datatypes).
+// nft's types by name (ids: nft/datatype.hpp).
 constexpr std::array<dtype, 32> dtypes{{
-    {"integer", 4, 4, false, shape::integer},
-    {"ipv4_addr", 7, 4, true, shape::ipv4},
-    {"ipv6_addr", 8, 16, true, shape::ipv6},
-    {"ether_addr", 9, 6, true, shape::ether},
-    {"ether_type", 10, 2, true, shape::integer, ether_types},
-    {"inet_proto", 12, 1, true, shape::integer, protocols},
-    {"inet_service", 13, 2, true, shape::integer},
-    {"icmp_type", 14, 1, true, shape::integer, icmp_types},
-    {"tcp_flag", 15, 1, true, shape::integer, tcp_flags},
-    {"icmpv6_type", 29, 1, true, shape::integer, icmpv6_types},
-    {"icmp_code", 32, 1, true, shape::integer, icmp_codes},
-    {"icmpv6_code", 33, 1, true, shape::integer, icmpv6_codes},
-    {"mark", 19, 4, false, shape::integer},
-    {"iface_index", 20, 4, false, shape::ifindex},
-    {"iface_type", 21, 2, false, shape::integer, arphrds},
-    {"uid", 24, 4, false, shape::integer},
-    {"gid", 25, 4, false, shape::integer},
-    {"ct_state", 26, 4, false, shape::integer, ct_states},
-    {"ct_dir", 27, 1, false, shape::integer, ct_dirs},
-    {"ct_status", 28, 4, false, shape::integer, ct_status},
-    {"pkt_type", 31, 1, false, shape::integer, pkttypes},
-    {"fib_addrtype", 38, 4, false, shape::integer, fib_types},
-    {"realm", 22, 4, false, shape::number_text},
-    {"boolean", 39, 1, false, shape::boolean, booleans},
-    {"ifname", 41, 16, false, shape::ifname},
-    {"nf_proto", 2, 1, false, shape::integer, nfprotos},
-    {"dscp", 36, 1, true, shape::integer, dscps},
-    {"ecn", 37, 1, true, shape::integer, ecns},
-    {"time", 43, 8, false, shape::date},
-    {"hour", 44, 4, false, shape::hour},
-    {"day", 45, 1, false, shape::integer, days},
-    {"classid", 23, 4, false, shape::tc_handle, tc_handles},
+    {"integer", datatype::integer, 4, false, shape::integer},
+    {"ipv4_addr", datatype::ipv4_addr, 4, true, shape::ipv4},
+    {"ipv6_addr", datatype::ipv6_addr, 16, true, shape::ipv6},
+    {"ether_addr", datatype::ether_addr, 6, true, shape::ether},
+    {"ether_type", datatype::ether_type, 2, true, shape::integer, ether_types},
+    {"inet_proto", datatype::inet_proto, 1, true, shape::integer, protocols},
+    {"inet_service", datatype::inet_service, 2, true, shape::integer},
+    {"icmp_type", datatype::icmp_type, 1, true, shape::integer, icmp_types},
+    {"tcp_flag", datatype::tcp_flag, 1, true, shape::integer, tcp_flags},
+    {"icmpv6_type", datatype::icmpv6_type, 1, true, shape::integer,
+     icmpv6_types},
+    {"icmp_code", datatype::icmp_code, 1, true, shape::integer, icmp_codes},
+    {"icmpv6_code", datatype::icmpv6_code, 1, true, shape::integer,
+     icmpv6_codes},
+    {"mark", datatype::mark, 4, false, shape::integer},
+    {"iface_index", datatype::iface_index, 4, false, shape::ifindex},
+    {"iface_type", datatype::iface_type, 2, false, shape::integer, arphrds},
+    {"uid", datatype::uid, 4, false, shape::integer},
+    {"gid", datatype::gid, 4, false, shape::integer},
+    {"ct_state", datatype::ct_state, 4, false, shape::integer, ct_states},
+    {"ct_dir", datatype::ct_dir, 1, false, shape::integer, ct_dirs},
+    {"ct_status", datatype::ct_status, 4, false, shape::integer, ct_status},
+    {"pkt_type", datatype::pkt_type, 1, false, shape::integer, pkttypes},
+    {"fib_addrtype", datatype::fib_addrtype, 4, false, shape::integer,
+     fib_types},
+    {"realm", datatype::realm, 4, false, shape::number_text},
+    {"boolean", datatype::boolean, 1, false, shape::boolean, booleans},
+    {"ifname", datatype::ifname, 16, false, shape::ifname},
+    {"nf_proto", datatype::nf_proto, 1, false, shape::integer, nfprotos},
+    {"dscp", datatype::dscp, 1, true, shape::integer, dscps},
+    {"ecn", datatype::ecn, 1, true, shape::integer, ecns},
+    {"time", datatype::time, 8, false, shape::date},
+    {"hour", datatype::hour, 4, false, shape::hour},
+    {"day", datatype::day, 1, false, shape::integer, days},
+    {"classid", datatype::classid, 4, false, shape::tc_handle, tc_handles},
 }};
 
 // Integers of fields, by size and byte order (integer_type()).
 constexpr auto integers = std::to_array<dtype>({
-    {"integer", 4, 1, false, shape::integer},
-    {"integer", 4, 2, false, shape::integer},
-    {"integer", 4, 4, false, shape::integer},
-    {"integer", 4, 8, false, shape::integer},
-    {"integer", 4, 1, true, shape::integer},
-    {"integer", 4, 2, true, shape::integer},
-    {"integer", 4, 3, true, shape::integer}, // ip6 flowlabel's bytes
-    {"integer", 4, 4, true, shape::integer},
-    {"integer", 4, 8, true, shape::integer},
+    {"integer", datatype::integer, 1, false, shape::integer},
+    {"integer", datatype::integer, 2, false, shape::integer},
+    {"integer", datatype::integer, 4, false, shape::integer},
+    {"integer", datatype::integer, 8, false, shape::integer},
+    {"integer", datatype::integer, 1, true, shape::integer},
+    {"integer", datatype::integer, 2, true, shape::integer},
+    // ip6 flowlabel's bytes:
+    {"integer", datatype::integer, 3, true, shape::integer},
+    {"integer", datatype::integer, 4, true, shape::integer},
+    {"integer", datatype::integer, 8, true, shape::integer},
 });
-
-// nft's TYPE_BITS: a concatenated type is its parts' ids, 6 bits each.
-constexpr unsigned type_bits = 6;
 
 std::uint32_t pad4(std::uint32_t n) {
   return (n + 3) / 4 * 4;
@@ -322,7 +323,7 @@ const dtype* find_dtype(std::string_view name) {
 
 const dtype* dtype_by_id(std::uint32_t id) {
   for (auto& d : dtypes)
-    if (d.id == id)
+    if (type_id(d.id) == id)
       return &d;
   return nullptr;
 }
@@ -357,7 +358,7 @@ std::optional<std::string_view> symbol_name(const dtype& t, std::uint64_t v) {
 std::uint32_t key_type::id() const {
   std::uint32_t id = 0;
   for (auto* p : parts)
-    id = (id << type_bits) | p->id;
+    id = (id << datatype_bits) | type_id(p->id);
   return id;
 }
 
@@ -409,10 +410,7 @@ byte_buffer scalar_bytes(const dtype& t, const value& v,
     if (t.len < 8 && n >> (8 * t.len))
       fail(path, "value " + std::to_string(n) + " does not fit " +
                      std::string{t.name});
-    for (std::uint32_t i = 0; i < t.len && i < 8; ++i) {
-      auto byte = static_cast<std::uint8_t>(n >> (8 * i));
-      out[t.big_endian ? t.len - 1 - i : i] = byte;
-    }
+    store_uint(out, n, t.big_endian ? byte_order::big : byte_order::host);
     return out;
   }
   case shape::hour:
@@ -425,8 +423,7 @@ byte_buffer scalar_bytes(const dtype& t, const value& v,
                                      ? "time of day (\"17:00\")"
                                      : "date (\"2026-01-01 00:00:00\")"} +
                      ", not " + v.dump());
-    for (std::uint32_t i = 0; i < t.len && i < 8; ++i)
-      out[i] = static_cast<std::uint8_t>(*n >> (8 * i)); // host order
+    store_uint(out, *n, byte_order::host);
     return out;
   }
   case shape::tc_handle: {
@@ -523,8 +520,8 @@ byte_buffer set_userdata(const key_type& key, const dtype* data) {
   auto tlv = [&](std::uint8_t type, std::uint32_t v) {
     u.push_back(type);
     u.push_back(4);
-    for (int i = 0; i < 4; ++i)
-      u.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    u.resize(u.size() + 4);
+    store_uint(std::span{u}.last(4), v, byte_order::host);
   };
   if (key.parts.size() == 1)
     tlv(0, key.parts[0]->big_endian ? 2 : 1);

@@ -52,12 +52,7 @@ void decrement(byte_buffer& b) {
 } // namespace
 
 std::uint64_t number(const dtype& t, byte_view b) {
-  std::uint64_t n = 0;
-  for (std::size_t i = 0; i < b.size() && i < 8; ++i) {
-    auto byte = t.big_endian ? b[b.size() - 1 - i] : b[i];
-    n |= std::uint64_t{byte} << (8 * i);
-  }
-  return n;
+  return load_uint(b, t.big_endian ? byte_order::big : byte_order::host);
 }
 
 value scalar_json(const dtype* t, byte_view b) {
@@ -167,8 +162,7 @@ bool key_big_endian(const set& s) {
   const auto& u = *s.userdata;
   for (std::size_t i = 0; i + 2 <= u.size(); i += 2 + u[i + 1])
     if (u[i] == 0 && u[i + 1] == 4 && i + 6 <= u.size())
-      return (u[i + 2] | u[i + 3] << 8 | u[i + 4] << 16 |
-              static_cast<std::uint32_t>(u[i + 5]) << 24) == 2;
+      return load_uint(byte_view{u}.subspan(i + 2, 4), byte_order::host) == 2;
   return false;
 }
 
@@ -185,14 +179,14 @@ key_type key_of_set(const set& s) {
     k.parts.push_back(t);
     return k;
   }
-  // A concatenation: 6 bits per part, the first part highest.
+  // A concatenation: datatype_bits per part, the first part highest.
   std::vector<const dtype*> parts;
   while (id) {
-    auto* t = dtype_by_id(id & 0x3f);
+    auto* t = dtype_by_id(id & ((1u << datatype_bits) - 1));
     if (!t)
       return key_type{};
     parts.insert(parts.begin(), t);
-    id >>= 6;
+    id >>= datatype_bits;
   }
   k.parts = std::move(parts);
   return k;

@@ -386,8 +386,7 @@ void statement_writer::on(const expr::bitwise& b, const expression& e) {
   }
   held h = it->second;
   if (h.bytes_of) {
-    dtype be{"", 0, h.len, true, shape::integer};
-    auto mask = number(be, b.mask->value);
+    auto mask = load_uint(b.mask->value, byte_order::big);
     const auto* p = h.bytes_of->get_if<expr::payload>();
     const auto* x = h.bytes_of->get_if<expr::exthdr>();
     if (const auto* nf = p ? sub_field(*p, mask) : nullptr) {

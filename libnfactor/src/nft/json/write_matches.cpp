@@ -23,10 +23,9 @@ namespace {
 
 // The number in `b`, in the byte order of what `h` holds.
 std::uint64_t number_of(const held& h, byte_view b) {
-  dtype order{"", 0, static_cast<std::uint32_t>(b.size()),
-              h.big_endian.value_or(!h.type || h.type->big_endian),
-              shape::integer};
-  return number(order, b);
+  return load_uint(b, h.big_endian.value_or(!h.type || h.type->big_endian)
+                          ? byte_order::big
+                          : byte_order::host);
 }
 
 // The bytes `b` of a field of less than its bytes (network order), its
@@ -118,7 +117,7 @@ statement_writer::dependency(const held& h, std::string_view op, byte_view v) {
   case NFT_META_PROTOCOL:
     return ether_type();
   case NFT_META_IIFTYPE:
-    if (v.size() == 2 && (v[0] | v[1] << 8) == ARPHRD_ETHER)
+    if (v.size() == 2 && load_uint(v, byte_order::host) == ARPHRD_ETHER)
       return std::pair{link, std::uint32_t{ARPHRD_ETHER}};
     break;
   }

@@ -200,7 +200,7 @@ void statement_writer::on(const expr::dup& d, const expression& e) {
   emit({{"dup", o}});
 }
 
-void statement_writer::on(const expr::fwd& fw, const expression& e) {
+void statement_writer::on(const expr::forward& fw, const expression& e) {
   auto dev = device(fw.sreg_dev);
   auto addr = fw.sreg_addr ? take(*fw.sreg_addr) : held{};
   auto fam = name_of(ip_families, fw.nfproto.value_or(0));

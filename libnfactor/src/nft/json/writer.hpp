@@ -224,7 +224,7 @@ class statement_writer {
   void on(const expr::queue& q, const expression& e);
   void on(const expr::dynset& d, const expression& e);
   void on(const expr::dup& d, const expression& e);
-  void on(const expr::fwd& fw, const expression& e);
+  void on(const expr::forward& fw, const expression& e);
   void on(const expr::synproxy& sp, const expression& e);
   // Any other expression: kept as its libnftnl rendering.
   template <class T>

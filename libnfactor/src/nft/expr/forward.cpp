@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "nfactor/nft/expr/fwd.hpp"
+#include "nfactor/nft/expr/forward.hpp"
 
 #include <array>
 #include <cstdio>
@@ -18,11 +18,11 @@ namespace {
 
 using namespace nft::detail;
 
-constexpr auto rows = std::tuple{field(NFTA_FWD_SREG_DEV, &fwd::sreg_dev),
-                                 field(NFTA_FWD_SREG_ADDR, &fwd::sreg_addr),
-                                 field(NFTA_FWD_NFPROTO, &fwd::nfproto)};
+constexpr auto rows = std::tuple{field(NFTA_FWD_SREG_DEV, &forward::sreg_dev),
+                                 field(NFTA_FWD_SREG_ADDR, &forward::sreg_addr),
+                                 field(NFTA_FWD_NFPROTO, &forward::nfproto)};
 
-void render(const fwd& x, std::string& out) {
+void render(const forward& x, std::string& out) {
   out += "[ fwd ";
   if (x.sreg_dev)
     cat(out, "sreg_dev ", *x.sreg_dev, " ");
@@ -35,8 +35,8 @@ void render(const fwd& x, std::string& out) {
 
 } // namespace
 
-const expr_kind& fwd::kind() {
-  static const expr_kind k = make_kind<fwd, &rows, &render>("fwd");
+const expr_kind& forward::kind() {
+  static const expr_kind k = make_kind<forward, &rows, &render>("fwd");
   return k;
 }
 

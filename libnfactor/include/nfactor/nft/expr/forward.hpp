@@ -9,8 +9,10 @@
 
 namespace nfactor::nft::expr {
 
-/// Forwards the packet to a device (netdev, NFTA_FWD_*).
-struct fwd {
+/// Forwards the packet to a device (netdev, NFTA_FWD_*): the kernel's
+/// "fwd" expression, nft's `fwd to` statement. (Named in full so it is
+/// not taken for a forward-declarations header, `nft/fwd.hpp`.)
+struct forward {
   /// Device register.
   std::optional<std::uint32_t> sreg_dev;
   /// Address register.
@@ -21,7 +23,7 @@ struct fwd {
   /// The descriptor of this kind in `expr_kinds()`.
   static const expr_kind& kind();
 
-  friend bool operator==(const fwd&, const fwd&) = default;
+  friend bool operator==(const forward&, const forward&) = default;
 };
 
 } // namespace nfactor::nft::expr
