@@ -9,7 +9,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/after.hpp>
-#include <caf/down_msg.hpp>
+#include <caf/system_messages.hpp>
 #include <caf/expected.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
