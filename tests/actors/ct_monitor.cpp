@@ -31,8 +31,11 @@ namespace {
 // monitor's credits, as a stalled owner does).
 actors::ct_owner spawn_forwarder(caf::actor_system& sys, caf::actor to,
                                  std::shared_future<void> gate = {}) {
+  // The target goes in as an argument: for none, CAF 0.17.6 dereferences a
+  // null argument tuple.
   return sys.spawn<caf::detached>(
-      [to, gate](actors::ct_owner::pointer) -> actors::ct_owner::behavior_type {
+      [gate](actors::ct_owner::pointer,
+             caf::actor to) -> actors::ct_owner::behavior_type {
         return {
             [to](actors::ct_started& m) { caf::anon_send(to, std::move(m)); },
             [to](actors::ct_snapshot& m) { caf::anon_send(to, std::move(m)); },
@@ -45,7 +48,8 @@ actors::ct_owner spawn_forwarder(caf::actor_system& sys, caf::actor to,
               caf::anon_send(to, std::move(m));
             },
         };
-      });
+      },
+      std::move(to));
 }
 
 struct monitor_fixture : test::ct_netns_fixture, test::sup_fixture {
@@ -68,7 +72,9 @@ struct monitor_fixture : test::ct_netns_fixture, test::sup_fixture {
                                   std::shared_future<void> gate = {}) {
     owner = spawn_forwarder(sys, caf::actor{self}, std::move(gate));
     auto m = actors::start_conntrack_monitor(sys, owner, std::move(o));
-    BOOST_REQUIRE_MESSAGE(m, "start: " << actors::describe(m.error()));
+    // (Boost evaluates the message of a passing check too.)
+    BOOST_REQUIRE_MESSAGE(
+        m, "start: " << (m ? std::string{"ok"} : actors::describe(m.error())));
     self->monitor(*m);
     bool started = false;
     self->receive([&](actors::ct_started& s) { started = s.portid != 0; },
@@ -272,8 +278,7 @@ BOOST_FIXTURE_TEST_CASE(bad_options_are_typed_errors, monitor_fixture) {
         sys, spawn_forwarder(sys, caf::actor{self}), o);
     BOOST_REQUIRE(!m);
     BOOST_TEST((actors::from_caf_error(m.error()).code ==
-                make_error_code(errc::invalid_argument)),
-               actors::describe(m.error()));
+                make_error_code(errc::invalid_argument)));
   };
   bad([](auto& o) { o.max_batch = 0; });
   bad([](auto& o) { o.groups = ct::event_groups{false, false, false}; });
