@@ -3,6 +3,7 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "nfactor/actors/ct_types.hpp"
 #include "nfactor/actors/log_types.hpp"
 #include "nfactor/actors/node/types.hpp"
 #include "nfactor/actors/sup/type_ids.hpp"
@@ -23,6 +24,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::nfactor_node>();
   cfg.add_message_types<caf::id_block::nfactor_queue>();
   cfg.add_message_types<caf::id_block::nfactor_trace>();
+  cfg.add_message_types<caf::id_block::nfactor_ct>();
 }
 
 } // namespace nfactor::actors

@@ -4,7 +4,8 @@
 // (fuzz_nl_message); notifications of every nf_tables object kind, their
 // deletion, element and flowtable dumps, and whole commits in one file
 // (fuzz_nft_decode); NFLOG datagrams (fuzz_nflog_decode); NFQUEUE
-// datagrams and verdicts (fuzz_nfqueue_decode).
+// datagrams and verdicts (fuzz_nfqueue_decode); conntrack events, dumps
+// and statistics (fuzz_ct_decode).
 // Each from a scratch namespace. Usage: capture_seeds CORPUS_DIR (root).
 #include <chrono>
 #include <cstdio>
@@ -21,7 +22,10 @@
 
 #include <sys/socket.h>
 
+#include "ct_support.hpp"
 #include "netns_fixture.hpp"
+#include "nfactor/ct/events.hpp"
+#include "nfactor/ct/message.hpp"
 #include "nfactor/nflog/decode.hpp"
 #include "nfactor/nflog/listener.hpp"
 #include "nfactor/nfnl/codec.hpp"
@@ -371,6 +375,62 @@ void encoded_seeds(writer& nflog_w, writer& nft_w) {
 
 } // namespace
 
+// Conntrack NEW/UPDATE/DESTROY events of UDP, TCP and ICMP flows over
+// IPv4 and IPv6 with accounting and timestamps, a dump, per-CPU and
+// global statistics: every datagram one seed.
+int capture_ct(writer& w) {
+  test::scratch_netns netns;
+  netns.nft("add table inet ct_test; add chain inet ct_test out { type "
+            "filter hook output priority 0; }; add rule inet ct_test out ct "
+            "state new counter");
+  netns.exec("sysctl -qw net.netfilter.nf_conntrack_acct=1 "
+             "net.netfilter.nf_conntrack_timestamp=1");
+  sys::socket_options o;
+  o.ns = netns.ns();
+  auto table = sys::socket::open(o);
+  ct::event_groups all;
+  all.updated = true;
+  o.groups = ct::group_numbers(all);
+  o.rcvbuf = 1 << 20;
+  auto events = sys::socket::open(o);
+  if (!table || !events)
+    return 1;
+  {
+    test::tcp_connection t4{netns.ns(), AF_INET, 7001};
+    test::tcp_connection t6{netns.ns(), AF_INET6, 7002};
+    test::udp_flows(netns.ns(), AF_INET, 7100, 2, 7003);
+    test::udp_flows(netns.ns(), AF_INET6, 7100, 2, 7004);
+    test::send_echo(netns.ns(), AF_INET, 7, "seed");
+    test::send_echo(netns.ns(), AF_INET6, 8, "seed");
+    auto save_reply = [&](const char* what) {
+      return [&w, what](const nl::message& m) {
+        w.save(what, m.bytes);
+        return result<void>{};
+      };
+    };
+    auto seq = table->next_seq();
+    (void)sys::dump(*table, *ct::dump_request({}, seq), seq, "dump",
+                    save_reply("dump"));
+    seq = table->next_seq();
+    (void)sys::dump(*table, ct::stats_cpu_request(seq), seq, "cpu",
+                    save_reply("cpu"));
+    seq = table->next_seq();
+    (void)sys::request(*table, ct::stats_request(seq), seq, "stats",
+                       save_reply("stats"));
+    seq = table->next_seq();
+    (void)sys::request(*table, *ct::flush_request({}, seq), seq, "flush");
+  }
+  std::vector<std::uint8_t> buf(1 << 16);
+  (void)events->wait_readable(std::chrono::seconds(2));
+  for (;;) {
+    auto r = events->recv(buf);
+    if (!r || r->status != sys::recv_status::data)
+      break;
+    w.save("event", byte_view{buf.data(), r->size});
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
@@ -429,6 +489,9 @@ int main(int argc, char** argv) {
     return 1;
   if (capture_nfqueue(netns, qw) != 0)
     return 1;
+  writer cw{fs::path{argv[1]} / "fuzz_ct_decode"};
+  if (capture_ct(cw) != 0)
+    return 1;
   encoded_seeds(lw, nw);
   // An error with extended ACK: a table request without a name.
   req.clear();
@@ -444,7 +507,7 @@ int main(int argc, char** argv) {
     if (auto r = s->recv(buf); r && r->status == sys::recv_status::data)
       w.save("error", byte_view{buf.data(), r->size});
   }
-  for (auto* x : {&w, &nw, &lw, &qw})
+  for (auto* x : {&w, &nw, &lw, &qw, &cw})
     std::printf("captured %d seeds into %s\n", x->n, x->dir.c_str());
   return 0;
 }

@@ -100,7 +100,13 @@ std::string why(const R& res) {
 
 } // namespace nfactor::test
 
-/// Requires `res` to hold a value, printing the error otherwise.
+/// Requires `res` to hold a value, printing the error otherwise. `res` is
+/// evaluated once (Boost.Test evaluates the message too, so a call passed
+/// straight in used to run twice).
 #define NFACTOR_REQUIRE_OK(res)                                                \
-  BOOST_REQUIRE_MESSAGE(static_cast<bool>(res),                                \
-                        "unexpected error: " << ::nfactor::test::why(res))
+  do {                                                                         \
+    const auto& nfactor_ok_ = (res);                                           \
+    BOOST_REQUIRE_MESSAGE(                                                     \
+        static_cast<bool>(nfactor_ok_),                                        \
+        "unexpected error: " << ::nfactor::test::why(nfactor_ok_));            \
+  } while (0)

@@ -36,6 +36,7 @@
 #include "nfactor/nft/data.hpp"
 #include "nfactor/nft/expr.hpp"
 #include "nfactor/nl/attr.hpp"
+#include "../nl/scalars.hpp"
 
 namespace nfactor::nft::detail {
 
@@ -93,20 +94,8 @@ void put(nl::message_writer& w, std::uint16_t type, const V& v,
   if constexpr (is_optional<V>::value) {
     if (v)
       put(w, type, *v, elem);
-  } else if constexpr (std::is_same_v<V, std::uint8_t>) {
-    w.attr_u8(type, v);
-  } else if constexpr (std::is_same_v<V, std::uint16_t>) {
-    w.attr_u16_be(type, v);
-  } else if constexpr (std::is_same_v<V, std::uint32_t>) {
-    w.attr_u32_be(type, v);
-  } else if constexpr (std::is_same_v<V, std::int32_t>) {
-    w.attr_u32_be(type, static_cast<std::uint32_t>(v));
-  } else if constexpr (std::is_same_v<V, std::uint64_t>) {
-    w.attr_u64_be(type, v);
-  } else if constexpr (std::is_same_v<V, std::string>) {
-    w.attr_str(type, v);
-  } else if constexpr (std::is_same_v<V, byte_buffer>) {
-    w.attr_bytes(type, v);
+  } else if constexpr (nl::attr_scalar<V>) {
+    nl::write_scalar(w, type, v);
   } else if constexpr (std::is_same_v<V, nft::data>) {
     encode_data(w, type, v);
   } else if constexpr (std::is_same_v<V, nft::expression>) {
@@ -130,20 +119,8 @@ void get(nl::attr_reader& r, V& v, std::uint16_t elem) {
   if constexpr (is_optional<V>::value) {
     v.emplace();
     get(r, *v, elem);
-  } else if constexpr (std::is_same_v<V, std::uint8_t>) {
-    v = r.u8();
-  } else if constexpr (std::is_same_v<V, std::uint16_t>) {
-    v = r.u16_be();
-  } else if constexpr (std::is_same_v<V, std::uint32_t>) {
-    v = r.u32_be();
-  } else if constexpr (std::is_same_v<V, std::int32_t>) {
-    v = static_cast<std::int32_t>(r.u32_be());
-  } else if constexpr (std::is_same_v<V, std::uint64_t>) {
-    v = r.u64_be();
-  } else if constexpr (std::is_same_v<V, std::string>) {
-    v = r.string();
-  } else if constexpr (std::is_same_v<V, byte_buffer>) {
-    v.assign(r.bytes().begin(), r.bytes().end());
+  } else if constexpr (nl::attr_scalar<V>) {
+    nl::read_scalar(r, v);
   } else if constexpr (std::is_same_v<V, nft::data>) {
     decode_data(r.nested(), v);
   } else if constexpr (std::is_same_v<V, nft::expression>) {

@@ -11,6 +11,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/type_id.hpp>
 
+#include "nfactor/actors/ct_values.hpp"
 #include "nfactor/actors/inspect.hpp"
 #include "nfactor/actors/sup/stats.hpp"
 #include "nfactor/nflog/event.hpp"
@@ -147,27 +148,7 @@ typename Inspector::result_type inspect(Inspector& f, shared_bytes& x) {
   return f(bytes, restore);
 }
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, ip_address& x) {
-  return f(caf::meta::type_name("nfactor::nflog::ip_address"), x.version,
-           x.bytes);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, ct_tuple& x) {
-  using actors::opt;
-  return f(caf::meta::type_name("nfactor::nflog::ct_tuple"), opt(x.src),
-           opt(x.dst), opt(x.l4proto), opt(x.src_port), opt(x.dst_port),
-           opt(x.echo_id), opt(x.icmp_type), opt(x.icmp_code), opt(x.zone));
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, conntrack& x) {
-  using actors::opt;
-  return f(caf::meta::type_name("nfactor::nflog::conntrack"), opt(x.orig),
-           opt(x.reply), opt(x.status), opt(x.tcp_state), opt(x.id),
-           opt(x.mark), opt(x.timeout), opt(x.use), opt(x.zone));
-}
+// ip_address, ct_tuple and conntrack are ct:: types: ct_values.hpp.
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, timestamp& x) {

@@ -5,8 +5,8 @@
 // Each area has its own block so areas can grow without renumbering each
 // other: core 200..299, log listener 300..399, monitor 400..499, transactor
 // 500..599, supervision 600..699, node 700..799, queue listener 800..899
-// (queue_types.hpp), conntrack 900..999, trace monitor 1000..1099
-// (trace_types.hpp).
+// (queue_types.hpp), conntrack 900..999 (ct_types.hpp), trace monitor
+// 1000..1099 (trace_types.hpp).
 #pragma once
 
 #include <caf/type_id.hpp>

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: Apache-2.0
+// The conntrack monitor in a scratch namespace: NEW and DESTROY batches
+// with counters, the kernel-side filter, snapshot + tail under concurrent
+// flows (no flow lost, none counted twice), ENOBUFS from a stalled owner
+// turning into ct_resync_needed and a snapshot equal to the table, a
+// supervised restart after a broken socket, and bad options.
+#include <boost/test/unit_test.hpp>
+
+#include <future>
+#include <set>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "ct_support.hpp"
+#include "sup_fixture.hpp"
+#include "nfactor/actors/conntrack.hpp"
+#include "nfactor/actors/error.hpp"
+#include "nfactor/actors/sup/supervisor.hpp"
+#include "nfactor/ct/ops.hpp"
+#include "nfactor/sys/socket.hpp"
+
+using namespace nfactor;
+using nfactor::test::needs_kernel;
+namespace sup = nfactor::actors::sup;
+
+namespace {
+
+// An owner that forwards what it gets to the test's scoped actor; with a
+// gate, its first batch handler waits for the gate to open (holding the
+// monitor's credits, as a stalled owner does).
+actors::ct_owner spawn_forwarder(caf::actor_system& sys, caf::actor to,
+                                 std::shared_future<void> gate = {}) {
+  // The target goes in as an argument: for none, CAF 0.17.6 dereferences a
+  // null argument tuple.
+  return sys.spawn<caf::detached>(
+      [gate](actors::ct_owner::pointer,
+             caf::actor to) -> actors::ct_owner::behavior_type {
+        return {
+            [to](actors::ct_started& m) { caf::anon_send(to, std::move(m)); },
+            [to](actors::ct_snapshot& m) { caf::anon_send(to, std::move(m)); },
+            [to, gate](actors::ct_batch& m) {
+              if (gate.valid())
+                gate.wait();
+              caf::anon_send(to, std::move(m));
+            },
+            [to](actors::ct_resync_needed& m) {
+              caf::anon_send(to, std::move(m));
+            },
+        };
+      },
+      std::move(to));
+}
+
+struct monitor_fixture : test::ct_netns_fixture, test::sup_fixture {
+  actors::conntrack_monitor_options options() const {
+    actors::conntrack_monitor_options o;
+    o.ns = netns.ns();
+    return o;
+  }
+
+  sys::socket table() {
+    sys::socket_options o;
+    o.ns = netns.ns();
+    auto s = sys::socket::open(o);
+    NFACTOR_REQUIRE_OK(s);
+    return std::move(*s);
+  }
+
+  // Starts a monitor for a forwarding owner and takes its ct_started.
+  actors::conntrack_monitor start(actors::conntrack_monitor_options o,
+                                  std::shared_future<void> gate = {}) {
+    owner = spawn_forwarder(sys, caf::actor{self}, std::move(gate));
+    auto m = actors::start_conntrack_monitor(sys, owner, std::move(o));
+    // (Boost evaluates the message of a passing check too.)
+    BOOST_REQUIRE_MESSAGE(
+        m, "start: " << (m ? std::string{"ok"} : actors::describe(m.error())));
+    self->monitor(*m);
+    bool started = false;
+    self->receive([&](actors::ct_started& s) { started = s.portid != 0; },
+                  caf::after(test::patience) >> [] {});
+    BOOST_REQUIRE(started);
+    return *m;
+  }
+
+  // Events from batches until `done(events)`; snapshots and notices that
+  // come in between are kept.
+  template <class Done>
+  std::vector<ct::event> events_until(Done done) {
+    std::vector<ct::event> out;
+    while (!done(out)) {
+      bool got = false;
+      self->receive(
+          [&](actors::ct_batch& b) {
+            got = true;
+            for (auto& ev : b.events)
+              out.push_back(std::move(ev));
+          },
+          [&](actors::ct_snapshot& s) {
+            got = true;
+            snapshots.push_back(std::move(s));
+          },
+          [&](actors::ct_resync_needed& r) {
+            got = true;
+            resyncs.push_back(r);
+          },
+          caf::after(test::patience) >> [] {});
+      BOOST_REQUIRE_MESSAGE(got, "no batch within the patience");
+    }
+    return out;
+  }
+
+  void stop(const actors::conntrack_monitor& m) {
+    self->send(m, actors::stop_atom_v);
+    self->receive([](caf::down_msg&) {},
+                  caf::after(test::patience) >>
+                      [] { BOOST_FAIL("monitor did not stop"); });
+    self->send_exit(owner, caf::exit_reason::user_shutdown);
+  }
+
+  actors::ct_owner owner;
+  std::vector<actors::ct_snapshot> snapshots;
+  std::vector<actors::ct_resync_needed> resyncs;
+};
+
+std::size_t count(const std::vector<ct::event>& evs, ct::change k,
+                  std::uint16_t port) {
+  std::size_t n = 0;
+  for (const auto& ev : evs)
+    n += ev.kind == k && ev.ct.orig && ev.ct.orig->dst_port == port;
+  return n;
+}
+
+auto has(ct::change k, std::uint16_t port, std::size_t n = 1) {
+  return [=](const std::vector<ct::event>& evs) {
+    return count(evs, k, port) >= n;
+  };
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(ct_monitor, *boost::unit_test::precondition(needs_kernel))
+
+BOOST_FIXTURE_TEST_CASE(new_and_destroy_batches_with_counters,
+                        monitor_fixture) {
+  auto m = start(options());
+  auto t = table();
+  test::udp_sink sink{netns.ns(), AF_INET6, 5001};
+  BOOST_TEST(test::send_udp(netns.ns(), AF_INET6, 5001, "12345", 4) == 4);
+  auto evs = events_until(has(ct::change::created, 5001));
+  ct::tuple orig;
+  for (const auto& ev : evs)
+    if (ev.ct.orig && ev.ct.orig->dst_port == 5001)
+      orig = *ev.ct.orig;
+  NFACTOR_REQUIRE_OK(ct::remove(t, orig));
+  evs = events_until(has(ct::change::destroyed, 5001));
+  for (const auto& ev : evs)
+    if (ev.kind == ct::change::destroyed) {
+      BOOST_TEST_REQUIRE(ev.ct.counters_orig.has_value());
+      BOOST_TEST(ev.ct.counters_orig->packets == 4u);
+      BOOST_TEST(ev.ct.counters_orig->bytes ==
+                 4 * test::udp_wire_bytes(AF_INET6, 5));
+    }
+  auto st = [&] {
+    actors::ct_monitor_stats out;
+    self->request(m, test::patience, actors::stats_atom_v)
+        .receive([&](actors::ct_monitor_stats& s) { out = s; },
+                 [](caf::error& e) { BOOST_FAIL(actors::describe(e)); });
+    return out;
+  }();
+  BOOST_TEST(st.common.received >= 2u);
+  BOOST_TEST(st.common.delivered == st.common.received);
+  BOOST_TEST(st.common.enobufs == 0u);
+  BOOST_TEST(st.common.rcvbuf.has_value());
+  stop(m);
+}
+
+// Flows run while the monitor starts with a snapshot: every flow in the
+// table afterwards is in the snapshot or in a NEW, and none in both.
+BOOST_FIXTURE_TEST_CASE(snapshot_and_tail_lose_nothing_and_repeat_nothing,
+                        monitor_fixture) {
+  test::udp_sink sink{netns.ns(), AF_INET, 5002};
+  BOOST_TEST(test::udp_flows(netns.ns(), AF_INET, 30000, 50, 5002) == 50);
+  auto opts = options();
+  opts.snapshot = true;
+  std::thread traffic{[&] {
+    test::udp_flows(netns.ns(), AF_INET, 31000, 400, 5002);
+  }};
+  auto m = start(opts);
+  traffic.join();
+  BOOST_TEST(test::udp_flows(netns.ns(), AF_INET, 32000, 10, 5002) == 10);
+  // The last flow (source port 32009) ends the wait.
+  auto evs = events_until([&](const std::vector<ct::event>& e) {
+    for (const auto& ev : e)
+      if (ev.ct.orig && ev.ct.orig->src_port == 32009)
+        return !snapshots.empty();
+    return false;
+  });
+  BOOST_TEST_REQUIRE(snapshots.size() == 1u);
+  std::set<std::uint32_t> in_snapshot;
+  for (const auto& ev : snapshots.front().entries)
+    in_snapshot.insert(*ev.ct.id);
+  std::set<std::uint32_t> announced;
+  for (const auto& ev : evs)
+    if (ev.kind == ct::change::created) {
+      BOOST_TEST(in_snapshot.count(*ev.ct.id) == 0u,
+                 "NEW repeats a snapshot entry");
+      BOOST_TEST(announced.insert(*ev.ct.id).second, "NEW twice");
+    }
+  auto t = table();
+  auto all = ct::dump(t);
+  NFACTOR_REQUIRE_OK(all);
+  BOOST_TEST(all->size() == 460u);
+  std::set<std::uint32_t> known = in_snapshot;
+  known.insert(announced.begin(), announced.end());
+  std::set<std::uint32_t> table_ids;
+  for (const auto& e : *all)
+    table_ids.insert(*e.id);
+  BOOST_TEST((known == table_ids));
+  BOOST_TEST(in_snapshot.size() >= 50u);
+  stop(m);
+}
+
+// A stalled owner holds the monitor's credits; a burst overruns the tiny
+// buffer; the owner then hears of the loss and gets the whole table.
+BOOST_FIXTURE_TEST_CASE(overrun_gives_resync_and_a_fresh_snapshot,
+                        monitor_fixture) {
+  auto opts = options();
+  opts.rcvbuf = 4096;
+  opts.max_batch = 1;
+  opts.max_in_flight = 1;
+  std::promise<void> open;
+  auto m = start(opts, open.get_future().share());
+  test::udp_sink sink{netns.ns(), AF_INET, 5003};
+  BOOST_TEST(test::udp_flows(netns.ns(), AF_INET, 33000, 300, 5003) == 300);
+  open.set_value();
+  events_until([&](const auto&) { return !snapshots.empty(); });
+  BOOST_TEST_REQUIRE(!resyncs.empty());
+  BOOST_TEST(resyncs.front().overruns >= 1u);
+  BOOST_TEST(resyncs.front().snapshot_follows);
+  auto t = table();
+  auto all = ct::dump(t);
+  NFACTOR_REQUIRE_OK(all);
+  BOOST_TEST(all->size() == 300u);
+  BOOST_TEST(snapshots.front().entries.size() == all->size());
+  BOOST_TEST(test::ct_lines(snapshots.front().entries).size() == 300u);
+  // Still listening.
+  test::udp_sink later{netns.ns(), AF_INET, 5004};
+  BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 5004, "x", 1) == 1);
+  events_until(has(ct::change::created, 5004));
+  actors::ct_monitor_stats st;
+  self->request(m, test::patience, actors::stats_atom_v)
+      .receive([&](actors::ct_monitor_stats& s) { st = s; },
+               [](caf::error& e) { BOOST_FAIL(actors::describe(e)); });
+  BOOST_TEST(st.common.enobufs >= 1u);
+  BOOST_TEST(st.common.lost >= 1u);
+  BOOST_TEST(st.snapshots == 1u);
+  stop(m);
+}
+
+BOOST_FIXTURE_TEST_CASE(kernel_filter_from_options, monitor_fixture) {
+  auto opts = options();
+  opts.filter.l4protos = {IPPROTO_UDP};
+  auto m = start(opts);
+  test::udp_sink sink{netns.ns(), AF_INET, 5005};
+  BOOST_TEST(test::send_echo(netns.ns(), AF_INET, 0x77, "no"));
+  BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 5005, "yes", 1) == 1);
+  auto evs = events_until(has(ct::change::created, 5005));
+  BOOST_TEST(evs.size() == 1u);
+  stop(m);
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_options_are_typed_errors, monitor_fixture) {
+  auto bad = [&](auto change) {
+    auto o = options();
+    change(o);
+    auto m = actors::spawn_conntrack_monitor(
+        sys, spawn_forwarder(sys, caf::actor{self}), o);
+    BOOST_REQUIRE(!m);
+    BOOST_TEST((actors::from_caf_error(m.error()).code ==
+                make_error_code(errc::invalid_argument)));
+  };
+  bad([](auto& o) { o.max_batch = 0; });
+  bad([](auto& o) { o.groups = ct::event_groups{false, false, false}; });
+  bad([](auto& o) { o.max_in_flight = 1; });
+  bad([](auto& o) {
+    o.filter.sources = {ct::prefix{*ct::ip_address::parse("10.0.0.0"), 40}};
+  });
+  bad([](auto& o) {
+    o.snapshot = true;
+    o.snapshot_filter.family = 99;
+  });
+}
+
+// The event socket breaks: the monitor fails with the cause, its
+// supervisor starts a new one, which greets the owner again and works.
+BOOST_FIXTURE_TEST_CASE(supervised_restart_after_a_broken_socket,
+                        monitor_fixture) {
+  owner = spawn_forwarder(sys, caf::actor{self});
+  auto s = sup::spawn_supervisor(
+      sys, observed(),
+      {actors::conntrack_monitor_child("ct", owner, options())});
+  auto first = await("ct", sup::child_state::running);
+  auto m = sup::handle_as<actors::conntrack_monitor>(first);
+  std::uint32_t portid = 0;
+  self->request(m, test::patience, actors::stats_atom_v)
+      .receive([&](actors::ct_monitor_stats& st) { portid = st.portid; },
+               [](caf::error& e) { BOOST_FAIL(actors::describe(e)); });
+  BOOST_REQUIRE(portid != 0u);
+  BOOST_REQUIRE(test::replace_netfilter_socket(
+      [&](const sockaddr_nl& nl) { return nl.nl_pid == portid; }));
+  // A flow wakes the poll on the dead descriptor (or the next turn does).
+  test::udp_sink sink{netns.ns(), AF_INET, 5006};
+  BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 5006, "x", 1) == 1);
+  auto failed = await("ct", sup::child_state::restarting);
+  BOOST_TEST_MESSAGE(
+      "monitor failed with: " << actors::describe(failed.last_reason));
+  BOOST_TEST(failed.last_reason != caf::error{});
+  auto second = await("ct", sup::child_state::running);
+  BOOST_TEST(second.restarts == 1u);
+  BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 5006, "y", 1) == 1);
+  self->send_exit(s, caf::exit_reason::user_shutdown);
+  self->send_exit(owner, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
