@@ -165,10 +165,9 @@ class listener_actor : public socket_actor<log_listener_impl, log_tick_atom> {
       batch_.reserve(std::min(opts_.max_batch, 2 * last_batch_) +
                      opts_.nflog.qthresh);
     auto first_new = batch_.size();
-    auto res = packed
-                   ? nflog::drain_packed(*listener_, packed_, cap,
-                                         opts_.max_datagrams)
-                   : listener_->drain_into(batch_, cap, opts_.max_datagrams);
+    auto res = packed ? nflog::drain_packed(*listener_, packed_, cap,
+                                            opts_.max_datagrams)
+                      : listener_->drain_into(batch_, cap, opts_.max_datagrams);
     if (!res) {
       fail(res.err());
       return read_outcome::nothing;

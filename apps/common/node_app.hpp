@@ -22,9 +22,8 @@ namespace nfactor::app {
 /// Parses the command line into `cfg`; an exit code when the program
 /// should end now: 0 after --help, `exit_bad_input` (after a line on
 /// stderr naming `prog`) for a bad command line.
-inline std::optional<int> parse_config(caf::actor_system_config& cfg,
-                                       int argc, char** argv,
-                                       const char* prog) {
+inline std::optional<int> parse_config(caf::actor_system_config& cfg, int argc,
+                                       char** argv, const char* prog) {
   if (auto err = cfg.parse(argc, argv)) {
     std::fprintf(stderr, "%s: %s\n", prog, cfg.render(err).c_str());
     return exit_bad_input;

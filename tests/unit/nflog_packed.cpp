@@ -79,7 +79,8 @@ log_event empty_event_of_group(std::uint16_t group) {
 
 BOOST_AUTO_TEST_SUITE(nflog_packed)
 
-// -- the kernel's messages, undecoded ------------------------------------------
+// -- the kernel's messages, undecoded
+// ------------------------------------------
 
 // An NFULNL_MSG_PACKET message of the shape the kernel sends for `meta
 // l4proto udp log group 5 prefix "nfx"` on an output packet with the seq
@@ -199,12 +200,12 @@ BOOST_AUTO_TEST_CASE(malformed_netlink_batches_are_errors) {
     b[at] = v;
     return b;
   };
-  BOOST_TEST(!unpack_events(with(0, 1)));  // version 1 (retired)
-  BOOST_TEST(!unpack_events(with(2, 1)));  // reserved bits
-  BOOST_TEST(!unpack_events(with(1, 2)));  // the other byte order
-  BOOST_TEST(!unpack_events(with(1, 3)));  // no byte order
-  BOOST_TEST(!unpack_events(with(4, 2)));  // count 2, one event
-  BOOST_TEST(!unpack_events(with(4, 0)));  // count 0, one event
+  BOOST_TEST(!unpack_events(with(0, 1)));     // version 1 (retired)
+  BOOST_TEST(!unpack_events(with(2, 1)));     // reserved bits
+  BOOST_TEST(!unpack_events(with(1, 2)));     // the other byte order
+  BOOST_TEST(!unpack_events(with(1, 3)));     // no byte order
+  BOOST_TEST(!unpack_events(with(4, 2)));     // count 2, one event
+  BOOST_TEST(!unpack_events(with(4, 0)));     // count 0, one event
   BOOST_TEST(!unpack_events(with(13, 0x7f))); // a message of another type
   BOOST_TEST(!unpack_events(with(52, 0x09))); // PACKET_HDR of 5 bytes
   auto trailing = golden;
@@ -217,7 +218,8 @@ BOOST_AUTO_TEST_CASE(malformed_netlink_batches_are_errors) {
              r.err().message());
 }
 
-// -- decoded events, encoded again (a node whose listener filters) ---------------
+// -- decoded events, encoded again (a node whose listener filters)
+// ---------------
 
 // `meta_event()` as the kernel's message, seq 7 in the header too: the
 // kernel message above without NFULA_IFINDEX_OUTDEV.
@@ -259,7 +261,7 @@ BOOST_AUTO_TEST_CASE(every_attribute_round_trips_and_packs_identically_again) {
   empty_strings.payload = byte_buffer{};
   auto renamed = full_event();
   renamed.indev_name = "lo2";
-  std::vector<log_event> evs{full_event(), empty,   meta_event(),
+  std::vector<log_event> evs{full_event(),  empty,   meta_event(),
                              empty_strings, renamed, full_event()};
   auto bytes = pack_events(evs);
   auto back = unpack_events(bytes);

@@ -178,8 +178,7 @@ void listener::handle_datagram(byte_view datagram, packet_stage& stage,
   }
 }
 
-result<std::size_t> listener::recv_some(std::size_t want,
-                                        packet_stage& stage,
+result<std::size_t> listener::recv_some(std::size_t want, packet_stage& stage,
                                         drain_result& total) {
   // recvmmsg: every datagram that is queued, up to `want`, in one system
   // call (a short count means the queue is empty: no extra EAGAIN call).
@@ -232,8 +231,7 @@ result<std::size_t> listener::recv_some(std::size_t want,
   return static_cast<std::size_t>(n);
 }
 
-result<drain_result> listener::read(packet_stage& stage,
-                                    std::size_t max_events,
+result<drain_result> listener::read(packet_stage& stage, std::size_t max_events,
                                     std::size_t max_datagrams) {
   drain_result total;
   reading_ = &total;

@@ -29,7 +29,8 @@ error malformed(std::size_t pos, const char* what) {
                     std::string(what) + " at byte " + std::to_string(pos));
 }
 
-// -- the header ----------------------------------------------------------------
+// -- the header
+// ----------------------------------------------------------------
 
 constexpr std::uint8_t host_order =
     std::endian::native == std::endian::little ? 1 : 2;
@@ -128,8 +129,7 @@ result<void> unpack_netlink(byte_view bytes, const header& h,
       std::uint32_t idx = 0;
       std::memcpy(&idx, m.payload.data(), 4);
       auto text = m.payload.subspan(4);
-      names.set(idx, {reinterpret_cast<const char*>(text.data()),
-                      text.size()});
+      names.set(idx, {reinterpret_cast<const char*>(text.data()), text.size()});
       continue;
     }
     if (!is_packet(m))
@@ -149,14 +149,17 @@ result<void> unpack_netlink(byte_view bytes, const header& h,
     return fail(std::move(st).err());
   if (events != h.count)
     return fail(make_error(errc::truncated, "unpack events",
-                           std::to_string(events) + " events, the header "
-                           "says " + std::to_string(h.count)));
+                           std::to_string(events) +
+                               " events, the header "
+                               "says " +
+                               std::to_string(h.count)));
   return {};
 }
 
 } // namespace
 
-// -- netlink_batch -------------------------------------------------------------
+// -- netlink_batch
+// -------------------------------------------------------------
 
 netlink_batch::netlink_batch() {
   start(0);
@@ -171,8 +174,9 @@ void netlink_batch::start(std::size_t reserve) {
 }
 
 void netlink_batch::name(std::uint32_t ifindex, std::string_view name) {
-  auto in_force = std::find_if(names_.begin(), names_.end(),
-                               [&](const auto& x) { return x.first == ifindex; });
+  auto in_force =
+      std::find_if(names_.begin(), names_.end(),
+                   [&](const auto& x) { return x.first == ifindex; });
   if (in_force != names_.end()) {
     if (in_force->second == name)
       return;
@@ -228,7 +232,8 @@ byte_buffer pack_events(std::span<const log_event> events) {
   return b.take();
 }
 
-// -- reading from a listener ---------------------------------------------------
+// -- reading from a listener
+// ---------------------------------------------------
 
 namespace {
 
@@ -268,13 +273,26 @@ class packing_stage final : public packet_stage {
     while (walk.next()) {
       std::optional<std::uint32_t>* slot = nullptr;
       switch (walk.type()) {
-      case NFULA_IFINDEX_INDEV: slot = &dev[0]; break;
-      case NFULA_IFINDEX_OUTDEV: slot = &dev[1]; break;
-      case NFULA_IFINDEX_PHYSINDEV: slot = &dev[2]; break;
-      case NFULA_IFINDEX_PHYSOUTDEV: slot = &dev[3]; break;
-      case NFULA_SEQ: slot = &seq; break;
-      case NFULA_SEQ_GLOBAL: slot = &seq_global; break;
-      default: break;
+      case NFULA_IFINDEX_INDEV:
+        slot = &dev[0];
+        break;
+      case NFULA_IFINDEX_OUTDEV:
+        slot = &dev[1];
+        break;
+      case NFULA_IFINDEX_PHYSINDEV:
+        slot = &dev[2];
+        break;
+      case NFULA_IFINDEX_PHYSOUTDEV:
+        slot = &dev[3];
+        break;
+      case NFULA_SEQ:
+        slot = &seq;
+        break;
+      case NFULA_SEQ_GLOBAL:
+        slot = &seq_global;
+        break;
+      default:
+        break;
       }
       if (slot)
         *slot = walk.u32_be();
@@ -307,7 +325,8 @@ result<drain_result> drain_packed(listener& l, netlink_batch& out,
   return l.read(packer, max_events, max_datagrams);
 }
 
-// -- reading a batch -------------------------------------------------------------
+// -- reading a batch
+// -------------------------------------------------------------
 
 result<std::uint32_t> packed_count(byte_view bytes) {
   auto h = read_header(bytes);

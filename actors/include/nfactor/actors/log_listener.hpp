@@ -51,9 +51,9 @@ using log_event_owner = caf::typed_actor<caf::reacts_to<log_started>,
 /// What an owner that forwards events undecoded must handle (a node: it
 /// ships the kernel's bytes and the receiver decodes them). Such a
 /// listener takes no `filter`.
-using log_packed_owner =
-    caf::typed_actor<caf::reacts_to<log_started>,
-                     caf::reacts_to<log_packed_batch>, caf::reacts_to<log_loss>>;
+using log_packed_owner = caf::typed_actor<caf::reacts_to<log_started>,
+                                          caf::reacts_to<log_packed_batch>,
+                                          caf::reacts_to<log_loss>>;
 
 /// The listener as its owner (and anyone else) sees it.
 using log_listener =

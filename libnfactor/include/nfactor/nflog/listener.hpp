@@ -81,8 +81,8 @@ class packet_stage {
   /// `l.interface_name()`. False, with `err` set, when the message is
   /// malformed: the listener counts it as a decode error and goes on.
   virtual bool packet(const nl::message& msg,
-                      const std::shared_ptr<const void>& storage,
-                      listener& l, std::optional<error>& err) = 0;
+                      const std::shared_ptr<const void>& storage, listener& l,
+                      std::optional<error>& err) = 0;
 };
 
 /// One bound NFLOG group: a non-blocking socket, configured, decoding

@@ -103,8 +103,7 @@ class netlink_batch {
 /// message (sequence numbers for the loss count, interface indexes for
 /// the names); one whose attributes are not well framed is counted as a
 /// decode error and skipped. The receiver decodes the rest.
-[[nodiscard]] result<drain_result> drain_packed(listener& l,
-                                                netlink_batch& out,
+[[nodiscard]] result<drain_result> drain_packed(listener& l, netlink_batch& out,
                                                 std::size_t max_events,
                                                 std::size_t max_datagrams = 64);
 

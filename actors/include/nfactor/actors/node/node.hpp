@@ -87,9 +87,9 @@ using node_actor = caf::typed_actor<
 /// supervisors.
 using node_impl = node_actor::extend<
     caf::reacts_to<log_started>, caf::reacts_to<log_batch>,
-    caf::reacts_to<log_packed_batch>, caf::reacts_to<log_loss>, caf::reacts_to<nft::transaction>,
-    caf::reacts_to<resync_needed>, caf::reacts_to<nft::ruleset>,
-    caf::reacts_to<sup::child_info>>;
+    caf::reacts_to<log_packed_batch>, caf::reacts_to<log_loss>,
+    caf::reacts_to<nft::transaction>, caf::reacts_to<resync_needed>,
+    caf::reacts_to<nft::ruleset>, caf::reacts_to<sup::child_info>>;
 
 static_assert(std::is_convertible_v<node_impl, node_actor>,
               "clients get the narrow view of the node");

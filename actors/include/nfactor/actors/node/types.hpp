@@ -223,8 +223,8 @@ typename Inspector::result_type inspect(Inspector& f, stream_restarted& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_report& x) {
-  return f(caf::meta::type_name("nfactor::actors::node::node_report"),
-           x.source, x.kind, x.restarts, x.reason);
+  return f(caf::meta::type_name("nfactor::actors::node::node_report"), x.source,
+           x.kind, x.restarts, x.reason);
 }
 
 template <class Inspector>
