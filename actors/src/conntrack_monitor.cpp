@@ -4,7 +4,7 @@
 
 #include <caf/all.hpp>
 
-#include "nfactor/actors/await_start.hpp"
+#include "nfactor/actors/await_running.hpp"
 #include "nfactor/actors/conntrack.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/socket_actor.hpp"
@@ -275,7 +275,8 @@ start_conntrack_monitor(caf::actor_system& sys, ct_owner owner,
   auto h = spawn_conntrack_monitor(sys, std::move(owner), std::move(opts));
   if (!h)
     return h;
-  return await_start<ct_monitor_stats>(sys, std::move(*h), "conntrack monitor");
+  return await_running<ct_monitor_stats>(sys, std::move(*h),
+                                         "conntrack monitor");
 }
 
 sup::child_spec conntrack_monitor_child(std::string name, ct_owner owner,
