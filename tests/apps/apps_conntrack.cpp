@@ -48,8 +48,9 @@ BOOST_FIXTURE_TEST_CASE(dump_prints_what_conntrack_lists,
   BOOST_TEST(test::udp_flows(netns.ns(), AF_INET, 40000, 3, 6001) == 3);
   BOOST_TEST(test::udp_flows(netns.ns(), AF_INET6, 40000, 2, 6002) == 2);
   BOOST_TEST(test::send_echo(netns.ns(), AF_INET, 9, "x"));
-  auto r = test::run_command(conntrack_bin + " --netns " + netns.name() +
-                             " --dump 2>/dev/null");
+  // The summary goes to stderr (run_command merges it into the output).
+  auto r = test::run_command("{ " + conntrack_bin + " --netns " + netns.name() +
+                             " --dump 2>/dev/null; }");
   BOOST_TEST_REQUIRE(r.status == 0, r.output);
   std::vector<std::string> ours;
   std::istringstream in{r.output};
