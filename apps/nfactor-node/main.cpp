@@ -145,10 +145,12 @@ std::string metrics_page(caf::actor_system& sys, const node::node_actor& n) {
 
 // Prints what the node reports (restarts, supervisors that gave up): the
 // node is library code and prints nothing itself.
-caf::behavior print_reports(caf::event_based_actor*) {
+// (It takes the program's name: CAF 0.17.6 dereferences a null argument
+// tuple when a function-based actor is spawned without arguments.)
+caf::behavior print_reports(caf::event_based_actor*, std::string program) {
   return {
-      [](const node::node_report& r) {
-        std::fprintf(stderr, "nfactor-node: %s\n", to_string(r).c_str());
+      [program](const node::node_report& r) {
+        std::fprintf(stderr, "%s: %s\n", program.c_str(), to_string(r).c_str());
       },
   };
 }
@@ -179,7 +181,7 @@ int main(int argc, char** argv) {
   }
   bool tls = cfg.security().tls();
   caf::actor_system sys{cfg};
-  auto reports = sys.spawn(print_reports);
+  auto reports = sys.spawn(print_reports, std::string{"nfactor-node"});
   opts->observer = reports;
   auto stop_reports = [&] {
     caf::anon_send_exit(reports, caf::exit_reason::user_shutdown);
