@@ -427,7 +427,11 @@ BOOST_FIXTURE_TEST_CASE(a_stalled_owner_makes_typed_loss, fixture,
         },
         caf::after(patience) >> [] { BOOST_FAIL("no queue_loss"); });
   BOOST_TEST(loss.queue == queue_num);
-  BOOST_TEST(loss.user_dropped == b.user_dropped);
+  // The report carries the kernel's counter as the listener read it,
+  // which may be before the burst ended (a loaded host): never more than
+  // the final count, and the drops are there.
+  BOOST_TEST(loss.user_dropped > 0u);
+  BOOST_TEST(loss.user_dropped <= b.user_dropped);
   BOOST_TEST((loss.overruns > 0u || loss.id_gap > 0u));
   BOOST_TEST_MESSAGE("loss: " << loss.overruns << " overruns, id gap "
                               << loss.id_gap << ", user_dropped "
