@@ -15,18 +15,14 @@
 #include "nfactor/nflog/listener.hpp"
 #include "nfactor/nflog/packed.hpp"
 
+#include "thread_cpu.hpp"
+
 namespace nfactor::actors {
 
 namespace {
 
 using owner_handle =
     std::variant<log_batch_owner, log_event_owner, log_packed_owner>;
-
-std::int64_t thread_cpu_us() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 class listener_actor : public socket_actor<log_listener_impl, log_tick_atom> {
  public:

@@ -20,17 +20,13 @@
 #include "nfactor/actors/socket_actor.hpp"
 #include "nfactor/nfqueue/queue.hpp"
 
+#include "thread_cpu.hpp"
+
 namespace nfactor::actors {
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-std::int64_t thread_cpu_us() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
  public:
