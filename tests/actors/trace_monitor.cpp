@@ -4,12 +4,15 @@
 // monitor started included); the scoped nftrace table, committed through a
 // transactor, is gone after its packet limit and after its time limit; a
 // receive buffer overflow becomes a typed loss; trace types survive the
-// trip between nodes; bad options are refused.
+// trip between nodes, and an owner on another node (mutual TLS) gets named
+// traces and ends the monitor when it goes away; bad options are refused.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -19,7 +22,10 @@
 
 #include "actor_system_fixture.hpp"
 #include "netns_fixture.hpp"
+#include "node_support.hpp"
+#include "nfactor/actors/node/security.hpp"
 #include "nfactor/actors/nftrace.hpp"
+#include "nfactor/actors/sup/failure.hpp"
 #include "nfactor/actors/system.hpp"
 #include "nfactor/actors/trace_monitor.hpp"
 #include "nfactor/actors/transactor.hpp"
@@ -120,6 +126,16 @@ struct trace_fixture : netns_fixture, test::actor_system_fixture {
     return reason;
   }
 };
+
+// The owner of a trace monitor on another node: forwards every batch and
+// loss to `observer`; answering a batch acknowledges it across the network.
+caf::behavior trace_forwarder(caf::event_based_actor* self,
+                              caf::actor observer) {
+  return {
+      [=](actors::trace_batch& b) { self->send(observer, std::move(b)); },
+      [=](actors::trace_loss& l) { self->send(observer, l); },
+  };
+}
 
 } // namespace
 
@@ -257,6 +273,77 @@ BOOST_FIXTURE_TEST_CASE(trace_types_survive_the_trip_between_nodes,
   BOOST_TEST((round_trip(b) == b));
   actors::trace_loss l{3, 2};
   BOOST_TEST((round_trip(l) == l));
+}
+
+BOOST_FIXTURE_TEST_CASE(an_owner_on_another_node_gets_named_traces,
+                        netns_fixture) {
+  test::test_certs certs;
+  test::node_side owner_node{netns.ns(), test::tls_options(certs, "node"),
+                             "127.0.0.1"};
+  test::node_side monitor_node{netns.ns(), test::tls_options(certs, "client"),
+                               "127.0.0.1"};
+  caf::scoped_actor self{*owner_node.sys};
+  auto forwarder = owner_node.sys->spawn(trace_forwarder, caf::actor{self});
+  owner_node.to_stop.push_back(forwarder.address());
+  auto port = actors::node::publish(forwarder, 0, "127.0.0.1", true);
+  BOOST_REQUIRE_MESSAGE(port, (port ? "" : caf::to_string(port.error())));
+  test::watchdog connecting{"connecting to the owner's node"};
+  auto owner = actors::node::connect<caf::actor>(*monitor_node.sys,
+                                                 "127.0.0.1", *port, true);
+  connecting.disarm();
+  BOOST_REQUIRE_MESSAGE(owner, (owner ? "" : caf::to_string(owner.error())));
+
+  netns.nft_script(test::traced_ruleset);
+  actors::trace_options o;
+  o.ns = netns.ns();
+  auto m = actors::start_trace_monitor(*monitor_node.sys, *owner, o);
+  BOOST_REQUIRE(m);
+  auto monitor = caf::actor_cast<caf::actor>(*m);
+  monitor_node.to_stop.push_back(monitor.address());
+  caf::scoped_actor local{*monitor_node.sys};
+  local->monitor(monitor);
+  local->request(*m, 5s, actors::stats_atom_v)
+      .receive([](const actors::trace_stats&) {},
+               [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+  netns.nft("add rule ip t out udp dport 9996 accept");
+  BOOST_REQUIRE(test::send_udp(netns.ns(), AF_INET, 9996, "x") == 1);
+
+  // The accepted packet's trace, its rules named on the monitor's node.
+  std::optional<nft::packet_trace> accepted;
+  while (!accepted)
+    self->receive(
+        [&](actors::trace_batch& b) {
+          for (auto& t : b.traces)
+            if (t.verdict() == NF_ACCEPT &&
+                t.steps.back().event.chain == "out" &&
+                t.steps.back().event.rule_handle.has_value())
+              accepted = std::move(t);
+        },
+        [&](const actors::trace_loss&) { BOOST_FAIL("unexpected loss"); },
+        caf::after(10s) >> [] { BOOST_FAIL("no trace across nodes"); });
+  std::vector<std::string> rules;
+  for (const auto& s : accepted->steps)
+    if (s.rule)
+      rules.push_back(*s.rule);
+  std::vector<std::string> want = {
+      "meta l4proto { icmp, udp } meta nftrace set 1",
+      "ip daddr 127.0.0.1 jump sub", "return", "udp dport 9996 accept"};
+  BOOST_TEST(rules == want, boost::test_tools::per_element());
+  BOOST_TEST(accepted->packet() != nullptr);
+
+  // The owner going away on its node stops the monitor normally.
+  self->send_exit(forwarder, caf::exit_reason::kill);
+  bool down = false;
+  while (!down)
+    local->receive(
+        [&](caf::down_msg& dm) {
+          if (dm.source == monitor.address()) {
+            down = true;
+            BOOST_TEST(actors::sup::is_normal_exit(dm.reason),
+                       caf::to_string(dm.reason));
+          }
+        },
+        caf::after(15s) >> [] { BOOST_FAIL("monitor outlived its owner"); });
 }
 
 BOOST_FIXTURE_TEST_CASE(bad_options_are_refused, test::actor_system_fixture) {
