@@ -288,8 +288,8 @@ BOOST_FIXTURE_TEST_CASE(an_owner_on_another_node_gets_named_traces,
   auto port = actors::node::publish(forwarder, 0, "127.0.0.1", true);
   BOOST_REQUIRE_MESSAGE(port, (port ? "" : caf::to_string(port.error())));
   test::watchdog connecting{"connecting to the owner's node"};
-  auto owner = actors::node::connect<caf::actor>(*monitor_node.sys,
-                                                 "127.0.0.1", *port, true);
+  auto owner = actors::node::connect<caf::actor>(*monitor_node.sys, "127.0.0.1",
+                                                 *port, true);
   connecting.disarm();
   BOOST_REQUIRE_MESSAGE(owner, (owner ? "" : caf::to_string(owner.error())));
 
