@@ -11,15 +11,22 @@
 //
 // That is the kernel's NFULNL_MSG_PACKET message after its netlink header
 // (nfgenmsg and attributes), byte for byte: what `tcpdump -i nflog:G -w`
-// writes. So a record is the message as the kernel sent it, undecoded.
+// writes. So a record is the message as the kernel sent it, undecoded,
+// and the file is written here without libpcap (whose pcap_dump copies
+// every record through stdio).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <span>
 #include <string_view>
+#include <vector>
+
+#include <sys/uio.h>
 
 #include "nfactor/bytes.hpp"
 #include "nfactor/nflog/event.hpp"
@@ -32,6 +39,9 @@ struct l34_summary {
   /// Source and destination address as text (NUL-terminated).
   char src[46] = {};
   char dst[46] = {};
+  /// Their lengths.
+  std::uint8_t src_len = 0;
+  std::uint8_t dst_len = 0;
   /// IPPROTO_* of the transport header (after IPv6 extension headers).
   std::uint8_t proto = 0;
   std::optional<std::uint16_t> sport;
@@ -74,20 +84,43 @@ class text_buffer {
 /// docs/apps/nfactor-log.md; absent attributes omitted).
 void append_json(text_buffer& out, const nflog::log_event& ev);
 
-/// A pcap record of one NFULNL_MSG_PACKET message.
-struct nflog_record {
-  /// The LINKTYPE_NFLOG bytes: the message's payload (nfgenmsg and
-  /// attributes), plus an empty NFULA_PAYLOAD TLV when the kernel sent no
-  /// payload (metadata-only events), which tcpdump requires.
-  byte_view bytes;
-  /// NFULA_TIMESTAMP, if the kernel sent one.
-  std::optional<nflog::timestamp> time;
-};
+/// The 24-byte header of a pcap file of LINKTYPE_NFLOG records: host byte
+/// order, microsecond timestamps, snaplen 65535; byte for byte what
+/// libpcap's `pcap_dump_open` writes for `pcap_open_dead(DLT_NFLOG,
+/// 65535)`.
+inline constexpr std::size_t pcap_file_header_size = 24;
+[[nodiscard]] std::array<std::uint8_t, pcap_file_header_size>
+pcap_file_header() noexcept;
 
-/// The record of `msg`; `scratch` holds its bytes when they must be
-/// extended (reused from call to call). Malformed attributes end the
-/// search for the timestamp and payload, not the record.
-[[nodiscard]] nflog_record make_nflog_record(const nl::message& msg,
-                                             byte_buffer& scratch);
+/// The events of a packed batch as pcap records, built in place: each
+/// record's 16-byte header {ts_sec, ts_usec, caplen, len} (host order)
+/// overwrites the message's 16-byte netlink header, so a record is its
+/// header and the message's payload where they already lie, and a batch
+/// is written with one writev() of a few pieces (adjacent records merge
+/// into one), without copying events.
+class pcap_batch {
+ public:
+  /// Turns the NFULNL_MSG_PACKET messages of `batch` (layout 2 of
+  /// nflog/packed.hpp, its 8-byte header included) into records; other
+  /// messages (interface names) are left out. An event without
+  /// NFULA_TIMESTAMP gets the time `now()` returns (called at most once
+  /// per batch). A message without NFULA_PAYLOAD (metadata only) gets an
+  /// empty NFULA_PAYLOAD TLV after it, which tcpdump requires. A
+  /// framing error ends the batch (the records before it stay).
+  /// `batch` is changed: its netlink headers are gone.
+  void build(byte_buffer& batch, nflog::timestamp (*now)());
+
+  /// The bytes to write, in order; valid while the batch given to
+  /// `build` is neither changed nor freed.
+  [[nodiscard]] std::span<iovec> pieces() noexcept { return pieces_; }
+  /// Records the last `build` made.
+  [[nodiscard]] std::size_t records() const noexcept { return records_; }
+
+ private:
+  void add(const void* data, std::size_t size);
+
+  std::vector<iovec> pieces_;
+  std::size_t records_ = 0;
+};
 
 } // namespace nfactor::app
