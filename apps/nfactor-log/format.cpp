@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <netinet/in.h>
 
 #include "nfactor/nflog/decode.hpp"
+#include "nfactor/nflog/packed.hpp"
 #include "nfactor/nfnl/codec.hpp"
 #include "nfactor/nl/attr.hpp"
 
@@ -118,7 +120,7 @@ char* opt_number(char* p, const char (&key)[N], const std::optional<T>& v) {
 template <std::size_t N, std::size_t M>
 char* device(char* p, const char (&name_key)[N], const char (&index_key)[M],
              const std::optional<std::uint32_t>& index,
-             const std::optional<std::string>& name) {
+             const std::optional<std::string_view>& name) {
   if (!index)
     return p;
   if (name)
@@ -206,9 +208,208 @@ char* seconds(char* p, const nflog::timestamp& t) {
   return p + 7;
 }
 
-std::size_t text_bound(const std::optional<std::string>& s) {
+std::size_t text_bound(const std::optional<std::string_view>& s) {
   return s ? 2 + 6 * s->size() : 0;
 }
+
+// What a JSON line shows of one event: views into its message and the
+// batch's name records, nothing owned.
+struct json_event {
+  std::uint8_t family = 0;
+  std::uint16_t group = 0;
+  std::optional<std::uint8_t> hook;
+  std::optional<std::uint16_t> hw_protocol;
+  std::optional<std::string_view> prefix;
+  // NFULA_IFINDEX_* in the order of nflog::interface_members (in, out,
+  // physical in, physical out), and their names when known.
+  std::array<std::optional<std::uint32_t>, 4> dev;
+  std::array<std::optional<std::string_view>, 4> dev_name;
+  std::optional<std::uint32_t> mark;
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint32_t> gid;
+  std::optional<std::uint32_t> seq;
+  std::optional<std::uint32_t> seq_global;
+  std::optional<nflog::timestamp> timestamp;
+  std::optional<std::uint16_t> hwtype;
+  std::optional<nflog::hw_address> hwaddr;
+  std::optional<byte_view> payload;
+};
+
+constexpr std::string_view decode_op = "decode NFLOG packet";
+
+// The 8-byte header of a packed batch (nflog/packed.hpp).
+constexpr std::size_t packed_header = 8;
+
+// Reads the attributes the line shows, with nflog::decode_packet's checks
+// (exact lengths, framing); the rest (conntrack, VLAN, hardware header)
+// is not looked at. False and `err` on failure.
+bool read_event(const nl::message& m, json_event& ev,
+                std::optional<error>& err) {
+  if (m.payload.size() < sizeof(nfgenmsg)) {
+    err = make_error(errc::truncated, std::string{decode_op},
+                     std::to_string(m.payload.size()) +
+                         " bytes, the nfgenmsg header needs 4");
+    return false;
+  }
+  ev.family = m.payload[0];
+  ev.group = be16(m.payload.data() + 2);
+  nl::attr_reader a{m.payload.subspan(sizeof(nfgenmsg)), decode_op};
+  while (a.next()) {
+    switch (a.type()) {
+    case NFULA_PACKET_HDR: {
+      auto h = a.fixed<nfulnl_msg_packet_hdr>();
+      if (a.ok()) {
+        ev.hw_protocol = ntohs(h.hw_protocol);
+        ev.hook = h.hook;
+      }
+      break;
+    }
+    case NFULA_MARK:
+      ev.mark = a.u32_be();
+      break;
+    case NFULA_TIMESTAMP: {
+      auto t = a.fixed<nfulnl_msg_packet_timestamp>();
+      if (a.ok())
+        ev.timestamp =
+            nflog::timestamp{static_cast<std::int64_t>(be64toh(t.sec)),
+                             static_cast<std::int64_t>(be64toh(t.usec))};
+      break;
+    }
+    case NFULA_IFINDEX_INDEV:
+      ev.dev[0] = a.u32_be();
+      break;
+    case NFULA_IFINDEX_OUTDEV:
+      ev.dev[1] = a.u32_be();
+      break;
+    case NFULA_IFINDEX_PHYSINDEV:
+      ev.dev[2] = a.u32_be();
+      break;
+    case NFULA_IFINDEX_PHYSOUTDEV:
+      ev.dev[3] = a.u32_be();
+      break;
+    case NFULA_HWADDR: {
+      auto hw = a.fixed<nfulnl_msg_packet_hw>();
+      if (!a.ok())
+        break;
+      nflog::hw_address addr;
+      addr.len = be16toh(hw.hw_addrlen);
+      if (addr.len > addr.bytes.size()) {
+        a.fail("hw_addrlen " + std::to_string(addr.len) + " exceeds 8 bytes");
+        break;
+      }
+      std::memcpy(addr.bytes.data(), hw.hw_addr, addr.len);
+      ev.hwaddr = addr;
+      break;
+    }
+    case NFULA_PAYLOAD:
+      ev.payload = a.bytes();
+      break;
+    case NFULA_PREFIX:
+      ev.prefix = a.str();
+      break;
+    case NFULA_UID:
+      ev.uid = a.u32_be();
+      break;
+    case NFULA_GID:
+      ev.gid = a.u32_be();
+      break;
+    case NFULA_SEQ:
+      ev.seq = a.u32_be();
+      break;
+    case NFULA_SEQ_GLOBAL:
+      ev.seq_global = a.u32_be();
+      break;
+    case NFULA_HWTYPE:
+      ev.hwtype = a.u16_be();
+      break;
+    default:
+      break;
+    }
+  }
+  if (!a.ok()) {
+    err = *a.err();
+    return false;
+  }
+  return true;
+}
+
+// Appends `ev` as one JSON object and a newline.
+void append_event(text_buffer& out, const json_event& ev) {
+  // Every fixed part (keys, numbers, addresses) fits in 1024 characters
+  // (about 660 at most); strings may escape every character, payload
+  // bytes take two each.
+  auto bound =
+      1024 + text_bound(ev.prefix) + (ev.payload ? 2 * ev.payload->size() : 0);
+  for (const auto& name : ev.dev_name)
+    bound += text_bound(name);
+  char* p = out.reserve(bound);
+  p = number(literal(p, "{\"group\":"), ev.group);
+  p = plain(literal(p, ",\"family\":"),
+            nfnl::to_string(static_cast<nfnl::family>(ev.family)));
+  if (ev.hook)
+    p = plain(literal(p, ",\"hook\":"), nflog::hook_name(ev.family, *ev.hook));
+  if (ev.prefix)
+    p = text(literal(p, ",\"prefix\":"), *ev.prefix);
+  p = device(p, ",\"indev\":", ",\"indev_index\":", ev.dev[0], ev.dev_name[0]);
+  p = device(p, ",\"outdev\":", ",\"outdev_index\":", ev.dev[1],
+             ev.dev_name[1]);
+  p = device(p, ",\"physindev\":", ",\"physindev_index\":", ev.dev[2],
+             ev.dev_name[2]);
+  p = device(p, ",\"physoutdev\":", ",\"physoutdev_index\":", ev.dev[3],
+             ev.dev_name[3]);
+  p = opt_number(p, ",\"mark\":", ev.mark);
+  p = opt_number(p, ",\"uid\":", ev.uid);
+  p = opt_number(p, ",\"gid\":", ev.gid);
+  p = opt_number(p, ",\"seq\":", ev.seq);
+  p = opt_number(p, ",\"seq_global\":", ev.seq_global);
+  if (ev.timestamp)
+    p = seconds(literal(p, ",\"timestamp\":"), *ev.timestamp);
+  p = opt_number(p, ",\"hw_protocol\":", ev.hw_protocol);
+  p = opt_number(p, ",\"hw_type\":", ev.hwtype);
+  if (ev.hwaddr)
+    p = hw_address(literal(p, ",\"hw_addr\":"), *ev.hwaddr);
+  if (ev.payload) {
+    p = number(literal(p, ",\"payload_len\":"), ev.payload->size());
+    p = hex(literal(p, ",\"payload\":"), *ev.payload);
+    if (auto s = summarize(*ev.payload)) {
+      p = plain(literal(p, ",\"src\":"), {s->src, s->src_len});
+      p = plain(literal(p, ",\"dst\":"), {s->dst, s->dst_len});
+      p = literal(p, ",\"proto\":");
+      if (auto* name = proto_name(s->proto))
+        p = plain(p, name);
+      else
+        p = number(p, s->proto);
+      p = opt_number(p, ",\"sport\":", s->sport);
+      p = opt_number(p, ",\"dport\":", s->dport);
+    }
+  }
+  p = literal(p, "}\n");
+  out.commit(p);
+}
+
+// The interface names in force while a batch is read (few: the
+// interfaces of one host), as views into its name records.
+class batch_names {
+ public:
+  void set(std::uint32_t ifindex, std::string_view name) {
+    for (auto& [i, n] : names_)
+      if (i == ifindex) {
+        n = name;
+        return;
+      }
+    names_.emplace_back(ifindex, name);
+  }
+  // The name of `ifindex`, if one is in force and not empty.
+  std::optional<std::string_view> find(std::uint32_t ifindex) const {
+    for (const auto& [i, n] : names_)
+      if (i == ifindex && !n.empty())
+        return n;
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<std::pair<std::uint32_t, std::string_view>> names_;
+};
 
 } // namespace
 
@@ -308,57 +509,52 @@ char* text_buffer::reserve(std::size_t n) {
   return data_.get() + size_;
 }
 
-void append_json(text_buffer& out, const nflog::log_event& ev) {
-  // Every fixed part (keys, numbers, addresses) fits in 1024 characters
-  // (about 660 at most);
-  // strings may escape every character, payload bytes take two each.
-  auto bound = 1024 + text_bound(ev.prefix) + text_bound(ev.indev_name) +
-               text_bound(ev.outdev_name) + text_bound(ev.physindev_name) +
-               text_bound(ev.physoutdev_name) +
-               (ev.payload ? 2 * ev.payload->size() : 0);
-  char* p = out.reserve(bound);
-  p = number(literal(p, "{\"group\":"), ev.group);
-  p = plain(literal(p, ",\"family\":"),
-            nfnl::to_string(static_cast<nfnl::family>(ev.family)));
-  if (ev.hook)
-    p = plain(literal(p, ",\"hook\":"), nflog::hook_name(ev.family, *ev.hook));
-  if (ev.prefix)
-    p = text(literal(p, ",\"prefix\":"), *ev.prefix);
-  p = device(p, ",\"indev\":", ",\"indev_index\":", ev.indev, ev.indev_name);
-  p = device(p, ",\"outdev\":", ",\"outdev_index\":", ev.outdev,
-             ev.outdev_name);
-  p = device(p, ",\"physindev\":", ",\"physindev_index\":", ev.physindev,
-             ev.physindev_name);
-  p = device(p, ",\"physoutdev\":", ",\"physoutdev_index\":", ev.physoutdev,
-             ev.physoutdev_name);
-  p = opt_number(p, ",\"mark\":", ev.mark);
-  p = opt_number(p, ",\"uid\":", ev.uid);
-  p = opt_number(p, ",\"gid\":", ev.gid);
-  p = opt_number(p, ",\"seq\":", ev.seq);
-  p = opt_number(p, ",\"seq_global\":", ev.seq_global);
-  if (ev.timestamp)
-    p = seconds(literal(p, ",\"timestamp\":"), *ev.timestamp);
-  p = opt_number(p, ",\"hw_protocol\":", ev.hw_protocol);
-  p = opt_number(p, ",\"hw_type\":", ev.hwtype);
-  if (ev.hwaddr)
-    p = hw_address(literal(p, ",\"hw_addr\":"), *ev.hwaddr);
-  if (ev.payload) {
-    p = number(literal(p, ",\"payload_len\":"), ev.payload->size());
-    p = hex(literal(p, ",\"payload\":"), *ev.payload);
-    if (auto s = summarize(*ev.payload)) {
-      p = plain(literal(p, ",\"src\":"), {s->src, s->src_len});
-      p = plain(literal(p, ",\"dst\":"), {s->dst, s->dst_len});
-      p = literal(p, ",\"proto\":");
-      if (auto* name = proto_name(s->proto))
-        p = plain(p, name);
-      else
-        p = number(p, s->proto);
-      p = opt_number(p, ",\"sport\":", s->sport);
-      p = opt_number(p, ",\"dport\":", s->dport);
-    }
+json_result append_json(text_buffer& out, byte_view batch) {
+  json_result r;
+  auto count = nflog::packed_count(batch);
+  if (!count) {
+    r.first_error = std::move(count).err();
+    return r;
   }
-  p = literal(p, "}\n");
-  out.commit(p);
+  if (batch[1] != (std::endian::native == std::endian::little ? 1 : 2)) {
+    r.first_error = make_error(errc::bad_message, "unpack events",
+                               "netlink layout written on a host of the "
+                               "other byte order");
+    r.skipped = *count;
+    return r;
+  }
+  batch_names names; // allocates once per batch with names, if at all
+  nl::message_reader msgs{batch.subspan(packed_header)};
+  while (msgs.next()) {
+    const auto& m = msgs.get();
+    if (m.type == nflog::name_record_type) {
+      if (m.payload.size() < 4)
+        break; // as a framing error: the names after it are unknown
+      std::uint32_t idx = 0;
+      std::memcpy(&idx, m.payload.data(), 4);
+      auto text = m.payload.subspan(4);
+      names.set(idx, {reinterpret_cast<const char*>(text.data()), text.size()});
+      continue;
+    }
+    if (!nflog::is_packet(m))
+      continue;
+    json_event ev;
+    std::optional<error> err;
+    if (!read_event(m, ev, err)) {
+      if (!r.first_error)
+        r.first_error = std::move(err);
+      continue;
+    }
+    for (std::size_t i = 0; i < ev.dev.size(); ++i)
+      if (ev.dev[i])
+        ev.dev_name[i] = names.find(*ev.dev[i]);
+    append_event(out, ev);
+    ++r.events;
+  }
+  if (auto st = msgs.status(); !st && !r.first_error)
+    r.first_error = std::move(st).err();
+  r.skipped = *count > r.events ? *count - r.events : 0;
+  return r;
 }
 
 namespace {
@@ -386,9 +582,6 @@ record_facts inspect(const nl::message& msg) {
   }
   return f;
 }
-
-// The 8-byte header of a packed batch (nflog/packed.hpp).
-constexpr std::size_t packed_header = 8;
 
 // What follows a metadata-only message: zero padding to 4 bytes, then an
 // empty NFULA_PAYLOAD TLV {length 4, type}, in host order.

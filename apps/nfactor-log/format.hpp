@@ -29,6 +29,7 @@
 #include <sys/uio.h>
 
 #include "nfactor/bytes.hpp"
+#include "nfactor/error.hpp"
 #include "nfactor/nflog/event.hpp"
 #include "nfactor/nl/message.hpp"
 
@@ -80,9 +81,26 @@ class text_buffer {
   std::size_t capacity_ = 0;
 };
 
-/// Appends `ev` as one JSON object and a newline (keys in
-/// docs/apps/nfactor-log.md; absent attributes omitted).
-void append_json(text_buffer& out, const nflog::log_event& ev);
+/// What `append_json` made of a batch.
+struct json_result {
+  /// Events written as lines.
+  std::size_t events = 0;
+  /// Events of the batch's count that were not: an attribute the line
+  /// shows was malformed (the same checks as nflog::decode_packet), or
+  /// the batch's framing broke off.
+  std::size_t skipped = 0;
+  /// Why the first of them was not.
+  std::optional<error> first_error;
+};
+
+/// Appends one JSON object and a newline per event of the packed batch
+/// `batch` (layout 2 of nflog/packed.hpp): keys in
+/// docs/apps/nfactor-log.md, absent attributes omitted, interface names
+/// from the batch's name records. Read straight from the kernel's
+/// messages into the text: no event is decoded into owned values, nothing
+/// is allocated per event. A batch with an unknown header or of the other
+/// byte order writes nothing.
+[[nodiscard]] json_result append_json(text_buffer& out, byte_view batch);
 
 /// The 24-byte header of a pcap file of LINKTYPE_NFLOG records: host byte
 /// order, microsecond timestamps, snaplen 65535; byte for byte what

@@ -109,40 +109,44 @@ class outputs {
   }
 
   /// Writes one batch of the kernel's messages (layout 2 of
-  /// nflog/packed.hpp), which it may change; the error text, if any.
-  std::string write(byte_buffer&& batch) {
+  /// nflog/packed.hpp), which it may change; the error text, if any. An
+  /// event counts as written when every output has it.
+  std::string write(byte_buffer& batch) {
     std::string err;
-    std::uint64_t n = 0;
-    // The events' bytes point into the batch: shared while JSON is
-    // formatted, changed in place for pcap after that.
-    auto bytes = std::make_shared<byte_buffer>(std::move(batch));
+    auto fail = [&](std::string text) {
+      if (err.empty()) // the first one
+        err = std::move(text);
+    };
+    auto header = nflog::packed_count(batch);
+    const std::uint64_t count = header ? *header : 0;
+    std::uint64_t n = count;
     if (json_fd_ >= 0) {
-      events_.clear();
-      if (auto ok = nflog::unpack_events(bytes, events_); !ok)
-        return ok.err().message();
-      n = events_.size();
       buf_.clear();
-      for (auto& ev : events_)
-        app::append_json(buf_, ev);
-      events_.clear();
+      auto r = app::append_json(buf_, batch);
+      if (r.first_error)
+        fail(r.first_error->message());
       auto text = buf_.view();
       iovec piece{const_cast<char*>(text.data()), text.size()};
-      if (!write_all(json_fd_, {&piece, 1}))
-        err = "write " + json_path_ + ": " + std::strerror(errno);
-      else
+      if (write_all(json_fd_, {&piece, 1})) {
         written.json_bytes += buf_.size();
+        n = std::min<std::uint64_t>(n, r.events);
+      } else {
+        fail("write " + json_path_ + ": " + std::strerror(errno));
+        n = 0;
+      }
     }
-    if (pcap_fd_ >= 0) {
-      pcap_.build(*bytes, now);
-      if (!write_all(pcap_fd_, pcap_.pieces()) && err.empty())
-        err = "write " + pcap_path_ + ": " + std::strerror(errno);
-      written.pcap_records += pcap_.records();
-      n = std::max<std::uint64_t>(n, pcap_.records());
+    if (pcap_fd_ >= 0) { // after JSON: the records overwrite the headers
+      pcap_.build(batch, now);
+      if (write_all(pcap_fd_, pcap_.pieces())) {
+        written.pcap_records += pcap_.records();
+        n = std::min<std::uint64_t>(n, pcap_.records());
+      } else {
+        fail("write " + pcap_path_ + ": " + std::strerror(errno));
+        n = 0;
+      }
     }
-    if (err.empty())
-      written.events += n;
-    else
-      written.unwritten += n;
+    written.events += n;
+    written.unwritten += count - n;
     return err;
   }
 
@@ -160,7 +164,7 @@ class outputs {
     std::atomic<std::uint64_t> events{0};
     std::atomic<std::uint64_t> json_bytes{0};
     std::atomic<std::uint64_t> pcap_records{0};
-    /// Events of batches whose write failed.
+    /// Events not written: a write failed, or they did not decode.
     std::atomic<std::uint64_t> unwritten{0};
   };
   counters written;
@@ -201,7 +205,6 @@ class outputs {
   int json_fd_ = -1;
   int pcap_fd_ = -1;
   app::text_buffer buf_;
-  std::vector<nflog::log_event> events_;
   app::pcap_batch pcap_;
 };
 
@@ -234,7 +237,7 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
         auto& st = self->state;
         if (!st.out)
           return;
-        auto err = st.out->write(std::move(b.bytes));
+        auto err = st.out->write(b.bytes);
         if (err.empty()) {
           st.write_failing = false;
         } else {
@@ -358,7 +361,7 @@ std::string metrics_page(caf::actor_system& system,
   page.counter("nfactor_log_written_events_total",
                "Events written to the outputs.", {}, n(out.written.events));
   page.counter("nfactor_log_unwritten_events_total",
-               "Events of batches whose write failed.", {},
+               "Events not written: a write failed or they did not decode.", {},
                n(out.written.unwritten));
   page.counter("nfactor_log_json_bytes_total", "Bytes of JSON lines written.",
                {}, n(out.written.json_bytes));
