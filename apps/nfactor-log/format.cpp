@@ -44,19 +44,6 @@ void ports(l34_summary& s, byte_view l4) {
   }
 }
 
-// Dotted quad into `out` (NUL-terminated), its length; inet_ntop formats
-// with printf, which cost more than the rest of an event's JSON.
-std::uint8_t ipv4_text(char* out, const std::uint8_t* p) {
-  char* start = out;
-  for (int i = 0; i < 4; ++i) {
-    auto [end, ec] = std::to_chars(out, out + 3, p[i]);
-    (void)ec;
-    out = end;
-    *out++ = i < 3 ? '.' : '\0';
-  }
-  return static_cast<std::uint8_t>(out - start - 1);
-}
-
 // -- JSON writing: a cursor into a reserved tail ------------------------------
 //
 // Each helper writes at `p` and returns the end. `append_json` reserves an
@@ -68,8 +55,48 @@ char* literal(char* p, const char (&s)[N]) {
   return p + N - 1;
 }
 
+// The decimal text of 0-255, and its length in the last byte.
+constexpr auto octet_texts = [] {
+  std::array<std::array<char, 4>, 256> t{};
+  for (std::size_t i = 0; i < 256; ++i) {
+    auto& e = t[i];
+    std::size_t n = 0;
+    if (i >= 100)
+      e[n++] = static_cast<char>('0' + i / 100);
+    if (i >= 10)
+      e[n++] = static_cast<char>('0' + i / 10 % 10);
+    e[n++] = static_cast<char>('0' + i % 10);
+    e[3] = static_cast<char>(n);
+  }
+  return t;
+}();
+
+// 0-255 in decimal: one 4-byte copy (the table's length byte is
+// overwritten by what follows or lies past the end).
+char* octet(char* p, std::uint8_t v) {
+  const auto& e = octet_texts[v];
+  std::memcpy(p, e.data(), 4);
+  return p + e[3];
+}
+
+// Small values (most of an event's numbers: group, indexes, uid, lengths)
+// from the table, the rest by std::to_chars.
 char* number(char* p, std::uint64_t v) {
+  if (v < 256)
+    return octet(p, static_cast<std::uint8_t>(v));
   return std::to_chars(p, p + 20, v).ptr;
+}
+
+// Dotted quad into `out` (room for 16 characters; NUL-terminated), its
+// length; inet_ntop formats with printf, which cost more than the rest of
+// an event's JSON.
+std::uint8_t ipv4_text(char* out, const std::uint8_t* p) {
+  char* start = out;
+  for (int i = 0; i < 4; ++i) {
+    out = octet(out, p[i]);
+    *out++ = i < 3 ? '.' : '\0';
+  }
+  return static_cast<std::uint8_t>(out - start - 1);
 }
 
 // A JSON string: runs without escapes are copied in one piece. At most
@@ -148,29 +175,38 @@ __m128i hex_digits16(__m128i x) {
 }
 #endif
 
+#if defined(__SSE2__)
+// The 32 hex digits of the 16 bytes at `b`, each byte's high digit first.
+void hex16(char* p, const std::uint8_t* b) {
+  const auto low = _mm_set1_epi8(0x0f);
+  auto v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+  auto hi = _mm_and_si128(_mm_srli_epi16(v, 4), low);
+  auto lo = _mm_and_si128(v, low);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                   hex_digits16(_mm_unpacklo_epi8(hi, lo)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16),
+                   hex_digits16(_mm_unpackhi_epi8(hi, lo)));
+}
+#endif
+
 // `b` in lower-case hex, quoted: 16 bytes per step with SSE2 (the payload
-// is half an event's JSON), the rest from the table.
+// is half an event's JSON), the last step overlapping the one before (the
+// same digits written twice); shorter payloads from the table.
 char* hex(char* p, byte_view b) {
   *p++ = '"';
   std::size_t i = 0;
 #if defined(__SSE2__)
-  const auto low = _mm_set1_epi8(0x0f);
-  for (; i + 16 <= b.size(); i += 16) {
-    auto v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.data() + i));
-    auto hi = _mm_and_si128(_mm_srli_epi16(v, 4), low);
-    auto lo = _mm_and_si128(v, low);
-    // Each byte's high digit first.
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
-                     hex_digits16(_mm_unpacklo_epi8(hi, lo)));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16),
-                     hex_digits16(_mm_unpackhi_epi8(hi, lo)));
-    p += 32;
+  if (b.size() >= 16) {
+    for (; i + 16 <= b.size(); i += 16)
+      hex16(p + 2 * i, b.data() + i);
+    if (i < b.size())
+      hex16(p + 2 * (b.size() - 16), b.data() + b.size() - 16);
+    i = b.size();
   }
 #endif
-  for (; i < b.size(); ++i) {
-    std::memcpy(p, &hex_pairs[2 * b[i]], 2);
-    p += 2;
-  }
+  for (; i < b.size(); ++i)
+    std::memcpy(p + 2 * i, &hex_pairs[2 * b[i]], 2);
+  p += 2 * b.size();
   *p++ = '"';
   return p;
 }
@@ -371,16 +407,16 @@ void append_event(text_buffer& out, const json_event& ev) {
   if (ev.payload) {
     p = number(literal(p, ",\"payload_len\":"), ev.payload->size());
     p = hex(literal(p, ",\"payload\":"), *ev.payload);
-    if (auto s = summarize(*ev.payload)) {
-      p = plain(literal(p, ",\"src\":"), {s->src, s->src_len});
-      p = plain(literal(p, ",\"dst\":"), {s->dst, s->dst_len});
+    if (l34_summary s; summarize(*ev.payload, s)) {
+      p = plain(literal(p, ",\"src\":"), {s.src, s.src_len});
+      p = plain(literal(p, ",\"dst\":"), {s.dst, s.dst_len});
       p = literal(p, ",\"proto\":");
-      if (auto* name = proto_name(s->proto))
+      if (auto* name = proto_name(s.proto))
         p = plain(p, name);
       else
-        p = number(p, s->proto);
-      p = opt_number(p, ",\"sport\":", s->sport);
-      p = opt_number(p, ",\"dport\":", s->dport);
+        p = number(p, s.proto);
+      p = opt_number(p, ",\"sport\":", s.sport);
+      p = opt_number(p, ",\"dport\":", s.dport);
     }
   }
   p = literal(p, "}\n");
@@ -442,28 +478,29 @@ const char* proto_name(std::uint8_t p) noexcept {
   }
 }
 
-std::optional<l34_summary> summarize(byte_view p) {
+bool summarize(byte_view p, l34_summary& s) {
   if (p.empty())
-    return std::nullopt;
-  l34_summary s;
+    return false;
+  s.sport.reset();
+  s.dport.reset();
   auto version = p[0] >> 4;
   if (version == 4) {
     if (p.size() < 20)
-      return std::nullopt;
+      return false;
     std::size_t ihl = (p[0] & 15u) * 4u;
     if (ihl < 20 || p.size() < ihl)
-      return std::nullopt;
+      return false;
     s.src_len = ipv4_text(s.src, p.data() + 12);
     s.dst_len = ipv4_text(s.dst, p.data() + 16);
     s.proto = p[9];
     // Ports only in the first fragment.
     if ((be16(p.data() + 6) & 0x1fff) == 0)
       ports(s, p.subspan(ihl));
-    return s;
+    return true;
   }
   if (version == 6) {
     if (p.size() < 40)
-      return std::nullopt;
+      return false;
     ::inet_ntop(AF_INET6, p.data() + 8, s.src, sizeof s.src);
     ::inet_ntop(AF_INET6, p.data() + 24, s.dst, sizeof s.dst);
     s.src_len = static_cast<std::uint8_t>(std::strlen(s.src));
@@ -492,9 +529,9 @@ std::optional<l34_summary> summarize(byte_view p) {
     s.proto = next;
     if (first_fragment && off <= p.size())
       ports(s, p.subspan(off));
-    return s;
+    return true;
   }
-  return std::nullopt;
+  return false;
 }
 
 char* text_buffer::reserve(std::size_t n) {

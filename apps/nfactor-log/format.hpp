@@ -37,9 +37,10 @@ namespace nfactor::app {
 
 /// The L3/L4 summary of a payload that starts at the network header.
 struct l34_summary {
-  /// Source and destination address as text (NUL-terminated).
-  char src[46] = {};
-  char dst[46] = {};
+  /// Source and destination address as text (NUL-terminated; not
+  /// cleared first: `summarize` fills them).
+  char src[46];
+  char dst[46];
   /// Their lengths.
   std::uint8_t src_len = 0;
   std::uint8_t dst_len = 0;
@@ -50,8 +51,9 @@ struct l34_summary {
 };
 
 /// Decodes IPv4/IPv6 addresses, the protocol and TCP/UDP/SCTP ports of
-/// `payload`; nothing for other or truncated packets.
-[[nodiscard]] std::optional<l34_summary> summarize(byte_view payload);
+/// `payload` into `out`; false (and `out` unspecified) for other or
+/// truncated packets.
+[[nodiscard]] bool summarize(byte_view payload, l34_summary& out);
 
 /// The name of IPPROTO_* `p` ("tcp", "udp", "icmp", "ipv6-icmp"), or
 /// nullptr.

@@ -71,13 +71,13 @@ log_event every_field() {
   ev.indev_name = "eth\"0\\";
   ev.outdev = 3;
   ev.outdev_name = ""; // no name: none shown
-  ev.physindev = 4;
+  ev.physindev = 100;
   ev.physindev_name = "br-x";
   ev.physoutdev = 4294967295u; // no name known
   ev.mark = 0xffffffff;
   ev.uid = 1000;
-  ev.gid = 0;
-  ev.seq = 7;
+  ev.gid = 255;
+  ev.seq = 256;
   ev.seq_global = 4294967295u;
   ev.timestamp = nflog::timestamp{1700000000, 5};
   ev.hwtype = 1;
@@ -170,9 +170,9 @@ BOOST_AUTO_TEST_CASE(json_golden_bytes) {
       "{\"group\":65535,\"family\":\"ip\",\"hook\":\"input\","
       "\"prefix\":\"a\\\"b\\\\c\\u0001\\u0009\x7f\xc3\xa9 \","
       "\"indev\":\"eth\\\"0\\\\\",\"indev_index\":2,\"outdev_index\":3,"
-      "\"physindev\":\"br-x\",\"physindev_index\":4,"
+      "\"physindev\":\"br-x\",\"physindev_index\":100,"
       "\"physoutdev_index\":4294967295,\"mark\":4294967295,\"uid\":1000,"
-      "\"gid\":0,\"seq\":7,\"seq_global\":4294967295,"
+      "\"gid\":255,\"seq\":256,\"seq_global\":4294967295,"
       "\"timestamp\":1700000000.000005,\"hw_protocol\":2048,\"hw_type\":1,"
       "\"hw_addr\":\"00:11:22:aa:bb:ff\",\"payload_len\":28,"
       "\"payload\":\"4500001c123440004006000"
