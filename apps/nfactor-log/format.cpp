@@ -327,14 +327,10 @@ bool read_event(const nl::message& m, json_event& ev,
       auto hw = a.fixed<nfulnl_msg_packet_hw>();
       if (!a.ok())
         break;
-      nflog::hw_address addr;
-      addr.len = be16toh(hw.hw_addrlen);
-      if (addr.len > addr.bytes.size()) {
-        a.fail("hw_addrlen " + std::to_string(addr.len) + " exceeds 8 bytes");
-        break;
-      }
-      std::memcpy(addr.bytes.data(), hw.hw_addr, addr.len);
-      ev.hwaddr = addr;
+      ev.hwaddr = nflog::hw_address::from_wire(hw.hw_addrlen, hw.hw_addr);
+      if (!ev.hwaddr)
+        a.fail("hw_addrlen " + std::to_string(be16toh(hw.hw_addrlen)) +
+               " exceeds 8 bytes");
       break;
     }
     case NFULA_PAYLOAD:
