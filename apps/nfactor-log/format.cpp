@@ -3,17 +3,24 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 
 #include <endian.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_log.h>
 #include <netinet/in.h>
 
+#include "nfactor/nflog/decode.hpp"
+#include "nfactor/nflog/packed.hpp"
 #include "nfactor/nfnl/codec.hpp"
 #include "nfactor/nl/attr.hpp"
 
@@ -37,17 +44,6 @@ void ports(l34_summary& s, byte_view l4) {
   }
 }
 
-// Dotted quad into `out` (NUL-terminated); inet_ntop formats with printf,
-// which cost more than the rest of an event's JSON.
-void ipv4_text(char* out, const std::uint8_t* p) {
-  for (int i = 0; i < 4; ++i) {
-    auto [end, ec] = std::to_chars(out, out + 3, p[i]);
-    (void)ec;
-    out = end;
-    *out++ = i < 3 ? '.' : '\0';
-  }
-}
-
 // -- JSON writing: a cursor into a reserved tail ------------------------------
 //
 // Each helper writes at `p` and returns the end. `append_json` reserves an
@@ -59,8 +55,48 @@ char* literal(char* p, const char (&s)[N]) {
   return p + N - 1;
 }
 
+// The decimal text of 0-255, and its length in the last byte.
+constexpr auto octet_texts = [] {
+  std::array<std::array<char, 4>, 256> t{};
+  for (std::size_t i = 0; i < 256; ++i) {
+    auto& e = t[i];
+    std::size_t n = 0;
+    if (i >= 100)
+      e[n++] = static_cast<char>('0' + i / 100);
+    if (i >= 10)
+      e[n++] = static_cast<char>('0' + i / 10 % 10);
+    e[n++] = static_cast<char>('0' + i % 10);
+    e[3] = static_cast<char>(n);
+  }
+  return t;
+}();
+
+// 0-255 in decimal: one 4-byte copy (the table's length byte is
+// overwritten by what follows or lies past the end).
+char* octet(char* p, std::uint8_t v) {
+  const auto& e = octet_texts[v];
+  std::memcpy(p, e.data(), 4);
+  return p + e[3];
+}
+
+// Small values (most of an event's numbers: group, indexes, uid, lengths)
+// from the table, the rest by std::to_chars.
 char* number(char* p, std::uint64_t v) {
+  if (v < 256)
+    return octet(p, static_cast<std::uint8_t>(v));
   return std::to_chars(p, p + 20, v).ptr;
+}
+
+// Dotted quad into `out` (room for 16 characters; NUL-terminated), its
+// length; inet_ntop formats with printf, which cost more than the rest of
+// an event's JSON.
+std::uint8_t ipv4_text(char* out, const std::uint8_t* p) {
+  char* start = out;
+  for (int i = 0; i < 4; ++i) {
+    out = octet(out, p[i]);
+    *out++ = i < 3 ? '.' : '\0';
+  }
+  return static_cast<std::uint8_t>(out - start - 1);
 }
 
 // A JSON string: runs without escapes are copied in one piece. At most
@@ -90,6 +126,16 @@ char* text(char* p, std::string_view s) {
   return p;
 }
 
+// A JSON string of text that needs no escapes (names from tables,
+// addresses), quoted.
+char* plain(char* p, std::string_view s) {
+  *p++ = '"';
+  std::memcpy(p, s.data(), s.size());
+  p += s.size();
+  *p++ = '"';
+  return p;
+}
+
 // `key` is the literal `,"name":` (every key but the first has a comma).
 template <std::size_t N, class T>
 char* opt_number(char* p, const char (&key)[N], const std::optional<T>& v) {
@@ -101,7 +147,7 @@ char* opt_number(char* p, const char (&key)[N], const std::optional<T>& v) {
 template <std::size_t N, std::size_t M>
 char* device(char* p, const char (&name_key)[N], const char (&index_key)[M],
              const std::optional<std::uint32_t>& index,
-             const std::optional<std::string>& name) {
+             const std::optional<std::string_view>& name) {
   if (!index)
     return p;
   if (name)
@@ -119,13 +165,48 @@ constexpr auto hex_pairs = [] {
   return t;
 }();
 
-// `b` in lower-case hex, quoted.
+#if defined(__SSE2__)
+// The hex digits of 16 nibbles (0-15 each): '0' + x, and 'a' - '0' - 10
+// more where x > 9.
+__m128i hex_digits16(__m128i x) {
+  auto letters = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(9)),
+                               _mm_set1_epi8('a' - '0' - 10));
+  return _mm_add_epi8(_mm_add_epi8(x, _mm_set1_epi8('0')), letters);
+}
+#endif
+
+#if defined(__SSE2__)
+// The 32 hex digits of the 16 bytes at `b`, each byte's high digit first.
+void hex16(char* p, const std::uint8_t* b) {
+  const auto low = _mm_set1_epi8(0x0f);
+  auto v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+  auto hi = _mm_and_si128(_mm_srli_epi16(v, 4), low);
+  auto lo = _mm_and_si128(v, low);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                   hex_digits16(_mm_unpacklo_epi8(hi, lo)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16),
+                   hex_digits16(_mm_unpackhi_epi8(hi, lo)));
+}
+#endif
+
+// `b` in lower-case hex, quoted: 16 bytes per step with SSE2 (the payload
+// is half an event's JSON), the last step overlapping the one before (the
+// same digits written twice); shorter payloads from the table.
 char* hex(char* p, byte_view b) {
   *p++ = '"';
-  for (auto c : b) {
-    std::memcpy(p, &hex_pairs[2 * c], 2);
-    p += 2;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  if (b.size() >= 16) {
+    for (; i + 16 <= b.size(); i += 16)
+      hex16(p + 2 * i, b.data() + i);
+    if (i < b.size())
+      hex16(p + 2 * (b.size() - 16), b.data() + b.size() - 16);
+    i = b.size();
   }
+#endif
+  for (; i < b.size(); ++i)
+    std::memcpy(p + 2 * i, &hex_pairs[2 * b[i]], 2);
+  p += 2 * b.size();
   *p++ = '"';
   return p;
 }
@@ -163,9 +244,204 @@ char* seconds(char* p, const nflog::timestamp& t) {
   return p + 7;
 }
 
-std::size_t text_bound(const std::optional<std::string>& s) {
+std::size_t text_bound(const std::optional<std::string_view>& s) {
   return s ? 2 + 6 * s->size() : 0;
 }
+
+// What a JSON line shows of one event: views into its message and the
+// batch's name records, nothing owned.
+struct json_event {
+  std::uint8_t family = 0;
+  std::uint16_t group = 0;
+  std::optional<std::uint8_t> hook;
+  std::optional<std::uint16_t> hw_protocol;
+  std::optional<std::string_view> prefix;
+  // NFULA_IFINDEX_* in the order of nflog::interface_members (in, out,
+  // physical in, physical out), and their names when known.
+  std::array<std::optional<std::uint32_t>, 4> dev;
+  std::array<std::optional<std::string_view>, 4> dev_name;
+  std::optional<std::uint32_t> mark;
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint32_t> gid;
+  std::optional<std::uint32_t> seq;
+  std::optional<std::uint32_t> seq_global;
+  std::optional<nflog::timestamp> timestamp;
+  std::optional<std::uint16_t> hwtype;
+  std::optional<nflog::hw_address> hwaddr;
+  std::optional<byte_view> payload;
+};
+
+constexpr std::string_view decode_op = "decode NFLOG packet";
+
+// The 8-byte header of a packed batch (nflog/packed.hpp).
+constexpr std::size_t packed_header = 8;
+
+// Reads the attributes the line shows, with nflog::decode_packet's checks
+// (exact lengths, framing); the rest (conntrack, VLAN, hardware header)
+// is not looked at. False and `err` on failure.
+bool read_event(const nl::message& m, json_event& ev,
+                std::optional<error>& err) {
+  if (m.payload.size() < sizeof(nfgenmsg)) {
+    err = make_error(errc::truncated, std::string{decode_op},
+                     std::to_string(m.payload.size()) +
+                         " bytes, the nfgenmsg header needs 4");
+    return false;
+  }
+  ev.family = m.payload[0];
+  ev.group = be16(m.payload.data() + 2);
+  nl::attr_reader a{m.payload.subspan(sizeof(nfgenmsg)), decode_op};
+  while (a.next()) {
+    switch (a.type()) {
+    case NFULA_PACKET_HDR: {
+      auto h = a.fixed<nfulnl_msg_packet_hdr>();
+      if (a.ok()) {
+        ev.hw_protocol = ntohs(h.hw_protocol);
+        ev.hook = h.hook;
+      }
+      break;
+    }
+    case NFULA_MARK:
+      ev.mark = a.u32_be();
+      break;
+    case NFULA_TIMESTAMP: {
+      auto t = a.fixed<nfulnl_msg_packet_timestamp>();
+      if (a.ok())
+        ev.timestamp =
+            nflog::timestamp{static_cast<std::int64_t>(be64toh(t.sec)),
+                             static_cast<std::int64_t>(be64toh(t.usec))};
+      break;
+    }
+    case NFULA_IFINDEX_INDEV:
+      ev.dev[0] = a.u32_be();
+      break;
+    case NFULA_IFINDEX_OUTDEV:
+      ev.dev[1] = a.u32_be();
+      break;
+    case NFULA_IFINDEX_PHYSINDEV:
+      ev.dev[2] = a.u32_be();
+      break;
+    case NFULA_IFINDEX_PHYSOUTDEV:
+      ev.dev[3] = a.u32_be();
+      break;
+    case NFULA_HWADDR: {
+      auto hw = a.fixed<nfulnl_msg_packet_hw>();
+      if (!a.ok())
+        break;
+      ev.hwaddr = nflog::hw_address::from_wire(hw.hw_addrlen, hw.hw_addr);
+      if (!ev.hwaddr)
+        a.fail("hw_addrlen " + std::to_string(be16toh(hw.hw_addrlen)) +
+               " exceeds 8 bytes");
+      break;
+    }
+    case NFULA_PAYLOAD:
+      ev.payload = a.bytes();
+      break;
+    case NFULA_PREFIX:
+      ev.prefix = a.str();
+      break;
+    case NFULA_UID:
+      ev.uid = a.u32_be();
+      break;
+    case NFULA_GID:
+      ev.gid = a.u32_be();
+      break;
+    case NFULA_SEQ:
+      ev.seq = a.u32_be();
+      break;
+    case NFULA_SEQ_GLOBAL:
+      ev.seq_global = a.u32_be();
+      break;
+    case NFULA_HWTYPE:
+      ev.hwtype = a.u16_be();
+      break;
+    default:
+      break;
+    }
+  }
+  if (!a.ok()) {
+    err = *a.err();
+    return false;
+  }
+  return true;
+}
+
+// Appends `ev` as one JSON object and a newline.
+void append_event(text_buffer& out, const json_event& ev) {
+  // Every fixed part (keys, numbers, addresses) fits in 1024 characters
+  // (about 660 at most); strings may escape every character, payload
+  // bytes take two each.
+  auto bound =
+      1024 + text_bound(ev.prefix) + (ev.payload ? 2 * ev.payload->size() : 0);
+  for (const auto& name : ev.dev_name)
+    bound += text_bound(name);
+  char* p = out.reserve(bound);
+  p = number(literal(p, "{\"group\":"), ev.group);
+  p = plain(literal(p, ",\"family\":"),
+            nfnl::to_string(static_cast<nfnl::family>(ev.family)));
+  if (ev.hook)
+    p = plain(literal(p, ",\"hook\":"), nflog::hook_name(ev.family, *ev.hook));
+  if (ev.prefix)
+    p = text(literal(p, ",\"prefix\":"), *ev.prefix);
+  p = device(p, ",\"indev\":", ",\"indev_index\":", ev.dev[0], ev.dev_name[0]);
+  p = device(p, ",\"outdev\":", ",\"outdev_index\":", ev.dev[1],
+             ev.dev_name[1]);
+  p = device(p, ",\"physindev\":", ",\"physindev_index\":", ev.dev[2],
+             ev.dev_name[2]);
+  p = device(p, ",\"physoutdev\":", ",\"physoutdev_index\":", ev.dev[3],
+             ev.dev_name[3]);
+  p = opt_number(p, ",\"mark\":", ev.mark);
+  p = opt_number(p, ",\"uid\":", ev.uid);
+  p = opt_number(p, ",\"gid\":", ev.gid);
+  p = opt_number(p, ",\"seq\":", ev.seq);
+  p = opt_number(p, ",\"seq_global\":", ev.seq_global);
+  if (ev.timestamp)
+    p = seconds(literal(p, ",\"timestamp\":"), *ev.timestamp);
+  p = opt_number(p, ",\"hw_protocol\":", ev.hw_protocol);
+  p = opt_number(p, ",\"hw_type\":", ev.hwtype);
+  if (ev.hwaddr)
+    p = hw_address(literal(p, ",\"hw_addr\":"), *ev.hwaddr);
+  if (ev.payload) {
+    p = number(literal(p, ",\"payload_len\":"), ev.payload->size());
+    p = hex(literal(p, ",\"payload\":"), *ev.payload);
+    if (l34_summary s; summarize(*ev.payload, s)) {
+      p = plain(literal(p, ",\"src\":"), {s.src, s.src_len});
+      p = plain(literal(p, ",\"dst\":"), {s.dst, s.dst_len});
+      p = literal(p, ",\"proto\":");
+      if (auto* name = proto_name(s.proto))
+        p = plain(p, name);
+      else
+        p = number(p, s.proto);
+      p = opt_number(p, ",\"sport\":", s.sport);
+      p = opt_number(p, ",\"dport\":", s.dport);
+    }
+  }
+  p = literal(p, "}\n");
+  out.commit(p);
+}
+
+// The interface names in force while a batch is read (few: the
+// interfaces of one host), as views into its name records.
+class batch_names {
+ public:
+  void set(std::uint32_t ifindex, std::string_view name) {
+    for (auto& [i, n] : names_)
+      if (i == ifindex) {
+        n = name;
+        return;
+      }
+    names_.emplace_back(ifindex, name);
+  }
+  // The name of `ifindex`, if one is in force and not empty.
+  std::optional<std::string_view> find(std::uint32_t ifindex) const {
+    for (const auto& [i, n] : names_)
+      if (i == ifindex && !n.empty())
+        return n;
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<std::pair<std::uint32_t, std::string_view>> names_;
+};
 
 } // namespace
 
@@ -198,30 +474,33 @@ const char* proto_name(std::uint8_t p) noexcept {
   }
 }
 
-std::optional<l34_summary> summarize(byte_view p) {
+bool summarize(byte_view p, l34_summary& s) {
   if (p.empty())
-    return std::nullopt;
-  l34_summary s;
+    return false;
+  s.sport.reset();
+  s.dport.reset();
   auto version = p[0] >> 4;
   if (version == 4) {
     if (p.size() < 20)
-      return std::nullopt;
+      return false;
     std::size_t ihl = (p[0] & 15u) * 4u;
     if (ihl < 20 || p.size() < ihl)
-      return std::nullopt;
-    ipv4_text(s.src, p.data() + 12);
-    ipv4_text(s.dst, p.data() + 16);
+      return false;
+    s.src_len = ipv4_text(s.src, p.data() + 12);
+    s.dst_len = ipv4_text(s.dst, p.data() + 16);
     s.proto = p[9];
     // Ports only in the first fragment.
     if ((be16(p.data() + 6) & 0x1fff) == 0)
       ports(s, p.subspan(ihl));
-    return s;
+    return true;
   }
   if (version == 6) {
     if (p.size() < 40)
-      return std::nullopt;
+      return false;
     ::inet_ntop(AF_INET6, p.data() + 8, s.src, sizeof s.src);
     ::inet_ntop(AF_INET6, p.data() + 24, s.dst, sizeof s.dst);
+    s.src_len = static_cast<std::uint8_t>(std::strlen(s.src));
+    s.dst_len = static_cast<std::uint8_t>(std::strlen(s.dst));
     std::uint8_t next = p[6];
     std::size_t off = 40;
     bool first_fragment = true;
@@ -246,9 +525,9 @@ std::optional<l34_summary> summarize(byte_view p) {
     s.proto = next;
     if (first_fragment && off <= p.size())
       ports(s, p.subspan(off));
-    return s;
+    return true;
   }
-  return std::nullopt;
+  return false;
 }
 
 char* text_buffer::reserve(std::size_t n) {
@@ -263,87 +542,150 @@ char* text_buffer::reserve(std::size_t n) {
   return data_.get() + size_;
 }
 
-void append_json(text_buffer& out, const nflog::log_event& ev) {
-  // Every fixed part (keys, numbers, addresses) fits in 1024 characters
-  // (about 660 at most);
-  // strings may escape every character, payload bytes take two each.
-  auto bound = 1024 + text_bound(ev.prefix) + text_bound(ev.indev_name) +
-               text_bound(ev.outdev_name) + text_bound(ev.physindev_name) +
-               text_bound(ev.physoutdev_name) +
-               (ev.payload ? 2 * ev.payload->size() : 0);
-  char* p = out.reserve(bound);
-  p = number(literal(p, "{\"group\":"), ev.group);
-  p = text(literal(p, ",\"family\":"),
-           nfnl::to_string(static_cast<nfnl::family>(ev.family)));
-  if (ev.hook)
-    p = text(literal(p, ",\"hook\":"), nflog::hook_name(ev.family, *ev.hook));
-  if (ev.prefix)
-    p = text(literal(p, ",\"prefix\":"), *ev.prefix);
-  p = device(p, ",\"indev\":", ",\"indev_index\":", ev.indev, ev.indev_name);
-  p = device(p, ",\"outdev\":", ",\"outdev_index\":", ev.outdev,
-             ev.outdev_name);
-  p = device(p, ",\"physindev\":", ",\"physindev_index\":", ev.physindev,
-             ev.physindev_name);
-  p = device(p, ",\"physoutdev\":", ",\"physoutdev_index\":", ev.physoutdev,
-             ev.physoutdev_name);
-  p = opt_number(p, ",\"mark\":", ev.mark);
-  p = opt_number(p, ",\"uid\":", ev.uid);
-  p = opt_number(p, ",\"gid\":", ev.gid);
-  p = opt_number(p, ",\"seq\":", ev.seq);
-  p = opt_number(p, ",\"seq_global\":", ev.seq_global);
-  if (ev.timestamp)
-    p = seconds(literal(p, ",\"timestamp\":"), *ev.timestamp);
-  p = opt_number(p, ",\"hw_protocol\":", ev.hw_protocol);
-  p = opt_number(p, ",\"hw_type\":", ev.hwtype);
-  if (ev.hwaddr)
-    p = hw_address(literal(p, ",\"hw_addr\":"), *ev.hwaddr);
-  if (ev.payload) {
-    p = number(literal(p, ",\"payload_len\":"), ev.payload->size());
-    p = hex(literal(p, ",\"payload\":"), *ev.payload);
-    if (auto s = summarize(*ev.payload)) {
-      p = text(literal(p, ",\"src\":"), s->src);
-      p = text(literal(p, ",\"dst\":"), s->dst);
-      p = literal(p, ",\"proto\":");
-      if (auto* name = proto_name(s->proto))
-        p = text(p, name);
-      else
-        p = number(p, s->proto);
-      p = opt_number(p, ",\"sport\":", s->sport);
-      p = opt_number(p, ",\"dport\":", s->dport);
-    }
+json_result append_json(text_buffer& out, byte_view batch) {
+  json_result r;
+  auto count = nflog::packed_count(batch);
+  if (!count) {
+    r.first_error = std::move(count).err();
+    return r;
   }
-  p = literal(p, "}\n");
-  out.commit(p);
+  if (batch[1] != (std::endian::native == std::endian::little ? 1 : 2)) {
+    r.first_error = make_error(errc::bad_message, "unpack events",
+                               "netlink layout written on a host of the "
+                               "other byte order");
+    r.skipped = *count;
+    return r;
+  }
+  batch_names names; // allocates once per batch with names, if at all
+  nl::message_reader msgs{batch.subspan(packed_header)};
+  while (msgs.next()) {
+    const auto& m = msgs.get();
+    if (m.type == nflog::name_record_type) {
+      if (m.payload.size() < 4)
+        break; // as a framing error: the names after it are unknown
+      std::uint32_t idx = 0;
+      std::memcpy(&idx, m.payload.data(), 4);
+      auto text = m.payload.subspan(4);
+      names.set(idx, {reinterpret_cast<const char*>(text.data()), text.size()});
+      continue;
+    }
+    if (!nflog::is_packet(m))
+      continue;
+    json_event ev;
+    std::optional<error> err;
+    if (!read_event(m, ev, err)) {
+      if (!r.first_error)
+        r.first_error = std::move(err);
+      continue;
+    }
+    for (std::size_t i = 0; i < ev.dev.size(); ++i)
+      if (ev.dev[i])
+        ev.dev_name[i] = names.find(*ev.dev[i]);
+    append_event(out, ev);
+    ++r.events;
+  }
+  if (auto st = msgs.status(); !st && !r.first_error)
+    r.first_error = std::move(st).err();
+  r.skipped = *count > r.events ? *count - r.events : 0;
+  return r;
 }
 
-nflog_record make_nflog_record(const nl::message& msg, byte_buffer& scratch) {
-  nflog_record rec{msg.payload, std::nullopt};
-  if (msg.payload.size() < sizeof(nfgenmsg))
-    return rec;
+namespace {
+
+// What a pcap record needs to know of a packet message.
+struct record_facts {
   bool has_payload = false;
+  std::optional<nflog::timestamp> time;
+};
+
+// Malformed attributes end the search, not the record.
+record_facts inspect(const nl::message& msg) {
+  record_facts f;
   nl::attr_reader attrs{msg.payload.subspan(sizeof(nfgenmsg))};
   while (attrs.next()) {
     if (attrs.type() == NFULA_PAYLOAD) {
-      has_payload = true;
+      f.has_payload = true;
     } else if (attrs.type() == NFULA_TIMESTAMP &&
                attrs.bytes().size() >= sizeof(nfulnl_msg_packet_timestamp)) {
       nfulnl_msg_packet_timestamp raw; // two big-endian u64
       std::memcpy(&raw, attrs.bytes().data(), sizeof raw);
-      rec.time = nflog::timestamp{static_cast<std::int64_t>(be64toh(raw.sec)),
-                                  static_cast<std::int64_t>(be64toh(raw.usec))};
+      f.time = nflog::timestamp{static_cast<std::int64_t>(be64toh(raw.sec)),
+                                static_cast<std::int64_t>(be64toh(raw.usec))};
     }
   }
-  if (!has_payload) {
-    // tcpdump needs the payload TLV, even when empty.
-    scratch.assign(msg.payload.begin(), msg.payload.end());
-    scratch.resize((scratch.size() + 3u) & ~std::size_t{3});
-    const std::uint16_t tlv[2] = {4, NFULA_PAYLOAD};
-    auto at = scratch.size();
-    scratch.resize(at + sizeof tlv);
-    std::memcpy(scratch.data() + at, tlv, sizeof tlv);
-    rec.bytes = scratch;
+  return f;
+}
+
+// What follows a metadata-only message: zero padding to 4 bytes, then an
+// empty NFULA_PAYLOAD TLV {length 4, type}, in host order.
+constexpr std::uint8_t zero_pad[4] = {};
+constexpr std::uint16_t empty_payload_tlv[2] = {4, NFULA_PAYLOAD};
+
+} // namespace
+
+std::array<std::uint8_t, pcap_file_header_size> pcap_file_header() noexcept {
+  // struct pcap_file_header of <pcap/pcap.h>, version 2.4.
+  const std::uint32_t magic = 0xa1b2c3d4, snaplen = 65535,
+                      linktype = 239; // LINKTYPE_NFLOG
+  const std::uint16_t major = 2, minor = 4;
+  std::array<std::uint8_t, pcap_file_header_size> h{}; // thiszone, sigfigs 0
+  std::memcpy(&h[0], &magic, 4);
+  std::memcpy(&h[4], &major, 2);
+  std::memcpy(&h[6], &minor, 2);
+  std::memcpy(&h[16], &snaplen, 4);
+  std::memcpy(&h[20], &linktype, 4);
+  return h;
+}
+
+void pcap_batch::add(const void* data, std::size_t size) {
+  auto* p = static_cast<const std::uint8_t*>(data);
+  if (!pieces_.empty()) {
+    auto& last = pieces_.back();
+    if (static_cast<std::uint8_t*>(last.iov_base) + last.iov_len == p) {
+      last.iov_len += size;
+      return;
+    }
   }
-  return rec;
+  // writev() only reads the pieces.
+  pieces_.push_back({const_cast<std::uint8_t*>(p), size});
+}
+
+void pcap_batch::build(byte_buffer& batch, nflog::timestamp (*now)()) {
+  pieces_.clear();
+  records_ = 0;
+  if (batch.size() < packed_header)
+    return;
+  std::optional<nflog::timestamp> batch_time; // for events without one
+  nl::message_reader msgs{byte_view{batch}.subspan(packed_header)};
+  while (msgs.next()) { // reads a header before the record overwrites it
+    const auto& m = msgs.get();
+    if (!nflog::is_packet(m))
+      continue; // interface name records
+    // Without an nfgenmsg the record is the payload as it is.
+    auto facts = m.payload.size() >= sizeof(nfgenmsg)
+                     ? inspect(m)
+                     : record_facts{true, std::nullopt};
+    if (!facts.time && !batch_time)
+      batch_time = now(); // one clock read per batch, not per event
+    auto t = facts.time ? *facts.time : *batch_time;
+    auto size = m.payload.size();
+    auto padded = (size + 3u) & ~std::size_t{3};
+    auto caplen = facts.has_payload ? size : padded + sizeof empty_payload_tlv;
+    // pcap's header: 32-bit seconds and microseconds, captured and
+    // original length (the same: nothing is cut).
+    const std::uint32_t h[4] = {
+        static_cast<std::uint32_t>(t.sec), static_cast<std::uint32_t>(t.usec),
+        static_cast<std::uint32_t>(caplen), static_cast<std::uint32_t>(caplen)};
+    auto* at = batch.data() + (m.bytes.data() - batch.data());
+    std::memcpy(at, h, sizeof h);
+    add(at, sizeof h + size);
+    if (!facts.has_payload) {
+      if (padded > size)
+        add(zero_pad, padded - size);
+      add(empty_payload_tlv, sizeof empty_payload_tlv);
+    }
+    ++records_;
+  }
 }
 
 } // namespace nfactor::app

@@ -14,17 +14,19 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <fcntl.h>
-#include <pcap/pcap.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,11 +69,11 @@ void note(const std::string& text) {
 // -- outputs ------------------------------------------------------------------
 
 /// The files events go to; reopened on SIGHUP (logrotate moves them away).
-/// Each batch is formatted into one reusable buffer and written with one
-/// write() (JSON) or into a 1 MiB stdio buffer that is flushed per batch
-/// (pcap), so a batch costs a few system calls, not one per event. The
-/// writes block: a slow disk holds the writer, which holds the listeners'
-/// credit, and the kernel's drops then arrive as counted loss.
+/// A batch costs one write() per output: JSON is formatted into one
+/// reusable buffer, pcap records are built in place in the batch
+/// (`app::pcap_batch`) and written with one writev(). The writes block: a
+/// slow disk holds the writer, which holds the listeners' credit, and the
+/// kernel's drops then arrive as counted loss.
 class outputs {
  public:
   outputs(std::string json, std::string pcap)
@@ -93,69 +95,58 @@ class outputs {
       }
     }
     if (!pcap_path_.empty()) {
-      dead_ = pcap_open_dead(DLT_NFLOG, 65535);
-      if (!dead_)
-        return "pcap_open_dead failed";
-      auto* f = std::fopen(pcap_path_.c_str(), "we");
-      if (!f)
+      // A new file (truncated) with its header, as libpcap starts one.
+      pcap_fd_ = ::open(pcap_path_.c_str(),
+                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      if (pcap_fd_ < 0)
         return "cannot open " + pcap_path_ + ": " + std::strerror(errno);
-      std::setvbuf(f, nullptr, _IOFBF, 1 << 20);
-      dumper_ = pcap_dump_fopen(dead_, f);
-      if (!dumper_) {
-        std::fclose(f);
-        return "cannot open " + pcap_path_ + ": " + pcap_geterr(dead_);
-      }
+      auto h = app::pcap_file_header();
+      iovec piece{h.data(), h.size()};
+      if (!write_all(pcap_fd_, {&piece, 1}))
+        return "cannot open " + pcap_path_ + ": " + std::strerror(errno);
     }
     return {};
   }
 
   /// Writes one batch of the kernel's messages (layout 2 of
-  /// nflog/packed.hpp); the error text, if any.
-  std::string write(const std::shared_ptr<const byte_buffer>& batch) {
+  /// nflog/packed.hpp), which it may change; the error text, if any. An
+  /// event counts as written when every output has it.
+  std::string write(byte_buffer& batch) {
     std::string err;
-    std::uint64_t n = 0;
+    auto fail = [&](std::string text) {
+      if (err.empty()) // the first one
+        err = std::move(text);
+    };
+    auto header = nflog::packed_count(batch);
+    const std::uint64_t count = header ? *header : 0;
+    std::uint64_t n = count;
     if (json_fd_ >= 0) {
-      events_.clear();
-      if (auto ok = nflog::unpack_events(batch, events_); !ok)
-        return ok.err().message();
-      n = events_.size();
       buf_.clear();
-      for (auto& ev : events_)
-        app::append_json(buf_, ev);
-      events_.clear();
-      if (!write_all(json_fd_, buf_.view()))
-        err = "write " + json_path_ + ": " + std::strerror(errno);
-      else
+      auto r = app::append_json(buf_, batch);
+      if (r.first_error)
+        fail(r.first_error->message());
+      auto text = buf_.view();
+      iovec piece{const_cast<char*>(text.data()), text.size()};
+      if (write_all(json_fd_, {&piece, 1})) {
         written.json_bytes += buf_.size();
-    }
-    if (dumper_) {
-      std::uint64_t records = 0;
-      std::optional<nflog::timestamp> batch_time; // for events without one
-      nl::message_reader msgs{byte_view{*batch}.subspan(packed_header)};
-      while (msgs.next()) {
-        const auto& m = msgs.get();
-        if (!nflog::is_packet(m))
-          continue; // interface name records
-        auto rec = app::make_nflog_record(m, scratch_);
-        pcap_pkthdr h{};
-        if (!rec.time && !batch_time)
-          batch_time = now(); // one clock read per batch, not per event
-        auto t = rec.time ? *rec.time : *batch_time;
-        h.ts.tv_sec = t.sec;
-        h.ts.tv_usec = t.usec;
-        h.caplen = h.len = static_cast<bpf_u_int32>(rec.bytes.size());
-        pcap_dump(reinterpret_cast<u_char*>(dumper_), &h, rec.bytes.data());
-        ++records;
+        n = std::min<std::uint64_t>(n, r.events);
+      } else {
+        fail("write " + json_path_ + ": " + std::strerror(errno));
+        n = 0;
       }
-      if (pcap_dump_flush(dumper_) != 0 && err.empty())
-        err = "write " + pcap_path_ + ": " + std::strerror(errno);
-      written.pcap_records += records;
-      n = std::max(n, records);
     }
-    if (err.empty())
-      written.events += n;
-    else
-      written.unwritten += n;
+    if (pcap_fd_ >= 0) { // after JSON: the records overwrite the headers
+      pcap_.build(batch, now);
+      if (write_all(pcap_fd_, pcap_.pieces())) {
+        written.pcap_records += pcap_.records();
+        n = std::min<std::uint64_t>(n, pcap_.records());
+      } else {
+        fail("write " + pcap_path_ + ": " + std::strerror(errno));
+        n = 0;
+      }
+    }
+    written.events += n;
+    written.unwritten += count - n;
     return err;
   }
 
@@ -163,12 +154,9 @@ class outputs {
     if (json_fd_ > STDOUT_FILENO)
       ::close(json_fd_);
     json_fd_ = -1;
-    if (dumper_)
-      pcap_dump_close(dumper_);
-    dumper_ = nullptr;
-    if (dead_)
-      pcap_close(dead_);
-    dead_ = nullptr;
+    if (pcap_fd_ >= 0)
+      ::close(pcap_fd_);
+    pcap_fd_ = -1;
   }
 
   /// Written by the writer's thread, read by the metrics thread.
@@ -176,29 +164,38 @@ class outputs {
     std::atomic<std::uint64_t> events{0};
     std::atomic<std::uint64_t> json_bytes{0};
     std::atomic<std::uint64_t> pcap_records{0};
-    /// Events of batches whose write failed.
+    /// Events not written: a write failed, or they did not decode.
     std::atomic<std::uint64_t> unwritten{0};
   };
   counters written;
 
  private:
-  // The 8-byte header of a packed batch (nflog/packed.hpp).
-  static constexpr std::size_t packed_header = 8;
-
   static nflog::timestamp now() {
     timespec ts{};
     ::clock_gettime(CLOCK_REALTIME, &ts);
     return {ts.tv_sec, ts.tv_nsec / 1000};
   }
 
-  static bool write_all(int fd, std::string_view s) {
-    for (std::size_t done = 0; done < s.size();) {
-      auto w = ::write(fd, s.data() + done, s.size() - done);
+  // All of `pieces` (changed as they are written), in as few writev()
+  // calls as the kernel allows.
+  static bool write_all(int fd, std::span<iovec> pieces) {
+    while (!pieces.empty()) {
+      auto count = std::min<std::size_t>(pieces.size(), IOV_MAX);
+      auto w = ::writev(fd, pieces.data(), static_cast<int>(count));
       if (w < 0 && errno == EINTR)
         continue;
       if (w < 0)
         return false;
-      done += static_cast<std::size_t>(w);
+      auto done = static_cast<std::size_t>(w);
+      while (!pieces.empty() && done >= pieces.front().iov_len) {
+        done -= pieces.front().iov_len;
+        pieces = pieces.subspan(1);
+      }
+      if (done > 0) { // a short write ended inside a piece
+        auto& p = pieces.front();
+        p.iov_base = static_cast<char*>(p.iov_base) + done;
+        p.iov_len -= done;
+      }
     }
     return true;
   }
@@ -206,11 +203,9 @@ class outputs {
   std::string json_path_;
   std::string pcap_path_;
   int json_fd_ = -1;
-  pcap_t* dead_ = nullptr;
-  pcap_dumper_t* dumper_ = nullptr;
+  int pcap_fd_ = -1;
   app::text_buffer buf_;
-  std::vector<nflog::log_event> events_;
-  byte_buffer scratch_;
+  app::pcap_batch pcap_;
 };
 
 // -- the writer actor ---------------------------------------------------------
@@ -242,8 +237,7 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
         auto& st = self->state;
         if (!st.out)
           return;
-        auto bytes = std::make_shared<const byte_buffer>(std::move(b.bytes));
-        auto err = st.out->write(bytes);
+        auto err = st.out->write(b.bytes);
         if (err.empty()) {
           st.write_failing = false;
         } else {
@@ -367,7 +361,7 @@ std::string metrics_page(caf::actor_system& system,
   page.counter("nfactor_log_written_events_total",
                "Events written to the outputs.", {}, n(out.written.events));
   page.counter("nfactor_log_unwritten_events_total",
-               "Events of batches whose write failed.", {},
+               "Events not written: a write failed or they did not decode.", {},
                n(out.written.unwritten));
   page.counter("nfactor_log_json_bytes_total", "Bytes of JSON lines written.",
                {}, n(out.written.json_bytes));
@@ -380,6 +374,7 @@ std::string metrics_page(caf::actor_system& system,
 } // namespace
 
 int main(int argc, char** argv) {
+  app::keep_heap();
   CLI::App cli{"An NFLOG daemon: logs the packets of nftables `log group G` "
                "rules as JSON lines and/or a pcap file.",
                "nfactor-log"};

@@ -29,12 +29,12 @@
 #include <string>
 #include <thread>
 
-#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <caf/all.hpp>
 
+#include "app_common.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/log_listener.hpp"
 #include "nfactor/actors/system.hpp"
@@ -142,10 +142,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (!keep_malloc_defaults) {
-    ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
-    ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  }
+  if (!keep_malloc_defaults)
+    app::keep_heap();
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   ::sigaction(SIGINT, &sa, nullptr);

@@ -40,6 +40,17 @@ std::string hw_address::to_string() const {
   return out;
 }
 
+std::optional<hw_address>
+hw_address::from_wire(std::uint16_t be_len,
+                      const std::uint8_t (&addr)[8]) noexcept {
+  hw_address a;
+  a.len = ntohs(be_len);
+  if (a.len > a.bytes.size())
+    return std::nullopt;
+  std::memcpy(a.bytes.data(), addr, a.len);
+  return a;
+}
+
 const char* hook_name(std::uint8_t family, std::uint8_t hook) noexcept {
   if (family == NFPROTO_ARP) {
     switch (hook) {

@@ -208,14 +208,13 @@ struct hw_addr {
     auto hw = r.fixed<Wire>();
     if (!r.ok())
       return;
-    nflog::hw_address a;
-    a.len = be16toh(hw.hw_addrlen);
-    if (a.len > a.bytes.size()) {
-      r.fail("hw_addrlen " + std::to_string(a.len) + " exceeds 8 bytes");
+    auto a = nflog::hw_address::from_wire(hw.hw_addrlen, hw.hw_addr);
+    if (!a) {
+      r.fail("hw_addrlen " + std::to_string(be16toh(hw.hw_addrlen)) +
+             " exceeds 8 bytes");
       return;
     }
-    std::memcpy(a.bytes.data(), hw.hw_addr, a.len);
-    e.*M = a;
+    e.*M = *a;
   }
   static void write(writer& w, std::uint16_t t, const value& e) {
     if (!(e.*M))

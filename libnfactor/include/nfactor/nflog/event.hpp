@@ -101,6 +101,13 @@ struct hw_address {
   /// "00:11:22:33:44:55".
   [[nodiscard]] std::string to_string() const;
 
+  /// The address in the kernel's struct of NFULA_HWADDR (and NFQA_HWADDR):
+  /// its big-endian length field `be_len` and its 8 address bytes; nullopt
+  /// when the length exceeds 8. The one reader of that struct for the
+  /// decoders and nfactor-log's JSON.
+  [[nodiscard]] static std::optional<hw_address>
+  from_wire(std::uint16_t be_len, const std::uint8_t (&addr)[8]) noexcept;
+
   friend bool operator==(const hw_address&, const hw_address&) = default;
 };
 
