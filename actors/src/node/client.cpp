@@ -240,8 +240,12 @@ class session_actor : public session_impl::base {
 
 session spawn_session(caf::actor_system& sys, session_options opts,
                       session_handler handler) {
-  return sys.spawn<session_actor, caf::detached>(std::move(opts),
-                                                 std::move(handler));
+  // Not detached: the node holds a proxy of the session, so CAF's middleman
+  // monitors it, and a down message still queued for the middleman when
+  // the system shuts down keeps the session alive; a detached actor's
+  // thread then waits for it forever in ~actor_system (seen: 1 run in 6 of
+  // a collector stopped while connected).
+  return sys.spawn<session_actor>(std::move(opts), std::move(handler));
 }
 
 } // namespace nfactor::actors::node

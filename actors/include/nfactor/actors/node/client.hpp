@@ -101,7 +101,9 @@ struct session_handler {
 /// A running session (stop it with `caf::anon_send_exit`).
 using session = caf::typed_actor<caf::replies_to<stats_atom>::with<node_caps>>;
 
-/// Spawns a session (detached: handlers may block).
+/// Spawns a session. Its handlers run on CAF's scheduler: one that blocks
+/// (a slow disk, a full pipe) holds a worker thread for that long, so hand
+/// long work to a thread or actor of your own.
 [[nodiscard]] session spawn_session(caf::actor_system& sys,
                                     session_options opts,
                                     session_handler handler);
