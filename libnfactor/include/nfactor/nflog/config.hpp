@@ -28,31 +28,22 @@
 #include "nfactor/bytes.hpp"
 #include "nfactor/error.hpp"
 #include "nfactor/nfnl/codec.hpp"
+#include "nfactor/nfnl/config.hpp"
 #include "nfactor/sys/netns.hpp"
 
 namespace nfactor::nflog {
 
-/// How much of each packet the kernel copies (NFULNL_COPY_*).
-enum class copy_mode : std::uint8_t {
-  /// No packet data at all (NFULNL_COPY_NONE).
-  none = NFULNL_COPY_NONE,
-  /// Metadata only: interfaces, mark, uid, ... but no payload
-  /// (NFULNL_COPY_META).
-  meta = NFULNL_COPY_META,
-  /// Metadata and payload, up to `options::copy_range` bytes
-  /// (NFULNL_COPY_PACKET).
-  packet = NFULNL_COPY_PACKET,
-};
-
-/// The name of `m` ("none", "meta", "packet").
-const char* to_string(copy_mode m) noexcept;
+/// How much of each packet the kernel copies (NFULNL_COPY_*): the one
+/// enum both per-packet subsystems share.
+using copy_mode = nfnl::copy_mode;
+using nfnl::to_string;
 
 /// The kernel flush timeout unit: 1/100 s (NFULA_CFG_TIMEOUT).
 using centiseconds = std::chrono::duration<std::uint32_t, std::centi>;
 
 /// Largest copy range the kernel honours (NFULNL_COPY_RANGE_MAX in
 /// net/netfilter/nfnetlink_log.c: 0xffff minus an attribute header).
-inline constexpr std::uint32_t max_copy_range = 0xffff - 4;
+inline constexpr std::uint32_t max_copy_range = nfnl::max_copy_range;
 
 /// Largest per-instance batch buffer the kernel accepts (it clamps
 /// NFULA_CFG_NLBUFSIZ to 131072).

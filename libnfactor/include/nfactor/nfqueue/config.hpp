@@ -30,30 +30,19 @@
 #include "nfactor/bytes.hpp"
 #include "nfactor/error.hpp"
 #include "nfactor/nfnl/codec.hpp"
+#include "nfactor/nfnl/config.hpp"
 #include "nfactor/sys/netns.hpp"
 
 namespace nfactor::nfqueue {
 
-/// How much of each packet the kernel copies (NFQNL_COPY_*).
-enum class copy_mode : std::uint8_t {
-  /// Nothing: the kernel refuses to queue to such an instance (it is the
-  /// state of a queue bound but not configured). Not accepted by
-  /// `options::validate()`.
-  none = NFQNL_COPY_NONE,
-  /// Metadata only (id, hook, interfaces, mark, ...), no payload
-  /// (NFQNL_COPY_META).
-  meta = NFQNL_COPY_META,
-  /// Metadata and payload, up to `options::copy_range` bytes
-  /// (NFQNL_COPY_PACKET).
-  packet = NFQNL_COPY_PACKET,
-};
-
-/// The name of `m` ("none", "meta", "packet").
-const char* to_string(copy_mode m) noexcept;
+/// How much of each packet the kernel copies (NFQNL_COPY_*): the one
+/// enum both per-packet subsystems share.
+using copy_mode = nfnl::copy_mode;
+using nfnl::to_string;
 
 /// Largest copy range the kernel honours (NFQNL_MAX_COPY_RANGE in
 /// net/netfilter/nfnetlink_queue.c: 0xffff minus an attribute header).
-inline constexpr std::uint32_t max_copy_range = 0xffff - 4;
+inline constexpr std::uint32_t max_copy_range = nfnl::max_copy_range;
 
 /// The kernel's own queue length when none is configured
 /// (NFQNL_QMAX_DEFAULT).
