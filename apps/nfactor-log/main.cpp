@@ -46,6 +46,7 @@
 #include "nfactor/nflog/decode.hpp"
 #include "nfactor/nflog/packed.hpp"
 #include "nfactor/nl/message.hpp"
+#include "write_behind.hpp"
 
 namespace {
 
@@ -93,6 +94,7 @@ class outputs {
         if (json_fd_ < 0)
           return "cannot open " + json_path_ + ": " + std::strerror(errno);
       }
+      json_behind_.reset(json_fd_);
     }
     if (!pcap_path_.empty()) {
       // A new file (truncated) with its header, as libpcap starts one.
@@ -104,6 +106,7 @@ class outputs {
       iovec piece{h.data(), h.size()};
       if (!write_all(pcap_fd_, {&piece, 1}))
         return "cannot open " + pcap_path_ + ": " + std::strerror(errno);
+      pcap_behind_.reset(pcap_fd_);
     }
     return {};
   }
@@ -129,6 +132,7 @@ class outputs {
       iovec piece{const_cast<char*>(text.data()), text.size()};
       if (write_all(json_fd_, {&piece, 1})) {
         written.json_bytes += buf_.size();
+        json_behind_.wrote(buf_.size());
         n = std::min<std::uint64_t>(n, r.events);
       } else {
         fail("write " + json_path_ + ": " + std::strerror(errno));
@@ -137,7 +141,11 @@ class outputs {
     }
     if (pcap_fd_ >= 0) { // after JSON: the records overwrite the headers
       pcap_.build(batch, now);
+      std::uint64_t bytes = 0;
+      for (const auto& piece : pcap_.pieces())
+        bytes += piece.iov_len;
       if (write_all(pcap_fd_, pcap_.pieces())) {
+        pcap_behind_.wrote(bytes);
         written.pcap_records += pcap_.records();
         n = std::min<std::uint64_t>(n, pcap_.records());
       } else {
@@ -206,6 +214,9 @@ class outputs {
   int pcap_fd_ = -1;
   app::text_buffer buf_;
   app::pcap_batch pcap_;
+  // Written files leave the page cache once on disk (write_behind.hpp).
+  app::write_behind json_behind_;
+  app::write_behind pcap_behind_;
 };
 
 // -- the writer actor ---------------------------------------------------------

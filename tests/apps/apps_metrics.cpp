@@ -338,6 +338,7 @@ BOOST_FIXTURE_TEST_CASE(nfactor_log_counts_what_it_logged,
   BOOST_TEST(m.get("nfactor_in_flight", g12) == 0.0);
   BOOST_TEST(m.get("nfactor_rcvbuf_bytes", g12) >= 8 << 20);
   BOOST_TEST(m.get("nfactor_log_written_events_total") == 5.0);
+  BOOST_TEST(m.get("nfactor_log_unwritten_events_total") == 0.0);
   BOOST_TEST(m.types["nfactor_received_total"] == "counter");
   BOOST_TEST(m.types["nfactor_in_flight"] == "gauge");
   BOOST_TEST(m.get("process_resident_memory_bytes") > 1e6);
@@ -420,6 +421,8 @@ BOOST_FIXTURE_TEST_CASE(a_writer_that_cannot_write_shows_as_counted_loss,
              m.get("nfactor_delivered_total", g13));
   BOOST_TEST(m.get("nfactor_log_written_events_total") ==
              m.get("nfactor_delivered_total", g13));
+  // The writer was slow, never failing: everything delivered got written.
+  BOOST_TEST(m.get("nfactor_log_unwritten_events_total") == 0.0);
   BOOST_TEST(log.stop(SIGTERM) == 0);
   ::close(keep_open); // ends the reader
   reader.join();
