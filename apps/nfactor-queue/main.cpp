@@ -134,6 +134,9 @@ struct shared_state {
   /// Loss reports, and what they counted.
   std::atomic<std::uint64_t> loss_reports{0};
   std::atomic<std::uint64_t> lost{0};
+  /// When the first and the last batch came (steady clock, ns; 0: none).
+  std::atomic<std::int64_t> first_batch_ns{0};
+  std::atomic<std::int64_t> last_batch_ns{0};
   /// JSON lines written, and lines that could not be.
   std::atomic<std::uint64_t> lines{0};
   std::atomic<std::uint64_t> unwritten{0};
@@ -322,6 +325,10 @@ decider_actor(decider::stateful_pointer<decider_state> self,
       },
       [self](const actors::queue_batch& b) {
         auto& st = self->state;
+        auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+        if (st.shared->first_batch_ns == 0)
+          st.shared->first_batch_ns = now;
+        st.shared->last_batch_ns = now;
         auto ap = st.shared->policy.load();
         actors::queue_answer a;
         a.verdicts.reserve(b.packets.size());
@@ -708,7 +715,12 @@ int main(int argc, char** argv) {
   for (std::size_t k = 0; k < 5; ++k)
     totals += std::string{" "} + verdict_names[k] + " " +
               std::to_string(shared->verdicts[k].load());
-  note(totals);
+  char span[64];
+  std::snprintf(
+      span, sizeof(span), " (first to last batch %.3f s)",
+      static_cast<double>(shared->last_batch_ns - shared->first_batch_ns) /
+          1e9);
+  note(totals + span);
   note("stopped");
   return rc;
 }
