@@ -49,6 +49,7 @@ BOOST_AUTO_TEST_CASE(units_verify_cleanly) {
       {"nfactor-log", NFACTOR_LOG_BIN},
       {"nfactor-monitor", NFACTOR_MONITOR_BIN},
       {"nfactor-conntrack", NFACTOR_CONNTRACK_BIN},
+      {"nfactor-queue", NFACTOR_QUEUE_BIN},
   };
   for (auto& [name, bin] : apps) {
     auto unit = unit_for(name, bin);
