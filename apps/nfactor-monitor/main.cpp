@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   bool json = false;
   bool snapshot = false;
   bool auto_resync = false;
-  int rcvbuf = 32 << 20;
+  int rcvbuf = actors::monitor_options{}.rcvbuf;
   cli.add_option("--netns", netns, "network namespace (ip netns name)");
   cli.add_flag("--json", json, "one JSON object per commit and line");
   cli.add_flag("--snapshot", snapshot,
