@@ -533,6 +533,11 @@ class rule_parser {
     const auto& t = kw.text;
     if (auto f = detail::family(t)) {
       ++pos_;
+      auto addr = rule_.saddr ? rule_.saddr : rule_.daddr;
+      if (!rule_.family && addr && (*f == NFPROTO_IPV4) != (addr->version == 4))
+        return fail(std::string{"the family of the addresses ("} +
+                        (addr->version == 4 ? "ip" : "ip6") + ")",
+                    kw);
       return once(rule_.family, *f, kw);
     }
     if (t != "proto") {
