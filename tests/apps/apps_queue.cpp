@@ -176,6 +176,35 @@ BOOST_FIXTURE_TEST_CASE(verdicts_marks_and_json_lines, fixture,
   BOOST_TEST(!binding()); // unbound
 }
 
+// IPv6: ip6tables queues to the same queue; ip6 rules and addresses
+// match, ip rules do not.
+BOOST_FIXTURE_TEST_CASE(ipv6_rules, fixture,
+                        *boost::unit_test::precondition(test::needs_kernel)) {
+  test::add_queue_rule(netns, AF_INET6, port, queue_num);
+  test::scratch_dir dir;
+  test::udp_receiver rx{netns, AF_INET6, port};
+  background app({queue_bin, "--queue", "5", "--netns", netns.name(), "--rule",
+                  "drop ip udp", "--rule",
+                  "drop ip6 daddr ::1/128 dport 9999 payload 0x6576696c",
+                  "--json", dir / "d.json"},
+                 dir / "q.out", dir / "q.err");
+  BOOST_REQUIRE_MESSAGE(app.await(test::err_has("queue 5 bound")), app.err());
+  for (auto text : {"evil-6", "pass-6", "last"})
+    BOOST_REQUIRE_EQUAL(test::send_udp(netns.ns(), AF_INET6, port, text), 1);
+  auto got = rx.until("last");
+  BOOST_TEST((got == std::vector<std::string>{"pass-6", "last"}));
+  BOOST_REQUIRE(app.await([&](auto&, auto&) {
+    return lines(test::read_file(dir / "d.json")) == 3;
+  }));
+  auto j = json_lines(test::read_file(dir / "d.json"));
+  BOOST_TEST(j[0]["family"] == "ip6");
+  BOOST_TEST(j[0]["src"] == "::1");
+  BOOST_TEST(j[0]["verdict"] == "drop");
+  BOOST_TEST(j[0]["rule"] == 2);
+  BOOST_TEST(j[1]["default"] == true);
+  BOOST_TEST(app.stop(SIGTERM) == 0);
+}
+
 // Packets held when SIGTERM comes all get a verdict before the queue is
 // unbound (an unbind alone drops them): with accept as the verdict for
 // packets still held, every one reaches the receiver.
