@@ -321,6 +321,32 @@ BOOST_FIXTURE_TEST_CASE(policy_file_reload_and_metrics, fixture,
   BOOST_TEST(!binding());
 }
 
+// A queue another program holds: the supervisor retries with backoff,
+// then gives up; exit 1 naming the holder.
+BOOST_FIXTURE_TEST_CASE(a_queue_held_elsewhere_exits_1, fixture,
+                        *boost::unit_test::precondition(test::needs_kernel)) {
+  test::scratch_dir dir;
+  background first({queue_bin, "-q", "5", "--netns", netns.name()},
+                   dir / "a.out", dir / "a.err");
+  BOOST_REQUIRE_MESSAGE(first.await(test::err_has("queue 5 bound")),
+                        first.err());
+  auto holder = binding();
+  BOOST_TEST_REQUIRE(holder.has_value());
+  background second({queue_bin, "-q", "5", "--netns", netns.name()},
+                    dir / "b.out", dir / "b.err");
+  BOOST_TEST(second.wait() == 1, second.err());
+  BOOST_TEST(second.err().find(
+                 "supervisor gave up on child 'queue-5' after 5 restarts") !=
+                 std::string::npos,
+             second.err());
+  BOOST_TEST(second.err().find("queue 5 is bound by another socket "
+                               "(netlink portid " +
+                               std::to_string(holder->portid) + ")") !=
+                 std::string::npos,
+             second.err());
+  BOOST_TEST(first.stop(SIGTERM) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(bad_input_exits_2_with_a_message) {
   test::scratch_dir dir;
   std::ofstream{dir / "bad.json"} << R"([{"action": "drop", "dport": 70000}])";
