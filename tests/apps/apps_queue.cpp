@@ -237,6 +237,52 @@ BOOST_FIXTURE_TEST_CASE(sigterm_settles_every_held_packet, fixture,
   BOOST_TEST(got.size() == 20u, app.err());
 }
 
+// --fail-open: while the queue is full the kernel accepts new packets
+// instead of dropping them (and counts nothing as dropped); without it,
+// they are dropped and counted.
+BOOST_FIXTURE_TEST_CASE(fail_open_while_the_queue_is_full, fixture,
+                        *boost::unit_test::precondition(test::needs_kernel)) {
+  for (bool open : {true, false}) {
+    BOOST_TEST_CONTEXT("--fail-open " << open) {
+      test::scratch_dir dir;
+      test::udp_receiver rx{netns, AF_INET, port};
+      std::vector<std::string> argv{queue_bin, "-q",         "5",
+                                    "--netns", netns.name(), "--max-queue-len",
+                                    "1",       "--default",  "accept"};
+      if (open)
+        argv.push_back("--fail-open");
+      background app(argv, dir / "q.out", dir / "q.err");
+      BOOST_REQUIRE_MESSAGE(app.await(test::err_has("queue 5 bound")),
+                            app.err());
+      BOOST_REQUIRE(::kill(app.pid(), SIGSTOP) == 0);
+      BOOST_REQUIRE(is_stopped(app.pid()));
+      for (int i = 0; i < 5; ++i)
+        send("p" + std::to_string(i));
+      auto b = binding();
+      BOOST_TEST_REQUIRE(b.has_value());
+      BOOST_TEST(b->queue_total == 1u); // the first; the queue is full
+      BOOST_TEST(b->queue_dropped == (open ? 0u : 4u));
+      // While the program is stopped: the 4 that did not fit pass with
+      // fail-open, none without.
+      std::vector<std::string> passed;
+      while (passed.size() < 4)
+        if (auto d = rx.recv(std::chrono::milliseconds{open ? 2000 : 300}))
+          passed.push_back(*d);
+        else
+          break;
+      BOOST_TEST(passed ==
+                     (open ? std::vector<std::string>{"p1", "p2", "p3", "p4"}
+                           : std::vector<std::string>{}),
+                 boost::test_tools::per_element());
+      BOOST_REQUIRE(::kill(app.pid(), SIGCONT) == 0);
+      auto held = rx.recv(); // the queued one, decided once running
+      BOOST_TEST_REQUIRE(held.has_value());
+      BOOST_TEST(*held == "p0");
+      BOOST_TEST(app.stop(SIGTERM) == 0);
+    }
+  }
+}
+
 // The policy file, SIGHUP reloading it, and the verdict counters on the
 // metrics page (scraped with curl inside the namespace).
 BOOST_FIXTURE_TEST_CASE(policy_file_reload_and_metrics, fixture,
