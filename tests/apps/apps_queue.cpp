@@ -176,6 +176,35 @@ BOOST_FIXTURE_TEST_CASE(verdicts_marks_and_json_lines, fixture,
   BOOST_TEST(!binding()); // unbound
 }
 
+// IPv6: ip6tables queues to the same queue; ip6 rules and addresses
+// match, ip rules do not.
+BOOST_FIXTURE_TEST_CASE(ipv6_rules, fixture,
+                        *boost::unit_test::precondition(test::needs_kernel)) {
+  test::add_queue_rule(netns, AF_INET6, port, queue_num);
+  test::scratch_dir dir;
+  test::udp_receiver rx{netns, AF_INET6, port};
+  background app({queue_bin, "--queue", "5", "--netns", netns.name(), "--rule",
+                  "drop ip udp", "--rule",
+                  "drop ip6 daddr ::1/128 dport 9999 payload 0x6576696c",
+                  "--json", dir / "d.json"},
+                 dir / "q.out", dir / "q.err");
+  BOOST_REQUIRE_MESSAGE(app.await(test::err_has("queue 5 bound")), app.err());
+  for (auto text : {"evil-6", "pass-6", "last"})
+    BOOST_REQUIRE_EQUAL(test::send_udp(netns.ns(), AF_INET6, port, text), 1);
+  auto got = rx.until("last");
+  BOOST_TEST((got == std::vector<std::string>{"pass-6", "last"}));
+  BOOST_REQUIRE(app.await([&](auto&, auto&) {
+    return lines(test::read_file(dir / "d.json")) == 3;
+  }));
+  auto j = json_lines(test::read_file(dir / "d.json"));
+  BOOST_TEST(j[0]["family"] == "ip6");
+  BOOST_TEST(j[0]["src"] == "::1");
+  BOOST_TEST(j[0]["verdict"] == "drop");
+  BOOST_TEST(j[0]["rule"] == 2);
+  BOOST_TEST(j[1]["default"] == true);
+  BOOST_TEST(app.stop(SIGTERM) == 0);
+}
+
 // Packets held when SIGTERM comes all get a verdict before the queue is
 // unbound (an unbind alone drops them): with accept as the verdict for
 // packets still held, every one reaches the receiver.
@@ -206,6 +235,52 @@ BOOST_FIXTURE_TEST_CASE(sigterm_settles_every_held_packet, fixture,
       break;
   }
   BOOST_TEST(got.size() == 20u, app.err());
+}
+
+// --fail-open: while the queue is full the kernel accepts new packets
+// instead of dropping them (and counts nothing as dropped); without it,
+// they are dropped and counted.
+BOOST_FIXTURE_TEST_CASE(fail_open_while_the_queue_is_full, fixture,
+                        *boost::unit_test::precondition(test::needs_kernel)) {
+  for (bool open : {true, false}) {
+    BOOST_TEST_CONTEXT("--fail-open " << open) {
+      test::scratch_dir dir;
+      test::udp_receiver rx{netns, AF_INET, port};
+      std::vector<std::string> argv{queue_bin, "-q",         "5",
+                                    "--netns", netns.name(), "--max-queue-len",
+                                    "1",       "--default",  "accept"};
+      if (open)
+        argv.push_back("--fail-open");
+      background app(argv, dir / "q.out", dir / "q.err");
+      BOOST_REQUIRE_MESSAGE(app.await(test::err_has("queue 5 bound")),
+                            app.err());
+      BOOST_REQUIRE(::kill(app.pid(), SIGSTOP) == 0);
+      BOOST_REQUIRE(is_stopped(app.pid()));
+      for (int i = 0; i < 5; ++i)
+        send("p" + std::to_string(i));
+      auto b = binding();
+      BOOST_TEST_REQUIRE(b.has_value());
+      BOOST_TEST(b->queue_total == 1u); // the first; the queue is full
+      BOOST_TEST(b->queue_dropped == (open ? 0u : 4u));
+      // While the program is stopped: the 4 that did not fit pass with
+      // fail-open, none without.
+      std::vector<std::string> passed;
+      while (passed.size() < 4)
+        if (auto d = rx.recv(std::chrono::milliseconds{open ? 2000 : 300}))
+          passed.push_back(*d);
+        else
+          break;
+      BOOST_TEST(passed ==
+                     (open ? std::vector<std::string>{"p1", "p2", "p3", "p4"}
+                           : std::vector<std::string>{}),
+                 boost::test_tools::per_element());
+      BOOST_REQUIRE(::kill(app.pid(), SIGCONT) == 0);
+      auto held = rx.recv(); // the queued one, decided once running
+      BOOST_TEST_REQUIRE(held.has_value());
+      BOOST_TEST(*held == "p0");
+      BOOST_TEST(app.stop(SIGTERM) == 0);
+    }
+  }
 }
 
 // The policy file, SIGHUP reloading it, and the verdict counters on the
@@ -290,6 +365,32 @@ BOOST_FIXTURE_TEST_CASE(policy_file_reload_and_metrics, fixture,
                         app.err());
   BOOST_TEST(app.stop(SIGTERM) == 0);
   BOOST_TEST(!binding());
+}
+
+// A queue another program holds: the supervisor retries with backoff,
+// then gives up; exit 1 naming the holder.
+BOOST_FIXTURE_TEST_CASE(a_queue_held_elsewhere_exits_1, fixture,
+                        *boost::unit_test::precondition(test::needs_kernel)) {
+  test::scratch_dir dir;
+  background first({queue_bin, "-q", "5", "--netns", netns.name()},
+                   dir / "a.out", dir / "a.err");
+  BOOST_REQUIRE_MESSAGE(first.await(test::err_has("queue 5 bound")),
+                        first.err());
+  auto holder = binding();
+  BOOST_TEST_REQUIRE(holder.has_value());
+  background second({queue_bin, "-q", "5", "--netns", netns.name()},
+                    dir / "b.out", dir / "b.err");
+  BOOST_TEST(second.wait() == 1, second.err());
+  BOOST_TEST(second.err().find(
+                 "supervisor gave up on child 'queue-5' after 5 restarts") !=
+                 std::string::npos,
+             second.err());
+  BOOST_TEST(second.err().find("queue 5 is bound by another socket "
+                               "(netlink portid " +
+                               std::to_string(holder->portid) + ")") !=
+                 std::string::npos,
+             second.err());
+  BOOST_TEST(first.stop(SIGTERM) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_exits_2_with_a_message) {

@@ -332,6 +332,8 @@ BOOST_AUTO_TEST_CASE(error_messages) {
        "address, found \"::1\""},
       {"drop ip6 saddr 1.2.3.4",
        "column 16: expected an address of family ip6, found \"1.2.3.4\""},
+      {"drop saddr ::1 ip",
+       "column 16: expected the family of the addresses (ip6), found \"ip\""},
       {"drop ip daddr ::1",
        "column 15: expected an address of family ip, found \"::1\""},
       {"drop dport", "column 11: expected a port or port range (N or N-M, "

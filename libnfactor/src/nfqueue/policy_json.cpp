@@ -119,8 +119,11 @@ class json_reader {
     };
     if (!r.contains("action"))
       return fail(where, "a key \"action\"", "none");
-    for (const auto& [key, v] : r.items()) {
-      result<void> st;
+    // Not a structured binding: lambdas below capture the key (clang 14,
+    // the fuzzing compiler, refuses to capture bindings).
+    for (auto it = r.begin(); it != r.end(); ++it) {
+      const std::string key = it.key();
+      const json& v = it.value();
       if (key == "action") {
         // Read after the loop (it needs set_mark, to_queue, bypass).
       } else if (key == "set_mark") {
@@ -311,8 +314,9 @@ result<policy> parse_policy_json(std::string_view text,
                       "byte " + std::to_string(e.byte) +
                           ": expected valid JSON, found a syntax error (" +
                           e.what() + ")");
-  } catch (const std::exception& e) {
-    return make_error(errc::invalid_argument, op, e.what());
+  } catch (const std::exception& e) { // a number out of range, ...
+    return make_error(errc::invalid_argument, op,
+                      std::string{"expected valid JSON, found "} + e.what());
   }
   try {
     return json_reader{op}.run(doc);

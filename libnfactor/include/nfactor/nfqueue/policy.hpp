@@ -19,6 +19,10 @@
 // `mark 7 saddr 10.0.0.0/8` accepts packets from 10/8 with mark 7;
 // `drop udp dport 53 payload "evil"` drops DNS queries that contain
 // "evil". The same rules as JSON objects: docs/apps/nfactor-queue.md.
+//
+// src/nfqueue/: policy_values.cpp (the value readers both forms share),
+// policy.cpp (text form), policy_match.cpp (headers, matching),
+// policy_json.cpp (JSON form, built into nfactor::json).
 #pragma once
 
 #include <array>
