@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
 #include <optional>
 #include <unordered_set>
 
@@ -28,12 +29,18 @@ static_assert(std::is_convertible_v<conntrack_monitor_impl, conntrack_monitor>,
 // replies before the monitor gives up (and fails, for its supervisor).
 constexpr int snapshot_attempts = 3;
 
+// Datagrams read per system call at most, and the room for each: a
+// ctnetlink event is one message in a datagram of its own, well under
+// 4 KiB even with labels, helper and security context.
+constexpr std::size_t event_slots = 32;
+constexpr std::size_t event_slot_size = 16 * 1024;
+
 class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
  public:
   conntrack_monitor_actor(caf::actor_config& cfg, ct_owner owner,
                           conntrack_monitor_options opts)
     : socket_actor(cfg), owner_(std::move(owner)), opts_(std::move(opts)),
-      buf_(sys::default_recv_buffer) {
+      buf_(event_slots * event_slot_size) {
     set_credit_limit(opts_.max_in_flight);
   }
 
@@ -80,6 +87,7 @@ class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
     events_.emplace(std::move(*s));
     fd_ = events_->fd();
     counters().rcvbuf = events_->rcvbuf();
+    drops_seen_ = kernel_drops().value_or(0);
     if (auto st = ct::attach_filter(*events_, opts_.filter); !st)
       return st;
     if (opts_.reliable)
@@ -104,32 +112,48 @@ class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
 
   std::span<const int> socket_fds() const override { return {&fd_, 1}; }
 
-  // Reads up to `max_datagrams` datagrams while credit is left; one batch
-  // per `max_batch` events.
+  // Reads up to `max_datagrams` datagrams while credit is left, many per
+  // system call (the socket's one batch reader, recvmmsg); one batch per
+  // `max_batch` events. Then asks the kernel's drop counter whether events
+  // were lost without an ENOBUFS (see `check_drops`).
   void on_readable(std::uint32_t) override {
-    for (std::size_t i = 0; i < opts_.max_datagrams && running() && may_read();
-         ++i) {
-      auto r = events_->recv(buf_);
+    std::size_t done = 0;
+    auto each = [this](byte_view datagram) {
+      ++datagrams_;
+      decode(datagram);
+      if (batch_.size() >= opts_.max_batch)
+        flush();
+    };
+    while (done < opts_.max_datagrams && running() && may_read()) {
+      // ctnetlink sends one event per datagram: read no more at once than
+      // there are credits left.
+      auto held = in_flight() + batch_.size();
+      auto room = held < credit_limit() ? credit_limit() - held : 1;
+      auto want = std::min({event_slots, opts_.max_datagrams - done, room});
+      auto r = events_->recv_batch(
+          std::span{buf_}.first(want * event_slot_size), event_slot_size, each);
       if (!r) {
         fail(r.err());
         return;
       }
-      if (r->status == sys::recv_status::would_block) {
+      if (r->overrun) {
+        on_loss(true);
+        ++done; // an overrun counts as a read
+        continue;
+      }
+      done += r->datagrams;
+      if (r->would_block) {
         // What queued during the last dump has been read: NEW events from
         // now on announce entries the snapshot cannot have listed.
         snapshot_ids_.clear();
         break;
       }
-      if (r->status == sys::recv_status::overrun) {
-        on_overrun();
-        continue;
-      }
-      ++datagrams_;
-      decode(byte_view{buf_}.first(r->size));
-      if (batch_.size() >= opts_.max_batch)
-        flush();
     }
     flush();
+    // Only while reading is allowed: a snapshot waiting for its answer
+    // holds the credits, so resyncs cannot pile up in the owner's mailbox.
+    if (may_read())
+      check_drops();
   }
 
   // -- the protocol ----------------------------------------------------------
@@ -163,15 +187,57 @@ class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
     batch_.clear();
   }
 
-  // ENOBUFS: at least one event lost. The events before it go out first,
-  // then the notice, then (auto_resync) the table.
-  void on_overrun() {
-    ++counters().enobufs;
-    ++counters().lost;
+  // Events were lost: the read found ENOBUFS (`enobufs`), or the drop
+  // counter moved. The events read before go out first, then the notice
+  // with the count, then (auto_resync) the table. The counter is read
+  // before the dump, so drops while the dump runs move it again and give
+  // another resync. An ENOBUFS whose drops were reported already (the
+  // counter noticed them first) is only counted.
+  void on_loss(bool enobufs) {
+    if (enobufs) {
+      ++counters().enobufs;
+      ++unreported_overruns_;
+    }
+    std::uint64_t dropped = 0;
+    if (auto now = kernel_drops()) {
+      dropped = static_cast<std::uint32_t>(*now - drops_seen_);
+      drops_seen_ = *now;
+      if (dropped == 0)
+        return;
+    }
+    counters().lost += std::max<std::uint64_t>(dropped, 1);
+    dropped_ += dropped;
+    ++resyncs_;
     flush();
-    deliver(owner_, ct_resync_needed{1, opts_.auto_resync}, 0, 0);
+    deliver(owner_,
+            ct_resync_needed{unreported_overruns_, opts_.auto_resync, dropped},
+            0, 0);
+    unreported_overruns_ = 0;
     if (opts_.auto_resync)
       take_snapshot();
+  }
+
+  // The kernel reports ENOBUFS once per episode: while the buffer stays
+  // congested (until the reader empties it) it drops every event without
+  // another error. Its drop counter moves for each, so a counter that
+  // moved since the last report is a loss too.
+  void check_drops() {
+    if (!running())
+      return;
+    if (auto now = kernel_drops(); now && *now != drops_seen_)
+      on_loss(false);
+  }
+
+  // The event socket's drop counter (SO_MEMINFO); none in reliable mode
+  // (the kernel retries what it could not queue) or where the kernel does
+  // not offer it.
+  std::optional<std::uint32_t> kernel_drops() const {
+    if (opts_.reliable || !events_)
+      return std::nullopt;
+    auto d = events_->drops();
+    if (!d)
+      return std::nullopt;
+    return *d;
   }
 
   // Dumps the table (the event groups are joined already: see the header)
@@ -215,6 +281,8 @@ class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
     s.duplicates = duplicates_;
     s.decode_errors = decode_errors_;
     s.datagrams = datagrams_;
+    s.dropped = dropped_;
+    s.resyncs = resyncs_;
     return s;
   }
 
@@ -230,6 +298,11 @@ class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
   std::uint64_t duplicates_ = 0;
   std::uint64_t decode_errors_ = 0;
   std::uint64_t datagrams_ = 0;
+  // The drop counter as of the last report (or the open).
+  std::uint32_t drops_seen_ = 0;
+  std::uint64_t unreported_overruns_ = 0;
+  std::uint64_t dropped_ = 0;
+  std::uint64_t resyncs_ = 0;
 };
 
 } // namespace

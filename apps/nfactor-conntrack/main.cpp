@@ -12,6 +12,8 @@
 // Exit codes: 0 done (--dump) or stopped by a signal, 1 runtime failure,
 // 2 bad command line.
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -27,6 +29,7 @@
 #include "nfactor/ct/text.hpp"
 #include "app_common.hpp"
 #include "ct_json.hpp"
+#include "metrics.hpp"
 
 namespace {
 
@@ -76,6 +79,64 @@ std::optional<ct::prefix> parse_prefix(const std::string& text) {
   return p;
 }
 
+/// Events printed, by kind (ct::change), and snapshot entries: written
+/// by the main thread, read by the metrics thread.
+struct printed {
+  std::array<std::atomic<std::uint64_t>, 3> events{};
+  std::atomic<std::uint64_t> entries{0};
+
+  void count(ct::change kind) {
+    auto i = static_cast<std::size_t>(kind);
+    if (i < events.size())
+      events[i].fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+/// The metrics page: the monitor's counters, the events printed by type,
+/// and the process's.
+std::string metrics_page(caf::actor_system& system,
+                         const actors::conntrack_monitor& mon,
+                         const printed& out) {
+  namespace m = app::metrics;
+  caf::scoped_actor self{system};
+  m::exposition page;
+  self->request(mon, std::chrono::seconds(2), actors::stats_atom_v)
+      .receive(
+          [&](const actors::ct_monitor_stats& s) {
+            m::add_stats(page, {}, s.common);
+            m::add_in_flight(page, {}, static_cast<double>(s.in_flight));
+            page.counter("nfactor_ct_dropped_events_total",
+                         "Events the kernel dropped for the event socket "
+                         "(its drop counter; 0 if it offers none).",
+                         {}, static_cast<double>(s.dropped));
+            page.counter("nfactor_ct_resyncs_total",
+                         "Losses reported to the owner (resync needed).", {},
+                         static_cast<double>(s.resyncs));
+            page.counter("nfactor_ct_snapshots_total",
+                         "Snapshots of the table delivered (initial and "
+                         "after a loss).",
+                         {}, static_cast<double>(s.snapshots));
+            page.counter("nfactor_ct_duplicates_total",
+                         "NEW events dropped because the snapshot already "
+                         "listed their entry.",
+                         {}, static_cast<double>(s.duplicates));
+            page.counter("nfactor_decode_errors_total",
+                         "Messages that failed to decode and were skipped.", {},
+                         static_cast<double>(s.decode_errors));
+          },
+          [](const caf::error&) {});
+  static constexpr std::array<const char*, 3> kinds{"new", "update", "destroy"};
+  for (std::size_t i = 0; i < kinds.size(); ++i)
+    page.counter("nfactor_ct_events_total", "Events printed, by type.",
+                 {{"type", kinds[i]}},
+                 static_cast<double>(out.events[i].load()));
+  page.counter("nfactor_ct_snapshot_entries_total",
+               "Table entries printed from snapshots.", {},
+               static_cast<double>(out.entries.load()));
+  m::add_process(page);
+  return page.text();
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +156,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sources;
   std::vector<std::string> destinations;
   std::optional<std::uint32_t> mark;
+  std::string metrics;
   cli.add_option("--netns", netns, "network namespace (ip netns name)");
   cli.add_flag("--json", json, "one JSON object per event or entry and line");
   cli.add_flag("--dump", dump, "print the table (conntrack -L) and exit");
@@ -117,6 +179,7 @@ int main(int argc, char** argv) {
   cli.add_option("-d,--dst", destinations,
                  "only these original destination prefixes (in the kernel)");
   cli.add_option("-m,--mark", mark, "--dump: only entries with this mark");
+  cli.add_option("--metrics", metrics, app::metrics::option_help);
   cli.footer("Exit codes: 0 done or stopped by SIGINT/SIGTERM, 1 failure, 2 "
              "bad command line.");
   if (auto rc = app::parse(cli, argc, argv))
@@ -125,6 +188,11 @@ int main(int argc, char** argv) {
   auto ns = netns.empty() ? sys::netns::current() : sys::netns::named(netns);
   if (auto fd = ns.open(); !netns.empty() && !fd) {
     app::say("nfactor-conntrack", fd.err().message());
+    return exit_bad_input;
+  }
+  auto metrics_at = app::metrics::parse_option(metrics);
+  if (!metrics_at) {
+    app::say("nfactor-conntrack", metrics_at.err().message());
     return exit_bad_input;
   }
   ct::event_filter filter;
@@ -198,8 +266,17 @@ int main(int argc, char** argv) {
     return exit_failure;
   }
   self->monitor(*mon);
+  auto counts = std::make_shared<printed>();
+  auto metrics_server = app::metrics::serve(
+      "nfactor-conntrack", *metrics_at,
+      [&system, m = *mon, counts] { return metrics_page(system, m, *counts); });
   int rc = 0;
   bool running = true;
+  if (!metrics_server) {
+    app::say("nfactor-conntrack", metrics_server.err().message());
+    rc = exit_bad_input;
+    running = false;
+  }
   while (running) {
     self->receive(
         [&](const actors::ct_started&) {
@@ -209,21 +286,26 @@ int main(int argc, char** argv) {
           std::string out;
           for (const auto& ev : s.entries)
             out += line(ev, json, true);
+          counts->entries += s.entries.size();
           emit(out);
           std::fflush(stdout);
         },
         [&](const actors::ct_batch& b) {
           std::string out;
-          for (const auto& ev : b.events)
+          for (const auto& ev : b.events) {
             out += line(ev, json, false);
+            counts->count(ev.kind);
+          }
           emit(out);
           std::fflush(stdout);
         },
         [&](const actors::ct_resync_needed& r) {
-          emit(json ? "{\"resync\":{\"overruns\":" +
-                          std::to_string(r.overruns) + "}}\n"
-                    : "# resync needed: events lost (" +
-                          std::to_string(r.overruns) + " overruns)\n");
+          emit(json
+                   ? "{\"resync\":{\"overruns\":" + std::to_string(r.overruns) +
+                         ",\"dropped\":" + std::to_string(r.dropped) + "}}\n"
+                   : "# resync needed: events lost (" +
+                         std::to_string(r.overruns) + " overruns, " +
+                         std::to_string(r.dropped) + " dropped)\n");
           app::say("nfactor-conntrack", "events lost");
         },
         [&](const caf::down_msg& dm) {
@@ -239,6 +321,8 @@ int main(int argc, char** argv) {
     if (sig == SIGINT || sig == SIGTERM)
       running = false;
   }
+  if (metrics_server)
+    metrics_server->reset(); // before the monitor it asks goes
   self->send_exit(*mon, caf::exit_reason::user_shutdown);
   std::fflush(stdout);
   return rc;

@@ -188,7 +188,7 @@ BOOST_FIXTURE_TEST_CASE(message_types_survive_the_serializers,
   BOOST_TEST((round_trip(ev) == ev));
   actors::ct_snapshot snap{2, {ev, ev}};
   BOOST_TEST((round_trip(snap) == snap));
-  actors::ct_resync_needed r{3, true};
+  actors::ct_resync_needed r{3, true, 1234};
   BOOST_TEST((round_trip(r) == r));
   ct::filter f;
   f.family = AF_INET;
@@ -198,6 +198,8 @@ BOOST_FIXTURE_TEST_CASE(message_types_survive_the_serializers,
   actors::ct_monitor_stats s;
   s.duplicates = 4;
   s.common.enobufs = 2;
+  s.dropped = 1234;
+  s.resyncs = 3;
   BOOST_TEST((round_trip(s) == s));
 }
 

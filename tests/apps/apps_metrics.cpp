@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "app_runner.hpp"
+#include "ct_support.hpp"
 #include "netns_fixture.hpp"
 
 using namespace nfactor;
@@ -37,6 +38,7 @@ const std::string log_bin = NFACTOR_LOG_BIN;
 const std::string monitor_bin = NFACTOR_MONITOR_BIN;
 const std::string node_bin = NFACTOR_NODE_BIN;
 const std::string collect_bin = NFACTOR_COLLECT_BIN;
+const std::string conntrack_bin = NFACTOR_CONNTRACK_BIN;
 
 // -- a strict reader of the text exposition format ---------------------------
 
@@ -510,6 +512,76 @@ BOOST_FIXTURE_TEST_CASE(node_and_collector_count_the_same_events,
   BOOST_TEST(n.get("nfactor_restarts_total") == 0.0);
   BOOST_TEST(col.stop(SIGINT) == 0);
   BOOST_TEST(nd.stop(SIGTERM) == 0);
+}
+
+// nfactor-conntrack counts events by type; stopped (SIGSTOP) while a
+// burst fills its 4 KiB buffer, it shows the loss with the kernel's count
+// of dropped events, and every event is then read or counted as dropped.
+BOOST_FIXTURE_TEST_CASE(nfactor_conntrack_counts_events_and_drops,
+                        test::ct_netns_fixture) {
+  test::scratch_dir dir;
+  // No flow may end by itself while the test runs.
+  auto r = netns.exec("sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600");
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.output);
+  // UDP only (the kernel's filter): each scrape is a TCP connection.
+  background ct(
+      in_netns(netns, {conntrack_bin, "--json", "-p", "udp", "--rcvbuf", "4096",
+                       "--metrics", "127.0.0.1:0"}),
+      dir / "ct.out", dir / "ct.err");
+  BOOST_REQUIRE_MESSAGE(ct.await(test::err_has("listening")), ct.err());
+  auto where = metrics_where(ct);
+  BOOST_REQUIRE_MESSAGE(!where.empty(), ct.err());
+  // 5 flows start and are deleted: 5 NEW, 5 DESTROY.
+  test::udp_sink sink{netns.ns(), AF_INET, 7001};
+  BOOST_TEST(test::udp_flows(netns.ns(), AF_INET, 41000, 5, 7001) == 5);
+  auto del = netns.exec("conntrack -D -p udp --orig-port-dst 7001 2>&1");
+  BOOST_REQUIRE_MESSAGE(del.status == 0, del.output);
+  label_set created{{"type", "new"}}, destroyed{{"type", "destroy"}};
+  auto m = scrape_until(netns, dir, where, [&](const exposition& e) {
+    return e.get("nfactor_ct_events_total", created) == 5.0 &&
+           e.get("nfactor_ct_events_total", destroyed) == 5.0;
+  });
+  BOOST_TEST(m.get("nfactor_ct_events_total", created) == 5.0);
+  BOOST_TEST(m.get("nfactor_ct_events_total", destroyed) == 5.0);
+  BOOST_TEST(m.get("nfactor_ct_events_total", {{"type", "update"}}) == 0.0);
+  BOOST_TEST(m.get("nfactor_received_total") == 10.0);
+  BOOST_TEST(m.get("nfactor_lost_total") == 0.0);
+  BOOST_TEST(m.get("nfactor_enobufs_total") == 0.0);
+  BOOST_TEST(m.get("nfactor_ct_dropped_events_total") == 0.0);
+  BOOST_TEST(m.get("nfactor_ct_resyncs_total") == 0.0);
+  BOOST_TEST(m.get("nfactor_restarts_total") == 0.0);
+  BOOST_TEST(m.get("nfactor_in_flight") == 0.0);
+  BOOST_TEST(m.types["nfactor_ct_events_total"] == "counter");
+  // Stopped, it reads nothing: the burst overflows the buffer.
+  BOOST_REQUIRE(::kill(ct.pid(), SIGSTOP) == 0);
+  constexpr int flows = 300;
+  test::udp_sink burst{netns.ns(), AF_INET, 7002};
+  BOOST_TEST(test::udp_flows(netns.ns(), AF_INET, 42000, flows, 7002) == flows);
+  BOOST_REQUIRE(::kill(ct.pid(), SIGCONT) == 0);
+  const double events = 10 + flows;
+  m = scrape_until(netns, dir, where, [&](const exposition& e) {
+    return e.get("nfactor_received_total") +
+                   e.get("nfactor_ct_dropped_events_total") ==
+               events &&
+           e.get("nfactor_in_flight") == 0.0 &&
+           e.get("nfactor_ct_snapshots_total") ==
+               e.get("nfactor_ct_resyncs_total");
+  });
+  BOOST_TEST(m.get("nfactor_received_total") +
+                 m.get("nfactor_ct_dropped_events_total") ==
+             events);
+  BOOST_TEST(m.get("nfactor_ct_dropped_events_total") > 0.0);
+  BOOST_TEST(m.get("nfactor_lost_total") ==
+             m.get("nfactor_ct_dropped_events_total"));
+  BOOST_TEST(m.get("nfactor_enobufs_total") >= 1.0);
+  BOOST_TEST(m.get("nfactor_ct_resyncs_total") >= 1.0);
+  BOOST_TEST(m.get("nfactor_ct_snapshots_total") ==
+             m.get("nfactor_ct_resyncs_total"));
+  // The last snapshot listed the whole table: the 300 flows.
+  BOOST_TEST(m.get("nfactor_ct_snapshot_entries_total") >= flows);
+  BOOST_TEST(m.get("nfactor_in_flight") == 0.0);
+  BOOST_TEST(ct.stop(SIGTERM) == 0);
+  BOOST_TEST(ct.out().find("\"resync\":{\"overruns\"") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(bad_metrics_addresses_are_refused) {

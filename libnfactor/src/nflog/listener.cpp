@@ -180,55 +180,30 @@ void listener::handle_datagram(byte_view datagram, packet_stage& stage,
 
 result<std::size_t> listener::recv_some(std::size_t want, packet_stage& stage,
                                         drain_result& total) {
-  // recvmmsg: every datagram that is queued, up to `want`, in one system
-  // call (a short count means the queue is empty: no extra EAGAIN call).
+  // The socket's batch reader: every datagram that is queued, up to
+  // `want`, in one recvmmsg.
   const auto slot_size = buf_.size() / recv_slots;
   want = std::clamp<std::size_t>(want, 1, recv_slots);
-  mmsghdr msgs[recv_slots];
-  iovec iov[recv_slots];
-  sockaddr_nl from[recv_slots];
-  std::memset(msgs, 0, sizeof(mmsghdr) * want);
-  for (std::size_t i = 0; i < want; ++i) {
-    iov[i] = {buf_.data() + i * slot_size, slot_size};
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-    msgs[i].msg_hdr.msg_name = &from[i];
-    msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_nl);
+  bool first = true;
+  auto got = sock_.recv_batch(std::span{buf_}.first(want * slot_size),
+                              slot_size, [&](byte_view datagram) {
+                                if (first) {
+                                  now_ = std::chrono::steady_clock::now();
+                                  first = false;
+                                }
+                                ++total.datagrams;
+                                ++counters_.datagrams;
+                                handle_datagram(datagram, stage, total);
+                              });
+  if (!got)
+    return std::move(got).err();
+  if (got->overrun) {
+    ++total.overruns;
+    ++counters_.enobufs;
   }
-  int n = ::recvmmsg(sock_.fd(), msgs, static_cast<unsigned>(want),
-                     MSG_DONTWAIT, nullptr);
-  if (n < 0) {
-    switch (errno) {
-    case EAGAIN:
-    case EINTR:
-      total.would_block = true;
-      return std::size_t{0};
-    case ENOBUFS:
-      ++total.overruns;
-      ++counters_.enobufs;
-      return std::size_t{0};
-    default:
-      return errno_error("recvmmsg");
-    }
-  }
-  now_ = std::chrono::steady_clock::now();
-  for (int i = 0; i < n; ++i) {
-    // Only the kernel is believed: another sender's datagram is dropped
-    // unparsed (and counted), a kernel one cut off is an error.
-    auto ok = sock_.check_datagram(msgs[i].msg_hdr, slot_size, "recvmmsg");
-    if (!ok)
-      return std::move(ok).err();
-    if (!*ok)
-      continue;
-    ++total.datagrams;
-    ++counters_.datagrams;
-    byte_view datagram{static_cast<const std::uint8_t*>(iov[i].iov_base),
-                       msgs[i].msg_len};
-    handle_datagram(datagram, stage, total);
-  }
-  if (static_cast<std::size_t>(n) < want)
+  if (got->would_block)
     total.would_block = true;
-  return static_cast<std::size_t>(n);
+  return got->datagrams;
 }
 
 result<drain_result> listener::read(packet_stage& stage, std::size_t max_events,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "nfactor/sys/socket.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -10,12 +11,18 @@
 #include <unistd.h>
 
 #include <linux/netlink.h>
+#include <linux/sock_diag.h>
 
 #include <libmnl/libmnl.h>
 
 namespace nfactor::sys {
 
 namespace {
+
+// C libraries older than the kernel's SO_MEMINFO (4.6) lack the constant.
+#ifndef SO_MEMINFO
+constexpr int SO_MEMINFO = 55;
+#endif
 
 // Kernels before 4.20 define no SOL_NETLINK constant in userspace headers.
 #ifndef SOL_NETLINK
@@ -187,6 +194,75 @@ result<recv_outcome> socket::recv(std::span<std::uint8_t> buf) {
       return errno_error("recv");
     }
   }
+}
+
+result<batch_outcome>
+socket::recv_batch(std::span<std::uint8_t> buf, std::size_t slot_size,
+                   const std::function<void(byte_view)>& each) {
+  constexpr std::size_t max_slots = 64;
+  if (!nl_)
+    return make_error(errc::closed, "recvmmsg");
+  if (slot_size == 0 || buf.size() < slot_size)
+    return make_error(errc::invalid_argument, "recvmmsg",
+                      "buffer smaller than one slot");
+  auto want = std::min(buf.size() / slot_size, max_slots);
+  mmsghdr msgs[max_slots];
+  iovec iov[max_slots];
+  sockaddr_nl from[max_slots];
+  std::memset(msgs, 0, sizeof(mmsghdr) * want);
+  for (std::size_t i = 0; i < want; ++i) {
+    iov[i] = {buf.data() + i * slot_size, slot_size};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &from[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_nl);
+  }
+  batch_outcome out;
+  // Every datagram that is queued, up to `want`, in one system call (a
+  // short count means the queue is empty: no extra EAGAIN call).
+  int n = ::recvmmsg(fd(), msgs, static_cast<unsigned>(want), MSG_DONTWAIT,
+                     nullptr);
+  if (n < 0) {
+    switch (errno) {
+    case EAGAIN:
+    case EINTR:
+      out.would_block = true;
+      return out;
+    case ENOBUFS:
+      out.overrun = true;
+      return out;
+    default:
+      return errno_error("recvmmsg");
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    // Only the kernel is believed: another sender's datagram is dropped
+    // unparsed (and counted), a kernel one cut off is an error.
+    auto ok = check_datagram(msgs[i].msg_hdr, slot_size, "recvmmsg");
+    if (!ok)
+      return std::move(ok).err();
+    if (!*ok)
+      continue;
+    ++out.datagrams;
+    each(byte_view{static_cast<const std::uint8_t*>(iov[i].iov_base),
+                   msgs[i].msg_len});
+  }
+  if (static_cast<std::size_t>(n) < want)
+    out.would_block = true;
+  return out;
+}
+
+result<std::uint32_t> socket::drops() const {
+  if (!nl_)
+    return make_error(errc::closed, "get SO_MEMINFO");
+  std::uint32_t mem[SK_MEMINFO_VARS] = {};
+  socklen_t len = sizeof mem;
+  if (::getsockopt(fd(), SOL_SOCKET, SO_MEMINFO, mem, &len) != 0)
+    return errno_error("get SO_MEMINFO");
+  if (len < (SK_MEMINFO_DROPS + 1) * sizeof(std::uint32_t))
+    return make_error(errno_code(ENOPROTOOPT), "get SO_MEMINFO",
+                      "no drop counter in " + std::to_string(len) + " bytes");
+  return mem[SK_MEMINFO_DROPS];
 }
 
 result<bool> socket::check_datagram(const ::msghdr& hdr,

@@ -16,9 +16,14 @@
 // detached thread polling its event socket, one `ct_batch` per wake-up,
 // each a request whose answer returns its credits; with `max_in_flight`
 // events unanswered it stops reading, and the kernel's drops become
-// ENOBUFS, reported as `ct_resync_needed` (never silent). It keeps
-// listening after an overrun; with `auto_resync` it then dumps the table
-// and delivers a fresh `ct_snapshot`.
+// ENOBUFS, reported as `ct_resync_needed` (never silent). The kernel
+// reports one ENOBUFS per episode and then drops silently until the
+// queue is empty, so the monitor also reads the socket's drop counter
+// (SO_MEMINFO) after each read pass: a counter that moved is a loss too,
+// and the notice says how many events were dropped. Each wake-up drains
+// up to `max_datagrams` datagrams with `sys::socket::recv_batch`
+// (recvmmsg). It keeps listening after a loss; with `auto_resync` it then
+// dumps the table and delivers a fresh `ct_snapshot`, one per notice.
 //
 // Snapshot + tail without loss or double counting: the monitor joins the
 // event groups first, then dumps the table on a second socket (blocking

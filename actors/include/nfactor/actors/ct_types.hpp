@@ -54,15 +54,22 @@ struct ct_snapshot {
   friend bool operator==(const ct_snapshot&, const ct_snapshot&) = default;
 };
 
-/// Events were lost between the kernel and the monitor (the receive
-/// buffer overflowed: ENOBUFS). The monitor keeps listening; with
-/// `auto_resync` a fresh `ct_snapshot` follows.
+/// Events were lost between the kernel and the monitor: the receive
+/// buffer overflowed (ENOBUFS), or the kernel's drop counter for the event
+/// socket moved (it drops silently while the buffer stays congested). The
+/// monitor keeps listening; with `auto_resync` a fresh `ct_snapshot`
+/// follows.
 struct ct_resync_needed {
-  /// ENOBUFS episodes since the previous report (each lost at least one
-  /// event; the kernel does not say how many).
+  /// ENOBUFS episodes since the previous report. May be 0: the drop
+  /// counter can notice a loss before its ENOBUFS is read.
   std::uint64_t overruns = 0;
   /// Whether a snapshot follows (the monitor's `auto_resync` option).
   bool snapshot_follows = false;
+  /// Events the kernel dropped since the previous report (the event
+  /// socket's SO_MEMINFO drop counter: ctnetlink sends one event per
+  /// message); 0 if unknown (the kernel offers no counter, or reliable
+  /// mode).
+  std::uint64_t dropped = 0;
 
   friend bool operator==(const ct_resync_needed&,
                          const ct_resync_needed&) = default;
@@ -84,6 +91,10 @@ struct ct_monitor_stats {
   std::uint64_t decode_errors = 0;
   /// Datagrams read.
   std::uint64_t datagrams = 0;
+  /// Events the kernel dropped (the sum of `ct_resync_needed::dropped`).
+  std::uint64_t dropped = 0;
+  /// `ct_resync_needed` notices sent.
+  std::uint64_t resyncs = 0;
 
   friend bool operator==(const ct_monitor_stats&,
                          const ct_monitor_stats&) = default;
@@ -109,14 +120,14 @@ typename Inspector::result_type inspect(Inspector& f, ct_snapshot& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ct_resync_needed& x) {
   return f(caf::meta::type_name("nfactor::actors::ct_resync_needed"),
-           x.overruns, x.snapshot_follows);
+           x.overruns, x.snapshot_follows, x.dropped);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ct_monitor_stats& x) {
   return f(caf::meta::type_name("nfactor::actors::ct_monitor_stats"), x.common,
            x.portid, x.in_flight, x.snapshots, x.duplicates, x.decode_errors,
-           x.datagrams);
+           x.datagrams, x.dropped, x.resyncs);
 }
 
 } // namespace nfactor::actors

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -60,6 +61,17 @@ struct recv_outcome {
   std::size_t size = 0;
 };
 
+/// What one `socket::recv_batch()` read.
+struct batch_outcome {
+  /// Kernel datagrams handed to the callback.
+  std::size_t datagrams = 0;
+  /// The read found ENOBUFS instead of data: the receive buffer overflowed
+  /// and the kernel dropped messages (see `recv_status::overrun`).
+  bool overrun = false;
+  /// The queue is empty now: fewer datagrams were queued than asked for.
+  bool would_block = false;
+};
+
 /// An owned NETLINK_NETFILTER socket: non-blocking, close-on-exec, bound
 /// to a kernel-assigned port id. Move-only; closed on destruction.
 ///
@@ -115,6 +127,26 @@ class socket {
   /// kernel datagram is queued. Each dropped datagram costs one recvmsg,
   /// so the loop ends as soon as the foreign sender stops.
   [[nodiscard]] result<recv_outcome> recv(std::span<std::uint8_t> buf);
+
+  /// Reads the queued datagrams, up to `buf.size() / slot_size` of them,
+  /// with one recvmmsg into `buf`, one `slot_size` slot each, and hands
+  /// every kernel datagram to `each` in order (the view dies when `each`
+  /// returns). Foreign datagrams are dropped and counted as by `recv()`;
+  /// a kernel datagram larger than `slot_size` is an error (ENOSPC). The
+  /// one batch reader of nfactor: a listener that drains many datagrams
+  /// per wake-up calls this rather than a loop of its own.
+  [[nodiscard]] result<batch_outcome>
+  recv_batch(std::span<std::uint8_t> buf, std::size_t slot_size,
+             const std::function<void(byte_view)>& each);
+
+  /// The kernel's count of messages it dropped for this socket because
+  /// its receive buffer was full (or congested), since it was opened:
+  /// SO_MEMINFO's SK_MEMINFO_DROPS (Linux >= 4.6), as /proc/net/netlink
+  /// shows it in "Drops". One per message, where ENOBUFS is one per
+  /// overflow episode: the difference of two readings is how many
+  /// messages were lost in between (modulo 2^32). An error if the kernel
+  /// does not offer it.
+  [[nodiscard]] result<std::uint32_t> drops() const;
 
   /// Datagrams dropped because their sender was not the kernel
   /// (`nl_pid != 0`), since the socket was opened.
