@@ -5,7 +5,8 @@
 // deferred verdicts in any order, the verdict timeout, owner death, stop,
 // a supervisor restart (the kernel's queue_total in /proc/net/netfilter/
 // nfnetlink_queue is the oracle that no packet stays queued), typed loss,
-// typed errors, and the message types' trip through CAF's serializers.
+// typed errors, the message types' trip through CAF's serializers, and an
+// owner on another node (CAF's middleman over TLS) giving the verdicts.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -17,8 +18,11 @@
 
 #include <caf/all.hpp>
 
+#include "node_support.hpp"
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/node/security.hpp"
 #include "nfactor/actors/queue_listener.hpp"
+#include "nfactor/actors/sup/failure.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/nfqueue/queue.hpp"
 #include "sup_fixture.hpp"
@@ -486,6 +490,90 @@ BOOST_FIXTURE_TEST_CASE(a_supervised_restart_drains_the_queue, fixture,
   auto st = stats(sup::handle_as<queue_listener>(whereis(s, "queue")));
   BOOST_TEST(st.common.restarts == 1u);
   self->send_exit(s, caf::exit_reason::user_shutdown);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_owner_on_another_node_gives_the_verdicts,
+                        test::netns_fixture,
+                        *boost::unit_test::precondition(test::needs_kernel)) {
+  test::add_queue_rule(netns, AF_INET, port, queue_num);
+  test::test_certs certs;
+  test::node_side owner_node{netns.ns(), test::tls_options(certs, "node"),
+                             "127.0.0.1"};
+  test::node_side listener_node{netns.ns(), test::tls_options(certs, "client"),
+                                "127.0.0.1"};
+  caf::scoped_actor self{*owner_node.sys};
+  auto owner = owner_node.sys->spawn(scripted_owner, caf::actor{self},
+                                     answer_mode::each);
+  owner_node.to_stop.push_back(owner.address());
+  auto published = actors::node::publish(owner, 0, "127.0.0.1", true);
+  BOOST_REQUIRE_MESSAGE(published, failure_of(published));
+  test::watchdog connecting{"connecting to the owner's node"};
+  auto remote = actors::node::connect<caf::actor>(
+      *listener_node.sys, "127.0.0.1", *published, true);
+  connecting.disarm();
+  BOOST_REQUIRE_MESSAGE(remote, failure_of(remote));
+
+  test::udp_receiver rx{netns, AF_INET, port};
+  queue_listener_options o;
+  o.queue.queue = queue_num;
+  o.queue.ns = netns.ns();
+  // Packets the remote owner never answers would be dropped: only its
+  // verdicts let "keep" through.
+  o.default_verdict = verdict::drop();
+  auto l = start_queue_listener(*listener_node.sys,
+                                caf::actor_cast<queue_owner>(*remote), o);
+  BOOST_REQUIRE_MESSAGE(l, failure_of(l));
+  auto listener = caf::actor_cast<caf::actor>(*l);
+  listener_node.to_stop.push_back(listener.address());
+  caf::scoped_actor local{*listener_node.sys};
+  local->monitor(listener);
+  bool started = false;
+  while (!started)
+    self->receive(
+        [&](const queue_started& s) {
+          started = true;
+          BOOST_TEST(s.queue == queue_num);
+        },
+        caf::after(patience) >> [] { BOOST_FAIL("no queue_started"); });
+
+  for (auto* t : {"keep", "lose", "end"})
+    BOOST_REQUIRE_EQUAL(test::send_udp(netns.ns(), AF_INET, port, t), 1);
+  std::size_t seen = 0;
+  while (seen < 3)
+    self->receive(
+        [&](const queue_batch& b) {
+          BOOST_TEST(b.queue == queue_num);
+          seen += b.packets.size();
+        },
+        [](const queue_loss&) { BOOST_FAIL("unexpected loss"); },
+        caf::after(patience) >>
+            [&] {
+              BOOST_FAIL("the remote owner saw " << seen << " of 3 packets");
+            });
+  std::vector<std::string> got;
+  for (int i = 0; i < 2; ++i)
+    if (auto d = rx.recv())
+      got.push_back(*d);
+  std::sort(got.begin(), got.end());
+  BOOST_TEST((got == std::vector<std::string>{"end", "keep"}));
+  BOOST_TEST(test::binding_of(netns, queue_num).queue_total == 0u);
+
+  // The owner going away on its node stops the listener normally and
+  // unbinds the queue.
+  self->send_exit(owner, caf::exit_reason::kill);
+  bool down = false;
+  while (!down)
+    local->receive(
+        [&](const caf::down_msg& dm) {
+          if (dm.source == listener.address()) {
+            down = true;
+            BOOST_TEST(sup::is_normal_exit(dm.reason),
+                       caf::to_string(dm.reason));
+          }
+        },
+        caf::after(std::chrono::seconds{15}) >>
+            [] { BOOST_FAIL("listener outlived its remote owner"); });
+  BOOST_TEST(!nfqueue::find_binding(netns.ns(), queue_num)); // unbound
 }
 
 BOOST_AUTO_TEST_SUITE_END()
