@@ -3,7 +3,8 @@
 // with counters, the kernel-side filter, snapshot + tail under concurrent
 // flows (no flow lost, none counted twice), ENOBUFS from a stalled owner
 // turning into ct_resync_needed and a snapshot equal to the table, a
-// supervised restart after a broken socket, and bad options.
+// supervised restart after a broken socket, bad options, and an owner on
+// another node (CAF's middleman over TLS).
 #include <boost/test/unit_test.hpp>
 
 #include <future>
@@ -14,9 +15,12 @@
 #include <caf/all.hpp>
 
 #include "ct_support.hpp"
+#include "node_support.hpp"
 #include "sup_fixture.hpp"
 #include "nfactor/actors/conntrack.hpp"
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/node/security.hpp"
+#include "nfactor/actors/sup/failure.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/ct/ops.hpp"
 #include "nfactor/sys/socket.hpp"
@@ -458,6 +462,88 @@ BOOST_FIXTURE_TEST_CASE(supervised_restart_after_a_broken_socket,
   BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 5006, "y", 1) == 1);
   self->send_exit(s, caf::exit_reason::user_shutdown);
   self->send_exit(owner, caf::exit_reason::user_shutdown);
+}
+
+// Flow start and end reach an owner on another node; the owner's death
+// across the connection stops the monitor normally.
+BOOST_FIXTURE_TEST_CASE(an_owner_on_another_node_gets_flow_events,
+                        test::ct_netns_fixture) {
+  test::test_certs certs;
+  test::node_side owner_node{netns.ns(), test::tls_options(certs, "node"),
+                             "127.0.0.1"};
+  test::node_side monitor_node{netns.ns(), test::tls_options(certs, "client"),
+                               "127.0.0.1"};
+  caf::scoped_actor self{*owner_node.sys};
+  auto owner = spawn_forwarder(*owner_node.sys, caf::actor{self});
+  owner_node.to_stop.push_back(owner.address());
+  auto port = actors::node::publish(owner, 0, "127.0.0.1", true);
+  BOOST_REQUIRE_MESSAGE(port, (port ? "" : caf::to_string(port.error())));
+  test::watchdog connecting{"connecting to the owner's node"};
+  auto remote = actors::node::connect<actors::ct_owner>(
+      *monitor_node.sys, "127.0.0.1", *port, true);
+  connecting.disarm();
+  BOOST_REQUIRE_MESSAGE(remote, (remote ? "" : caf::to_string(remote.error())));
+
+  actors::conntrack_monitor_options o;
+  o.ns = netns.ns();
+  auto m = actors::start_conntrack_monitor(*monitor_node.sys, *remote, o);
+  BOOST_REQUIRE_MESSAGE(
+      m, "start: " << (m ? std::string{"ok"} : actors::describe(m.error())));
+  auto monitor = caf::actor_cast<caf::actor>(*m);
+  monitor_node.to_stop.push_back(monitor.address());
+  caf::scoped_actor local{*monitor_node.sys};
+  local->monitor(monitor);
+  bool started = false;
+  self->receive([&](actors::ct_started& s) { started = s.portid != 0; },
+                caf::after(test::patience) >> [] {});
+  BOOST_REQUIRE(started);
+
+  test::udp_sink sink{netns.ns(), AF_INET, 5002};
+  BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 5002, "abc", 3) == 3);
+  // NEW, then (after a delete through a table socket) DESTROY with the
+  // counters, both as batches that crossed the connection.
+  std::optional<ct::tuple> orig;
+  std::optional<ct::counters> counted;
+  sys::socket_options so;
+  so.ns = netns.ns();
+  auto table = sys::socket::open(so);
+  NFACTOR_REQUIRE_OK(table);
+  while (!counted)
+    self->receive(
+        [&](actors::ct_batch& b) {
+          for (auto& ev : b.events) {
+            if (!ev.ct.orig || ev.ct.orig->dst_port != 5002)
+              continue;
+            if (ev.kind == ct::change::created && !orig) {
+              orig = *ev.ct.orig;
+              NFACTOR_REQUIRE_OK(ct::remove(*table, *orig));
+            } else if (ev.kind == ct::change::destroyed) {
+              BOOST_TEST_REQUIRE(ev.ct.counters_orig.has_value());
+              counted = *ev.ct.counters_orig;
+            }
+          }
+        },
+        [](actors::ct_resync_needed&) { BOOST_FAIL("unexpected loss"); },
+        caf::after(test::patience) >>
+            [&] {
+              BOOST_FAIL((orig ? "no DESTROY" : "no NEW") << " across nodes");
+            });
+  BOOST_TEST(counted->packets == 3u);
+  BOOST_TEST(counted->bytes == 3 * test::udp_wire_bytes(AF_INET, 3));
+
+  self->send_exit(owner, caf::exit_reason::kill);
+  bool down = false;
+  while (!down)
+    local->receive(
+        [&](const caf::down_msg& dm) {
+          if (dm.source == monitor.address()) {
+            down = true;
+            BOOST_TEST(actors::sup::is_normal_exit(dm.reason),
+                       caf::to_string(dm.reason));
+          }
+        },
+        caf::after(std::chrono::seconds{15}) >>
+            [] { BOOST_FAIL("monitor outlived its remote owner"); });
 }
 
 BOOST_AUTO_TEST_SUITE_END()
