@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <initializer_list>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "nfactor/actors/system.hpp"
 #include "nfactor/error.hpp"
@@ -98,6 +100,15 @@ inline bool signalled(const sigset_t& sigs) {
   timespec zero{0, 0};
   siginfo_t info;
   return ::sigtimedwait(&sigs, &info, &zero) > 0;
+}
+
+/// The reason an actor `self` monitors went down, if its down_msg is
+/// already waiting; never blocks (the main loop polls between signals).
+inline std::optional<caf::error> take_down(caf::scoped_actor& self) {
+  std::optional<caf::error> reason;
+  self->receive([&](const caf::down_msg& dm) { reason = dm.reason; },
+                caf::after(std::chrono::seconds(0)) >> [] {});
+  return reason;
 }
 
 /// Keeps freed memory in the heap for reuse: call first thing in main()

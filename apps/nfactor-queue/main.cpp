@@ -682,16 +682,10 @@ int main(int argc, char** argv) {
     } else if (sig == SIGINT || sig == SIGTERM) {
       break;
     }
-    bool more = true;
-    while (more) {
-      self->receive(
-          [&](const caf::down_msg& dm) {
-            note(sup::describe(dm.reason));
-            rc = exit_failure;
-            running = false;
-            more = false;
-          },
-          caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+    if (auto reason = app::take_down(self)) {
+      note(sup::describe(*reason));
+      rc = exit_failure;
+      running = false;
     }
     if (running && stats_interval > 0 &&
         std::chrono::steady_clock::now() >= next_stats) {
