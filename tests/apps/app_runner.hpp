@@ -6,15 +6,19 @@
 // returned.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <cstdlib>
 #include <functional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -130,6 +134,31 @@ inline auto err_has(std::string what) {
   return [what = std::move(what)](const std::string&, const std::string& err) {
     return err.find(what) != std::string::npos;
   };
+}
+
+/// Each line of `text` parsed as one JSON value.
+inline std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);)
+    out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+/// The number of lines (newlines) in `s`.
+inline std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+/// The ADDR:PORT a daemon printed ("metrics on http://ADDR:PORT/metrics"),
+/// or empty.
+inline std::string metrics_where(const background& app) {
+  std::smatch m;
+  auto err = app.err();
+  static const std::regex re{R"(metrics on http://([^ /]+)/metrics)"};
+  if (!std::regex_search(err, m, re))
+    return {};
+  return m[1];
 }
 
 } // namespace nfactor::test

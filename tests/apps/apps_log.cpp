@@ -26,6 +26,7 @@ using test::background;
 using test::run_command;
 
 namespace {
+using nfactor::test::lines;
 
 const std::string log_bin = NFACTOR_LOG_BIN;
 constexpr std::size_t count = 5;
@@ -54,10 +55,6 @@ std::vector<packet> tcpdump_view(const std::string& file) {
                      b[3], std::stoul(b[4]), std::stoul(b[5]));
   }
   return out;
-}
-
-std::size_t lines(const std::string& s) {
-  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
 }
 
 void send_datagrams(const test::scratch_netns& ns, std::size_t n) {

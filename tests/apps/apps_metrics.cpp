@@ -33,6 +33,7 @@ using namespace nfactor;
 using test::background;
 
 namespace {
+using nfactor::test::metrics_where;
 
 const std::string log_bin = NFACTOR_LOG_BIN;
 const std::string monitor_bin = NFACTOR_MONITOR_BIN;
@@ -261,16 +262,6 @@ exposition scrape_until(const test::scratch_netns& ns,
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return last;
-}
-
-// The ADDR:PORT a daemon printed ("metrics on http://ADDR:PORT/metrics").
-std::string metrics_where(const background& app) {
-  std::smatch m;
-  auto err = app.err();
-  static const std::regex re{R"(metrics on http://([^ /]+)/metrics)"};
-  if (!std::regex_search(err, m, re))
-    return {};
-  return m[1];
 }
 
 void send_datagrams(const test::scratch_netns& ns, std::size_t n) {

@@ -21,21 +21,10 @@ using namespace nfactor;
 using test::background;
 
 namespace {
+using nfactor::test::json_lines;
+using nfactor::test::lines;
 
 const std::string monitor_bin = NFACTOR_MONITOR_BIN;
-
-std::vector<nlohmann::json> json_lines(const std::string& s) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in{s};
-  std::string line;
-  while (std::getline(in, line))
-    out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
-std::size_t lines(const std::string& s) {
-  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
-}
 
 } // namespace
 

@@ -26,23 +26,13 @@ using namespace nfactor;
 using test::background;
 
 namespace {
+using nfactor::test::json_lines;
+using nfactor::test::lines;
+using nfactor::test::metrics_where;
 
 const std::string queue_bin = NFACTOR_QUEUE_BIN;
 constexpr std::uint16_t queue_num = 5;
 constexpr std::uint16_t port = 9999;
-
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in{text};
-  std::string line;
-  while (std::getline(in, line))
-    out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
-std::size_t lines(const std::string& s) {
-  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
-}
 
 // The packets counted by the rule `meta mark 7 counter` of table ip mk.
 long mark_counter(const test::scratch_netns& ns) {
@@ -79,16 +69,6 @@ double sample(const std::string& page, const std::string& line) {
     if (l.rfind(line + " ", 0) == 0)
       return std::stod(l.substr(line.size() + 1));
   return -1;
-}
-
-// The ADDR:PORT the app printed ("metrics on http://ADDR:PORT/metrics").
-std::string metrics_where(const background& app) {
-  std::smatch m;
-  auto err = app.err();
-  static const std::regex re{R"(metrics on http://([^ /]+)/metrics)"};
-  if (!std::regex_search(err, m, re))
-    return {};
-  return m[1];
 }
 
 struct fixture : test::netns_fixture {
