@@ -141,6 +141,8 @@ for bench in $BENCHES; do
 done
 
 echo
+echo "# median of each build's runs; new/old < 1 is better except for events/s;"
+echo "# spread: (max - min) / median of one build's own runs, the noise"
 python3 - "$OUT" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
