@@ -13,8 +13,8 @@
 #   -s / -S the source trees whose run.sh to use (default: the build's
 #      CMAKE_HOME_DIRECTORY, from its CMakeCache.txt)
 #   -p peer-bench sources (default /work/shared/peer-bench)
-# Sizes (moderate, so four benches x 2 builds x 3 runs take ~20 min on
-# 2 cores), overridable by environment:
+# Sizes (moderate: four benches x 2 builds x 3 runs took 7-9 min on
+# 2 cores at load 2-11), overridable by environment:
 #   NFLOG_N=1000000   packets per nflog run (run.sh -n, -r 1)
 #   MONITOR_K=50000   rules per monitor commit (run.sh K, RUNS=1, PEERS=0)
 #   TX_K="1000 10000" transactor ruleset sizes (run.sh -k, -r 1)
