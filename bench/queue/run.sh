@@ -11,10 +11,13 @@
 #                       BASP over loopback (plain TCP, mutual TLS)
 #   app, app-json       nfactor-queue with a one-rule policy (app_consumer.sh),
 #                       without and with --json FILE
-# for every payload size of -s, and (-6 on, the default) limit-batch and
-# actor again with IPv6 to ::1 at the first size: nflog_gen sends to ::1
-# with -d, which the harness does not pass, so a copy of the harness runs
-# next to a two-line nflog_gen that adds it, and each consumer adds the
+# for every payload size of -s; at the first size, (-6 on, the default)
+# limit-batch and actor again with IPv6 to ::1, and actor, remote and
+# remote-tls again under a steady PACE packets/s (-p, default 5000; 10000
+# packets) instead of a flood, for their verdict latency without the
+# queueing of a flood. nflog_gen sends to ::1 with -d and paces with -r,
+# which the harness does not pass, so copies of the harness run next to
+# a two-line nflog_gen that adds them; for IPv6 each consumer adds the
 # ip6tables rule in its namespace first (ip6_rule.sh).
 # Each run of the whole list is one round; -r rounds (the rounds
 # alternate the consumers, so each sees the same machine load). Prints a
@@ -23,14 +26,15 @@
 # faster C loop's packets/s, and 0 packets left queued everywhere.
 # Needs root, iptables/ip6tables, jq, and libmnl-dev + libnetfilter-queue-dev
 # for the peer tools (built from a copy in a scratch directory).
-#   bench/queue/run.sh BUILD_DIR [-n PACKETS] [-s "64 1400"] [-r ROUNDS] [-6|-4]
+#   bench/queue/run.sh BUILD_DIR [-n PACKETS] [-s "64 1400"] [-r ROUNDS]
+#                      [-p PACE] [-6|-4]
 set -euo pipefail
 B=$(cd "$1" && pwd); shift
-N=100000 SIZES="64 1400" ROUNDS=3 IPV6=1
-while getopts "n:s:r:64" o; do
+N=100000 SIZES="64 1400" ROUNDS=3 IPV6=1 PACE=5000
+while getopts "n:s:r:p:64" o; do
   case $o in
-  n) N=$OPTARG ;; s) SIZES=$OPTARG ;; r) ROUNDS=$OPTARG ;;
-  6) IPV6=1 ;; 4) IPV6=0 ;; *) sed -n '2,26p' "$0"; exit 2 ;;
+  n) N=$OPTARG ;; s) SIZES=$OPTARG ;; r) ROUNDS=$OPTARG ;; p) PACE=$OPTARG ;;
+  6) IPV6=1 ;; 4) IPV6=0 ;; *) sed -n '2,30p' "$0"; exit 2 ;;
   esac
 done
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -40,13 +44,17 @@ P=$(mktemp -d /tmp/nfactor-queue-bench.XXXXXX)
 trap 'rm -rf "$P"' EXIT
 cp "$SRC"/*.c "$SRC"/*.sh "$SRC"/Makefile "$P"/
 make -s -C "$P" nflog_gen nfqueue_limit
-# The IPv6 copy of the harness: the same script and limit, a generator
-# that sends to ::1.
-mkdir "$P/v6"
-cp "$P/nfqueue_throughput.sh" "$P/v6/"
-ln -s "$P/nfqueue_limit" "$P/v6/nfqueue_limit"
-printf '#!/bin/sh\nexec %s/nflog_gen -d ::1 "$@"\n' "$P" >"$P/v6/nflog_gen"
-chmod +x "$P/v6/nflog_gen"
+# Copies of the harness (the same script and limit) whose generator gets
+# more arguments: DIR ARGS...
+harness() {
+  mkdir "$P/$1"
+  cp "$P/nfqueue_throughput.sh" "$P/$1/"
+  ln -s "$P/nfqueue_limit" "$P/$1/nfqueue_limit"
+  printf '#!/bin/sh\nexec %s/nflog_gen "$@" %s\n' "$P" "${*:2}" >"$P/$1/nflog_gen"
+  chmod +x "$P/$1/nflog_gen"
+}
+harness v6 -d ::1
+harness paced -r "$PACE" -n 10000 -b 1
 "$ROOT/scripts/node-test-certs" "$P/certs" >/dev/null 2>&1
 
 BIN=$B/bench/queue/nfactor_queue_bench
@@ -61,8 +69,10 @@ declare -A CMD=(
   [app]="$APP"
   [app-json]="$APP --json $P/decisions.json"
 )
+for name in actor remote remote-tls; do CMD[$name-paced]=${CMD[$name]}; done
 NAMES="limit limit-batch actor actor-1 remote remote-tls app app-json"
 NAMES6="limit-batch actor"
+NAMES_PACED="actor-paced remote-paced remote-tls-paced"
 
 results=$P/results
 # one NAME SIZE FAMILY HARNESS: a run; its JSON lines merged into one.
@@ -89,6 +99,9 @@ for round in $(seq "$ROUNDS"); do
       one "$name" "${SIZES%% *}" ip6 "$P/v6/nfqueue_throughput.sh"
     done
   fi
+  for name in $NAMES_PACED; do
+    one "$name" "${SIZES%% *}" ip "$P/paced/nfqueue_throughput.sh"
+  done
 done
 echo "load after: $(uptime)"
 echo
@@ -98,7 +111,8 @@ jq -rs '
   group_by([.size, .family, .name])
   | sort_by(.[0].size, .[0].family,
             (.[0].name as $n | ["limit", "limit-batch", "actor", "actor-1",
-              "remote", "remote-tls", "app", "app-json"] | index($n)))
+              "remote", "remote-tls", "app", "app-json", "actor-paced",
+              "remote-paced", "remote-tls-paced"] | index($n)))
   | (["bytes", "family", "consumer", "pps", "CPU us/pkt", "verdict p50 us",
       "p99 us", "dropped (queue full)", "left queued"] | @tsv),
     (.[] | [.[0].size, .[0].family, .[0].name, (med(.pps) | round),
