@@ -45,8 +45,9 @@ class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
     return {
         [this](stats_atom) { return stats(); },
         [this](queue_verdicts& v) {
+          auto now = clock_type::now();
           for (auto& pv : v.verdicts)
-            give(pv.id, pv.verdict);
+            give(pv.id, pv.verdict, now);
           flush();
         },
         stop_handler(),
@@ -110,7 +111,7 @@ class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
     auto timeout = idle_timeout;
     if (!pending_.empty() && opts_.verdict_timeout.count() > 0) {
       auto left = std::chrono::duration_cast<std::chrono::microseconds>(
-          pending_.begin()->second.deadline - clock_type::now());
+          deadline_of(pending_.begin()->second) - clock_type::now());
       timeout = std::clamp(left, std::chrono::microseconds{0}, timeout);
     }
     auto ready = wait(timeout, reading);
@@ -120,8 +121,12 @@ class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
 
   // A packet read and waiting for its verdict.
   struct waiting {
-    clock_type::time_point deadline;
+    clock_type::time_point read_at;
   };
+
+  clock_type::time_point deadline_of(const waiting& w) const {
+    return w.read_at + opts_.verdict_timeout;
+  }
 
   queue_stats stats() {
     queue_stats s;
@@ -132,6 +137,7 @@ class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
     s.late_verdicts = late_;
     s.messages = messages_;
     s.cpu_us = thread_cpu_us();
+    s.verdict_latency = latency_;
     auto& common = counters();
     if (queue_) {
       const auto& c = queue_->counters();
@@ -167,9 +173,9 @@ class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
       fail(res.err());
       return false;
     }
-    auto deadline = clock_type::now() + opts_.verdict_timeout;
+    auto now = clock_type::now();
     for (auto i = first_new; i < batch_.size(); ++i)
-      pending_.emplace(batch_[i].id, waiting{deadline});
+      pending_.emplace(batch_[i].id, waiting{now});
     // A packet that failed to decode still waits in the kernel.
     for (auto id : res->undecodable_ids)
       (void)queue_->add_verdict(id, opts_.default_verdict);
@@ -221,17 +227,21 @@ class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
   void apply(const std::vector<std::uint32_t>& ids, const queue_answer& a) {
     if (!queue_)
       return;
+    auto now = clock_type::now();
     for (const auto& pv : a.verdicts)
-      give(pv.id, pv.verdict);
+      give(pv.id, pv.verdict, now);
     if (a.rest) {
       if (a.verdicts.empty() && covers_all_held(ids) &&
           queue_->add_batch_verdict(ids.back(), *a.rest)) {
         for (auto id : ids)
-          pending_.erase(id);
+          if (auto it = pending_.find(id); it != pending_.end()) {
+            latency_.add(now - it->second.read_at);
+            pending_.erase(it);
+          }
       } else {
         for (auto id : ids)
           if (pending_.count(id))
-            give(id, *a.rest);
+            give(id, *a.rest, now);
       }
     }
     flush();
@@ -251,13 +261,19 @@ class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
                        [&](std::uint32_t id) { return pending_.count(id); });
   }
 
-  // Queues verdict `v` on packet `id` if it still waits for one.
-  void give(std::uint32_t id, const nfqueue::verdict& v) {
+  // Queues verdict `v` on packet `id` if it still waits for one. An
+  // owner's verdict (`answered_at`: when its answer came) adds the time
+  // since the packet was read to the latency record; the verdict leaves
+  // with the flush that follows in the same handler.
+  void give(std::uint32_t id, const nfqueue::verdict& v,
+            std::optional<clock_type::time_point> answered_at = {}) {
     auto it = pending_.find(id);
     if (it == pending_.end() || !queue_) {
       ++late_;
       return;
     }
+    if (answered_at)
+      latency_.add(*answered_at - it->second.read_at);
     pending_.erase(it);
     if (auto st = queue_->add_verdict(id, v); !st)
       on_send_error(st.err());
@@ -277,7 +293,7 @@ class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
       return;
     auto now = clock_type::now();
     bool any = false;
-    while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
+    while (!pending_.empty() && deadline_of(pending_.begin()->second) <= now) {
       auto id = pending_.begin()->first;
       pending_.erase(pending_.begin());
       if (auto st = queue_->add_verdict(id, opts_.default_verdict); !st)
@@ -336,6 +352,8 @@ class queue_actor : public socket_actor<queue_listener_impl, queue_tick_atom> {
   std::uint64_t total_gap_ = 0;
   std::uint64_t kernel_dropped_ = 0;
   std::uint64_t user_dropped_ = 0;
+  // Read to verdict, per packet the owner decided.
+  latency_histogram latency_;
 };
 
 } // namespace

@@ -38,6 +38,7 @@
 #include "app_common.hpp"
 #include "format.hpp"
 #include "metrics.hpp"
+#include "supervised.hpp"
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/log_listener.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
@@ -317,35 +318,12 @@ std::string stats_line(const actors::log_stats& s) {
          std::to_string(c.rcvbuf.value_or(0));
 }
 
-/// One supervised listener and, if it answered, its counters.
-struct listener_report {
-  sup::child_info child;
-  caf::expected<actors::log_stats> stats = caf::error{};
-};
+using listener_report = app::listener_report<actors::log_stats>;
 
-/// Asks the supervisor for its children and each listener for its stats.
 std::vector<listener_report> ask_listeners(caf::scoped_actor& self,
                                            const sup::supervisor& supervisor) {
-  std::vector<listener_report> out;
-  self->request(supervisor, 2s, sup::children_atom_v)
-      .receive(
-          [&](std::vector<sup::child_info>& kids) {
-            for (auto& k : kids)
-              out.push_back({std::move(k)});
-          },
-          [](caf::error&) {});
-  for (auto& r : out) {
-    auto l = sup::handle_as<actors::log_listener>(r.child);
-    if (!l) {
-      r.stats = caf::make_error(caf::sec::invalid_argument,
-                                std::string{sup::to_string(r.child.state)});
-      continue;
-    }
-    self->request(l, 2s, actors::stats_atom_v)
-        .receive([&](const actors::log_stats& s) { r.stats = s; },
-                 [&](caf::error& e) { r.stats = std::move(e); });
-  }
-  return out;
+  return app::ask_listeners<actors::log_listener, actors::log_stats>(
+      self, supervisor);
 }
 
 /// The metrics page: per group the listener's counters, the writer's, and
@@ -513,13 +491,9 @@ int main(int argc, char** argv) {
         },
         sup::restart_type::transient));
   }
-  sup::options so;
-  so.max_restarts = 5;
-  so.window = 10s;
-  so.backoff = 100ms;
-  so.max_backoff = 2s;
-  so.observer = caf::actor_cast<caf::actor>(w);
-  auto supervisor = sup::spawn_supervisor(system, so, std::move(children));
+  auto supervisor = sup::spawn_supervisor(
+      system, app::supervision(caf::actor_cast<caf::actor>(w)),
+      std::move(children));
   self->monitor(supervisor);
 
   int rc = 0;

@@ -278,6 +278,8 @@ BOOST_FIXTURE_TEST_CASE(verdicts_per_packet_in_any_order, fixture,
   BOOST_TEST(st.common.delivered == 5u);
   BOOST_TEST(st.pending == 0u);
   BOOST_TEST(st.verdict_errors == 0u);
+  // Every packet's time from read to verdict, the dropped one's too.
+  BOOST_TEST(st.verdict_latency.total() == 5u);
   self->send(*l, stop_atom_v);
 }
 
@@ -296,7 +298,11 @@ BOOST_FIXTURE_TEST_CASE(one_answer_for_a_batch_is_one_batch_verdict, fixture,
   BOOST_TEST(st.batch_verdicts >= 1u);
   BOOST_TEST(st.batch_verdicts == st.verdicts); // never one per packet
   BOOST_TEST(st.messages == st.batch_verdicts);
-  BOOST_TEST_MESSAGE("51 packets in " << st.messages << " batches");
+  BOOST_TEST(st.verdict_latency.total() == 51u); // one per packet
+  BOOST_TEST_MESSAGE("51 packets in "
+                     << st.messages << " batches, verdict "
+                     << "latency median "
+                     << st.verdict_latency.quantile(0.5).count() << " us");
   // Off: the same answers go out one message per packet.
   self->send(*l, stop_atom_v);
   self->monitor(*l);
@@ -334,6 +340,7 @@ BOOST_FIXTURE_TEST_CASE(deferred_verdicts_come_later_in_any_order, fixture,
   auto st = stats(*l); // served after the verdicts
   BOOST_TEST(st.pending == 0u);
   BOOST_TEST(st.late_verdicts == 1u);
+  BOOST_TEST(st.verdict_latency.total() == 3u); // the late one not again
   BOOST_TEST(queue_total() == 0u);
   std::vector<std::string> got{*rx.recv(), *rx.recv()};
   std::sort(got.begin(), got.end());
@@ -357,6 +364,7 @@ BOOST_FIXTURE_TEST_CASE(a_verdict_timeout_gives_the_default, fixture,
   auto st = stats(*l);
   BOOST_TEST(st.timed_out == 2u);
   BOOST_TEST(st.pending == 0u);
+  BOOST_TEST(st.verdict_latency.total() == 0u); // no owner's verdict
   self->send(*l, stop_atom_v);
 }
 

@@ -15,6 +15,7 @@
 #include "nfactor/actors/inspect.hpp"
 #include "nfactor/actors/log_types.hpp" // inspect() of the shared NFLOG types
 #include "nfactor/actors/sup/stats.hpp"
+#include "nfactor/latency_histogram.hpp"
 #include "nfactor/nfqueue/packet.hpp"
 #include "nfactor/nfqueue/verdict.hpp"
 
@@ -142,6 +143,11 @@ struct queue_stats {
   std::uint64_t user_dropped = 0;
   /// CPU time of the listener's thread, microseconds.
   std::int64_t cpu_us = 0;
+  /// Per packet the owner decided (in an answer or a `queue_verdicts`):
+  /// the time from the listener reading it off the socket to its verdict
+  /// going out, which is the owner's round trip plus the wait for an
+  /// earlier batch to be answered. Timed-out packets are not in it.
+  latency_histogram verdict_latency;
 
   friend bool operator==(const queue_stats&, const queue_stats&) = default;
 };
@@ -188,10 +194,19 @@ typename Inspector::result_type inspect(Inspector& f, queue_stats& x) {
            x.queue, x.portid, x.in_flight, x.pending, x.verdicts,
            x.batch_verdicts, x.timed_out, x.late_verdicts, x.verdict_errors,
            x.decode_errors, x.messages, x.queue_total, x.queue_dropped,
-           x.user_dropped, x.cpu_us);
+           x.user_dropped, x.cpu_us, x.verdict_latency);
 }
 
 } // namespace nfactor::actors
+
+namespace nfactor {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, latency_histogram& x) {
+  return f(caf::meta::type_name("nfactor::latency_histogram"), x.counts);
+}
+
+} // namespace nfactor
 
 namespace nfactor::nfqueue {
 
