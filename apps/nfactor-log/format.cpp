@@ -101,13 +101,10 @@ void digits(char* end, std::uint32_t v) {
     end[-1] = static_cast<char>('0' + v);
 }
 
-// Small values (most of an event's numbers: group, indexes, uid, lengths)
-// from the table; 32-bit ones (seq, ports, marks) two digits at a time,
-// their length by comparisons (std::to_chars, with its call and length
-// loop, cost about twice as much); the rest by std::to_chars.
-char* number(char* p, std::uint64_t v) {
-  if (v < 256)
-    return octet(p, static_cast<std::uint8_t>(v));
+// Values of 256 and more: 32-bit ones (seq, ports, marks) two digits at a
+// time, their length by comparisons (std::to_chars, with its call and
+// length loop, cost about twice as much); the rest by std::to_chars.
+[[gnu::noinline]] char* big_number(char* p, std::uint64_t v) {
   if (v > 0xffffffff)
     return std::to_chars(p, p + 20, v).ptr;
   auto u = static_cast<std::uint32_t>(v);
@@ -121,6 +118,14 @@ char* number(char* p, std::uint64_t v) {
                            : 10;
   digits(p + n, u);
   return p + n;
+}
+
+// Small values (most of an event's numbers: group, indexes, uid, lengths)
+// from the table, inline: a call cost as much as the copy.
+[[gnu::always_inline]] inline char* number(char* p, std::uint64_t v) {
+  if (v < 256)
+    return octet(p, static_cast<std::uint8_t>(v));
+  return big_number(p, v);
 }
 
 // Dotted quad into `out` (room for 16 characters; NUL-terminated), its
