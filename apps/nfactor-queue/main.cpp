@@ -379,12 +379,8 @@ decider_actor(decider::stateful_pointer<decider_state> self,
              std::to_string(l.user_dropped));
       },
       [](const sup::child_info& ci) {
-        if (ci.state == sup::child_state::restarting)
-          note(ci.name + " failed (" + sup::describe(ci.last_reason) +
-               "); restarting");
-        else if (ci.state == sup::child_state::running && ci.restarts > 0)
-          note(ci.name + " restarted (" + std::to_string(ci.restarts) +
-               " restarts)");
+        if (auto line = app::child_report(ci))
+          note(*line);
       },
   };
 }
@@ -639,12 +635,7 @@ int main(int argc, char** argv) {
   std::vector<sup::child_spec> children;
   children.push_back(
       actors::queue_listener_child("queue-" + std::to_string(queue), owner, o));
-  sup::options so;
-  so.max_restarts = 5;
-  so.window = 10s;
-  so.backoff = 100ms;
-  so.max_backoff = 2s;
-  so.observer = caf::actor_cast<caf::actor>(d);
+  auto so = app::daemon_supervision(caf::actor_cast<caf::actor>(d));
   auto supervisor = sup::spawn_supervisor(system, so, std::move(children));
   self->monitor(supervisor);
 
