@@ -10,6 +10,7 @@
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/socket_actor.hpp"
 #include "nfactor/ct/events.hpp"
+#include "nfactor/ct/expect.hpp"
 #include "nfactor/ct/ops.hpp"
 #include "nfactor/nl/message.hpp"
 #include "nfactor/sys/socket.hpp"
@@ -47,7 +48,7 @@ class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
   const char* name() const override { return "nfactor.conntrack_monitor"; }
 
   behavior_type make_behavior() override {
-    if (start(owner_)) {
+    if (start(owner_, opts_.restarts)) {
       ct_started hello;
       hello.portid = events_->portid();
       hello.rcvbuf = events_->rcvbuf();
@@ -121,13 +122,13 @@ class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
     auto each = [this](byte_view datagram) {
       ++datagrams_;
       decode(datagram);
-      if (batch_.size() >= opts_.max_batch)
+      if (batch_.size() + exp_batch_.size() >= opts_.max_batch)
         flush();
     };
     while (done < opts_.max_datagrams && running() && may_read()) {
       // ctnetlink sends one event per datagram: read no more at once than
       // there are credits left.
-      auto held = in_flight() + batch_.size();
+      auto held = in_flight() + batch_.size() + exp_batch_.size();
       auto room = held < credit_limit() ? credit_limit() - held : 1;
       auto want = std::min({event_slots, opts_.max_datagrams - done, room});
       auto r = events_->recv_batch(
@@ -161,6 +162,10 @@ class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
   void decode(byte_view datagram) {
     nl::message_reader r{datagram};
     while (r.next()) {
+      if (ct::is_expectation_message(r.get())) {
+        decode_expectation(r.get());
+        continue;
+      }
       auto ev = ct::decode_event(r.get());
       if (!ev) {
         ++decode_errors_;
@@ -178,13 +183,29 @@ class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
       ++decode_errors_;
   }
 
-  // Sends the collected events as one batch holding one credit per event.
-  void flush() {
-    if (batch_.empty())
+  void decode_expectation(const nl::message& msg) {
+    auto ev = ct::decode_exp_event(msg);
+    if (!ev) {
+      ++decode_errors_;
       return;
-    auto n = batch_.size();
-    deliver(owner_, ct_batch{std::move(batch_)}, n, n);
-    batch_.clear();
+    }
+    ++counters().received;
+    exp_batch_.push_back(std::move(*ev));
+  }
+
+  // Sends the collected events as one batch holding one credit per event
+  // (entries first: an expectation's master was announced before it).
+  void flush() {
+    if (!batch_.empty()) {
+      auto n = batch_.size();
+      deliver(owner_, ct_batch{std::move(batch_)}, n, n);
+      batch_.clear();
+    }
+    if (!exp_batch_.empty()) {
+      auto n = exp_batch_.size();
+      deliver(owner_, ct_exp_batch{std::move(exp_batch_)}, n, n);
+      exp_batch_.clear();
+    }
   }
 
   // Events were lost: the read found ENOBUFS (`enobufs`), or the drop
@@ -293,6 +314,7 @@ class conntrack_monitor_actor : public socket_actor<conntrack_monitor_impl> {
   int fd_ = -1;
   std::vector<std::uint8_t> buf_;
   std::vector<ct::event> batch_;
+  std::vector<ct::exp_event> exp_batch_;
   std::unordered_set<std::uint32_t> snapshot_ids_;
   std::uint64_t snapshots_ = 0;
   std::uint64_t duplicates_ = 0;
@@ -361,6 +383,13 @@ sup::child_spec conntrack_monitor_child(std::string name, ct_owner owner,
        opts = std::move(opts)](const sup::start_context& ctx) {
         auto o = opts;
         o.restarts = ctx.restarts;
+        if (ctx.restarts > 0) {
+          // Events of the gap are lost: tell the owner before the new
+          // incarnation reports anything, and (auto_resync) follow with
+          // a snapshot.
+          o.snapshot = o.snapshot || o.auto_resync;
+          caf::anon_send(owner, ct_resync_needed{0, o.auto_resync, 0});
+        }
         return spawn_conntrack_monitor(ctx.sys, owner, std::move(o));
       },
       restart);

@@ -82,6 +82,26 @@ class conntrack_table_actor : public conntrack_table::base {
             return refuse(got.err());
           return std::move(*got);
         },
+        [this](ct_exp_dump_atom,
+               std::uint8_t family) -> caf::result<std::vector<ct::exp_event>> {
+          std::vector<ct::exp_event> out;
+          auto st = ct::dump_expectations(
+              *sock_, family,
+              [&](ct::exp_event&& ev) { out.push_back(std::move(ev)); },
+              exchange_);
+          return answer(st, std::move(out));
+        },
+        [this](ct_exp_delete_atom, const ct::tuple& expected,
+               std::uint32_t id) -> caf::result<caf::ok_atom> {
+          auto which = id != 0 ? std::optional{id} : std::nullopt;
+          return answer(ct::remove_expectation(*sock_, expected, which,
+                                               std::nullopt, exchange_),
+                        caf::ok_atom_v);
+        },
+        [this](ct_exp_flush_atom) -> caf::result<caf::ok_atom> {
+          return answer(ct::flush_expectations(*sock_, std::nullopt, exchange_),
+                        caf::ok_atom_v);
+        },
         [this](stats_atom) -> sup::stats {
           (*stats_).foreign = sock_->foreign_dropped();
           return stats_.snapshot();
@@ -100,7 +120,7 @@ class conntrack_table_actor : public conntrack_table::base {
   caf::result<T> answer(const result<void>& st, T value) {
     if (!st)
       return refuse(st.err());
-    if constexpr (std::is_same_v<T, std::vector<ct::event>>)
+    if constexpr (!std::is_same_v<T, caf::ok_atom>)
       stats_->received += value.size();
     return value;
   }

@@ -21,6 +21,9 @@
 #include <caf/atom.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "nfactor/actors/sup/child_info.hpp"
+#include "nfactor/actors/sup/errc.hpp"
+#include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/actors/system.hpp"
 #include "nfactor/error.hpp"
 #include "nfactor/sys/netns.hpp"
@@ -109,6 +112,22 @@ inline std::optional<caf::error> take_down(caf::scoped_actor& self) {
   self->receive([&](const caf::down_msg& dm) { reason = dm.reason; },
                 caf::after(std::chrono::seconds(0)) >> [] {});
   return reason;
+}
+
+/// The line an app prints for a supervisor's report on a child (its
+/// `sup::options::observer` gets one per change of state), if any: "NAME
+/// failed (REASON); restarting" while it waits for its restart, "NAME
+/// restarted (N restarts)" once a restarted child runs again.
+inline std::optional<std::string>
+child_report(const actors::sup::child_info& ci) {
+  using actors::sup::child_state;
+  if (ci.state == child_state::restarting)
+    return ci.name + " failed (" + actors::sup::describe(ci.last_reason) +
+           "); restarting";
+  if (ci.state == child_state::running && ci.restarts > 0)
+    return ci.name + " restarted (" + std::to_string(ci.restarts) +
+           " restarts)";
+  return std::nullopt;
 }
 
 /// Keeps freed memory in the heap for reuse: call first thing in main()

@@ -7,10 +7,12 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "nfactor/bytes.hpp"
+#include "nfactor/ct/expect.hpp"
 #include "nfactor/ct/message.hpp"
 #include "nfactor/ct/text.hpp"
 
@@ -82,6 +84,45 @@ inline nlohmann::json ct_entry_json(const ct::entry& e, std::uint8_t family) {
 inline nlohmann::json ct_event_json(const ct::event& ev) {
   auto j = ct_entry_json(ev.ct, ev.family);
   j["event"] = ct::to_string(ev.kind);
+  return j;
+}
+
+/// An expectation event: "type": "expectation", its kind, and the
+/// expectation's members (`expected`, `mask`, `master` and the NAT tuple as
+/// tuples, `helper`, `class`, `flags`, `fn`, ...).
+inline nlohmann::json ct_exp_event_json(const ct::exp_event& ev) {
+  const auto& e = ev.exp;
+  nlohmann::json j = nlohmann::json::object();
+  auto put = [&](const char* key, const auto& v) {
+    if (v)
+      j[key] = *v;
+  };
+  j["type"] = "expectation";
+  j["event"] = ct::to_string(ev.kind);
+  j["family"] = ev.family == 10 ? "ipv6" : "ipv4";
+  if (e.expected && e.expected->l4proto) {
+    j["proto"] = ct::l4proto_name(*e.expected->l4proto);
+    j["protonum"] = *e.expected->l4proto;
+  }
+  put("id", e.id);
+  put("timeout", e.timeout);
+  for (auto [key, t] :
+       {std::pair{"expected", &e.expected}, std::pair{"mask", &e.mask},
+        std::pair{"master", &e.master}})
+    if (*t)
+      j[key] = ct_tuple_json(**t, std::nullopt);
+  put("helper", e.helper);
+  put("class", e.expect_class);
+  put("flags", e.flags);
+  put("zone", e.zone);
+  put("fn", e.function);
+  if (e.nat_dir || e.nat_tuple) {
+    auto& nat = j["nat"] = nlohmann::json::object();
+    if (e.nat_dir)
+      nat["dir"] = *e.nat_dir;
+    if (e.nat_tuple)
+      nat["tuple"] = ct_tuple_json(*e.nat_tuple, std::nullopt);
+  }
   return j;
 }
 

@@ -274,12 +274,8 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
       // listeners' own lines (a restarted listener's "bound" follows its
       // "failed").
       [](const sup::child_info& ci) {
-        if (ci.state == sup::child_state::restarting)
-          note(ci.name + " failed (" + sup::describe(ci.last_reason) +
-               "); restarting");
-        else if (ci.state == sup::child_state::running && ci.restarts > 0)
-          note(ci.name + " restarted (" + std::to_string(ci.restarts) +
-               " restarts)");
+        if (auto line = app::child_report(ci))
+          note(*line);
       },
       [self](reopen_atom) {
         if (!self->state.out)

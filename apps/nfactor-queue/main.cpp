@@ -141,12 +141,8 @@ decider_actor(decider::stateful_pointer<decider_state> self,
              std::to_string(l.user_dropped));
       },
       [](const sup::child_info& ci) {
-        if (ci.state == sup::child_state::restarting)
-          note(ci.name + " failed (" + sup::describe(ci.last_reason) +
-               "); restarting");
-        else if (ci.state == sup::child_state::running && ci.restarts > 0)
-          note(ci.name + " restarted (" + std::to_string(ci.restarts) +
-               " restarts)");
+        if (auto line = app::child_report(ci))
+          note(*line);
       },
   };
 }

@@ -63,6 +63,7 @@ ct_owner::behavior_type counting_owner(ct_owner::pointer, tally* t) {
           t->by_kind[k].fetch_add(n[k], std::memory_order_relaxed);
         t->batches.fetch_add(1, std::memory_order_relaxed);
       },
+      [](ct_exp_batch&) {}, // expectation groups are not joined
       [t](ct_resync_needed&) {
         t->resyncs.fetch_add(1, std::memory_order_relaxed);
       },

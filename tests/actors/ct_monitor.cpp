@@ -3,18 +3,22 @@
 // with counters, the kernel-side filter, snapshot + tail under concurrent
 // flows (no flow lost, none counted twice), ENOBUFS from a stalled owner
 // turning into ct_resync_needed and a snapshot equal to the table, a
-// supervised restart after a broken socket, bad options, and an owner on
-// another node (CAF's middleman over TLS).
+// supervised restart after a broken socket, bad options, an owner on
+// another node (CAF's middleman over TLS), and the FTP helper's
+// expectations: their events, dump and delete (conntrack -L expect as
+// the oracle).
 #include <boost/test/unit_test.hpp>
 
-#include <future>
 #include <algorithm>
+#include <future>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <caf/all.hpp>
 
 #include "ct_support.hpp"
+#include "kernel_features.hpp"
 #include "node_support.hpp"
 #include "sup_fixture.hpp"
 #include "nfactor/actors/conntrack.hpp"
@@ -23,6 +27,7 @@
 #include "nfactor/actors/sup/failure.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/ct/ops.hpp"
+#include "nfactor/ct/text.hpp"
 #include "nfactor/sys/socket.hpp"
 
 using namespace nfactor;
@@ -49,6 +54,7 @@ actors::ct_owner spawn_forwarder(caf::actor_system& sys, caf::actor to,
                 gate.wait();
               caf::anon_send(to, std::move(m));
             },
+            [to](actors::ct_exp_batch& m) { caf::anon_send(to, std::move(m)); },
             [to](actors::ct_resync_needed& m) {
               caf::anon_send(to, std::move(m));
             },
@@ -434,7 +440,9 @@ BOOST_FIXTURE_TEST_CASE(bad_options_are_typed_errors, monitor_fixture) {
 }
 
 // The event socket breaks: the monitor fails with the cause, its
-// supervisor starts a new one, which greets the owner again and works.
+// supervisor starts a new one; the owner is told events may be lost
+// (ct_resync_needed), the new monitor greets it, sends the table, counts
+// the restart in its stats and works.
 BOOST_FIXTURE_TEST_CASE(supervised_restart_after_a_broken_socket,
                         monitor_fixture) {
   owner = spawn_forwarder(sys, caf::actor{self});
@@ -459,6 +467,32 @@ BOOST_FIXTURE_TEST_CASE(supervised_restart_after_a_broken_socket,
   BOOST_TEST(failed.last_reason != caf::error{});
   auto second = await("ct", sup::child_state::running);
   BOOST_TEST(second.restarts == 1u);
+  // The gap is announced, then the new monitor greets and sends the table.
+  std::optional<actors::ct_resync_needed> notice;
+  self->receive([&](actors::ct_resync_needed& r) { notice = r; },
+                caf::after(test::patience) >> [] {});
+  BOOST_TEST_REQUIRE(notice.has_value());
+  BOOST_TEST((*notice == actors::ct_resync_needed{0, true, 0}));
+  // Two greetings: the first monitor's (still in the mailbox) and the new
+  // one's (the same port id, maybe: the old socket's is free again).
+  int greetings = 0;
+  for (int i = 0; i < 2; ++i)
+    self->receive([&](actors::ct_started&) { ++greetings; },
+                  caf::after(test::patience) >> [] {});
+  BOOST_TEST(greetings == 2);
+  bool table = false;
+  self->receive(
+      [&](actors::ct_snapshot& snap) { table = !snap.entries.empty(); },
+      caf::after(test::patience) >> [] {});
+  BOOST_TEST(table); // the flow to 5006 at least
+  auto m2 = sup::handle_as<actors::conntrack_monitor>(second);
+  self->request(m2, test::patience, actors::stats_atom_v)
+      .receive(
+          [&](actors::ct_monitor_stats& st) {
+            BOOST_TEST(st.common.restarts == 1u);
+            BOOST_TEST(st.snapshots == 1u);
+          },
+          [](caf::error& e) { BOOST_FAIL(actors::describe(e)); });
   BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 5006, "y", 1) == 1);
   self->send_exit(s, caf::exit_reason::user_shutdown);
   self->send_exit(owner, caf::exit_reason::user_shutdown);
@@ -544,6 +578,172 @@ BOOST_FIXTURE_TEST_CASE(an_owner_on_another_node_gets_flow_events,
         },
         caf::after(std::chrono::seconds{15}) >>
             [] { BOOST_FAIL("monitor outlived its remote owner"); });
+}
+
+namespace {
+
+// The table actor's answer to one request (or its error).
+template <class R, class... Ts>
+caf::expected<R> ask(caf::scoped_actor& self, const actors::conntrack_table& t,
+                     Ts&&... xs) {
+  caf::expected<R> out{caf::sec::request_timeout};
+  self->request(t, test::patience, std::forward<Ts>(xs)...)
+      .receive([&](R& r) { out = std::move(r); },
+               [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+ct::tuple tcp_tuple(const char* src, const char* dst, std::uint16_t sport,
+                    std::uint16_t dport) {
+  ct::tuple t;
+  t.src = ct::ip_address::parse(src);
+  t.dst = ct::ip_address::parse(dst);
+  t.l4proto = IPPROTO_TCP;
+  t.src_port = sport;
+  t.dst_port = dport;
+  return t;
+}
+
+// The expectation lines of `conntrack -L expect` in `ns`, without the
+// timeout (the first field), which moves from one second to the next.
+std::vector<std::string> conntrack_expectations(const test::scratch_netns& ns) {
+  auto r = ns.exec("conntrack -L expect 2>/dev/null");
+  BOOST_REQUIRE_MESSAGE(r.status == 0, "conntrack -L expect: " << r.output);
+  std::vector<std::string> out;
+  std::istringstream in{r.output};
+  for (std::string line; std::getline(in, line);)
+    if (auto sp = line.find(' '); sp != std::string::npos)
+      out.push_back(line.substr(sp + 1));
+  return out;
+}
+
+} // namespace
+
+// The kernel's FTP helper announces a data connection: a PORT command from
+// 127.0.0.1:40021 to 127.0.0.1:21 makes an expectation for 127.0.0.1 ->
+// 127.0.0.1:50000. A monitor with the expectation groups gets it as a
+// typed NEW in a ct_exp_batch, the table actor's dump lists it as
+// `conntrack -L expect` does, and a delete by tuple and id removes it
+// (a DESTROY event; dump and conntrack then list none). On loopback the
+// helper sees each segment twice (output and input), so the kernel
+// replaces the first expectation by an equal one: a NEW, DESTROY, NEW
+// for the same tuple. Without the helper in the kernel, nft refuses the
+// ruleset and the monitor still joins the groups and gets nothing.
+BOOST_FIXTURE_TEST_CASE(ftp_helper_expectations, monitor_fixture) {
+  auto o = options();
+  o.groups.exp_created = true;
+  o.groups.exp_destroyed = true;
+  actors::conntrack_table_options to;
+  to.ns = netns.ns();
+  auto table = actors::spawn_conntrack_table(sys, to);
+  auto stop_table = [&] {
+    self->send_exit(table, caf::exit_reason::user_shutdown);
+  };
+  auto helper =
+      netns.exec(std::string{"nft '"} + test::ftp_helper_ruleset + "' 2>&1");
+  if (!test::features().ftp_helper) {
+    BOOST_TEST_MESSAGE("probed: no FTP conntrack helper in this kernel");
+    BOOST_TEST(helper.status != 0, "nft took an ftp helper: " << helper.output);
+    auto m = start(o);
+    auto none = ask<std::vector<ct::exp_event>>(
+        self, table, actors::ct_exp_dump_atom_v, std::uint8_t{0});
+    BOOST_TEST_REQUIRE(static_cast<bool>(none));
+    BOOST_TEST(none->empty());
+    stop(m);
+    stop_table();
+    return;
+  }
+  BOOST_TEST_REQUIRE(helper.status == 0, helper.output);
+  auto m = start(o);
+  const auto expected = tcp_tuple("127.0.0.1", "127.0.0.1", 0, 50000);
+  const auto mask = tcp_tuple("255.255.255.255", "255.255.255.255", 0, 0xffff);
+  const auto master = tcp_tuple("127.0.0.1", "127.0.0.1", 40021, 21);
+  test::ftp_port_session ftp{netns.ns(), 40021, 50000};
+
+  // Expectation events until `done`; entry batches are the control
+  // connection's and pass.
+  std::vector<ct::exp_event> seen;
+  auto exp_events_until = [&](auto done) {
+    while (!done()) {
+      bool got = false;
+      self->receive(
+          [&](actors::ct_exp_batch& b) {
+            got = true;
+            for (auto& ev : b.events)
+              seen.push_back(std::move(ev));
+          },
+          [&](actors::ct_batch&) { got = true; },
+          [&](actors::ct_resync_needed&) { BOOST_FAIL("unexpected loss"); },
+          caf::after(test::patience) >> [] {});
+      BOOST_REQUIRE_MESSAGE(got, "no expectation event within the patience");
+    }
+  };
+  exp_events_until([&] { return !seen.empty(); });
+  const auto& first = seen.front();
+  BOOST_TEST((first.kind == ct::change::created));
+  BOOST_TEST(first.family == AF_INET);
+  BOOST_TEST((first.exp.expected == expected));
+  BOOST_TEST((first.exp.mask == mask));
+  BOOST_TEST((first.exp.master == master));
+  BOOST_TEST((first.exp.helper == std::optional<std::string>{"ftp"}));
+  BOOST_TEST((first.exp.expect_class == std::optional<std::uint32_t>{0}));
+  BOOST_TEST((first.exp.flags == std::optional<std::uint32_t>{0}));
+  BOOST_TEST_REQUIRE(first.exp.timeout.has_value());
+  BOOST_TEST((*first.exp.timeout > 0 && *first.exp.timeout <= 300));
+  BOOST_TEST(first.exp.id.has_value());
+
+  // The dump: one expectation, what conntrack lists.
+  auto dumped = ask<std::vector<ct::exp_event>>(
+      self, table, actors::ct_exp_dump_atom_v, std::uint8_t{AF_INET});
+  BOOST_TEST_REQUIRE(static_cast<bool>(dumped));
+  BOOST_TEST_REQUIRE(dumped->size() == 1u);
+  const auto listed = dumped->front();
+  BOOST_TEST((listed.exp.expected == expected));
+  BOOST_TEST((listed.exp.master == master));
+  BOOST_TEST((listed.exp.helper == std::optional<std::string>{"ftp"}));
+  auto ours = ct::to_text(listed.exp);
+  auto theirs = conntrack_expectations(netns);
+  BOOST_TEST_REQUIRE(theirs.size() == 1u);
+  BOOST_TEST(ours.substr(ours.find(' ') + 1) == theirs.front());
+  // The events announce the expectation the dump lists (after the
+  // replacement loopback causes), each for the same tuple.
+  exp_events_until([&] {
+    return std::any_of(seen.begin(), seen.end(), [&](const ct::exp_event& e) {
+      return e.kind == ct::change::created && e.exp.id == listed.exp.id;
+    });
+  });
+  for (const auto& ev : seen)
+    BOOST_TEST((ev.exp.expected == expected));
+
+  // Deleted by tuple and id: a DESTROY of that id, and nothing listed.
+  auto wrong_id = ask<caf::ok_atom>(self, table, actors::ct_exp_delete_atom_v,
+                                    expected, *listed.exp.id + 1);
+  BOOST_TEST_REQUIRE(!wrong_id);
+  BOOST_TEST(actors::from_caf_error(wrong_id.error()).errno_value() == ENOENT);
+  auto del = ask<caf::ok_atom>(self, table, actors::ct_exp_delete_atom_v,
+                               expected, *listed.exp.id);
+  BOOST_TEST_REQUIRE(static_cast<bool>(del),
+                     (del ? std::string{} : actors::describe(del.error())));
+  // (The replaced expectation's DESTROY came before: look after it.)
+  auto destroyed = [&, from = seen.size()] {
+    return std::any_of(
+        seen.begin() + from, seen.end(), [&](const ct::exp_event& e) {
+          return e.kind == ct::change::destroyed && e.exp.id == listed.exp.id;
+        });
+  };
+  exp_events_until(destroyed);
+  auto after = ask<std::vector<ct::exp_event>>(
+      self, table, actors::ct_exp_dump_atom_v, std::uint8_t{0});
+  BOOST_TEST_REQUIRE(static_cast<bool>(after));
+  BOOST_TEST(after->empty());
+  BOOST_TEST(conntrack_expectations(netns).empty());
+  // A flush of none is fine.
+  BOOST_TEST(static_cast<bool>(
+      ask<caf::ok_atom>(self, table, actors::ct_exp_flush_atom_v)));
+  auto st = stats(m);
+  BOOST_TEST(st.decode_errors == 0u);
+  stop(m);
+  stop_table();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -575,6 +575,56 @@ BOOST_FIXTURE_TEST_CASE(nfactor_conntrack_counts_events_and_drops,
   BOOST_TEST(ct.out().find("\"resync\":{\"overruns\"") != std::string::npos);
 }
 
+// nfactor-conntrack's monitor runs under a supervisor: SIGUSR1 makes it
+// fail (a drill), the supervisor restarts it, stderr says so, the
+// restarts metric counts it, the restart announces a resync with a fresh
+// table, and flows after the restart are printed as before.
+BOOST_FIXTURE_TEST_CASE(nfactor_conntrack_restarts_a_failed_monitor,
+                        test::ct_netns_fixture) {
+  test::scratch_dir dir;
+  background ct(in_netns(netns, {conntrack_bin, "--json", "-p", "udp",
+                                 "--metrics", "127.0.0.1:0"}),
+                dir / "ct.out", dir / "ct.err");
+  BOOST_REQUIRE_MESSAGE(ct.await(test::err_has("listening")), ct.err());
+  auto where = metrics_where(ct);
+  BOOST_REQUIRE_MESSAGE(!where.empty(), ct.err());
+  auto m = scrape_until(netns, dir, where, [](const exposition& e) {
+    return e.get("nfactor_restarts_total") == 0.0;
+  });
+  BOOST_TEST(m.get("nfactor_restarts_total") == 0.0);
+
+  BOOST_REQUIRE(::kill(ct.pid(), SIGUSR1) == 0);
+  BOOST_REQUIRE_MESSAGE(ct.await(test::err_has("conntrack restarted (1 "
+                                               "restarts)")),
+                        ct.err());
+  BOOST_TEST(ct.err().find("nfactor-conntrack: conntrack failed (") !=
+                 std::string::npos,
+             ct.err());
+  BOOST_TEST(ct.err().find("failure drill") != std::string::npos, ct.err());
+  m = scrape_until(netns, dir, where, [](const exposition& e) {
+    return e.get("nfactor_restarts_total") == 1.0;
+  });
+  BOOST_TEST(m.get("nfactor_restarts_total") == 1.0);
+  // The restart told the owner events may be lost and sent the table.
+  BOOST_REQUIRE_MESSAGE(ct.await([](auto& out, auto&) {
+    return out.find("{\"resync\":{\"overruns\":0,\"dropped\":0}}") !=
+           std::string::npos;
+  }),
+                        ct.out());
+  m = scrape_until(netns, dir, where, [](const exposition& e) {
+    return e.get("nfactor_ct_snapshots_total") == 1.0;
+  });
+  BOOST_TEST(m.get("nfactor_ct_snapshots_total") == 1.0);
+  // The new monitor works: a flow's start is printed.
+  test::udp_sink sink{netns.ns(), AF_INET, 7011};
+  BOOST_TEST(test::udp_flows(netns.ns(), AF_INET, 43000, 1, 7011) == 1);
+  BOOST_REQUIRE_MESSAGE(ct.await([](auto& out, auto&) {
+    return out.find("\"dport\":7011") != std::string::npos;
+  }),
+                        ct.out());
+  BOOST_TEST(ct.stop(SIGTERM) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(bad_metrics_addresses_are_refused) {
   test::scratch_dir dir;
   for (std::string bad : {"nonsense", "127.0.0.1:99999", "1.2.3.4:"}) {

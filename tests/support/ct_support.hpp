@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "netns_fixture.hpp"
@@ -117,6 +118,82 @@ class tcp_connection {
   int listener_ = -1;
   int client_ = -1;
   int server_ = -1;
+};
+
+/// The nft ruleset that gives TCP connections to port 21 the kernel's FTP
+/// helper (nf_conntrack_ftp), for connections made inside the namespace.
+inline const char* ftp_helper_ruleset =
+    "add table inet ftp_test; "
+    "add ct helper inet ftp_test ftp-standard { type \"ftp\" protocol tcp; }; "
+    "add chain inet ftp_test out { type filter hook output priority 0; }; "
+    "add rule inet ftp_test out tcp dport 21 ct helper set \"ftp-standard\"";
+
+/// An FTP control connection over IPv4 loopback inside `ns`, open until
+/// destruction (the expectation's master lives as long): a client at
+/// 127.0.0.1:`client_port` connects to a listener on 127.0.0.1:21 and
+/// sends "USER x\r\n", then "PORT 127,0,0,1,H,L\r\n" announcing
+/// `data_port`. The helper only parses a command after a line end it has
+/// seen in that direction, hence the USER line. The server reads each line
+/// before the next is sent (bounded by a 5 s receive time-out), so when
+/// the constructor returns the kernel has run the helper on every segment.
+class ftp_port_session {
+ public:
+  ftp_port_session(const sys::netns& ns, std::uint16_t client_port,
+                   std::uint16_t data_port) {
+    auto st = sys::run_in(ns, [&] {
+      loopback server_at{AF_INET, 21}, client_at{AF_INET, client_port};
+      listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int one = 1;
+      ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      if (::bind(listener_, server_at.addr(), server_at.len) != 0 ||
+          ::listen(listener_, 1) != 0)
+        return;
+      client_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      ::setsockopt(client_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      if (::bind(client_, client_at.addr(), client_at.len) != 0 ||
+          ::connect(client_, server_at.addr(), server_at.len) != 0)
+        return;
+      server_ = ::accept(listener_, nullptr, nullptr);
+      if (server_ < 0)
+        return;
+      timeval patience{5, 0};
+      ::setsockopt(server_, SOL_SOCKET, SO_RCVTIMEO, &patience,
+                   sizeof(patience));
+      auto port_line = "PORT 127,0,0,1," + std::to_string(data_port >> 8) +
+                       "," + std::to_string(data_port & 0xff) + "\r\n";
+      ok_ = exchange("USER x\r\n") && exchange(port_line);
+    });
+    BOOST_REQUIRE_MESSAGE(st && ok_, "ftp session from port " << client_port);
+  }
+  ~ftp_port_session() {
+    for (int fd : {client_, server_, listener_})
+      if (fd >= 0)
+        ::close(fd);
+  }
+  ftp_port_session(const ftp_port_session&) = delete;
+  ftp_port_session& operator=(const ftp_port_session&) = delete;
+
+ private:
+  // Sends `line` from the client; true once the server has read all of it.
+  bool exchange(const std::string& line) {
+    if (::send(client_, line.data(), line.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(line.size()))
+      return false;
+    std::size_t got = 0;
+    char buf[128];
+    while (got < line.size()) {
+      auto n = ::recv(server_, buf, sizeof(buf), 0);
+      if (n <= 0)
+        return false;
+      got += static_cast<std::size_t>(n);
+    }
+    return got == line.size();
+  }
+
+  int listener_ = -1;
+  int client_ = -1;
+  int server_ = -1;
+  bool ok_ = false;
 };
 
 /// Bytes of one UDP datagram with `payload` bytes on the wire (IP header

@@ -38,6 +38,9 @@ kernel_features probe() {
                          "f { hook ingress priority 0; devices = { lo }; }'")
                      .status == 0;
   f.conntrack_glue = kernel_config("NETFILTER_NETLINK_GLUE_CT");
+  f.ftp_helper = ns.exec("nft 'add table inet probe; add ct helper inet probe "
+                         "ftp { type \"ftp\" protocol tcp; }'")
+                     .status == 0;
   return f;
 }
 

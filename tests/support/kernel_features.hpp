@@ -18,6 +18,10 @@ struct kernel_features {
   /// /proc/config.gz or /boot/config-RELEASE; nullopt when neither is
   /// readable (a test then checks whichever outcome it gets).
   std::optional<bool> conntrack_glue;
+  /// The kernel's FTP conntrack helper (CONFIG_NF_CONNTRACK_FTP, built in
+  /// on the 6.18 test kernel, a module elsewhere): an nft `ct helper` of
+  /// type "ftp" can be added in a scratch namespace.
+  bool ftp_helper = false;
 };
 
 /// The running kernel's features, probed on the first call (needs

@@ -12,8 +12,77 @@
 
 #include "nfactor/nfnl/codec.hpp"
 #include "rows.hpp"
+#include "wire.hpp"
 
 namespace nfactor::ct {
+
+namespace detail {
+
+nl::message_writer start(byte_buffer& out, nfnl::subsys sub, std::uint8_t msg,
+                         std::uint16_t flags, std::uint32_t seq,
+                         std::uint8_t family, std::uint16_t res_id) {
+  nl::message_writer w{out};
+  w.begin(nfnl::nlmsg_type(sub, msg), flags, seq);
+  w.put_nfgenmsg(family, res_id);
+  return w;
+}
+
+result<byte_buffer> finish(nl::message_writer& w, byte_buffer& out) {
+  w.end();
+  if (auto st = w.status(); !st)
+    return std::move(st).err();
+  return std::move(out);
+}
+
+error invalid(std::string op, std::string detail) {
+  return make_error(errc::invalid_argument, std::move(op), std::move(detail));
+}
+
+result<nfnl::nfgenmsg> open_message(const nl::message& msg, const char* op,
+                                    nfnl::subsys sub, std::uint8_t want,
+                                    std::uint8_t also) {
+  auto [s, type] = nfnl::split_type(msg.type);
+  if (s != static_cast<std::uint8_t>(sub) || (type != want && type != also))
+    return make_error(errc::bad_message, op,
+                      "message type " + std::to_string(msg.type) +
+                          " is not a ctnetlink message of this kind");
+  return nfnl::decode_nfgenmsg(msg.payload);
+}
+
+change change_of(std::uint8_t type, std::uint16_t flags,
+                 std::uint8_t delete_type) {
+  if (type == delete_type)
+    return change::destroyed;
+  if ((flags & (NLM_F_CREATE | NLM_F_EXCL | NLM_F_MULTI)) != 0)
+    return change::created;
+  return change::updated;
+}
+
+change_header header_of(change kind, bool multi, std::uint8_t new_type,
+                        std::uint8_t delete_type) {
+  change_header h{new_type, 0};
+  if (multi)
+    h.flags = NLM_F_MULTI;
+  else if (kind == change::created)
+    h.flags = NLM_F_CREATE | NLM_F_EXCL;
+  if (kind == change::destroyed)
+    h.type = delete_type;
+  return h;
+}
+
+result<std::uint8_t> check_complete(const tuple& t, const char* op,
+                                    const char* which) {
+  auto fam = family_of(t);
+  if (!t.src || !t.dst || t.src->version != t.dst->version)
+    return invalid(op, std::string{which} +
+                           " tuple needs a source and a destination address "
+                           "of one family");
+  if (!t.l4proto)
+    return invalid(op, std::string{which} + " tuple needs l4proto");
+  return fam;
+}
+
+} // namespace detail
 
 namespace {
 
@@ -51,44 +120,18 @@ std::uint32_t filter_flags(const tuple& t) {
   return f;
 }
 
-constexpr std::uint16_t ct_type(std::uint8_t msg) {
-  return nfnl::nlmsg_type(nfnl::subsys::ctnetlink, msg);
-}
-
-// Starts a ctnetlink message of `msg` for `family` in `out`.
+// Starts a ctnetlink (entry) message.
 nl::message_writer start(byte_buffer& out, std::uint8_t msg,
                          std::uint16_t flags, std::uint32_t seq,
                          std::uint8_t family, std::uint16_t res_id = 0) {
-  nl::message_writer w{out};
-  w.begin(ct_type(msg), flags, seq);
-  w.put_nfgenmsg(family, res_id);
-  return w;
+  return detail::start(out, nfnl::subsys::ctnetlink, msg, flags, seq, family,
+                       res_id);
 }
 
-result<byte_buffer> finish(nl::message_writer& w, byte_buffer& out) {
-  w.end();
-  if (auto st = w.status(); !st)
-    return std::move(st).err();
-  return std::move(out);
-}
+using detail::finish;
+using detail::invalid;
 
-error invalid(std::string op, std::string detail) {
-  return make_error(errc::invalid_argument, std::move(op), std::move(detail));
-}
-
-// A tuple that names one connection: both addresses of one family, the
-// protocol, and its ports (or ICMP id, type and code).
-result<std::uint8_t> check_complete(const tuple& t, const char* op,
-                                    const char* which) {
-  auto fam = family_of(t);
-  if (!t.src || !t.dst || t.src->version != t.dst->version)
-    return invalid(op, std::string{which} +
-                           " tuple needs a source and a destination address "
-                           "of one family");
-  if (!t.l4proto)
-    return invalid(op, std::string{which} + " tuple needs l4proto");
-  return fam;
-}
+using detail::check_complete;
 
 void put_filter(nl::message_writer& w, const filter& f) {
   if (f.mark) {
@@ -175,16 +218,9 @@ struct rows_of<global_stats> {
 
 namespace {
 
-// The nfgenmsg and attributes of a ctnetlink message of type `want`
-// (one of `want`, `also`).
 result<nfnl::nfgenmsg> open_message(const nl::message& msg, const char* op,
                                     std::uint8_t want, std::uint8_t also) {
-  auto [sub, type] = nfnl::split_type(msg.type);
-  if (sub != NFNL_SUBSYS_CTNETLINK || (type != want && type != also))
-    return make_error(errc::bad_message, op,
-                      "message type " + std::to_string(msg.type) +
-                          " is not a ctnetlink message of this kind");
-  return nfnl::decode_nfgenmsg(msg.payload);
+  return detail::open_message(msg, op, nfnl::subsys::ctnetlink, want, also);
 }
 
 template <class T>
@@ -219,38 +255,17 @@ const char* to_string(change c) noexcept {
 }
 
 result<event> decode_event(const nl::message& msg) {
-  constexpr const char* op = "decode conntrack message";
-  auto gen = open_message(msg, op, IPCTNL_MSG_CT_NEW, IPCTNL_MSG_CT_DELETE);
-  if (!gen)
-    return std::move(gen).err();
-  event ev;
-  ev.family = gen->family;
-  auto [sub, type] = nfnl::split_type(msg.type);
-  if (type == IPCTNL_MSG_CT_DELETE)
-    ev.kind = change::destroyed;
-  else if ((msg.flags & (NLM_F_CREATE | NLM_F_EXCL)) != 0 ||
-           (msg.flags & NLM_F_MULTI) != 0)
-    ev.kind = change::created;
-  else
-    ev.kind = change::updated;
-  nl::attr_reader r{gen->rest, op};
-  ev.ct = decode_entry(r);
-  if (auto st = r.status(); !st)
-    return std::move(st).err();
-  return ev;
+  return detail::decode_change_message<event>(
+      msg, "decode conntrack message", nfnl::subsys::ctnetlink,
+      IPCTNL_MSG_CT_NEW, IPCTNL_MSG_CT_DELETE,
+      [](event& ev, nl::attr_reader& r) { ev.ct = decode_entry(r); });
 }
 
 void append_event(byte_buffer& out, const event& ev, std::uint32_t seq,
                   bool multi) {
-  std::uint16_t flags = 0;
-  std::uint8_t msg = IPCTNL_MSG_CT_NEW;
-  if (multi)
-    flags = NLM_F_MULTI;
-  else if (ev.kind == change::created)
-    flags = NLM_F_CREATE | NLM_F_EXCL;
-  if (ev.kind == change::destroyed)
-    msg = IPCTNL_MSG_CT_DELETE;
-  auto w = start(out, msg, flags, seq, ev.family);
+  auto h = detail::header_of(ev.kind, multi, IPCTNL_MSG_CT_NEW,
+                             IPCTNL_MSG_CT_DELETE);
+  auto w = start(out, h.type, h.flags, seq, ev.family);
   encode_entry(w, ev.ct);
   w.end();
 }

@@ -21,16 +21,38 @@ result<void> exchange(sys::socket& sock, const char* op,
   return sys::request(sock, *req, seq, op, on_reply, opts);
 }
 
-// A handler that decodes every reply with `decode` into `out`.
-template <class T, class Decode>
-sys::reply_handler collect(std::vector<T>& out, Decode decode) {
-  return [&out, decode](const nl::message& msg) -> result<void> {
+// A handler that decodes every reply with `decode` and hands it to `each`.
+template <class Decode, class Each>
+sys::reply_handler decoding(Decode decode, Each each) {
+  return [decode, each](const nl::message& msg) -> result<void> {
     auto v = decode(msg);
     if (!v)
       return std::move(v).err();
-    out.push_back(std::move(*v));
+    each(std::move(*v));
     return {};
   };
+}
+
+// A handler that decodes every reply with `decode` into `out`.
+template <class T, class Decode>
+sys::reply_handler collect(std::vector<T>& out, Decode decode) {
+  return decoding(decode, [&out](T&& v) { out.push_back(std::move(v)); });
+}
+
+// Dumps what `build` asks for, decoding every part with `decode` and
+// handing it to `on_each`.
+template <class Build, class Decode, class T>
+result<void> dump_decoded(sys::socket& sock, const char* op,
+                          const sys::exchange_options& opts, Build&& build,
+                          Decode decode,
+                          const std::function<void(T&&)>& on_each) {
+  auto seq = sock.next_seq();
+  auto req = build(seq);
+  if (!req)
+    return std::move(req).err();
+  return sys::dump(
+      sock, *req, seq, op,
+      decoding(decode, [&on_each](T&& v) { on_each(std::move(v)); }), opts);
 }
 
 } // namespace
@@ -38,20 +60,10 @@ sys::reply_handler collect(std::vector<T>& out, Decode decode) {
 result<void> dump(sys::socket& sock, const filter& f,
                   const std::function<void(event&&)>& on_entry,
                   const sys::exchange_options& opts) {
-  auto seq = sock.next_seq();
-  auto req = dump_request(f, seq);
-  if (!req)
-    return std::move(req).err();
-  return sys::dump(
-      sock, *req, seq, "conntrack dump",
-      [&](const nl::message& msg) -> result<void> {
-        auto ev = decode_event(msg);
-        if (!ev)
-          return std::move(ev).err();
-        on_entry(std::move(*ev));
-        return {};
-      },
-      opts);
+  return dump_decoded(
+      sock, "conntrack dump", opts,
+      [&](std::uint32_t seq) { return dump_request(f, seq); }, decode_event,
+      on_entry);
 }
 
 result<std::vector<entry>> dump(sys::socket& sock, const filter& f,
@@ -131,6 +143,33 @@ result<global_stats> stats(sys::socket& sock,
     return make_error(errc::unexpected_reply, "conntrack stats",
                       std::to_string(got.size()) + " replies");
   return got.front();
+}
+
+result<void> dump_expectations(sys::socket& sock, std::uint8_t family,
+                               const std::function<void(exp_event&&)>& on_exp,
+                               const sys::exchange_options& opts) {
+  return dump_decoded(
+      sock, "conntrack expectation dump", opts,
+      [&](std::uint32_t seq) { return exp_dump_request(family, seq); },
+      decode_exp_event, on_exp);
+}
+
+result<void> remove_expectation(sys::socket& sock, const tuple& expected,
+                                std::optional<std::uint32_t> id,
+                                std::optional<std::uint16_t> zone,
+                                const sys::exchange_options& opts) {
+  return exchange(sock, "conntrack expectation delete", opts,
+                  [&](std::uint32_t seq) {
+                    return exp_delete_request(expected, id, zone, seq);
+                  });
+}
+
+result<void> flush_expectations(sys::socket& sock,
+                                const std::optional<std::string>& helper,
+                                const sys::exchange_options& opts) {
+  return exchange(
+      sock, "conntrack expectation flush", opts,
+      [&](std::uint32_t seq) { return exp_flush_request(helper, seq); });
 }
 
 } // namespace nfactor::ct

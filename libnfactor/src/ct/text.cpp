@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "nfactor/ct/text.hpp"
 
+#include <string_view>
+#include <utility>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <linux/netfilter/nf_conntrack_common.h>
@@ -17,11 +20,13 @@ void add(std::string& out, const char* key, std::uint64_t v) {
   out += std::to_string(v);
 }
 
-void put_tuple(std::string& out, const tuple& t) {
+// " src=A dst=B sport=P dport=Q" (or ICMP type, code, id); `prefix`
+// names the addresses ("mask-" gives mask-src=, mask-dst=).
+void put_tuple(std::string& out, const tuple& t, std::string_view prefix = {}) {
   if (t.src)
-    out += " src=" + t.src->to_string();
+    out.append(" ").append(prefix).append("src=") += t.src->to_string();
   if (t.dst)
-    out += " dst=" + t.dst->to_string();
+    out.append(" ").append(prefix).append("dst=") += t.dst->to_string();
   if (t.src_port)
     add(out, "sport", *t.src_port);
   if (t.dst_port)
@@ -122,6 +127,43 @@ std::string to_text(const event& ev) {
   // A flow's end says how long it lived, as conntrack -E does.
   return std::string{"["} + to_string(ev.kind) + "] " +
          to_text(ev.ct, ev.family, ev.ct.timestamp_stop);
+}
+
+std::string to_text(const expectation& e) {
+  std::string out;
+  if (e.timeout)
+    out = std::to_string(*e.timeout) + ' ';
+  auto proto = e.expected && e.expected->l4proto ? *e.expected->l4proto : 0;
+  out += "proto=" + std::to_string(proto);
+  for (auto [t, prefix] :
+       {std::pair{&e.expected, ""}, std::pair{&e.mask, "mask-"},
+        std::pair{&e.master, "master-"}})
+    if (*t)
+      put_tuple(out, **t, prefix);
+  if (e.zone)
+    add(out, "zone", *e.zone);
+  auto flags = e.flags.value_or(0);
+  const char* delim = " ";
+  for (auto [bit, name] : {std::pair{NF_CT_EXPECT_PERMANENT, "PERMANENT"},
+                           std::pair{NF_CT_EXPECT_INACTIVE, "INACTIVE"},
+                           std::pair{NF_CT_EXPECT_USERSPACE, "USERSPACE"}})
+    if (flags & bit) {
+      out.append(delim).append(name);
+      delim = ",";
+    }
+  if (e.expect_class)
+    add(out, "class", *e.expect_class);
+  if (e.helper)
+    out += " helper=" + *e.helper;
+  return out;
+}
+
+std::string to_text(const exp_event& ev) {
+  // "%9s ": the kind right-aligned in nine columns, as conntrack -E expect.
+  std::string kind = std::string{"["} + to_string(ev.kind) + "]";
+  if (kind.size() < 9)
+    kind.insert(0, 9 - kind.size(), ' ');
+  return kind + ' ' + to_text(ev.exp);
 }
 
 } // namespace nfactor::ct

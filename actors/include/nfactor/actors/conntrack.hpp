@@ -2,14 +2,16 @@
 // The conntrack actors: connection events as typed batches, and the
 // conntrack table's operations as typed requests.
 //
-//   owner  <-- ct_started, ct_snapshot, ct_batch, ct_resync_needed --
-//                                                   conntrack monitor
+//   owner  <-- ct_started, ct_snapshot, ct_batch, ct_exp_batch,
+//              ct_resync_needed --                   conntrack monitor
 //   owner  -- stats_atom -> ct_monitor_stats, ct_resync_atom, stop_atom -->
 //
 //   client -- ct_dump_atom, filter -> vector<event>;  ct_get_atom, tuple ->
 //             entry;  ct_create_atom / ct_update_atom, entry -> ok;
 //             ct_delete_atom, tuple, id -> ok;  ct_flush_atom, filter -> ok;
 //             ct_count_atom -> global_stats;  ct_cpu_atom -> cpu stats;
+//             ct_exp_dump_atom, family -> vector<exp_event>;
+//             ct_exp_delete_atom, tuple, id -> ok;  ct_exp_flush_atom -> ok;
 //             stats_atom -> sup::stats  -->   conntrack table
 //
 // The monitor is a socket actor on the shared core (socket_actor.hpp): a
@@ -69,7 +71,7 @@ namespace nfactor::actors {
 /// What the owner of a conntrack monitor must handle.
 using ct_owner =
     caf::typed_actor<caf::reacts_to<ct_started>, caf::reacts_to<ct_snapshot>,
-                     caf::reacts_to<ct_batch>,
+                     caf::reacts_to<ct_batch>, caf::reacts_to<ct_exp_batch>,
                      caf::reacts_to<ct_resync_needed>>;
 
 /// The monitor as its owner (and anyone else) sees it. `ct_resync_atom`
@@ -83,7 +85,12 @@ struct conntrack_monitor_options {
   /// The namespace whose connections to watch. Default: the caller's.
   sys::netns ns = sys::netns::current();
   /// Event groups. Default NEW + DESTROY (UPDATE off: see
-  /// ct::event_groups for why).
+  /// ct::event_groups for why), no expectations. With `exp_created` /
+  /// `exp_destroyed` on (default off) the owner also gets the helpers'
+  /// expectations (ftp, sip, ...) as `ct_exp_batch`es, in the same credit
+  /// budget as the entry events; snapshots and resyncs cover the entry
+  /// table only (dump expectations with the table actor's
+  /// `ct_exp_dump_atom`).
   ct::event_groups groups;
   /// Kernel-side event filter (a BPF program, see ct::event_filter).
   /// Default: every event.
@@ -135,7 +142,10 @@ start_conntrack_monitor(caf::actor_system& sys, ct_owner owner,
                         conntrack_monitor_options opts = {});
 
 /// A supervisor's child spec for a monitor of `owner`: every restart
-/// spawns a new one (new sockets, counted in `stats`).
+/// spawns a new one (new sockets, counted in `stats`). Events between the
+/// failure and the restart are lost, so a restart first sends the owner a
+/// `ct_resync_needed` (overruns and dropped 0), and with `auto_resync` the
+/// new monitor delivers a snapshot after its `ct_started`.
 [[nodiscard]] sup::child_spec conntrack_monitor_child(
     std::string name, ct_owner owner, conntrack_monitor_options opts = {},
     sup::restart_type restart = sup::restart_type::transient);
@@ -151,6 +161,14 @@ using conntrack_table = caf::typed_actor<
     caf::replies_to<ct_flush_atom, ct::filter>::with<caf::ok_atom>,
     caf::replies_to<ct_count_atom>::with<ct::global_stats>,
     caf::replies_to<ct_cpu_atom>::with<std::vector<ct::cpu_stats>>,
+    // Expectations of a family (AF_INET, AF_INET6; 0: both).
+    caf::replies_to<ct_exp_dump_atom,
+                    std::uint8_t>::with<std::vector<ct::exp_event>>,
+    // The expectation with this expected tuple (and id; 0: any id).
+    caf::replies_to<ct_exp_delete_atom, ct::tuple,
+                    std::uint32_t>::with<caf::ok_atom>,
+    // Every expectation.
+    caf::replies_to<ct_exp_flush_atom>::with<caf::ok_atom>,
     caf::replies_to<stats_atom>::with<sup::stats>>;
 
 /// Options of the conntrack table actor.

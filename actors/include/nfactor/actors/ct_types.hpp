@@ -16,6 +16,7 @@
 #include "nfactor/actors/inspect.hpp"
 #include "nfactor/actors/sup/stats.hpp"
 #include "nfactor/ct/events.hpp"
+#include "nfactor/ct/expect.hpp"
 #include "nfactor/ct/message.hpp"
 
 namespace nfactor::actors {
@@ -40,6 +41,15 @@ struct ct_batch {
   std::vector<ct::event> events;
 
   friend bool operator==(const ct_batch&, const ct_batch&) = default;
+};
+
+/// The expectation events of one socket wake-up, in kernel order (with
+/// the expectation groups joined: `conntrack_monitor_options::groups`).
+/// Acknowledged like a `ct_batch`.
+struct ct_exp_batch {
+  std::vector<ct::exp_event> events;
+
+  friend bool operator==(const ct_exp_batch&, const ct_exp_batch&) = default;
 };
 
 /// The whole table (as the dump filter selects it), taken after the event
@@ -112,6 +122,11 @@ typename Inspector::result_type inspect(Inspector& f, ct_batch& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ct_exp_batch& x) {
+  return f(caf::meta::type_name("nfactor::actors::ct_exp_batch"), x.events);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ct_snapshot& x) {
   return f(caf::meta::type_name("nfactor::actors::ct_snapshot"), x.generation,
            x.entries);
@@ -144,6 +159,17 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
   });
   return f(caf::meta::type_name("nfactor::ct::event"), kind, x.family, x.ct,
            restore);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, exp_event& x) {
+  auto kind = static_cast<std::uint8_t>(x.kind);
+  auto restore = caf::meta::load_callback([&]() -> caf::error {
+    x.kind = static_cast<change>(kind);
+    return caf::none;
+  });
+  return f(caf::meta::type_name("nfactor::ct::exp_event"), kind, x.family,
+           x.exp, restore);
 }
 
 template <class Inspector>
@@ -183,6 +209,10 @@ CAF_ADD_TYPE_ID(nfactor_ct, (nfactor::actors::ct_batch))
 CAF_ADD_TYPE_ID(nfactor_ct, (nfactor::actors::ct_snapshot))
 CAF_ADD_TYPE_ID(nfactor_ct, (nfactor::actors::ct_resync_needed))
 CAF_ADD_TYPE_ID(nfactor_ct, (nfactor::actors::ct_monitor_stats))
+CAF_ADD_TYPE_ID(nfactor_ct, (nfactor::ct::expectation))
+CAF_ADD_TYPE_ID(nfactor_ct, (nfactor::ct::exp_event))
+CAF_ADD_TYPE_ID(nfactor_ct, (std::vector<nfactor::ct::exp_event>))
+CAF_ADD_TYPE_ID(nfactor_ct, (nfactor::actors::ct_exp_batch))
 CAF_END_TYPE_ID_BLOCK(nfactor_ct)
 
 CAF_ADD_ATOM(nfactor_ct, nfactor::actors, ct_dump_atom, "ctdump")
@@ -194,3 +224,6 @@ CAF_ADD_ATOM(nfactor_ct, nfactor::actors, ct_flush_atom, "ctflush")
 CAF_ADD_ATOM(nfactor_ct, nfactor::actors, ct_count_atom, "ctcount")
 CAF_ADD_ATOM(nfactor_ct, nfactor::actors, ct_cpu_atom, "ctcpu")
 CAF_ADD_ATOM(nfactor_ct, nfactor::actors, ct_resync_atom, "ctresync")
+CAF_ADD_ATOM(nfactor_ct, nfactor::actors, ct_exp_dump_atom, "ctexpdump")
+CAF_ADD_ATOM(nfactor_ct, nfactor::actors, ct_exp_delete_atom, "ctexpdel")
+CAF_ADD_ATOM(nfactor_ct, nfactor::actors, ct_exp_flush_atom, "ctexpflush")

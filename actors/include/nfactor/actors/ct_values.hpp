@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// `inspect()` for libnfactor's conntrack value types (nfactor/ct/entry.hpp),
+// `inspect()` for libnfactor's conntrack value types (nfactor/ct/entry.hpp,
+// nfactor/ct/expect.hpp),
 // in their own namespace (for ADL), so libnfactor stays free of CAF. Shared
 // by the NFLOG event (its NFULA_CT entry) and the conntrack actors.
 #pragma once
@@ -8,6 +9,7 @@
 
 #include "nfactor/actors/inspect.hpp"
 #include "nfactor/ct/entry.hpp"
+#include "nfactor/ct/expect.hpp"
 
 namespace nfactor::ct {
 
@@ -53,6 +55,15 @@ typename Inspector::result_type inspect(Inspector& f, entry& x) {
       opt(x.counters_reply), opt(x.timestamp_start), opt(x.timestamp_stop),
       opt(x.labels), opt(x.labels_mask), opt(x.mark_mask), opt(x.status_mask),
       opt(x.secctx), opt(x.helper), opt(x.seq_adj_orig), opt(x.seq_adj_reply));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, expectation& x) {
+  using actors::opt;
+  return f(caf::meta::type_name("nfactor::ct::expectation"), opt(x.master),
+           opt(x.expected), opt(x.mask), opt(x.timeout), opt(x.id),
+           opt(x.helper), opt(x.zone), opt(x.flags), opt(x.expect_class),
+           opt(x.nat_dir), opt(x.nat_tuple), opt(x.function));
 }
 
 } // namespace nfactor::ct

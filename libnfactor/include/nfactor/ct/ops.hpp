@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nfactor/ct/entry.hpp"
+#include "nfactor/ct/expect.hpp"
 #include "nfactor/ct/message.hpp"
 #include "nfactor/error.hpp"
 #include "nfactor/sys/request.hpp"
@@ -64,5 +65,27 @@ stats_per_cpu(sys::socket& sock, const sys::exchange_options& opts = {});
 /// Table size and limit.
 [[nodiscard]] result<global_stats>
 stats(sys::socket& sock, const sys::exchange_options& opts = {});
+
+/// Dumps the expectations of `family` (0: both), calling `on_exp` for
+/// each (`conntrack -L expect`).
+[[nodiscard]] result<void>
+dump_expectations(sys::socket& sock, std::uint8_t family,
+                  const std::function<void(exp_event&&)>& on_exp,
+                  const sys::exchange_options& opts = {});
+
+/// Deletes the expectation whose expected tuple is `expected` (and whose
+/// id is `id`, when given); ENOENT if there is none. Listeners get an
+/// expectation DESTROY event.
+[[nodiscard]] result<void>
+remove_expectation(sys::socket& sock, const tuple& expected,
+                   std::optional<std::uint32_t> id = {},
+                   std::optional<std::uint16_t> zone = {},
+                   const sys::exchange_options& opts = {});
+
+/// Deletes every expectation (of helper `helper`, when given).
+[[nodiscard]] result<void>
+flush_expectations(sys::socket& sock,
+                   const std::optional<std::string>& helper = {},
+                   const sys::exchange_options& opts = {});
 
 } // namespace nfactor::ct

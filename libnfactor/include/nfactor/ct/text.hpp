@@ -9,6 +9,7 @@
 #include <string>
 
 #include "nfactor/ct/entry.hpp"
+#include "nfactor/ct/expect.hpp"
 #include "nfactor/ct/message.hpp"
 
 namespace nfactor::ct {
@@ -35,5 +36,14 @@ to_text(const entry& e, std::uint8_t family,
 /// prints it; a DESTROY with timestamps says how long the flow lived
 /// (delta-time, from its start and stop).
 [[nodiscard]] std::string to_text(const event& ev);
+
+/// One line for `e` as `conntrack -L expect` prints it: timeout, proto,
+/// the expected, mask and master tuples (mask-src=, master-src=, ...),
+/// zone, flags (PERMANENT,INACTIVE,USERSPACE), class and helper.
+[[nodiscard]] std::string to_text(const expectation& e);
+
+/// `to_text` of the event's expectation after its kind ("    [NEW] 300
+/// proto=6 ..."), as `conntrack -E expect` prints it.
+[[nodiscard]] std::string to_text(const exp_event& ev);
 
 } // namespace nfactor::ct
