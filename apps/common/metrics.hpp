@@ -43,8 +43,9 @@ struct endpoint {
 [[nodiscard]] result<std::optional<endpoint>>
 parse_option(std::string_view text);
 
-/// The help text of every app's `--metrics` option.
-inline constexpr const char* option_help =
+/// The help text of every app's `--metrics` option (an array, not a
+/// pointer: CAF's string_view takes a `const char*` only under g++).
+inline constexpr char option_help[] =
     "serve Prometheus metrics on ADDR:PORT (:PORT = loopback)";
 
 /// Label name and value pairs of one sample, e.g. {{"group", "5"}}.

@@ -324,7 +324,9 @@ BOOST_FIXTURE_TEST_CASE(credits_bound_batches_in_flight_and_loss_is_reported,
                         no_hold_fixture) {
   caf::scoped_actor self{*client.sys};
   // No credit left for the last three batches: dropped and counted.
-  auto [sub, s] = spend_the_only_credit(self);
+  auto credit = spend_the_only_credit(self);
+  const auto& sub = credit.subscriber;
+  const auto& s = credit.subscription;
   // The stats request queues behind the injected batches at the node only
   // if it comes from the same sender; poll until the node has seen them.
   auto st = stats_when(self, [](const node::node_stats& x) {

@@ -221,7 +221,6 @@ BOOST_FIXTURE_TEST_CASE(newgen_names_the_committer, netns_fixture) {
   auto r = nft::commit(s, enc);
   NFACTOR_REQUIRE_OK(r);
   std::vector<std::uint8_t> buf(sys::default_recv_buffer);
-  std::optional<nl::message> newgen;
   std::optional<nft::gen_info> info;
   while (!info) {
     auto ready = mon->wait_readable(std::chrono::seconds(5));

@@ -743,8 +743,8 @@ BOOST_AUTO_TEST_CASE(writer_lists_what_nft_lists) {
 // nft syntax (nfactor-monitor): as `nft list ruleset` prints the rules.
 BOOST_AUTO_TEST_CASE(text_as_nft_lists_it) {
   const char* const want[] = {
-      "ct mark set jhash ip saddr . tcp dport mod 2 seed 0xdeadbeef offset "
-      "100",
+      ("ct mark set jhash ip saddr . tcp dport mod 2 seed 0xdeadbeef offset "
+       "100"),
       "meta mark set symhash mod 2 offset 100",
       "jhash ip saddr mod 2 1 accept",
       "jhash ip6 saddr . tcp dport mod 4 2 accept",

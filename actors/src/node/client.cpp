@@ -83,7 +83,7 @@ class session_actor : public session_impl::base {
           retry_pending_ = false;
           try_connect();
         },
-        [this](log_started&) {},
+        [](log_started&) {},
         [this](packed_log_batch& p) {
           auto group = p.group;
           auto events = p.events;
