@@ -47,7 +47,7 @@ class monitor_impl
   behavior_type make_behavior() override {
     // Owner down: stop normally (whatever the owner's reason), so a
     // supervisor does not restart the monitor.
-    start(owner_);
+    start(owner_, opts_.restarts);
     return {
         [this](set_min_gen_atom, std::uint32_t gen) {
           raise_min_gen(gen);

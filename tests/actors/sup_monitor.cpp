@@ -47,6 +47,7 @@ sup::child_spec monitor_spec(const sys::netns& ns, caf::actor owner) {
       caf::anon_send(owner, actors::resync_needed{});
     actors::monitor_options o;
     o.ns = ns;
+    o.restarts = ctx.restarts;
     return actors::spawn_monitor(ctx.sys, owner, o);
   });
 }
@@ -57,11 +58,13 @@ struct fixture : test::netns_fixture, test::sup_fixture {
   }
 
   // Asks the monitor for its stats: it answers once subscribed.
-  void await_subscribed(const caf::actor& monitor) {
+  actors::monitor_stats await_subscribed(const caf::actor& monitor) {
+    actors::monitor_stats out;
     self->request(caf::actor_cast<actors::monitor_actor>(monitor), patience,
                   actors::stats_atom_v)
-        .receive([](const actors::monitor_stats&) {},
+        .receive([&](const actors::monitor_stats& s) { out = s; },
                  [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    return out;
   }
 
   nft::transaction await_transaction() {
@@ -86,7 +89,7 @@ BOOST_FIXTURE_TEST_CASE(restart_resubscribes_and_announces_resync, fixture) {
   auto s =
       sup::spawn_supervisor(sys, observed(), {monitor_spec(netns.ns(), owner)});
   auto first = await("monitor", sup::child_state::running);
-  await_subscribed(first.handle);
+  BOOST_TEST(await_subscribed(first.handle).common.restarts == 0u);
   netns.nft("add table inet a");
   auto t1 = await_transaction();
 
@@ -107,7 +110,7 @@ BOOST_FIXTURE_TEST_CASE(restart_resubscribes_and_announces_resync, fixture) {
                 caf::after(patience) >> [] {});
   BOOST_TEST(resync);
 
-  await_subscribed(second.handle);
+  BOOST_TEST(await_subscribed(second.handle).common.restarts == 1u);
   netns.nft("add table inet b");
   auto t2 = await_transaction();
   BOOST_TEST(t2.gen_id > t1.gen_id);

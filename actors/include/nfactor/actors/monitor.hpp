@@ -110,6 +110,10 @@ struct monitor_options {
   /// Transactions and parts sent but not yet acknowledged by the owner
   /// before the monitor stops reading (at least 1). Default 16.
   std::uint32_t max_in_flight = 16;
+  /// How often a supervisor restarted this monitor (its start function
+  /// passes `start_context::restarts`), reported in
+  /// `monitor_stats::common.restarts`. Default 0.
+  std::uint32_t restarts = 0;
 
   /// Success, or the first option out of range (`errc::invalid_argument`).
   [[nodiscard]] result<void> validate() const;
