@@ -62,8 +62,6 @@ using reopen_atom = caf::atom_constant<caf::atom("reopen")>;
 constexpr reopen_atom reopen_atom_v{};
 using report_atom = caf::atom_constant<caf::atom("report")>;
 constexpr report_atom report_atom_v{};
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
-constexpr flush_atom flush_atom_v{};
 
 // One line to stderr (the writer actor and the main thread both report).
 void note(const std::string& text) {
@@ -73,14 +71,11 @@ void note(const std::string& text) {
 // -- outputs ------------------------------------------------------------------
 
 /// The files events go to; reopened on SIGHUP (logrotate moves them away).
-/// pcap records are built in place in the batch (`app::pcap_batch`) and
-/// written with one writev() per batch. JSON lines gather in one reusable
-/// buffer across batches and go out in writes of about `json_gather`
-/// bytes, or when the writer's flush timer fires (`flush_pending`): a
-/// batch's ~32 KiB per write() cost 0.14 µs per 420-byte line through the
-/// page cache, 1 MiB writes 0.10 µs (docs/benchmarks.md). The writes
-/// block: a slow disk holds the writer, which holds the listeners'
-/// credit, and the kernel's drops then arrive as counted loss.
+/// A batch costs one write() per output: JSON is formatted into one
+/// reusable buffer, pcap records are built in place in the batch
+/// (`app::pcap_batch`) and written with one writev(). The writes block: a
+/// slow disk holds the writer, which holds the listeners' credit, and the
+/// kernel's drops then arrive as counted loss.
 class outputs {
  public:
   outputs(std::string json, std::string pcap)
@@ -117,13 +112,9 @@ class outputs {
     return {};
   }
 
-  /// JSON gathered before a write() of its own.
-  static constexpr std::size_t json_gather = 1 << 20;
-
   /// Writes one batch of the kernel's messages (layout 2 of
   /// nflog/packed.hpp), which it may change; the error text, if any. An
-  /// event counts as written when every output has it: with JSON, once
-  /// its line left the buffer (`flush_pending`).
+  /// event counts as written when every output has it.
   std::string write(byte_buffer& batch) {
     std::string err;
     auto fail = [&](std::string text) {
@@ -134,10 +125,20 @@ class outputs {
     const std::uint64_t count = header ? *header : 0;
     std::uint64_t n = count;
     if (json_fd_ >= 0) {
+      buf_.clear();
       auto r = app::append_json(buf_, batch);
       if (r.first_error)
         fail(r.first_error->message());
-      n = std::min<std::uint64_t>(n, r.events);
+      auto text = buf_.view();
+      iovec piece{const_cast<char*>(text.data()), text.size()};
+      if (write_all(json_fd_, {&piece, 1})) {
+        written.json_bytes += buf_.size();
+        json_behind_.wrote(buf_.size());
+        n = std::min<std::uint64_t>(n, r.events);
+      } else {
+        fail("write " + json_path_ + ": " + std::strerror(errno));
+        n = 0;
+      }
     }
     if (pcap_fd_ >= 0) { // after JSON: the records overwrite the headers
       pcap_.build(batch, now);
@@ -153,46 +154,12 @@ class outputs {
         n = 0;
       }
     }
-    if (json_fd_ >= 0) {
-      pending_.events += n;
-      pending_.unwritten += count - n;
-      if (buf_.size() >= json_gather)
-        if (auto e = flush_pending(); !e.empty())
-          fail(std::move(e));
-    } else {
-      written.events += n;
-      written.unwritten += count - n;
-    }
+    written.events += n;
+    written.unwritten += count - n;
     return err;
   }
 
-  /// Whether JSON lines wait in the buffer.
-  [[nodiscard]] bool pending() const { return buf_.size() > 0; }
-
-  /// Writes the JSON lines gathered so far; the error text, if any.
-  std::string flush_pending() {
-    std::string err;
-    if (json_fd_ >= 0 && buf_.size() > 0) {
-      auto text = buf_.view();
-      iovec piece{const_cast<char*>(text.data()), text.size()};
-      if (write_all(json_fd_, {&piece, 1})) {
-        written.json_bytes += buf_.size();
-        json_behind_.wrote(buf_.size());
-        written.events += pending_.events;
-        written.unwritten += pending_.unwritten;
-      } else {
-        err = "write " + json_path_ + ": " + std::strerror(errno);
-        written.unwritten += pending_.events + pending_.unwritten;
-      }
-    }
-    buf_.clear();
-    pending_ = {};
-    return err;
-  }
-
-  /// Writes what is pending, then closes every output.
   void close() {
-    (void)flush_pending();
     if (json_fd_ > STDOUT_FILENO)
       ::close(json_fd_);
     json_fd_ = -1;
@@ -247,11 +214,6 @@ class outputs {
   int json_fd_ = -1;
   int pcap_fd_ = -1;
   app::text_buffer buf_;
-  // The events whose JSON lines wait in buf_: written or not once it is.
-  struct {
-    std::uint64_t events = 0;
-    std::uint64_t unwritten = 0;
-  } pending_;
   app::pcap_batch pcap_;
   // Written files leave the page cache once on disk (write_behind.hpp).
   app::write_behind json_behind_;
@@ -261,8 +223,7 @@ class outputs {
 // -- the writer actor ---------------------------------------------------------
 
 using writer = actors::log_packed_owner::extend<
-    caf::reacts_to<reopen_atom>, caf::reacts_to<flush_atom>,
-    caf::reacts_to<sup::child_info>,
+    caf::reacts_to<reopen_atom>, caf::reacts_to<sup::child_info>,
     caf::replies_to<report_atom>::with<std::string>,
     caf::replies_to<actors::stop_atom>::with<bool>>;
 
@@ -273,23 +234,7 @@ struct writer_state {
   bool lost_inexact = false;
   /// Whether the last write failed.
   bool write_failing = false;
-  /// Whether a flush_atom is on its way (one at a time).
-  bool flush_due = false;
-
-  /// Prints a write error once per episode, not per batch.
-  void wrote(const std::string& err) {
-    if (err.empty()) {
-      write_failing = false;
-      return;
-    }
-    if (!write_failing)
-      note(err + " (events not written are counted)");
-    write_failing = true;
-  }
 };
-
-/// How long a JSON line may wait in the writer's buffer.
-constexpr auto json_flush_delay = std::chrono::milliseconds(10);
 
 writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
                                    std::shared_ptr<outputs> out) {
@@ -304,17 +249,14 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
         auto& st = self->state;
         if (!st.out)
           return;
-        st.wrote(st.out->write(b.bytes));
-        if (st.out->pending() && !st.flush_due) {
-          st.flush_due = true;
-          self->delayed_send(self, json_flush_delay, flush_atom_v);
+        auto err = st.out->write(b.bytes);
+        if (err.empty()) {
+          st.write_failing = false;
+        } else {
+          if (!st.write_failing) // once per episode, not per batch
+            note(err + " (events not written are counted)");
+          st.write_failing = true;
         }
-      },
-      [self](flush_atom) {
-        auto& st = self->state;
-        st.flush_due = false;
-        if (st.out)
-          st.wrote(st.out->flush_pending());
       },
       [self](const actors::log_loss& l) {
         auto& st = self->state;
@@ -344,7 +286,6 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
       [self](report_atom) {
         auto& st = self->state;
         auto& o = *st.out;
-        st.wrote(o.flush_pending());
         return "written " + std::to_string(o.written.events) +
                " events (json " + std::to_string(o.written.json_bytes) +
                " bytes, pcap " + std::to_string(o.written.pcap_records) +
