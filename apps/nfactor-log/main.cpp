@@ -62,6 +62,8 @@ using reopen_atom = caf::atom_constant<caf::atom("reopen")>;
 constexpr reopen_atom reopen_atom_v{};
 using report_atom = caf::atom_constant<caf::atom("report")>;
 constexpr report_atom report_atom_v{};
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+constexpr flush_atom flush_atom_v{};
 
 // One line to stderr (the writer actor and the main thread both report).
 void note(const std::string& text) {
@@ -71,15 +73,21 @@ void note(const std::string& text) {
 // -- outputs ------------------------------------------------------------------
 
 /// The files events go to; reopened on SIGHUP (logrotate moves them away).
-/// A batch costs one write() per output: JSON is formatted into one
-/// reusable buffer, pcap records are built in place in the batch
-/// (`app::pcap_batch`) and written with one writev(). The writes block: a
-/// slow disk holds the writer, which holds the listeners' credit, and the
-/// kernel's drops then arrive as counted loss.
+/// pcap records are built in place in the batch (`app::pcap_batch`) and
+/// written with one writev() per batch. JSON lines gather in one reusable
+/// buffer across batches and go out in writes of about `json_gather`
+/// bytes (`flush`): through the page cache a write() of a batch's ~32 KiB
+/// cost 0.14 µs per 420-byte line, 1 MiB writes 0.10 µs. The writes
+/// block: a slow disk holds the writer, and the writer holds the
+/// listeners' credit until their events are written (see writer_actor),
+/// so the kernel's drops then arrive as counted loss.
 class outputs {
  public:
-  outputs(std::string json, std::string pcap)
-    : json_path_(std::move(json)), pcap_path_(std::move(pcap)) {}
+  /// `gather_events`: at most this many events wait for their JSON lines
+  /// to be written.
+  outputs(std::string json, std::string pcap, std::uint64_t gather_events)
+    : json_path_(std::move(json)), pcap_path_(std::move(pcap)),
+      gather_events_(std::max<std::uint64_t>(gather_events, 1)) {}
   outputs(const outputs&) = delete;
   ~outputs() { close(); }
 
@@ -112,9 +120,13 @@ class outputs {
     return {};
   }
 
+  /// JSON gathered before a write() of its own.
+  static constexpr std::size_t json_gather = 1 << 20;
+
   /// Writes one batch of the kernel's messages (layout 2 of
-  /// nflog/packed.hpp), which it may change; the error text, if any. An
-  /// event counts as written when every output has it.
+  /// nflog/packed.hpp), which it may change, or gathers its JSON lines;
+  /// the error text, if any. An event counts as written when every output
+  /// has it: with JSON, once its line left the buffer (`pending()`).
   std::string write(byte_buffer& batch) {
     std::string err;
     auto fail = [&](std::string text) {
@@ -125,20 +137,10 @@ class outputs {
     const std::uint64_t count = header ? *header : 0;
     std::uint64_t n = count;
     if (json_fd_ >= 0) {
-      buf_.clear();
       auto r = app::append_json(buf_, batch);
       if (r.first_error)
         fail(r.first_error->message());
-      auto text = buf_.view();
-      iovec piece{const_cast<char*>(text.data()), text.size()};
-      if (write_all(json_fd_, {&piece, 1})) {
-        written.json_bytes += buf_.size();
-        json_behind_.wrote(buf_.size());
-        n = std::min<std::uint64_t>(n, r.events);
-      } else {
-        fail("write " + json_path_ + ": " + std::strerror(errno));
-        n = 0;
-      }
+      n = std::min<std::uint64_t>(n, r.events);
     }
     if (pcap_fd_ >= 0) { // after JSON: the records overwrite the headers
       pcap_.build(batch, now);
@@ -154,12 +156,51 @@ class outputs {
         n = 0;
       }
     }
-    written.events += n;
-    written.unwritten += count - n;
+    if (json_fd_ < 0) {
+      written.events += n;
+      written.unwritten += count - n;
+      return err;
+    }
+    pending_.events += n;
+    pending_.unwritten += count - n;
+    if (buf_.size() >= json_gather ||
+        pending_.events + pending_.unwritten >= gather_events_)
+      if (auto e = flush(); !e.empty())
+        fail(std::move(e));
     return err;
   }
 
+  /// Whether events wait for their JSON lines to be written.
+  [[nodiscard]] bool pending() const {
+    return pending_.events + pending_.unwritten > 0;
+  }
+
+  /// Writes the JSON lines gathered so far; the error text, if any. Their
+  /// events count as written, or as unwritten if the write failed.
+  std::string flush() {
+    std::string err;
+    if (json_fd_ >= 0 && buf_.size() > 0) {
+      auto text = buf_.view();
+      iovec piece{const_cast<char*>(text.data()), text.size()};
+      if (write_all(json_fd_, {&piece, 1})) {
+        written.json_bytes += buf_.size();
+        json_behind_.wrote(buf_.size());
+      } else {
+        err = "write " + json_path_ + ": " + std::strerror(errno);
+        pending_.unwritten += pending_.events;
+        pending_.events = 0;
+      }
+    }
+    written.events += pending_.events;
+    written.unwritten += pending_.unwritten;
+    buf_.clear();
+    pending_ = {};
+    return err;
+  }
+
+  /// Writes what waits, then closes every output.
   void close() {
+    (void)flush();
     if (json_fd_ > STDOUT_FILENO)
       ::close(json_fd_);
     json_fd_ = -1;
@@ -213,7 +254,13 @@ class outputs {
   std::string pcap_path_;
   int json_fd_ = -1;
   int pcap_fd_ = -1;
+  std::uint64_t gather_events_;
   app::text_buffer buf_;
+  // The events whose JSON lines wait in buf_.
+  struct {
+    std::uint64_t events = 0;    // to count as written
+    std::uint64_t unwritten = 0; // not decoded, or missing from pcap
+  } pending_;
   app::pcap_batch pcap_;
   // Written files leave the page cache once on disk (write_behind.hpp).
   app::write_behind json_behind_;
@@ -223,7 +270,8 @@ class outputs {
 // -- the writer actor ---------------------------------------------------------
 
 using writer = actors::log_packed_owner::extend<
-    caf::reacts_to<reopen_atom>, caf::reacts_to<sup::child_info>,
+    caf::reacts_to<reopen_atom>, caf::reacts_to<flush_atom>,
+    caf::reacts_to<sup::child_info>,
     caf::replies_to<report_atom>::with<std::string>,
     caf::replies_to<actors::stop_atom>::with<bool>>;
 
@@ -234,7 +282,37 @@ struct writer_state {
   bool lost_inexact = false;
   /// Whether the last write failed.
   bool write_failing = false;
+  /// The answers to the batches whose JSON lines wait in `out`.
+  std::vector<caf::response_promise> waiting;
+  /// When the first of `waiting` came.
+  std::chrono::steady_clock::time_point waiting_since;
+  /// Whether a flush_atom is on its way (one at a time).
+  bool flush_due = false;
+
+  /// Prints a write error once per episode, not per batch.
+  void wrote(const std::string& err) {
+    if (err.empty()) {
+      write_failing = false;
+      return;
+    }
+    if (!write_failing)
+      note(err + " (events not written are counted)");
+    write_failing = true;
+  }
+
+  /// Writes what waits and answers its batches: their listeners get their
+  /// credit back only now.
+  void flush() {
+    if (out)
+      wrote(out->flush());
+    for (auto& rp : waiting)
+      rp.deliver(caf::unit);
+    waiting.clear();
+  }
 };
+
+/// How long a JSON line may wait in the writer's buffer.
+constexpr auto json_flush_delay = std::chrono::milliseconds(10);
 
 writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
                                    std::shared_ptr<outputs> out) {
@@ -245,18 +323,45 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
              std::to_string(s.portid) + ", rcvbuf " + std::to_string(s.rcvbuf) +
              ")");
       },
+      // A batch is answered once its events are written or counted
+      // unwritten, not when it is taken: the listener holds their credit
+      // until then, so a stalled output stops it reading (the kernel
+      // drops, counted) however many lines wait to be gathered.
       [self](actors::log_packed_batch& b) {
         auto& st = self->state;
         if (!st.out)
           return;
-        auto err = st.out->write(b.bytes);
-        if (err.empty()) {
-          st.write_failing = false;
-        } else {
-          if (!st.write_failing) // once per episode, not per batch
-            note(err + " (events not written are counted)");
-          st.write_failing = true;
+        bool first = st.waiting.empty();
+        st.waiting.push_back(self->make_response_promise());
+        st.wrote(st.out->write(b.bytes));
+        if (!st.out->pending()) {
+          st.flush();
+          return;
         }
+        if (first)
+          st.waiting_since = std::chrono::steady_clock::now();
+        if (!st.flush_due) {
+          st.flush_due = true;
+          self->delayed_send(self, json_flush_delay, flush_atom_v);
+        }
+      },
+      // Due when the oldest waiting line is json_flush_delay old: lines
+      // written since the timer was set (the buffer filled) wait on.
+      [self](flush_atom) {
+        auto& st = self->state;
+        st.flush_due = false;
+        if (st.waiting.empty())
+          return;
+        auto age = std::chrono::steady_clock::now() - st.waiting_since;
+        if (age >= json_flush_delay) {
+          st.flush();
+          return;
+        }
+        st.flush_due = true;
+        self->delayed_send(self,
+                           std::chrono::ceil<std::chrono::microseconds>(
+                               json_flush_delay - age),
+                           flush_atom_v);
       },
       [self](const actors::log_loss& l) {
         auto& st = self->state;
@@ -280,11 +385,13 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
       [self](reopen_atom) {
         if (!self->state.out)
           return;
+        self->state.flush(); // into the file logrotate moved away
         auto err = self->state.out->open();
         note(err.empty() ? std::string{"reopened outputs"} : err);
       },
       [self](report_atom) {
         auto& st = self->state;
+        st.flush();
         auto& o = *st.out;
         return "written " + std::to_string(o.written.events) +
                " events (json " + std::to_string(o.written.json_bytes) +
@@ -295,6 +402,7 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
                " not written";
       },
       [self](actors::stop_atom) {
+        self->state.flush();
         if (self->state.out)
           self->state.out->close();
         self->state.out.reset();
@@ -461,7 +569,9 @@ int main(int argc, char** argv) {
     std::cerr << "nfactor-log: " << metrics_at.err().message() << "\n";
     return exit_bad_input;
   }
-  auto out = std::make_shared<outputs>(json, pcap);
+  // A listener stops reading at max_in_flight unwritten events: gathering
+  // at most half of them never holds it up.
+  auto out = std::make_shared<outputs>(json, pcap, max_in_flight / 2);
   if (auto err = out->open(); !err.empty()) {
     std::cerr << "nfactor-log: " << err << "\n";
     return exit_bad_input;
