@@ -7,9 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
-#include <caf/none.hpp>
 #include <caf/type_id.hpp>
 
 #include "nfactor/actors/ct_values.hpp"
@@ -151,25 +149,14 @@ namespace nfactor::ct {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
-  // The kind travels as its number (CAF 0.17 inspects no enums).
-  auto kind = static_cast<std::uint8_t>(x.kind);
-  auto restore = caf::meta::load_callback([&]() -> caf::error {
-    x.kind = static_cast<change>(kind);
-    return caf::none;
-  });
-  return f(caf::meta::type_name("nfactor::ct::event"), kind, x.family, x.ct,
-           restore);
+  return f(caf::meta::type_name("nfactor::ct::event"),
+           actors::as_number(x.kind), x.family, x.ct);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, exp_event& x) {
-  auto kind = static_cast<std::uint8_t>(x.kind);
-  auto restore = caf::meta::load_callback([&]() -> caf::error {
-    x.kind = static_cast<change>(kind);
-    return caf::none;
-  });
-  return f(caf::meta::type_name("nfactor::ct::exp_event"), kind, x.family,
-           x.exp, restore);
+  return f(caf::meta::type_name("nfactor::ct::exp_event"),
+           actors::as_number(x.kind), x.family, x.exp);
 }
 
 template <class Inspector>

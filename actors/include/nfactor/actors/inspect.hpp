@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // Serialization glue for CAF 0.17's `inspect()`: its inspectors know
-// caf::optional but not std::optional, so libnfactor's value types (which
-// use std::optional or nfactor::boxed and know nothing of CAF) go through
-// these wrappers.
+// caf::optional but not std::optional, and no enums, so libnfactor's value
+// types (which use std::optional, nfactor::boxed and enums and know nothing
+// of CAF) go through these wrappers.
 #pragma once
 
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/none.hpp>
+#include <caf/sec.hpp>
 
 #include "nfactor/boxed.hpp"
 
@@ -49,6 +51,41 @@ typename Inspector::result_type inspect(Inspector& f,
     return caf::none;
   });
   return f(present, value, restore);
+}
+
+/// A reference to an enum member, inspectable as its underlying number.
+/// With `last`, loading a number above it fails with
+/// `sec::invalid_argument` and the text `what`.
+template <class Enum>
+struct number_field {
+  Enum& ref;
+  std::optional<Enum> last;
+  const char* what;
+};
+
+/// Wraps `x` for use in an `inspect()` field list; any number loads.
+template <class Enum>
+number_field<Enum> as_number(Enum& x) {
+  return {x, std::nullopt, nullptr};
+}
+
+/// Wraps `x`; numbers above `last` do not load (`what` says why).
+template <class Enum>
+number_field<Enum> as_number(Enum& x, Enum last, const char* what) {
+  return {x, last, what};
+}
+
+template <class Inspector, class Enum>
+typename Inspector::result_type inspect(Inspector& f, number_field<Enum>& x) {
+  using number = std::underlying_type_t<Enum>;
+  auto n = static_cast<number>(x.ref);
+  auto restore = caf::meta::load_callback([&]() -> caf::error {
+    if (x.last && n > static_cast<number>(*x.last))
+      return caf::make_error(caf::sec::invalid_argument, x.what);
+    x.ref = static_cast<Enum>(n);
+    return caf::none;
+  });
+  return f(n, restore);
 }
 
 } // namespace nfactor::actors

@@ -112,15 +112,8 @@ typename Inspector::result_type inspect(Inspector& f, trace_step& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, packet_trace& x) {
-  auto end = static_cast<std::uint8_t>(x.end);
-  auto load = caf::meta::load_callback([&]() -> caf::error {
-    if (end > static_cast<std::uint8_t>(trace_end::stopped))
-      return caf::make_error(caf::sec::invalid_argument, "bad trace end");
-    x.end = static_cast<trace_end>(end);
-    return caf::none;
-  });
   return f(caf::meta::type_name("nfactor::nft::packet_trace"), x.id, x.steps,
-           end, load);
+           actors::as_number(x.end, trace_end::stopped, "bad trace end"));
 }
 
 } // namespace nfactor::nft
