@@ -456,11 +456,16 @@ BOOST_FIXTURE_TEST_CASE(supervised_restart_after_a_broken_socket,
       .receive([&](actors::ct_monitor_stats& st) { portid = st.portid; },
                [](caf::error& e) { BOOST_FAIL(actors::describe(e)); });
   BOOST_REQUIRE(portid != 0u);
-  BOOST_REQUIRE(test::replace_netfilter_socket(
-      [&](const sockaddr_nl& nl) { return nl.nl_pid == portid; }));
-  // A flow wakes the poll on the dead descriptor (or the next turn does).
+  // The flow exists before the socket breaks: the new monitor may dump the
+  // table before the next datagram is sent (the dead descriptor can wake
+  // the first monitor's poll by itself).
   test::udp_sink sink{netns.ns(), AF_INET, 5006};
   BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 5006, "x", 1) == 1);
+  BOOST_REQUIRE(test::replace_netfilter_socket(
+      [&](const sockaddr_nl& nl) { return nl.nl_pid == portid; }));
+  // Another datagram wakes the poll on the dead descriptor (or the next
+  // turn does).
+  BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 5006, "w", 1) == 1);
   auto failed = await("ct", sup::child_state::restarting);
   BOOST_TEST_MESSAGE(
       "monitor failed with: " << actors::describe(failed.last_reason));
