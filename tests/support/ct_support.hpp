@@ -20,6 +20,7 @@
 #include "netns_fixture.hpp"
 #include "nfactor/ct/entry.hpp"
 #include "nfactor/ct/text.hpp"
+#include "nfactor/sys/fd.hpp"
 #include "nfactor/sys/netns.hpp"
 #include "traffic.hpp"
 
@@ -44,24 +45,16 @@ class udp_sink {
  public:
   udp_sink(const sys::netns& ns, int family, std::uint16_t port) {
     auto st = sys::run_in(ns, [&] {
-      fd_ = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      fd_.reset(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
       loopback at{family, port};
-      if (fd_ >= 0 && ::bind(fd_, at.addr(), at.len) != 0) {
-        ::close(fd_);
-        fd_ = -1;
-      }
+      if (fd_ && ::bind(fd_.get(), at.addr(), at.len) != 0)
+        fd_.reset();
     });
-    BOOST_REQUIRE_MESSAGE(st && fd_ >= 0, "bind udp sink " << port);
+    BOOST_REQUIRE_MESSAGE(st && fd_, "bind udp sink " << port);
   }
-  ~udp_sink() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  udp_sink(const udp_sink&) = delete;
-  udp_sink& operator=(const udp_sink&) = delete;
 
  private:
-  int fd_ = -1;
+  sys::unique_fd fd_;
 };
 
 /// `count` UDP flows to loopback:`dst_port` inside `ns`, one datagram
@@ -74,16 +67,48 @@ inline int udp_flows(const sys::netns& ns, int family,
   auto st = sys::run_in(ns, [&] {
     loopback to{family, dst_port};
     for (int i = 0; i < count; ++i) {
-      int fd = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      sys::unique_fd fd{::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
       loopback from{family, static_cast<std::uint16_t>(first_src_port + i)};
-      if (fd >= 0 && ::bind(fd, from.addr(), from.len) == 0 &&
-          ::sendto(fd, "f", 1, 0, to.addr(), to.len) == 1)
+      if (fd && ::bind(fd.get(), from.addr(), from.len) == 0 &&
+          ::sendto(fd.get(), "f", 1, 0, to.addr(), to.len) == 1)
         ++sent;
-      if (fd >= 0)
-        ::close(fd);
     }
   });
   return st ? sent : -1;
+}
+
+/// The three sockets of a TCP connection over loopback, closed in the
+/// order client, server, listener.
+struct tcp_sockets {
+  sys::unique_fd listener;
+  sys::unique_fd server; // the accepted side
+  sys::unique_fd client;
+};
+
+/// In the calling thread's namespace: a listener on loopback:`port`, a
+/// client (bound to loopback:`client_port` unless it is 0) connected to
+/// it, and the accepted side. `server` is empty if any step failed.
+inline tcp_sockets loopback_tcp(int family, std::uint16_t port,
+                                std::uint16_t client_port = 0) {
+  tcp_sockets s;
+  loopback at{family, port};
+  int one = 1;
+  s.listener.reset(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ::setsockopt(s.listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (::bind(s.listener.get(), at.addr(), at.len) != 0 ||
+      ::listen(s.listener.get(), 1) != 0)
+    return s;
+  s.client.reset(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (client_port != 0) {
+    loopback from{family, client_port};
+    ::setsockopt(s.client.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(s.client.get(), from.addr(), from.len) != 0)
+      return s;
+  }
+  if (::connect(s.client.get(), at.addr(), at.len) != 0)
+    return s;
+  s.server.reset(::accept(s.listener.get(), nullptr, nullptr));
+  return s;
 }
 
 /// An established TCP connection over loopback inside `ns` (a listener,
@@ -91,33 +116,12 @@ inline int udp_flows(const sys::netns& ns, int family,
 class tcp_connection {
  public:
   tcp_connection(const sys::netns& ns, int family, std::uint16_t port) {
-    auto st = sys::run_in(ns, [&] {
-      loopback at{family, port};
-      listener_ = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      int one = 1;
-      ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-      if (::bind(listener_, at.addr(), at.len) != 0 ||
-          ::listen(listener_, 1) != 0)
-        return;
-      client_ = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (::connect(client_, at.addr(), at.len) != 0)
-        return;
-      server_ = ::accept(listener_, nullptr, nullptr);
-    });
-    BOOST_REQUIRE_MESSAGE(st && server_ >= 0, "tcp connection to " << port);
+    auto st = sys::run_in(ns, [&] { sockets_ = loopback_tcp(family, port); });
+    BOOST_REQUIRE_MESSAGE(st && sockets_.server, "tcp connection to " << port);
   }
-  ~tcp_connection() {
-    for (int fd : {client_, server_, listener_})
-      if (fd >= 0)
-        ::close(fd);
-  }
-  tcp_connection(const tcp_connection&) = delete;
-  tcp_connection& operator=(const tcp_connection&) = delete;
 
  private:
-  int listener_ = -1;
-  int client_ = -1;
-  int server_ = -1;
+  tcp_sockets sockets_;
 };
 
 /// The nft ruleset that gives TCP connections to port 21 the kernel's FTP
@@ -141,23 +145,11 @@ class ftp_port_session {
   ftp_port_session(const sys::netns& ns, std::uint16_t client_port,
                    std::uint16_t data_port) {
     auto st = sys::run_in(ns, [&] {
-      loopback server_at{AF_INET, 21}, client_at{AF_INET, client_port};
-      listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      int one = 1;
-      ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-      if (::bind(listener_, server_at.addr(), server_at.len) != 0 ||
-          ::listen(listener_, 1) != 0)
-        return;
-      client_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      ::setsockopt(client_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-      if (::bind(client_, client_at.addr(), client_at.len) != 0 ||
-          ::connect(client_, server_at.addr(), server_at.len) != 0)
-        return;
-      server_ = ::accept(listener_, nullptr, nullptr);
-      if (server_ < 0)
+      s_ = loopback_tcp(AF_INET, 21, client_port);
+      if (!s_.server)
         return;
       timeval patience{5, 0};
-      ::setsockopt(server_, SOL_SOCKET, SO_RCVTIMEO, &patience,
+      ::setsockopt(s_.server.get(), SOL_SOCKET, SO_RCVTIMEO, &patience,
                    sizeof(patience));
       auto port_line = "PORT 127,0,0,1," + std::to_string(data_port >> 8) +
                        "," + std::to_string(data_port & 0xff) + "\r\n";
@@ -165,24 +157,17 @@ class ftp_port_session {
     });
     BOOST_REQUIRE_MESSAGE(st && ok_, "ftp session from port " << client_port);
   }
-  ~ftp_port_session() {
-    for (int fd : {client_, server_, listener_})
-      if (fd >= 0)
-        ::close(fd);
-  }
-  ftp_port_session(const ftp_port_session&) = delete;
-  ftp_port_session& operator=(const ftp_port_session&) = delete;
 
  private:
   // Sends `line` from the client; true once the server has read all of it.
   bool exchange(const std::string& line) {
-    if (::send(client_, line.data(), line.size(), MSG_NOSIGNAL) !=
+    if (::send(s_.client.get(), line.data(), line.size(), MSG_NOSIGNAL) !=
         static_cast<ssize_t>(line.size()))
       return false;
     std::size_t got = 0;
     char buf[128];
     while (got < line.size()) {
-      auto n = ::recv(server_, buf, sizeof(buf), 0);
+      auto n = ::recv(s_.server.get(), buf, sizeof(buf), 0);
       if (n <= 0)
         return false;
       got += static_cast<std::size_t>(n);
@@ -190,9 +175,7 @@ class ftp_port_session {
     return got == line.size();
   }
 
-  int listener_ = -1;
-  int client_ = -1;
-  int server_ = -1;
+  tcp_sockets s_;
   bool ok_ = false;
 };
 
