@@ -5,6 +5,7 @@
 
 #include "nfactor/actors/conntrack.hpp"
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/shutdown_barrier.hpp"
 #include "nfactor/actors/sup/failure.hpp"
 #include "nfactor/ct/ops.hpp"
 #include "nfactor/sys/socket.hpp"
@@ -17,6 +18,7 @@ class conntrack_table_actor : public conntrack_table::base {
  public:
   conntrack_table_actor(caf::actor_config& cfg, conntrack_table_options opts)
     : conntrack_table::base(cfg), opts_(std::move(opts)) {
+    attach_shutdown_barrier(*this); // detached: see shutdown_barrier.hpp
     // Keep the exception's cause in the exit reason (CAF's default drops it).
     set_exception_handler(sup::keep_cause);
     exchange_.timeout = opts_.timeout;

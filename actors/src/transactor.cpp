@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "nfactor/actors/error.hpp"
+#include "nfactor/actors/shutdown_barrier.hpp"
 #include "nfactor/actors/sup/failure.hpp"
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/sys/socket.hpp"
@@ -21,6 +22,7 @@ class transactor_actor : public transactor::base {
  public:
   transactor_actor(caf::actor_config& cfg, transactor_options opts)
     : transactor::base(cfg), opts_(std::move(opts)) {
+    attach_shutdown_barrier(*this); // detached: see shutdown_barrier.hpp
     // Keep the exception's cause in the exit reason (CAF's default drops it).
     set_exception_handler(sup::keep_cause);
   }

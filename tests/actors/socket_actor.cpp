@@ -6,13 +6,16 @@
 // reply, the owner's death stops it normally, a failed open, a broken
 // socket and a thrown exception become the exit reason; and messages
 // from several threads while it stops (1000 rounds) never reach a
-// closed or reused descriptor (run it under ASan too).
+// closed or reused descriptor (run it under ASan too); it counts as
+// running until its down messages are out.
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <future>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -291,6 +294,45 @@ BOOST_FIXTURE_TEST_CASE(exception_keeps_its_text, fixture) {
              caf::to_string(reason));
   BOOST_TEST(sp.peer_closed());
   caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+}
+
+// The system's shutdown waits for the running count; a detached actor
+// must stay counted until every down message of its monitors is out, or
+// the shutdown can stop the middleman before one reaches the BASP broker,
+// and the actor is never destroyed (shutdown_barrier.hpp). A functor
+// attached after the fixture's monitor runs before it at the exit and
+// holds the exit there: the probe must still count as running.
+BOOST_FIXTURE_TEST_CASE(counts_as_running_until_its_down_messages_are_out,
+                        fixture) {
+  auto idle = sys.registry().running();
+  socket_pair sp;
+  auto p = spawn_probe(caf::actor{self}, sp.theirs);
+  (void)stats_of(p);
+  auto entered = std::make_shared<std::promise<void>>();
+  std::promise<void> release;
+  struct releaser { // lets the probe go whatever happens below
+    std::promise<void>& p;
+    ~releaser() { p.set_value(); }
+  };
+  auto held = release.get_future().share();
+  caf::actor_cast<caf::abstract_actor*>(p)->attach_functor([entered, held] {
+    entered->set_value();
+    held.wait();
+  });
+  {
+    releaser go{release};
+    self->send(p, actors::stop_atom_v);
+    BOOST_REQUIRE(entered->get_future().wait_for(patience) ==
+                  std::future_status::ready);
+    BOOST_TEST(sys.registry().running() > idle,
+               "the probe left the running count before its down messages");
+  }
+  BOOST_TEST(!await_down(p));
+  auto deadline = std::chrono::steady_clock::now() + patience;
+  while (sys.registry().running() != idle &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  BOOST_TEST(sys.registry().running() == idle);
 }
 
 // Several threads send to the probe while it stops (stop message, exit

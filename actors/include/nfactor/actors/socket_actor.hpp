@@ -6,7 +6,8 @@
 //
 // What the core does (see DESIGN.md, "Socket-owning actor"):
 //   * the thread: spawn the actor `caf::detached`; it blocks in `ppoll` on
-//     its sockets and a wake-up eventfd (`wake_signal`);
+//     its sockets and a wake-up eventfd (`wake_signal`); a shutdown barrier
+//     keeps the system's shutdown from overtaking its last messages;
 //   * the wake-up: `enqueue()` writes the eventfd for every message the
 //     actor did not send itself, so control messages, `exit_msg` and
 //     `down_msg` end the poll at once. The owner's answers (responses) wake
@@ -62,6 +63,7 @@
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "nfactor/actors/shutdown_barrier.hpp"
 #include "nfactor/actors/sup/failure.hpp"
 #include "nfactor/actors/sup/owner.hpp"
 #include "nfactor/actors/sup/stats.hpp"
@@ -117,6 +119,7 @@ class socket_actor : public Impl::base {
   using behavior_type = typename super::behavior_type;
 
   explicit socket_actor(caf::actor_config& cfg) : super(cfg) {
+    attach_shutdown_barrier(*this); // detached: see shutdown_barrier.hpp
     // Keep the exception's cause in the exit reason (CAF drops it).
     this->set_exception_handler(sup::keep_cause);
   }
