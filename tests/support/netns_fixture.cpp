@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "netns_fixture.hpp"
 
-#include <atomic>
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 #include <sys/wait.h>
@@ -87,6 +88,12 @@ scratch_netns::scratch_netns() {
   static std::atomic<int> counter{0};
   name_ = "nfactor-t-" + std::to_string(::getpid()) + "-" +
           std::to_string(counter++);
+  // One of that name was left by a test program that had our pid and was
+  // killed (a watchdog's exit runs no destructors): no live process has
+  // our pid, so it is stale.
+  std::error_code ec;
+  if (std::filesystem::exists("/run/netns/" + name_, ec))
+    run_command("ip netns del " + name_);
   auto r = run_command("ip netns add " + name_);
   if (r.status != 0)
     throw std::runtime_error("ip netns add " + name_ + ": " + r.output);
