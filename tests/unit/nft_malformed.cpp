@@ -325,6 +325,44 @@ BOOST_AUTO_TEST_CASE(nlmsg_error_with_garbage_in_the_stream) {
   BOOST_TEST((*done)->changes.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(framer_minimum_generation) {
+  // Found by fuzz_nft_decode: with no minimum set, a NEWGEN carrying 0
+  // (the kernel never sends it, another peer may) was dropped as "at or
+  // below the minimum" together with its changes. 0 means no minimum.
+  auto gen = [](std::uint8_t id) {
+    return nft_msg(NFT_MSG_NEWGEN,
+                   test::bytes({8, 0, NFTA_GEN_ID, 0, 0, 0, 0, id}));
+  };
+  nft::commit_framer f;
+  BOOST_TEST(f.min_gen() == 0u);
+  BOOST_REQUIRE(f.feed(first(nft_msg(NFT_MSG_NEWTABLE, table_name))));
+  auto zero = f.feed(first(gen(0)));
+  NFACTOR_REQUIRE_OK(zero);
+  BOOST_REQUIRE(*zero);
+  BOOST_TEST((*zero)->gen_id == 0u);
+  BOOST_TEST((*zero)->changes.size() == 1u);
+
+  // With a minimum, commits at or below it go with their changes; the
+  // minimum never goes down.
+  f.set_min_gen(5);
+  f.set_min_gen(3);
+  BOOST_TEST(f.min_gen() == 5u);
+  for (std::uint8_t id : {0, 4, 5}) {
+    BOOST_REQUIRE(f.feed(first(nft_msg(NFT_MSG_NEWTABLE, table_name))));
+    auto dropped = f.feed(first(gen(id)));
+    NFACTOR_REQUIRE_OK(dropped);
+    BOOST_TEST(!*dropped, "generation " << int{id});
+    BOOST_TEST(f.pending() == 0u);
+  }
+  BOOST_REQUIRE(f.feed(first(nft_msg(NFT_MSG_DELTABLE, table_name))));
+  auto six = f.feed(first(gen(6)));
+  NFACTOR_REQUIRE_OK(six);
+  BOOST_REQUIRE(*six);
+  BOOST_TEST((*six)->gen_id == 6u);
+  BOOST_TEST((*six)->changes.size() == 1u);
+  BOOST_TEST(!(*six)->changes.front().added);
+}
+
 BOOST_AUTO_TEST_CASE(multipart_without_done) {
   // Dump parts (NLM_F_MULTI) with no NLMSG_DONE decode one by one; the
   // datagram's last part is cut short, which the reader reports typed and

@@ -38,7 +38,8 @@
 // re-snapshots rather than applying it (with `auto_resync` the snapshot
 // follows at once, and commits it contains are dropped).
 //
-// Commits with gen_id <= min_gen are dropped (`since_gen`, `set_min_gen`).
+// Commits with gen_id <= min_gen are dropped (`since_gen`, `set_min_gen`;
+// min_gen 0, the default, drops none: the kernel never uses generation 0).
 // `pull` is "subscribe first, then snapshot" in one call: the monitor is
 // subscribed from its start; the request takes a consistent snapshot on the
 // monitor's own thread (GETGEN, dumps, GETGEN), raises min_gen to its

@@ -122,12 +122,15 @@ class commit_framer {
 
   /// From now on, `feed` drops commits with gen_id <= `gen` (it never
   /// lowers the minimum). `nft::pull(sock, framer)` sets it to the
-  /// snapshot's generation.
+  /// snapshot's generation. The default, 0, drops nothing: the kernel
+  /// never uses generation 0 (it skips it when the counter wraps), so a
+  /// minimum of 0 means none was set and even a NEWGEN carrying 0 (from
+  /// a peer other than the kernel) completes its commit.
   void set_min_gen(std::uint32_t gen) noexcept {
     min_gen_ = gen > min_gen_ ? gen : min_gen_;
   }
 
-  /// Commits at or below this generation are dropped.
+  /// Commits at or below this generation are dropped (none while it is 0).
   [[nodiscard]] std::uint32_t min_gen() const noexcept { return min_gen_; }
 
   /// Number of changes waiting for their NEWGEN.
