@@ -252,8 +252,7 @@ class monitor_impl
     last_gen_ = t.gen_id;
     bool had_parts = part_sent_;
     part_sent_ = false;
-    // min_gen 0 means none was set (the kernel never uses generation 0).
-    if (min_gen_ != 0 && t.gen_id <= min_gen_ && !had_parts) {
+    if (nft::excluded_by_min_gen(t.gen_id, min_gen_) && !had_parts) {
       ++area_.skipped;
       return;
     }

@@ -334,13 +334,18 @@ BOOST_AUTO_TEST_CASE(framer_minimum_generation) {
                    test::bytes({8, 0, NFTA_GEN_ID, 0, 0, 0, 0, id}));
   };
   nft::commit_framer f;
+  // Feeds NEWGEN `id`, which must complete a commit of one change.
+  auto commit = [&](std::uint8_t id) {
+    auto t = f.feed(first(gen(id)));
+    NFACTOR_REQUIRE_OK(t);
+    BOOST_REQUIRE(*t);
+    BOOST_TEST((*t)->gen_id == id);
+    BOOST_TEST((*t)->changes.size() == 1u);
+    return std::move(**t);
+  };
   BOOST_TEST(f.min_gen() == 0u);
   BOOST_REQUIRE(f.feed(first(nft_msg(NFT_MSG_NEWTABLE, table_name))));
-  auto zero = f.feed(first(gen(0)));
-  NFACTOR_REQUIRE_OK(zero);
-  BOOST_REQUIRE(*zero);
-  BOOST_TEST((*zero)->gen_id == 0u);
-  BOOST_TEST((*zero)->changes.size() == 1u);
+  commit(0);
 
   // With a minimum, commits at or below it go with their changes; the
   // minimum never goes down.
@@ -355,12 +360,7 @@ BOOST_AUTO_TEST_CASE(framer_minimum_generation) {
     BOOST_TEST(f.pending() == 0u);
   }
   BOOST_REQUIRE(f.feed(first(nft_msg(NFT_MSG_DELTABLE, table_name))));
-  auto six = f.feed(first(gen(6)));
-  NFACTOR_REQUIRE_OK(six);
-  BOOST_REQUIRE(*six);
-  BOOST_TEST((*six)->gen_id == 6u);
-  BOOST_TEST((*six)->changes.size() == 1u);
-  BOOST_TEST(!(*six)->changes.front().added);
+  BOOST_TEST(!commit(6).changes.front().added);
 }
 
 BOOST_AUTO_TEST_CASE(multipart_without_done) {

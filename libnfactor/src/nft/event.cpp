@@ -123,7 +123,7 @@ result<std::optional<transaction>> commit_framer::feed(const nl::message& msg) {
     return std::optional<transaction>{};
   }
   auto& g = std::get<gen_info>(**n);
-  if (min_gen_ != 0 && g.id <= min_gen_) {
+  if (excluded_by_min_gen(g.id, min_gen_)) {
     pending_.clear();
     return std::optional<transaction>{};
   }

@@ -103,6 +103,16 @@ void encode_changes(byte_buffer& out, const std::vector<change>& changes);
 /// The flat per-event form of `t` (every change with the provenance).
 [[nodiscard]] std::vector<flat_event> flatten(const transaction& t);
 
+/// Whether a commit of generation `gen` is excluded by the minimum
+/// `min_gen` (it is at or below it). A minimum of 0 excludes nothing: the
+/// kernel never uses generation 0 (it skips it when the counter wraps), so
+/// 0 means no minimum was set, and even a NEWGEN carrying 0 (from a peer
+/// other than the kernel) completes its commit.
+[[nodiscard]] constexpr bool
+excluded_by_min_gen(std::uint32_t gen, std::uint32_t min_gen) noexcept {
+  return min_gen != 0 && gen <= min_gen;
+}
+
 /// Groups notifications into commits.
 class commit_framer {
  public:
@@ -122,10 +132,8 @@ class commit_framer {
 
   /// From now on, `feed` drops commits with gen_id <= `gen` (it never
   /// lowers the minimum). `nft::pull(sock, framer)` sets it to the
-  /// snapshot's generation. The default, 0, drops nothing: the kernel
-  /// never uses generation 0 (it skips it when the counter wraps), so a
-  /// minimum of 0 means none was set and even a NEWGEN carrying 0 (from
-  /// a peer other than the kernel) completes its commit.
+  /// snapshot's generation. The default, 0, drops nothing
+  /// (`excluded_by_min_gen`).
   void set_min_gen(std::uint32_t gen) noexcept {
     min_gen_ = gen > min_gen_ ? gen : min_gen_;
   }
