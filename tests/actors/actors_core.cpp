@@ -8,18 +8,10 @@
 #include "nfactor/actors/system.hpp"
 #include "nfactor/actors/type_ids.hpp"
 
+namespace actors_core {
 using namespace nfactor;
-
-namespace caf {
-
-// Lets BOOST_TEST print CAF errors.
-inline std::ostream& boost_test_print_type(std::ostream& os, const error& e) {
-  return os << to_string(e);
-}
-
-} // namespace caf
-
 using system_fixture = test::actor_system_fixture;
+} // namespace actors_core
 
 BOOST_AUTO_TEST_SUITE(actors_core)
 

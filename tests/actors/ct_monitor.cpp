@@ -30,11 +30,10 @@
 #include "nfactor/ct/text.hpp"
 #include "nfactor/sys/socket.hpp"
 
+namespace ct_monitor {
 using namespace nfactor;
 using nfactor::test::needs_kernel;
 namespace sup = nfactor::actors::sup;
-
-namespace {
 
 // An owner that forwards what it gets to the test's scoped actor; with a
 // gate, its first batch handler waits for the gate to open (holding the
@@ -170,7 +169,7 @@ auto has(ct::change k, std::uint16_t port, std::size_t n = 1) {
   };
 }
 
-} // namespace
+} // namespace ct_monitor
 
 BOOST_AUTO_TEST_SUITE(ct_monitor, *boost::unit_test::precondition(needs_kernel))
 

@@ -13,11 +13,10 @@
 #include "nfactor/actors/error.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 
+namespace ct_table_actor {
 using namespace nfactor;
 using nfactor::test::needs_kernel;
 namespace sup = nfactor::actors::sup;
-
-namespace {
 
 struct ct_actor_fixture : test::ct_netns_fixture, test::sup_fixture {
   actors::conntrack_table spawn() {
@@ -66,7 +65,7 @@ ct::entry udp_entry(const char* src, std::uint16_t sport) {
   return e;
 }
 
-} // namespace
+} // namespace ct_table_actor
 
 BOOST_AUTO_TEST_SUITE(ct_table_actor,
                       *boost::unit_test::precondition(needs_kernel))

@@ -23,17 +23,10 @@
 #include "nfactor/nflog/group.hpp"
 #include "nfactor/nflog/listener.hpp"
 
+namespace log_listener {
 using namespace nfactor;
 using namespace nfactor::actors;
 using nfactor::test::needs_kernel;
-
-namespace caf {
-inline std::ostream& boost_test_print_type(std::ostream& os, const error& e) {
-  return os << nfactor::actors::describe(e);
-}
-} // namespace caf
-
-namespace {
 
 constexpr std::uint16_t group = 11;
 constexpr auto patience = std::chrono::seconds{10}; // bounds failures only
@@ -129,8 +122,8 @@ log_started expect_started(caf::scoped_actor& probe) {
 
 // Starts a listener for `owner`, requires success and its log_started.
 template <class Fixture, class Owner>
-caf::expected<log_listener> start(Fixture& f, Owner owner,
-                                  log_listener_options o) {
+caf::expected<actors::log_listener> start(Fixture& f, Owner owner,
+                                          log_listener_options o) {
   auto l = start_log_listener(f.sys, owner, std::move(o));
   BOOST_REQUIRE_MESSAGE(l, why(l));
   f.keep(*l);
@@ -138,7 +131,7 @@ caf::expected<log_listener> start(Fixture& f, Owner owner,
   return l;
 }
 
-} // namespace
+} // namespace log_listener
 
 BOOST_AUTO_TEST_SUITE(log_listener,
                       *boost::unit_test::precondition(needs_kernel))

@@ -27,13 +27,12 @@
 #include "nfactor/nfqueue/queue.hpp"
 #include "sup_fixture.hpp"
 
+namespace nfqueue_listener {
 using namespace nfactor;
 using namespace nfactor::actors;
 namespace sup = nfactor::actors::sup;
 using nfactor::test::patience;
 using nfqueue::verdict;
-
-namespace {
 
 constexpr std::uint16_t queue_num = 4;
 constexpr std::uint16_t port = 9999;
@@ -186,7 +185,7 @@ struct fixture : test::netns_fixture, test::sup_fixture {
   }
 };
 
-} // namespace
+} // namespace nfqueue_listener
 
 BOOST_AUTO_TEST_SUITE(nfqueue_listener)
 

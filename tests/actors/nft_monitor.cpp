@@ -30,12 +30,11 @@
 #include "nfactor/actors/system.hpp"
 #include "nft_listing.hpp"
 
+namespace nft_monitor {
 using namespace nfactor;
 using namespace std::chrono_literals;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-namespace {
 
 // An nft script: table ip big, chain c, `rules` counter rules (one
 // commit whose notifications far exceed a small receive buffer).
@@ -207,7 +206,7 @@ std::string describe_json(const nlohmann::json& line) {
          std::to_string(o["handle"].get<std::uint64_t>());
 }
 
-} // namespace
+} // namespace nft_monitor
 
 BOOST_AUTO_TEST_SUITE(nft_monitor,
                       *boost::unit_test::precondition(needs_kernel))

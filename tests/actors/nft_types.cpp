@@ -13,9 +13,8 @@
 #include "nfactor/actors/nft_types.hpp"
 #include "nfactor/actors/system.hpp"
 
+namespace nft_types {
 using namespace nfactor;
-
-namespace {
 
 using system_fixture = test::actor_system_fixture;
 
@@ -33,7 +32,7 @@ nft::transaction golden_transaction() {
   return t;
 }
 
-} // namespace
+} // namespace nft_types
 
 BOOST_AUTO_TEST_SUITE(nft_types)
 

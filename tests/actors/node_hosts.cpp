@@ -22,10 +22,9 @@
 #include "nfactor/sys/netns.hpp"
 #include "node_support.hpp"
 
+namespace node_hosts {
 using namespace nfactor;
 using nlohmann::json;
-
-namespace {
 
 // Sends `count` UDP datagrams "nfactor-<i>" to 127.0.0.1:`port` inside `ns`.
 int send_udp(const sys::netns& ns, std::uint16_t port, int count) {
@@ -130,7 +129,7 @@ std::vector<json> of_type(const test::netns_process& p, const char* type) {
   return out;
 }
 
-} // namespace
+} // namespace node_hosts
 
 BOOST_AUTO_TEST_SUITE(node_hosts,
                       *boost::unit_test::precondition(test::needs_kernel))

@@ -29,14 +29,13 @@
 #include "sup_fixture.hpp"
 #include "traffic.hpp"
 
-using namespace nfactor;
-using namespace nfactor::actors;
-using namespace std::chrono_literals;
-
 // Tells the test subscriber to answer the batches it holds.
 CAF_ADD_ATOM(nfactor_node, nfactor::actors::node, release_atom, "release")
 
-namespace {
+namespace node_relay {
+using namespace nfactor;
+using namespace nfactor::actors;
+using namespace std::chrono_literals;
 
 template <class T>
 std::string why(const caf::expected<T>& x) {
@@ -290,7 +289,7 @@ node::node_report next_report(caf::scoped_actor& reports) {
   return out;
 }
 
-} // namespace
+} // namespace node_relay
 
 BOOST_AUTO_TEST_SUITE(node_relay,
                       *boost::unit_test::precondition(test::needs_kernel))

@@ -14,10 +14,9 @@
 #include "nfactor/sys/netns.hpp"
 #include "node_support.hpp"
 
+namespace node_tls {
 using namespace nfactor;
 using namespace nfactor::actors;
-
-namespace {
 
 using echo =
     caf::typed_actor<caf::replies_to<std::int32_t>::with<std::int32_t>>;
@@ -60,7 +59,7 @@ std::string why(const caf::expected<T>& x) {
   return x ? std::string{"ok"} : caf::to_string(x.error());
 }
 
-} // namespace
+} // namespace node_tls
 
 BOOST_AUTO_TEST_SUITE(node_tls)
 

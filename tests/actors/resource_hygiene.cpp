@@ -35,13 +35,12 @@
 #include "nfactor/actors/transactor.hpp"
 #include "sup_fixture.hpp"
 
+namespace resource_hygiene {
 using namespace nfactor;
 namespace fs = std::filesystem;
 namespace sup = nfactor::actors::sup;
 namespace node = nfactor::actors::node;
 using test::patience;
-
-namespace {
 
 struct usage {
   std::size_t fds = 0;
@@ -187,7 +186,7 @@ struct fixture : test::netns_fixture, test::sup_fixture {
   }
 };
 
-} // namespace
+} // namespace resource_hygiene
 
 BOOST_AUTO_TEST_SUITE(resource_hygiene,
                       *boost::unit_test::precondition(test::needs_kernel))

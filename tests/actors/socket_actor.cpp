@@ -34,11 +34,10 @@
 #include "nfactor/actors/type_ids.hpp"
 #include "nfactor/error.hpp"
 
+namespace socket_actor {
 using namespace nfactor;
 using namespace std::chrono_literals;
 namespace sup = nfactor::actors::sup;
-
-namespace {
 
 constexpr auto patience = 10s;
 
@@ -198,7 +197,7 @@ struct fixture : test::actor_system_fixture {
   }
 };
 
-} // namespace
+} // namespace socket_actor
 
 BOOST_AUTO_TEST_SUITE(socket_actor)
 

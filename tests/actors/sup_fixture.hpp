@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Shared by the supervision tests: an actor system with nfactor's types, a
-// scoped actor that observes a supervisor's state changes, and printers so
-// BOOST_TEST can show CAF values. Every wait is for a message; `patience`
+// scoped actor that observes a supervisor's state changes, and a printer so
+// BOOST_TEST can show a child's state. Every wait is for a message; `patience`
 // only bounds a broken test.
 #pragma once
 
@@ -27,18 +27,6 @@
 #include "netns_fixture.hpp"
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/actors/system.hpp"
-
-namespace caf {
-inline std::ostream& boost_test_print_type(std::ostream& os, const error& e) {
-  return os << to_string(e);
-}
-inline std::ostream& boost_test_print_type(std::ostream& os, const actor& a) {
-  return os << to_string(a);
-}
-inline std::ostream& boost_test_print_type(std::ostream& os, exit_reason r) {
-  return os << to_string(r);
-}
-} // namespace caf
 
 namespace nfactor::actors::sup {
 inline std::ostream& boost_test_print_type(std::ostream& os, child_state s) {

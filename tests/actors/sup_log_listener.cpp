@@ -36,12 +36,11 @@
 #include "sup_fixture.hpp"
 #include "traffic.hpp"
 
+namespace sup_log_listener {
 using namespace nfactor;
 using namespace std::chrono_literals;
 namespace sup = nfactor::actors::sup;
 using test::patience;
-
-namespace {
 
 using clock_type = std::chrono::steady_clock;
 
@@ -118,7 +117,7 @@ double ms_since(clock_type::time_point t0) {
       .count();
 }
 
-} // namespace
+} // namespace sup_log_listener
 
 BOOST_AUTO_TEST_SUITE(sup_log_listener,
                       *boost::unit_test::precondition(test::needs_kernel))

@@ -26,11 +26,10 @@
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "sup_fixture.hpp"
 
+namespace sup_monitor {
 using namespace nfactor;
 namespace sup = nfactor::actors::sup;
 using test::patience;
-
-namespace {
 
 // Forwards the monitor's reports to the test.
 caf::behavior forwarding_owner(caf::event_based_actor*, caf::actor test) {
@@ -79,7 +78,7 @@ bool subscribed_to_nftables(const sockaddr_nl& nl) {
   return (nl.nl_groups & (1u << (NFNLGRP_NFTABLES - 1))) != 0;
 }
 
-} // namespace
+} // namespace sup_monitor
 
 BOOST_AUTO_TEST_SUITE(sup_monitor,
                       *boost::unit_test::precondition(test::needs_kernel))

@@ -22,12 +22,10 @@
 #include "nfactor/actors/system.hpp"
 #include "sup_fixture.hpp"
 
+namespace sup_supervisor {
 using namespace nfactor;
-
 using namespace std::chrono_literals;
 namespace sup = nfactor::actors::sup;
-
-namespace {
 
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using throw_atom = caf::atom_constant<caf::atom("throw")>;
@@ -74,7 +72,7 @@ void check_injected(const caf::error& reason) {
   BOOST_TEST(back.extack == "kernel says no");
 }
 
-} // namespace
+} // namespace sup_supervisor
 
 BOOST_AUTO_TEST_SUITE(sup_supervisor)
 

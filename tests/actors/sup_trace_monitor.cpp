@@ -22,11 +22,10 @@
 #include "trace_support.hpp"
 #include "traffic.hpp"
 
+namespace sup_trace_monitor {
 using namespace nfactor;
 namespace sup = nfactor::actors::sup;
 using test::patience;
-
-namespace {
 
 struct fixture : test::netns_fixture, test::sup_fixture {
   sup::child_spec spec(caf::actor owner) {
@@ -63,7 +62,7 @@ bool subscribed_to_nftrace(const sockaddr_nl& nl) {
   return (nl.nl_groups & (1u << (NFNLGRP_NFTRACE - 1))) != 0;
 }
 
-} // namespace
+} // namespace sup_trace_monitor
 
 BOOST_AUTO_TEST_SUITE(sup_trace_monitor,
                       *boost::unit_test::precondition(test::needs_kernel))

@@ -34,12 +34,11 @@
 #include "trace_support.hpp"
 #include "traffic.hpp"
 
+namespace trace_monitor {
 using namespace nfactor;
 using namespace std::chrono_literals;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-namespace {
 
 struct trace_fixture : netns_fixture, test::actor_system_fixture {
   caf::scoped_actor self;
@@ -137,7 +136,7 @@ caf::behavior trace_forwarder(caf::event_based_actor* self,
   };
 }
 
-} // namespace
+} // namespace trace_monitor
 
 BOOST_AUTO_TEST_SUITE(trace_monitor,
                       *boost::unit_test::precondition(needs_kernel))

@@ -22,13 +22,12 @@
 #include "nfactor/actors/sup/supervisor.hpp"
 #include "nfactor/actors/transactor.hpp"
 
+namespace tx_transactor {
 using namespace nfactor;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
 using nfactor::test::tables;
 namespace sup = nfactor::actors::sup;
-
-namespace {
 
 struct tx_fixture : netns_fixture, test::sup_fixture {
   actors::transactor_options options() const {
@@ -59,7 +58,7 @@ std::string why(const caf::expected<T>& x) {
   return x ? std::string{"ok"} : actors::describe(x.error());
 }
 
-} // namespace
+} // namespace tx_transactor
 
 BOOST_AUTO_TEST_SUITE(tx_transactor,
                       *boost::unit_test::precondition(needs_kernel))

@@ -25,11 +25,10 @@
 #include "traffic.hpp"
 #include "tx_helpers.hpp"
 
+namespace apps_apply {
 using namespace nfactor;
 using test::run_command;
 using test::shell_quote;
-
-namespace {
 
 const std::string apply_bin = NFACTOR_APPLY_BIN;
 
@@ -298,7 +297,7 @@ std::size_t writer_check(const test::scratch_netns& ns) {
   return compared;
 }
 
-} // namespace
+} // namespace apps_apply
 
 BOOST_AUTO_TEST_SUITE(apps_apply,
                       *boost::unit_test::precondition(test::needs_kernel))

@@ -11,9 +11,8 @@
 #include "app_runner.hpp"
 #include "netns_fixture.hpp"
 
+namespace apps_bad_input {
 using namespace nfactor;
-
-namespace {
 
 struct fixture : test::netns_fixture {
   test::scratch_dir dir;
@@ -46,7 +45,7 @@ const std::string node_bin = NFACTOR_NODE_BIN;
 const std::string collect_bin = NFACTOR_COLLECT_BIN;
 const std::string demo_bin = NFACTOR_LOG_DEMO_BIN;
 
-} // namespace
+} // namespace apps_bad_input
 
 BOOST_AUTO_TEST_SUITE(apps_bad_input,
                       *boost::unit_test::precondition(test::needs_kernel))

@@ -19,16 +19,15 @@
 #include "ct_support.hpp"
 #include "kernel_features.hpp"
 
+namespace apps_conntrack {
 using namespace nfactor;
-using test::background;
-
-namespace {
 using nfactor::test::json_lines;
 using nfactor::test::lines;
+using test::background;
 
 const std::string conntrack_bin = NFACTOR_CONNTRACK_BIN;
 
-} // namespace
+} // namespace apps_conntrack
 
 BOOST_AUTO_TEST_SUITE(apps_conntrack,
                       *boost::unit_test::precondition(test::needs_kernel))

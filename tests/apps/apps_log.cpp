@@ -21,12 +21,11 @@
 #include "app_runner.hpp"
 #include "netns_fixture.hpp"
 
+namespace apps_log {
 using namespace nfactor;
+using nfactor::test::lines;
 using test::background;
 using test::run_command;
-
-namespace {
-using nfactor::test::lines;
 
 const std::string log_bin = NFACTOR_LOG_BIN;
 constexpr std::size_t count = 5;
@@ -108,7 +107,7 @@ bool is_stopped(pid_t pid) {
   return false;
 }
 
-} // namespace
+} // namespace apps_log
 
 BOOST_AUTO_TEST_SUITE(apps_log,
                       *boost::unit_test::precondition(test::needs_kernel))

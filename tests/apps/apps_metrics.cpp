@@ -29,11 +29,10 @@
 #include "ct_support.hpp"
 #include "netns_fixture.hpp"
 
+namespace apps_metrics {
 using namespace nfactor;
-using test::background;
-
-namespace {
 using nfactor::test::metrics_where;
+using test::background;
 
 const std::string log_bin = NFACTOR_LOG_BIN;
 const std::string monitor_bin = NFACTOR_MONITOR_BIN;
@@ -285,7 +284,7 @@ void log_rule(const test::scratch_netns& ns, int group) {
          std::to_string(group));
 }
 
-} // namespace
+} // namespace apps_metrics
 
 BOOST_AUTO_TEST_SUITE(apps_metrics,
                       *boost::unit_test::precondition(test::needs_kernel))

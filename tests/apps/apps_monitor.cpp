@@ -17,16 +17,15 @@
 #include "trace_support.hpp"
 #include "traffic.hpp"
 
+namespace apps_monitor {
 using namespace nfactor;
-using test::background;
-
-namespace {
 using nfactor::test::json_lines;
 using nfactor::test::lines;
+using test::background;
 
 const std::string monitor_bin = NFACTOR_MONITOR_BIN;
 
-} // namespace
+} // namespace apps_monitor
 
 BOOST_AUTO_TEST_SUITE(apps_monitor,
                       *boost::unit_test::precondition(test::needs_kernel))

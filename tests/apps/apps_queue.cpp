@@ -22,13 +22,12 @@
 #include "app_runner.hpp"
 #include "nfqueue_helpers.hpp" // system socket headers before <linux/*.h>
 
+namespace apps_queue {
 using namespace nfactor;
-using test::background;
-
-namespace {
 using nfactor::test::json_lines;
 using nfactor::test::lines;
 using nfactor::test::metrics_where;
+using test::background;
 
 const std::string queue_bin = NFACTOR_QUEUE_BIN;
 constexpr std::uint16_t queue_num = 5;
@@ -93,7 +92,7 @@ struct fixture : test::netns_fixture {
 const std::string drop_rule = "drop udp dport 9999 payload \"evil\"";
 const std::string mark_rule = "mark 7 udp payload \"tag\"";
 
-} // namespace
+} // namespace apps_queue
 
 BOOST_AUTO_TEST_SUITE(apps_queue)
 

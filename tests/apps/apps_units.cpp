@@ -12,9 +12,8 @@
 #include "app_runner.hpp"
 #include "netns_fixture.hpp"
 
+namespace apps_units {
 using namespace nfactor;
-
-namespace {
 
 bool have_systemd_analyze() {
   return test::run_command("command -v systemd-analyze").status == 0;
@@ -41,7 +40,7 @@ std::string unit_for(const std::string& name, const std::string& bin) {
   return text;
 }
 
-} // namespace
+} // namespace apps_units
 
 BOOST_AUTO_TEST_SUITE(apps_units,
                       *boost::unit_test::precondition(needs_systemd_analyze))

@@ -19,10 +19,9 @@
 #include "nfactor/nflog/decode.hpp"
 #include "nfactor/nflog/packed.hpp"
 
+namespace log_format {
 using namespace nfactor;
 using nflog::log_event;
-
-namespace {
 
 // An IPv4 header (20 bytes, no options) for `proto`, 127.0.0.1 ->
 // 10.200.3.4, then `l4`.
@@ -156,7 +155,7 @@ std::string json_of(const std::vector<log_event>& events) {
   return std::string{out.view()};
 }
 
-} // namespace
+} // namespace log_format
 
 BOOST_AUTO_TEST_SUITE(log_format)
 

@@ -17,9 +17,8 @@
 #include "app_runner.hpp"
 #include "write_behind.hpp"
 
+namespace write_behind {
 namespace app = nfactor::app;
-
-namespace {
 
 // How many of the pages of [offset, offset + length) of `fd` are in the
 // page cache.
@@ -36,7 +35,7 @@ std::size_t resident_pages(int fd, off_t offset, std::size_t length) {
   return n;
 }
 
-} // namespace
+} // namespace write_behind
 
 BOOST_AUTO_TEST_SUITE(write_behind)
 

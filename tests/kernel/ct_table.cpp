@@ -20,12 +20,11 @@
 #include "nfactor/nl/message.hpp"
 #include "nfactor/sys/socket.hpp"
 
+namespace ct_table {
 using namespace nfactor;
 using namespace std::chrono_literals;
 using nfactor::test::ct_netns_fixture;
 using nfactor::test::needs_kernel;
-
-namespace {
 
 sys::socket open_in(const test::scratch_netns& ns,
                     std::vector<unsigned> groups = {}, int rcvbuf = 0) {
@@ -90,7 +89,7 @@ auto count_of(ct::change k, std::uint16_t key, std::size_t n) {
   };
 }
 
-} // namespace
+} // namespace ct_table
 
 BOOST_AUTO_TEST_SUITE(ct_table, *boost::unit_test::precondition(needs_kernel))
 

@@ -20,12 +20,11 @@
 #include "nfactor/nflog/group.hpp"
 #include "nfactor/nflog/listener.hpp"
 
+namespace nflog_listener {
 using namespace nfactor;
 using namespace nfactor::nflog;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-namespace {
 
 constexpr std::uint16_t group = 7;
 
@@ -72,7 +71,7 @@ std::string tail(byte_view b, std::size_t n) {
   return std::string{b.end() - static_cast<std::ptrdiff_t>(n), b.end()};
 }
 
-} // namespace
+} // namespace nflog_listener
 
 BOOST_AUTO_TEST_SUITE(nflog_listener,
                       *boost::unit_test::precondition(needs_kernel))

@@ -22,12 +22,11 @@
 #include "nfactor/nflog/group.hpp"
 #include "nfactor/nflog/listener.hpp"
 
+namespace nflog_tcpdump {
 using namespace nfactor;
 using namespace nfactor::nflog;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-namespace {
 
 // One packet of a LINKTYPE_NFLOG (239) capture: the nflog header and its
 // TLVs (length and type in host order, values as the kernel sent them).
@@ -77,7 +76,7 @@ std::uint32_t be32(const byte_buffer& b) {
   return static_cast<std::uint32_t>(b[0]) << 24 | b[1] << 16 | b[2] << 8 | b[3];
 }
 
-} // namespace
+} // namespace nflog_tcpdump
 
 BOOST_AUTO_TEST_SUITE(nflog_tcpdump,
                       *boost::unit_test::precondition(needs_kernel))

@@ -17,6 +17,7 @@
 #include "nfactor/nfqueue/checksum.hpp"
 #include "nfactor/nfqueue/queue.hpp"
 
+namespace nfqueue_queue {
 using namespace nfactor;
 using namespace nfactor::nfqueue;
 using nfactor::test::add_queue_rule;
@@ -24,8 +25,6 @@ using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
 using nfactor::test::udp_receiver;
 using nfactor::test::udp_text;
-
-namespace {
 
 constexpr std::uint16_t queue_num = 7;
 constexpr std::uint16_t port = 9999;
@@ -65,7 +64,7 @@ void send(const test::scratch_netns& ns, int family, const std::string& text) {
   BOOST_REQUIRE_EQUAL(test::send_udp(ns.ns(), family, port, text), 1);
 }
 
-} // namespace
+} // namespace nfqueue_queue
 
 BOOST_AUTO_TEST_SUITE(nfqueue_queue,
                       *boost::unit_test::precondition(needs_kernel))

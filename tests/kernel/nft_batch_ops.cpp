@@ -20,12 +20,11 @@
 #include "nfactor/nft/rule_builder.hpp"
 #include "nfactor/nft/transaction.hpp"
 
+namespace nft_batch_ops {
 using namespace nfactor;
 using json = nlohmann::json;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-namespace {
 
 constexpr std::uint8_t inet = NFPROTO_INET;
 
@@ -89,7 +88,7 @@ nft::front::rule_builder in(const char* chain) {
   return {nfnl::family::inet, "t", chain};
 }
 
-} // namespace
+} // namespace nft_batch_ops
 
 BOOST_AUTO_TEST_SUITE(nft_batch_ops,
                       *boost::unit_test::precondition(needs_kernel))

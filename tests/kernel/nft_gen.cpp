@@ -16,11 +16,10 @@
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/sys/request.hpp"
 
+namespace nft_gen {
 using namespace nfactor;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-namespace {
 
 sys::socket open_in(const nfactor::test::scratch_netns& ns) {
   sys::socket_options o;
@@ -44,7 +43,7 @@ byte_buffer table_request(std::uint16_t flags, std::uint32_t seq,
   return req;
 }
 
-} // namespace
+} // namespace nft_gen
 
 BOOST_AUTO_TEST_SUITE(nft_gen, *boost::unit_test::precondition(needs_kernel))
 

@@ -15,12 +15,11 @@
 #include "nfactor/nft/reconcile.hpp"
 #include "nfactor/nft/rule_builder.hpp"
 
+namespace nft_reconcile {
 using namespace nfactor;
 using namespace nfactor::nft::front;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-namespace {
 
 constexpr std::uint8_t inet = NFPROTO_INET;
 
@@ -115,7 +114,7 @@ nft::ruleset objects(std::uint64_t quota_mb, std::uint64_t rate) {
   return d;
 }
 
-} // namespace
+} // namespace nft_reconcile
 
 BOOST_AUTO_TEST_SUITE(nft_reconcile,
                       *boost::unit_test::precondition(needs_kernel))

@@ -16,12 +16,11 @@
 #include "nfactor/nft/rule_builder.hpp"
 #include "nfactor/nft/transaction.hpp"
 
+namespace nft_rule_builder {
 using namespace nfactor;
 using namespace nfactor::nft::front;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-namespace {
 
 struct case_ {
   const char* chain;
@@ -72,7 +71,7 @@ void check_listing(const nfactor::test::scratch_netns& ns, std::uint8_t family,
                         << listing);
 }
 
-} // namespace
+} // namespace nft_rule_builder
 
 BOOST_AUTO_TEST_SUITE(nft_rule_builder,
                       *boost::unit_test::precondition(needs_kernel))

@@ -18,14 +18,13 @@
 #include "nfactor/nft/event.hpp"
 #include "nfactor/nft/snapshot.hpp"
 
+namespace nft_snapshot {
 using namespace nfactor;
 using nfactor::test::check_equal;
 using nfactor::test::from_nft;
 using nfactor::test::from_snapshot;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-namespace {
 
 sys::socket open_in(const test::scratch_netns& ns,
                     std::vector<unsigned> groups = {}, int rcvbuf = 0) {
@@ -90,7 +89,7 @@ table ip nat {
 }
 )";
 
-} // namespace
+} // namespace nft_snapshot
 
 BOOST_AUTO_TEST_SUITE(nft_snapshot,
                       *boost::unit_test::precondition(needs_kernel))

@@ -38,6 +38,7 @@
 #include "traffic.hpp"
 #include "tx_helpers.hpp"
 
+namespace nft_trace {
 using namespace nfactor;
 using nfactor::test::is_packet_line;
 using nfactor::test::lines_of;
@@ -45,8 +46,6 @@ using namespace std::chrono_literals;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
 using nfactor::test::traced_ruleset;
-
-namespace {
 
 // `nft monitor trace` in the namespace, line-buffered into a file, bounded
 // by `timeout` and stopped by pid at the end.
@@ -167,7 +166,7 @@ std::size_t marker_drop(const std::vector<std::string>& lines,
   return std::string::npos;
 }
 
-} // namespace
+} // namespace nft_trace
 
 BOOST_AUTO_TEST_SUITE(nft_trace, *boost::unit_test::precondition(needs_kernel))
 

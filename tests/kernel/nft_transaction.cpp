@@ -20,16 +20,14 @@
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nft/transaction.hpp"
 
-using namespace nfactor;
-using nfactor::test::needs_kernel;
-using nfactor::test::netns_fixture;
-
+namespace nft_transaction {
 // Table operations are written directly (test::table_op): the envelope
 // is under test here, not the object encoders.
+using namespace nfactor;
 using nfactor::test::finish;
+using nfactor::test::needs_kernel;
+using nfactor::test::netns_fixture;
 using nfactor::test::table_op;
-
-namespace {
 
 // Commits run both ways: without per-operation acks (the default) and
 // with them; errors must carry the same attribution in both.
@@ -39,7 +37,7 @@ std::string mode(bool ack_each) {
   return ack_each ? "with per-operation acks" : "without acks";
 }
 
-} // namespace
+} // namespace nft_transaction
 
 BOOST_AUTO_TEST_SUITE(nft_transaction,
                       *boost::unit_test::precondition(needs_kernel))

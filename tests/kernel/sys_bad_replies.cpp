@@ -30,20 +30,13 @@
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/sys/request.hpp"
 #include "nfactor/sys/socket.hpp"
+#include "tx_helpers.hpp"
 
+namespace sys_bad_replies {
 using namespace nfactor;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-namespace {
-
-sys::socket open_socket(const test::scratch_netns& netns) {
-  sys::socket_options o;
-  o.ns = netns.ns();
-  auto s = sys::socket::open(o);
-  NFACTOR_REQUIRE_OK(s);
-  return std::move(*s);
-}
+using nfactor::test::open_socket;
 
 // Sends `datagram` from `from` to the socket with portid `to`.
 void inject(const sys::socket& from, std::uint32_t to,
@@ -120,7 +113,7 @@ sys::exchange_options quick() {
   return o;
 }
 
-} // namespace
+} // namespace sys_bad_replies
 
 BOOST_AUTO_TEST_SUITE(sys_bad_replies,
                       *boost::unit_test::precondition(needs_kernel))

@@ -16,13 +16,12 @@
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/sys/socket.hpp"
 
+namespace sys_socket {
 using namespace nfactor;
 using namespace nfactor::sys;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
 using nfactor::test::scratch_netns;
-
-namespace {
 
 ino_t inode_of(const std::string& path) {
   struct stat st {};
@@ -35,7 +34,7 @@ ino_t own_netns() {
   return inode_of("/proc/thread-self/ns/net");
 }
 
-} // namespace
+} // namespace sys_socket
 
 BOOST_AUTO_TEST_SUITE(sys_socket, *boost::unit_test::precondition(needs_kernel))
 

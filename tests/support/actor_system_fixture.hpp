@@ -2,21 +2,41 @@
 // For the actor suites (links CAF; header-only, so the support library
 // stays CAF-free): an actor system with nfactor's message types, and the
 // round trip every message type must survive between nodes (CAF's binary
-// serializer, then its deserializer).
+// serializer, then its deserializer), and printers so BOOST_TEST can show
+// CAF values.
 #pragma once
 
+#include <ostream>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
 
+#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
+#include <caf/error.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/expected.hpp>
 
+#include "nfactor/actors/error.hpp"
 #include "nfactor/actors/system.hpp"
 #include "watchdog.hpp"
+
+namespace caf {
+// An nfactor error with its operation, errno and extack; any other as CAF
+// prints it.
+inline std::ostream& boost_test_print_type(std::ostream& os, const error& e) {
+  return os << nfactor::actors::describe(e);
+}
+inline std::ostream& boost_test_print_type(std::ostream& os, const actor& a) {
+  return os << to_string(a);
+}
+inline std::ostream& boost_test_print_type(std::ostream& os, exit_reason r) {
+  return os << to_string(r);
+}
+} // namespace caf
 
 namespace nfactor::test {
 

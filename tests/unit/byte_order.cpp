@@ -21,10 +21,9 @@
 #include "nfactor/nft/expr.hpp"
 #include "nfactor/nft/rule_builder.hpp"
 
+namespace byte_order {
 using namespace nfactor;
 using nfactor::test::bytes_equal;
-
-namespace {
 
 constexpr bool little = std::endian::native == std::endian::little;
 
@@ -48,7 +47,7 @@ std::vector<byte_buffer> values_of(const nft::rule& r) {
   return out;
 }
 
-} // namespace
+} // namespace byte_order
 
 BOOST_AUTO_TEST_SUITE(byte_order)
 

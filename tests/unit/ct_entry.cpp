@@ -13,10 +13,9 @@
 #include "nfactor/ct/entry.hpp"
 #include "nfactor/nl/attr.hpp"
 
+namespace ct_entry {
 using namespace nfactor;
 using namespace nfactor::ct;
-
-namespace {
 
 ip_address v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
   ip_address ip;
@@ -93,7 +92,7 @@ entry full_entry() {
   return e;
 }
 
-} // namespace
+} // namespace ct_entry
 
 BOOST_AUTO_TEST_SUITE(ct_entry)
 

@@ -19,10 +19,9 @@
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/nl/message.hpp"
 
+namespace ct_expect {
 using namespace nfactor;
 using namespace nfactor::ct;
-
-namespace {
 
 // NFNLGRP_CONNTRACK_EXP_NEW, captured from kernel 6.18 in a scratch
 // namespace: nft `ct helper ftp-standard { type "ftp" protocol tcp; }`
@@ -115,7 +114,7 @@ byte_buffer with_header(byte_buffer bytes, std::uint8_t msg,
   return bytes;
 }
 
-} // namespace
+} // namespace ct_expect
 
 BOOST_AUTO_TEST_SUITE(ct_expect)
 

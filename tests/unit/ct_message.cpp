@@ -17,10 +17,9 @@
 #include "nfactor/ct/message.hpp"
 #include "nfactor/nl/message.hpp"
 
+namespace ct_message {
 using namespace nfactor;
 using namespace nfactor::ct;
-
-namespace {
 
 tuple udp_tuple() {
   tuple t;
@@ -39,7 +38,7 @@ nl::message only(const byte_buffer& bytes) {
   return r.get();
 }
 
-} // namespace
+} // namespace ct_message
 
 BOOST_AUTO_TEST_SUITE(ct_message)
 

@@ -7,8 +7,10 @@
 
 #include "nfactor/latency_histogram.hpp"
 
+namespace latency_histogram {
 using namespace nfactor;
 using namespace std::chrono_literals;
+} // namespace latency_histogram
 
 BOOST_AUTO_TEST_SUITE(latency_histogram)
 

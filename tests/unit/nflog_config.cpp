@@ -24,12 +24,11 @@
 #include "nfactor/nflog/listener.hpp"
 #include "nfactor/nl/message.hpp"
 
+namespace nflog_config {
 using namespace nfactor;
 using namespace nfactor::nflog;
 using nfactor::test::bytes;
 using nfactor::test::bytes_equal;
-
-namespace {
 
 // The one message in `buf`, checked for type, flags and sequence number.
 byte_view config_payload(const byte_buffer& buf, std::uint32_t seq) {
@@ -44,7 +43,7 @@ byte_view config_payload(const byte_buffer& buf, std::uint32_t seq) {
   return msg.payload;
 }
 
-} // namespace
+} // namespace nflog_config
 
 BOOST_AUTO_TEST_SUITE(nflog_config)
 

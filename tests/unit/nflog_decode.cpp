@@ -18,10 +18,9 @@
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/nl/message.hpp"
 
+namespace nflog_decode {
 using namespace nfactor;
 using namespace nfactor::nflog;
-
-namespace {
 
 // A conntrack nest as ctnetlink writes it: UDP 127.0.0.1:40000 ->
 // 127.0.0.1:53 and its reply, status, TCP-less protoinfo, id, mark, zone.
@@ -109,7 +108,7 @@ byte_buffer packet_with(const byte_buffer& attrs) {
   return out;
 }
 
-} // namespace
+} // namespace nflog_decode
 
 BOOST_AUTO_TEST_SUITE(nflog_decode)
 

@@ -23,10 +23,9 @@
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/nl/message.hpp"
 
+namespace nflog_malformed {
 using namespace nfactor;
 using namespace nfactor::nflog;
-
-namespace {
 
 constexpr std::uint16_t packet_type =
     (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
@@ -79,7 +78,7 @@ void expect(const bad_case& c) {
   }
 }
 
-} // namespace
+} // namespace nflog_malformed
 
 BOOST_AUTO_TEST_SUITE(nflog_malformed)
 

@@ -11,10 +11,9 @@
 #include "bytes_check.hpp"
 #include "nfactor/nflog/packed.hpp"
 
+namespace nflog_packed {
 using namespace nfactor;
 using namespace nfactor::nflog;
-
-namespace {
 
 // The event the kernel sends for `meta l4proto udp log group 5 prefix
 // "nfx"` on an output UDP packet with the seq flag (as nflog_decode and
@@ -75,7 +74,7 @@ log_event empty_event_of_group(std::uint16_t group) {
   return ev;
 }
 
-} // namespace
+} // namespace nflog_packed
 
 BOOST_AUTO_TEST_SUITE(nflog_packed)
 

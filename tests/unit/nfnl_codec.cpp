@@ -9,10 +9,12 @@
 #include "nfactor/nfnl/codec.hpp"
 #include "nfactor/nl/message.hpp"
 
+namespace nfnl_codec {
 using namespace nfactor;
 using namespace nfactor::nfnl;
 using nfactor::test::bytes;
 using nfactor::test::bytes_equal;
+} // namespace nfnl_codec
 
 BOOST_AUTO_TEST_SUITE(nfnl_codec)
 

@@ -21,12 +21,11 @@
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/nl/message.hpp"
 
+namespace nfqueue_codec {
 using namespace nfactor;
 using namespace nfactor::nfqueue;
 using nfactor::test::bytes;
 using nfactor::test::bytes_equal;
-
-namespace {
 
 nl::message as_message(const byte_buffer& buf) {
   nl::message_reader r{buf};
@@ -128,7 +127,7 @@ byte_view verdict_payload(const byte_buffer& buf, std::uint8_t type,
   return msg.payload;
 }
 
-} // namespace
+} // namespace nfqueue_codec
 
 BOOST_AUTO_TEST_SUITE(nfqueue_codec)
 

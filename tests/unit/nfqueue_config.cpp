@@ -20,12 +20,11 @@
 #include "nfactor/nfqueue/queue.hpp"
 #include "nfactor/nl/message.hpp"
 
+namespace nfqueue_config {
 using namespace nfactor;
 using namespace nfactor::nfqueue;
 using nfactor::test::bytes;
 using nfactor::test::bytes_equal;
-
-namespace {
 
 // The one message in `buf`, checked for type, flags and sequence number.
 byte_view config_payload(const byte_buffer& buf, std::uint32_t seq) {
@@ -40,7 +39,7 @@ byte_view config_payload(const byte_buffer& buf, std::uint32_t seq) {
   return msg.payload;
 }
 
-} // namespace
+} // namespace nfqueue_config
 
 BOOST_AUTO_TEST_SUITE(nfqueue_config)
 

@@ -19,12 +19,11 @@
 #include "bytes_check.hpp"
 #include "nfactor/nfqueue/policy.hpp"
 
+namespace nfqueue_policy {
 using namespace nfactor;
 using namespace nfactor::nfqueue;
 using nfactor::test::bytes;
 using kind = policy_action::kind;
-
-namespace {
 
 // IPv4 UDP 10.1.2.3:40001 -> 192.168.1.1:53, payload "xxevilxx".
 const byte_buffer ip4_udp = bytes({
@@ -136,7 +135,7 @@ std::string json_error_of(const std::string& text) {
   return r.err().detail;
 }
 
-} // namespace
+} // namespace nfqueue_policy
 
 BOOST_AUTO_TEST_SUITE(nfqueue_policy)
 

@@ -11,10 +11,9 @@
 #include "netns_fixture.hpp"
 #include "nfactor/nft/batch.hpp"
 
+namespace nft_batch {
 using namespace nfactor;
 using nfactor::test::bytes_equal;
-
-namespace {
 
 void table_op(nft::batch& b, nft::verb v, const std::string& name) {
   auto& w = b.op(v, NFT_MSG_NEWTABLE, nfnl::family::inet, "table inet " + name);
@@ -34,7 +33,7 @@ std::uint32_t seq_at(const nft::encoded_batch& e, std::size_t i) {
   return s;
 }
 
-} // namespace
+} // namespace nft_batch
 
 BOOST_AUTO_TEST_SUITE(nft_batch)
 

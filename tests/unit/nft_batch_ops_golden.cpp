@@ -13,10 +13,9 @@
 #include "nfactor/nft/batch_ops.hpp"
 #include "nfactor/nft/rule_builder.hpp"
 
+namespace nft_batch_ops_golden {
 using namespace nfactor;
 using nfactor::test::bytes_equal;
-
-namespace {
 
 // The only operation's payload and flags.
 struct one_op {
@@ -34,7 +33,7 @@ one_op only(nft::batch& b) {
   return out;
 }
 
-} // namespace
+} // namespace nft_batch_ops_golden
 
 BOOST_AUTO_TEST_SUITE(nft_batch_ops_golden)
 

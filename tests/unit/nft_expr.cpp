@@ -20,11 +20,10 @@
 #include "nfactor/nft/rule.hpp"
 #include "nft_golden.hpp"
 
+namespace nft_expr {
 using namespace nfactor;
 using nfactor::test::bytes_equal;
 using nfactor::test::nft_golden_messages;
-
-namespace {
 
 std::vector<std::string> lines(const char* text) {
   std::vector<std::string> out;
@@ -34,15 +33,15 @@ std::vector<std::string> lines(const char* text) {
   return out;
 }
 
-} // namespace
+} // namespace nft_expr
 
-namespace {
+namespace nft_expr {
 
 using nfactor::test::as_message;
 using nfactor::test::golden_attrs;
 using nfactor::test::reencode;
 
-} // namespace
+} // namespace nft_expr
 
 BOOST_AUTO_TEST_SUITE(nft_expr)
 

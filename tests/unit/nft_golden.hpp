@@ -11,6 +11,7 @@
 #include "nfactor/bytes.hpp"
 #include "nfactor/nl/message.hpp"
 #include "nfactor/nft/event.hpp"
+#include "nfactor/nft/trace.hpp" // append() for trace events
 #include "nft_golden_data.hpp"
 
 namespace nfactor::test {

@@ -21,9 +21,8 @@
 #include "nfactor/nft/json.hpp"
 #include "nfactor/nft/rule.hpp"
 
+namespace nft_json {
 using namespace nfactor;
-
-namespace {
 
 struct json_case {
   const char* family;
@@ -726,7 +725,7 @@ void check_writer(const json_case& c) {
   }
 }
 
-} // namespace
+} // namespace nft_json
 
 BOOST_AUTO_TEST_SUITE(nft_json)
 

@@ -26,9 +26,8 @@
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/nl/message.hpp"
 
+namespace nft_malformed {
 using namespace nfactor;
-
-namespace {
 
 byte_buffer raw_message(std::uint16_t type, const byte_buffer& payload,
                         std::uint16_t flags = 0) {
@@ -113,7 +112,7 @@ byte_buffer rule_with_expr(const std::string& name, const byte_buffer& data) {
   return nft_msg(NFT_MSG_NEWRULE, expr);
 }
 
-} // namespace
+} // namespace nft_malformed
 
 BOOST_AUTO_TEST_SUITE(nft_malformed)
 

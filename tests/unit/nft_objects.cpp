@@ -21,14 +21,13 @@
 #include "nfactor/nft/rule.hpp"
 #include "nft_golden.hpp"
 
+namespace nft_objects {
 using namespace nfactor;
 using nfactor::test::as_message;
 using nfactor::test::bytes_equal;
 using nfactor::test::golden_attrs;
 using nfactor::test::nft_golden_messages;
 using nfactor::test::reencode;
-
-namespace {
 
 template <class Decode>
 int round_trip_all(std::string_view kind, std::uint16_t max_type,
@@ -60,7 +59,7 @@ std::vector<T> all_of(std::string_view kind, Decode decode) {
   return out;
 }
 
-} // namespace
+} // namespace nft_objects
 
 BOOST_AUTO_TEST_SUITE(nft_objects)
 

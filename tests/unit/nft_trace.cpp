@@ -31,6 +31,7 @@
 #include "trace_print.hpp"
 #include "trace_support.hpp"
 
+namespace nft_trace {
 using namespace nfactor;
 using nfactor::test::is_packet_line;
 using nfactor::test::lines_of;
@@ -40,8 +41,6 @@ using nfactor::test::bytes_equal;
 using nfactor::test::golden_attrs;
 using nfactor::test::reencode;
 using nfactor::test::trace_golden_messages;
-
-namespace {
 
 using clock_type = nft::trace_assembler::clock;
 
@@ -88,7 +87,7 @@ nft::trace_event event(std::uint32_t id, nft::trace_type type,
   return e;
 }
 
-} // namespace
+} // namespace nft_trace
 
 BOOST_AUTO_TEST_SUITE(nft_trace)
 

@@ -6,12 +6,11 @@
 #include "bytes_check.hpp"
 #include "nfactor/nl/attr.hpp"
 
+namespace nl_attr {
 using namespace nfactor;
 using namespace nfactor::nl;
 using nfactor::test::bytes;
 using nfactor::test::bytes_equal;
-
-namespace {
 
 // Writes attributes with message_writer and returns just the attribute
 // stream (the bytes after the 16-byte netlink header).
@@ -26,7 +25,7 @@ byte_buffer attrs_of(F&& fill) {
   return byte_buffer(buf.begin() + NLMSG_HDRLEN, buf.end());
 }
 
-} // namespace
+} // namespace nl_attr
 
 BOOST_AUTO_TEST_SUITE(nl_attr)
 

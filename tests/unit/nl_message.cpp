@@ -10,11 +10,10 @@
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/nl/message.hpp"
 
+namespace nl_message {
 using namespace nfactor;
 using namespace nfactor::nl;
 using nfactor::test::bytes;
-
-namespace {
 
 // An NLMSG_ERROR as the kernel sends it with NETLINK_CAP_ACK and
 // NETLINK_EXT_ACK: nlmsgerr (error + request header), then TLVs.
@@ -40,7 +39,7 @@ byte_buffer error_message(int err, std::uint32_t seq, const char* text,
   return buf;
 }
 
-} // namespace
+} // namespace nl_message
 
 BOOST_AUTO_TEST_SUITE(nl_message)
 

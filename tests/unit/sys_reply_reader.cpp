@@ -23,10 +23,9 @@
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/sys/request.hpp"
 
+namespace sys_reply_reader {
 using namespace nfactor;
 using until = sys::reply_reader::until;
-
-namespace {
 
 byte_buffer message(std::uint16_t type, std::uint16_t flags, std::uint32_t seq,
                     const byte_buffer& payload) {
@@ -86,7 +85,7 @@ struct exchange {
   }
 };
 
-} // namespace
+} // namespace sys_reply_reader
 
 BOOST_AUTO_TEST_SUITE(sys_reply_reader)
 
