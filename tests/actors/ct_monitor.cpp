@@ -29,6 +29,7 @@
 #include "nfactor/ct/ops.hpp"
 #include "nfactor/ct/text.hpp"
 #include "nfactor/sys/socket.hpp"
+#include "tx_helpers.hpp"
 
 namespace ct_monitor {
 using namespace nfactor;
@@ -69,13 +70,7 @@ struct monitor_fixture : test::ct_netns_fixture, test::sup_fixture {
     return o;
   }
 
-  sys::socket table() {
-    sys::socket_options o;
-    o.ns = netns.ns();
-    auto s = sys::socket::open(o);
-    NFACTOR_REQUIRE_OK(s);
-    return std::move(*s);
-  }
+  sys::socket table() { return test::open_socket(netns); }
 
   // Starts a monitor for a forwarding owner and takes its ct_started.
   actors::conntrack_monitor start(actors::conntrack_monitor_options o,

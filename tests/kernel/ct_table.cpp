@@ -19,23 +19,14 @@
 #include "nfactor/ct/ops.hpp"
 #include "nfactor/nl/message.hpp"
 #include "nfactor/sys/socket.hpp"
+#include "tx_helpers.hpp"
 
 namespace ct_table {
 using namespace nfactor;
 using namespace std::chrono_literals;
 using nfactor::test::ct_netns_fixture;
 using nfactor::test::needs_kernel;
-
-sys::socket open_in(const test::scratch_netns& ns,
-                    std::vector<unsigned> groups = {}, int rcvbuf = 0) {
-  sys::socket_options o;
-  o.ns = ns.ns();
-  o.groups = std::move(groups);
-  o.rcvbuf = rcvbuf;
-  auto s = sys::socket::open(o);
-  NFACTOR_REQUIRE_OK(s);
-  return std::move(*s);
-}
+using nfactor::test::open_socket;
 
 // Reads events from `sock` until `done(events)` or `limit` passes without
 // it; returns what was read. Overruns are counted in `overruns`.
@@ -96,8 +87,8 @@ BOOST_AUTO_TEST_SUITE(ct_table, *boost::unit_test::precondition(needs_kernel))
 // NEW, then DESTROY after a delete request, with the counters of what was
 // sent (3 datagrams of 10 bytes), for IPv4 and IPv6.
 BOOST_FIXTURE_TEST_CASE(udp_new_then_destroy_with_counters, ct_netns_fixture) {
-  auto events = open_in(netns, ct::group_numbers({}), 1 << 20);
-  auto table = open_in(netns);
+  auto events = open_socket(netns, ct::group_numbers({}), 1 << 20);
+  auto table = open_socket(netns);
   for (int family : {AF_INET, AF_INET6}) {
     std::uint16_t port = family == AF_INET ? 4001 : 4002;
     test::udp_sink sink{netns.ns(), family, port};
@@ -131,8 +122,8 @@ BOOST_FIXTURE_TEST_CASE(udp_new_then_destroy_with_counters, ct_netns_fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(icmp_and_tcp_flows, ct_netns_fixture) {
-  auto events = open_in(netns, ct::group_numbers({}), 1 << 20);
-  auto table = open_in(netns);
+  auto events = open_socket(netns, ct::group_numbers({}), 1 << 20);
+  auto table = open_socket(netns);
   for (int family : {AF_INET, AF_INET6}) {
     std::uint16_t id = family == AF_INET ? 0x4141 : 0x4242;
     BOOST_TEST_REQUIRE(test::send_echo(netns.ns(), family, id, "abcd"));
@@ -172,8 +163,8 @@ BOOST_FIXTURE_TEST_CASE(icmp_and_tcp_flows, ct_netns_fixture) {
 
 // A shorter timeout set by an update request ends the entry: DESTROY.
 BOOST_FIXTURE_TEST_CASE(timeout_update_ends_the_entry, ct_netns_fixture) {
-  auto events = open_in(netns, ct::group_numbers({}), 1 << 20);
-  auto table = open_in(netns);
+  auto events = open_socket(netns, ct::group_numbers({}), 1 << 20);
+  auto table = open_socket(netns);
   test::udp_sink sink{netns.ns(), AF_INET, 4004};
   BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 4004, "x", 1) == 1);
   auto evs = read_events(events, count_of(ct::change::created, 4004, 1));
@@ -201,7 +192,7 @@ BOOST_FIXTURE_TEST_CASE(timeout_update_ends_the_entry, ct_netns_fixture) {
 
 // Our dump lists what `conntrack -L -o extended,id` lists, field by field.
 BOOST_FIXTURE_TEST_CASE(dump_equals_conntrack_listing, ct_netns_fixture) {
-  auto table = open_in(netns);
+  auto table = open_socket(netns);
   test::udp_sink a{netns.ns(), AF_INET, 4010};
   test::udp_sink b{netns.ns(), AF_INET6, 4011};
   BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 4010, "hello", 2) == 2);
@@ -221,7 +212,7 @@ BOOST_FIXTURE_TEST_CASE(dump_equals_conntrack_listing, ct_netns_fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(filters_flush_and_stats, ct_netns_fixture) {
-  auto table = open_in(netns);
+  auto table = open_socket(netns);
   test::udp_sink a{netns.ns(), AF_INET, 4020};
   test::udp_sink b{netns.ns(), AF_INET6, 4021};
   BOOST_TEST(test::send_udp(netns.ns(), AF_INET, 4020, "a", 1) == 1);
@@ -297,7 +288,7 @@ BOOST_FIXTURE_TEST_CASE(filters_flush_and_stats, ct_netns_fixture) {
 
 // An entry made by request, read back, and refused a second time.
 BOOST_FIXTURE_TEST_CASE(create_get_and_duplicates, ct_netns_fixture) {
-  auto table = open_in(netns);
+  auto table = open_socket(netns);
   ct::entry e;
   ct::tuple o;
   o.src = ct::ip_address::parse("10.9.9.1");
@@ -332,7 +323,7 @@ BOOST_FIXTURE_TEST_CASE(create_get_and_duplicates, ct_netns_fixture) {
 
 // The BPF program drops what it does not select inside the kernel.
 BOOST_FIXTURE_TEST_CASE(event_filter_selects_in_the_kernel, ct_netns_fixture) {
-  auto events = open_in(netns, ct::group_numbers({}), 1 << 20);
+  auto events = open_socket(netns, ct::group_numbers({}), 1 << 20);
   ct::event_filter f;
   f.l4protos = {IPPROTO_UDP};
   f.destinations = {ct::prefix{*ct::ip_address::parse("::1"), 128}};
@@ -359,8 +350,8 @@ BOOST_FIXTURE_TEST_CASE(event_filter_selects_in_the_kernel, ct_netns_fixture) {
 // A burst of flows into a tiny receive buffer overruns it: the socket
 // reports ENOBUFS and keeps working, and a dump still lists the table.
 BOOST_FIXTURE_TEST_CASE(burst_into_tiny_buffer_overruns, ct_netns_fixture) {
-  auto events = open_in(netns, ct::group_numbers({}), 4096);
-  auto table = open_in(netns);
+  auto events = open_socket(netns, ct::group_numbers({}), 4096);
+  auto table = open_socket(netns);
   test::udp_sink sink{netns.ns(), AF_INET, 4040};
   constexpr int flows = 300;
   BOOST_TEST_REQUIRE(test::udp_flows(netns.ns(), AF_INET, 20000, flows, 4040) ==
@@ -385,7 +376,7 @@ BOOST_FIXTURE_TEST_CASE(burst_into_tiny_buffer_overruns, ct_netns_fixture) {
 // still queued (read in batches with recvmmsg) and the drops add up to the
 // flows.
 BOOST_FIXTURE_TEST_CASE(drop_counter_counts_each_lost_event, ct_netns_fixture) {
-  auto events = open_in(netns, ct::group_numbers({}), 4096);
+  auto events = open_socket(netns, ct::group_numbers({}), 4096);
   auto before = events.drops();
   NFACTOR_REQUIRE_OK(before);
   BOOST_TEST(*before == 0u);

@@ -15,19 +15,13 @@
 #include "nfactor/nft/gen.hpp"
 #include "nfactor/nl/attr.hpp"
 #include "nfactor/sys/request.hpp"
+#include "tx_helpers.hpp"
 
 namespace nft_gen {
 using namespace nfactor;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-sys::socket open_in(const nfactor::test::scratch_netns& ns) {
-  sys::socket_options o;
-  o.ns = ns.ns();
-  auto s = sys::socket::open(o);
-  NFACTOR_REQUIRE_OK(s);
-  return std::move(*s);
-}
+using nfactor::test::open_socket;
 
 byte_buffer table_request(std::uint16_t flags, std::uint32_t seq,
                           const char* name = nullptr) {
@@ -48,7 +42,7 @@ byte_buffer table_request(std::uint16_t flags, std::uint32_t seq,
 BOOST_AUTO_TEST_SUITE(nft_gen, *boost::unit_test::precondition(needs_kernel))
 
 BOOST_FIXTURE_TEST_CASE(gen_moves_with_each_commit, netns_fixture) {
-  auto s = open_in(netns);
+  auto s = open_socket(netns);
   auto g0 = nft::get_gen(s);
   NFACTOR_REQUIRE_OK(g0);
   netns.nft("add table inet demo");
@@ -69,7 +63,7 @@ BOOST_FIXTURE_TEST_CASE(gen_moves_with_each_commit, netns_fixture) {
 
 BOOST_FIXTURE_TEST_CASE(dump_sees_tables_and_gen_in_res_id, netns_fixture) {
   netns.nft("add table inet alpha; add table inet beta");
-  auto s = open_in(netns);
+  auto s = open_socket(netns);
   auto gen = nft::get_gen(s);
   BOOST_REQUIRE(gen);
   std::set<std::string> names;
@@ -96,7 +90,7 @@ BOOST_FIXTURE_TEST_CASE(dump_sees_tables_and_gen_in_res_id, netns_fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(failed_request_carries_errno_and_op, netns_fixture) {
-  auto s = open_in(netns);
+  auto s = open_socket(netns);
   auto seq = s.next_seq();
   auto req = table_request(NLM_F_ACK, seq, "missing");
   auto st = sys::request(s, req, seq, "NFT_MSG_GETTABLE missing");
@@ -112,7 +106,7 @@ BOOST_FIXTURE_TEST_CASE(failed_request_carries_errno_and_op, netns_fixture) {
 BOOST_FIXTURE_TEST_CASE(handler_error_is_returned_after_draining,
                         netns_fixture) {
   netns.nft("add table inet a; add table inet b; add table inet c");
-  auto s = open_in(netns);
+  auto s = open_socket(netns);
   auto seq = s.next_seq();
   auto req = table_request(NLM_F_DUMP, seq);
   int calls = 0;

@@ -17,6 +17,7 @@
 #include "nfactor/nfnl/codec.hpp"
 #include "nfactor/nft/event.hpp"
 #include "nfactor/nft/snapshot.hpp"
+#include "tx_helpers.hpp"
 
 namespace nft_snapshot {
 using namespace nfactor;
@@ -25,17 +26,7 @@ using nfactor::test::from_nft;
 using nfactor::test::from_snapshot;
 using nfactor::test::needs_kernel;
 using nfactor::test::netns_fixture;
-
-sys::socket open_in(const test::scratch_netns& ns,
-                    std::vector<unsigned> groups = {}, int rcvbuf = 0) {
-  sys::socket_options o;
-  o.ns = ns.ns();
-  o.groups = std::move(groups);
-  o.rcvbuf = rcvbuf;
-  auto s = sys::socket::open(o);
-  NFACTOR_REQUIRE_OK(s);
-  return std::move(*s);
-}
+using nfactor::test::open_socket;
 
 using commits = std::vector<nft::transaction>;
 
@@ -96,7 +87,7 @@ BOOST_AUTO_TEST_SUITE(nft_snapshot,
 
 BOOST_FIXTURE_TEST_CASE(snapshot_equals_nft_list_ruleset, netns_fixture) {
   netns.nft_script(demo_ruleset);
-  auto s = open_in(netns);
+  auto s = open_socket(netns);
   auto rs = nft::pull(s);
   NFACTOR_REQUIRE_OK(rs);
   auto gen = nft::get_gen(s);
@@ -118,7 +109,7 @@ BOOST_FIXTURE_TEST_CASE(snapshot_equals_nft_list_ruleset, netns_fixture) {
 
 BOOST_FIXTURE_TEST_CASE(snapshot_of_one_family_or_table, netns_fixture) {
   netns.nft_script(demo_ruleset);
-  auto s = open_in(netns);
+  auto s = open_socket(netns);
   nft::pull_options o;
   o.family = NFPROTO_IPV4;
   auto ip = nft::pull(s, o);
@@ -145,7 +136,7 @@ BOOST_FIXTURE_TEST_CASE(rules_per_chain_equal_one_rule_dump, netns_fixture) {
               std::to_string(i % 256) + " counter accept\n";
   script += "  }\n  chain b { udp dport 53 accept; }\n}\n";
   netns.nft_script(script);
-  auto s = open_in(netns);
+  auto s = open_socket(netns);
   auto per_chain = nft::pull(s);
   NFACTOR_REQUIRE_OK(per_chain);
   nft::pull_options whole;
@@ -171,7 +162,7 @@ BOOST_FIXTURE_TEST_CASE(rules_per_chain_equal_one_rule_dump, netns_fixture) {
 // change of a multi-command nft run arrives before its NEWGEN, and the
 // NEWGEN names the nft process.
 BOOST_FIXTURE_TEST_CASE(commit_events_come_before_their_newgen, netns_fixture) {
-  auto mon = open_in(netns, {NFNLGRP_NFTABLES}, 4 << 20);
+  auto mon = open_socket(netns, {NFNLGRP_NFTABLES}, 4 << 20);
   netns.nft("add table inet a; add chain inet a c; add rule inet a c counter; "
             "add table ip b");
   nft::commit_framer framer;
@@ -200,8 +191,8 @@ BOOST_FIXTURE_TEST_CASE(commit_events_come_before_their_newgen, netns_fixture) {
 // yields the one after it.
 BOOST_FIXTURE_TEST_CASE(pull_with_framer_yields_only_later_commits,
                         netns_fixture) {
-  auto mon = open_in(netns, {NFNLGRP_NFTABLES}, 4 << 20);
-  auto req = open_in(netns);
+  auto mon = open_socket(netns, {NFNLGRP_NFTABLES}, 4 << 20);
+  auto req = open_socket(netns);
   netns.nft("add table inet before");
   nft::commit_framer tail;
   auto rs = nft::pull(req, tail);
@@ -221,7 +212,7 @@ BOOST_FIXTURE_TEST_CASE(pull_with_framer_yields_only_later_commits,
 
 // Parts: take_part() splits a commit; the last part carries provenance.
 BOOST_FIXTURE_TEST_CASE(framer_parts_keep_order_and_provenance, netns_fixture) {
-  auto mon = open_in(netns, {NFNLGRP_NFTABLES}, 4 << 20);
+  auto mon = open_socket(netns, {NFNLGRP_NFTABLES}, 4 << 20);
   netns.nft("add table inet p; add chain inet p c; add rule inet p c counter; "
             "add rule inet p c accept; add rule inet p c drop");
   nft::commit_framer framer;
