@@ -431,4 +431,27 @@ BOOST_FIXTURE_TEST_CASE(overrun_is_reported_and_seq_gaps_count_loss_exactly,
                              << c.enobufs << " overrun(s)");
 }
 
+BOOST_FIXTURE_TEST_CASE(batches_past_nlbufsiz_arrive_whole, netns_fixture) {
+  // The kernel fills a batch to the size its allocator gave the buffer,
+  // which rounds 128 KiB up to 256 KiB: with a high qthresh and large
+  // events a datagram is larger than nlbufsiz. Every event must arrive,
+  // none be cut off or fail the socket.
+  netns.nft_script(rules("udp dport 9006 log group 7"));
+  auto o = packet_opts(netns);
+  o.qthresh = 1024;
+  o.flush_timeout = centiseconds{100}; // batches end by size, not time
+  auto l = listener::open(o);
+  NFACTOR_REQUIRE_OK(l);
+  const int burst = 600; // ~1.3 KiB events: ~800 KiB in all
+  BOOST_REQUIRE_EQUAL(
+      test::send_udp(netns.ns(), AF_INET, 9006, std::string(1200, 'x'), burst),
+      burst);
+  auto evs = collect(*l, burst);
+  BOOST_TEST(evs.size() == static_cast<std::size_t>(burst));
+  const auto& c = l->counters();
+  BOOST_TEST(c.lost == 0u);
+  BOOST_TEST(c.decode_errors == 0u);
+  BOOST_TEST_MESSAGE(burst << " events in " << c.datagrams << " datagrams");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

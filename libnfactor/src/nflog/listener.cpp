@@ -19,20 +19,12 @@
 
 namespace nfactor::nflog {
 
-namespace {
-
-// A datagram holds one kernel batch (at most nlbufsiz) or a single event
-// larger than that (at most a 64 KiB packet plus its attributes).
-std::size_t recv_buffer_size(const options& o) {
-  return std::max<std::size_t>(o.nlbufsiz, 65536) + 16384;
-}
-
-} // namespace
-
 listener::listener(options opts, sys::socket sock)
-  : opts_(std::move(opts)), sock_(std::move(sock)) {
-  buf_.resize(recv_buffer_size(opts_) * recv_slots);
-}
+  : opts_(std::move(opts)), sock_(std::move(sock)),
+    // Not zeroed: the slots' pages are touched only as datagrams fill them.
+    slot_size_(largest_datagram(opts_.nlbufsiz)),
+    buf_(std::make_unique_for_overwrite<std::uint8_t[]>(slot_size_ *
+                                                        recv_slots)) {}
 
 listener::listener(listener&&) noexcept = default;
 listener& listener::operator=(listener&&) noexcept = default;
@@ -68,6 +60,9 @@ result<listener> listener::open(options opts) {
 result<void> listener::configure() {
   const auto g = opts_.group;
   sys::exchange_options ex;
+  // Until NLBUFSIZ is set the group batches with the kernel's default
+  // size: room for the largest batch any setting gives.
+  ex.buffer_size = largest_datagram(max_nlbufsiz);
   // Events can arrive between BIND and the last ack: keep them.
   ex.on_other = [this](const nl::message& msg) {
     detail::event_stage decoder{pending_};
@@ -182,11 +177,10 @@ result<std::size_t> listener::recv_some(std::size_t want, packet_stage& stage,
                                         drain_result& total) {
   // The socket's batch reader: every datagram that is queued, up to
   // `want`, in one recvmmsg.
-  const auto slot_size = buf_.size() / recv_slots;
   want = std::clamp<std::size_t>(want, 1, recv_slots);
   bool first = true;
-  auto got = sock_.recv_batch(std::span{buf_}.first(want * slot_size),
-                              slot_size, [&](byte_view datagram) {
+  auto got = sock_.recv_batch(std::span{buf_.get(), want * slot_size_},
+                              slot_size_, [&](byte_view datagram) {
                                 if (first) {
                                   now_ = std::chrono::steady_clock::now();
                                   first = false;

@@ -16,6 +16,8 @@
 // and refuses anything but BIND for a group this socket has not bound.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +50,21 @@ inline constexpr std::uint32_t max_copy_range = nfnl::max_copy_range;
 /// Largest per-instance batch buffer the kernel accepts (it clamps
 /// NFULA_CFG_NLBUFSIZ to 131072).
 inline constexpr std::uint32_t max_nlbufsiz = 131072;
+
+/// The largest datagram the kernel sends a group whose batch size is
+/// `nlbufsiz`. A batch is not bounded by nlbufsiz itself: the kernel
+/// allocates its buffer for max(nlbufsiz, the first event) and fills it
+/// to the size the allocator granted, a power of two (whole pages beyond
+/// 8 KiB) less the buffer's bookkeeping. With enough events per batch
+/// (`qthresh`) a 131072-byte nlbufsiz gives datagrams of up to 256 KiB.
+/// One event is at most a 64 KiB packet and its attributes.
+[[nodiscard]] constexpr std::size_t
+largest_datagram(std::uint32_t nlbufsiz) noexcept {
+  constexpr std::size_t largest_event = 65535 + 4096;
+  constexpr std::size_t bookkeeping = 1024; // skb_shared_info, alignment
+  return std::bit_ceil(std::max<std::size_t>(nlbufsiz, largest_event) +
+                       bookkeeping);
+}
 
 /// Optional per-event attributes the kernel adds when asked
 /// (NFULA_CFG_FLAGS).
@@ -92,8 +109,9 @@ struct options {
   /// cuts shorter still.
   std::uint32_t copy_range = 0;
   /// NFULA_CFG_QTHRESH: events the kernel queues before it sends a batch,
-  /// 1..1024. Default 64: large enough that a burst costs one datagram per
-  /// 64 events, small enough that batches fit the 128 KiB buffer.
+  /// 1..1024 (a batch also ends when its buffer is full, see
+  /// `largest_datagram`). Default 64: one datagram per 64 events of a
+  /// burst.
   std::uint32_t qthresh = 64;
   /// NFULA_CFG_TIMEOUT: how long the kernel holds a partial batch, at most
   /// 60 s; 0 means no timer (a partial batch waits for `qthresh`).

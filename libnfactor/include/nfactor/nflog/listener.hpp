@@ -200,7 +200,9 @@ class listener {
 
   options opts_;
   sys::socket sock_;
-  byte_buffer buf_;
+  // recv_slots receive slots of slot_size_ bytes, one datagram each.
+  std::size_t slot_size_;
+  std::unique_ptr<std::uint8_t[]> buf_;
   listener_counters counters_;
   seq_tracker seq_{0u};
   seq_tracker seq_global_;
