@@ -545,6 +545,7 @@ int main(int argc, char** argv) {
     o.nflog.rcvbuf = rcvbuf;
     o.nflog.flags.seq = true;
     o.nflog.flags.seq_global = seq_global;
+    o.nflog.resolve_names = !json.empty(); // pcap records carry no names
     o.max_in_flight = max_in_flight;
     o.max_batch = std::min(o.max_batch, max_in_flight); // a batch fits
     if (auto ok = o.validate(); !ok) {

@@ -303,10 +303,11 @@ class packing_stage final : public packet_stage {
     }
     l.note_sequence(seq, seq_global);
     if (l.resolves_names())
-      for (const auto& idx : dev)
-        if (idx) {
-          auto* n = l.interface_name(*idx);
-          out_.name(*idx, n ? std::string_view{*n} : std::string_view{});
+      for (std::size_t i = 0; i < dev.size(); ++i)
+        if (dev[i] && dev[i] != named_[i]) {
+          auto* n = l.interface_name(*dev[i]);
+          out_.name(*dev[i], n ? std::string_view{*n} : std::string_view{});
+          named_[i] = dev[i];
         }
     out_.add_event(msg.bytes);
     return true;
@@ -314,6 +315,10 @@ class packing_stage final : public packet_stage {
 
  private:
   netlink_batch& out_;
+  // The interfaces of the last event, whose names are in force in `out_`:
+  // within one read (a few milliseconds, well inside the name cache's
+  // lifetime) the next event on the same interfaces needs no lookup.
+  std::array<std::optional<std::uint32_t>, interface_members.size()> named_;
 };
 
 } // namespace
