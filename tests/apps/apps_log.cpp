@@ -201,7 +201,7 @@ BOOST_FIXTURE_TEST_CASE(sighup_reopens_files, test::netns_fixture) {
 // Only the kernel is believed: a datagram from another netlink socket in
 // the namespace, sent to the port id nfactor-log printed, is dropped
 // unparsed, even one larger than the listener's receive slot (16 slots of
-// max(nlbufsiz, 64 KiB) + 16 KiB = 147456 bytes each with the default
+// nflog::largest_datagram(nlbufsiz) = 262144 bytes each with the default
 // nlbufsiz), which would otherwise be truncated and fail the listener. So
 // the listener keeps running (no failure, no restart, one binding) and
 // the events sent after the forged datagrams, queued behind them, are
@@ -228,7 +228,7 @@ BOOST_FIXTURE_TEST_CASE(foreign_datagrams_cannot_fail_a_listener,
   }),
                         log.err());
 
-  send_netlink_datagram(netns, portid, 160000);
+  send_netlink_datagram(netns, portid, 300000);
   send_netlink_datagram(netns, portid, 64);
   send_datagrams(netns, 3);
   BOOST_REQUIRE_MESSAGE(log.await([&](auto&, auto&) {
