@@ -73,18 +73,19 @@ void note(const std::string& text) {
 // -- outputs ------------------------------------------------------------------
 
 /// The files events go to; reopened on SIGHUP (logrotate moves them away).
-/// pcap records are built in place in the batch (`app::pcap_batch`) and
-/// written with one writev() per batch. JSON lines gather in one reusable
-/// buffer across batches and go out in writes of about `json_gather`
-/// bytes (`flush`): through the page cache a write() of a batch's ~32 KiB
-/// cost 0.14 µs per 420-byte line, 1 MiB writes 0.10 µs. The writes
-/// block: a slow disk holds the writer, and the writer holds the
-/// listeners' credit until their events are written (see writer_actor),
-/// so the kernel's drops then arrive as counted loss.
+/// Output gathers across batches and goes out in writes of about
+/// `gather_bytes` per file (`flush`): JSON lines in one reusable buffer,
+/// pcap records built in place in their batches (`app::pcap_batch`),
+/// which are kept until one writev() takes them all. Through the page
+/// cache a write per batch (~40 KiB, one every millisecond or so) costs
+/// about three times what 1 MiB writes cost per byte (docs/benchmarks.md).
+/// The writes block: a slow disk holds the writer, and the writer holds
+/// the listeners' credit until their events are written (see
+/// writer_actor), so the kernel's drops then arrive as counted loss.
 class outputs {
  public:
-  /// `gather_events`: at most this many events wait for their JSON lines
-  /// to be written.
+  /// `gather_events`: at most this many events wait for their output to
+  /// be written.
   outputs(std::string json, std::string pcap, std::uint64_t gather_events)
     : json_path_(std::move(json)), pcap_path_(std::move(pcap)),
       gather_events_(std::max<std::uint64_t>(gather_events, 1)) {}
@@ -120,13 +121,14 @@ class outputs {
     return {};
   }
 
-  /// JSON gathered before a write() of its own.
-  static constexpr std::size_t json_gather = 1 << 20;
+  /// Output gathered per file before a write of its own.
+  static constexpr std::size_t gather_bytes = 1 << 20;
 
-  /// Writes one batch of the kernel's messages (layout 2 of
-  /// nflog/packed.hpp), which it may change, or gathers its JSON lines;
-  /// the error text, if any. An event counts as written when every output
-  /// has it: with JSON, once its line left the buffer (`pending()`).
+  /// Gathers the output of one batch of the kernel's messages (layout 2
+  /// of nflog/packed.hpp), and writes what was gathered once it is large
+  /// enough; the error text, if any. With a pcap output the batch is
+  /// changed and taken (its records are written from where they lie). An
+  /// event counts as written once every output has it (`pending()`).
   std::string write(byte_buffer& batch) {
     std::string err;
     auto fail = [&](std::string text) {
@@ -144,41 +146,39 @@ class outputs {
     }
     if (pcap_fd_ >= 0) { // after JSON: the records overwrite the headers
       pcap_.build(batch, now);
-      std::uint64_t bytes = 0;
-      for (const auto& piece : pcap_.pieces())
-        bytes += piece.iov_len;
-      if (write_all(pcap_fd_, pcap_.pieces())) {
-        pcap_behind_.wrote(bytes);
-        written.pcap_records += pcap_.records();
-        n = std::min<std::uint64_t>(n, pcap_.records());
-      } else {
-        fail("write " + pcap_path_ + ": " + std::strerror(errno));
-        n = 0;
+      for (const auto& piece : pcap_.pieces()) {
+        pcap_pieces_.push_back(piece);
+        pcap_bytes_ += piece.iov_len;
       }
-    }
-    if (json_fd_ < 0) {
-      written.events += n;
-      written.unwritten += count - n;
-      return err;
+      pending_.pcap_records += pcap_.records();
+      n = std::min<std::uint64_t>(n, pcap_.records());
+      if (!pcap_.pieces().empty())
+        pcap_batches_.push_back(std::move(batch)); // the pieces' memory
     }
     pending_.events += n;
     pending_.unwritten += count - n;
-    if (buf_.size() >= json_gather ||
+    if (buf_.size() >= gather_bytes || pcap_bytes_ >= gather_bytes ||
         pending_.events + pending_.unwritten >= gather_events_)
       if (auto e = flush(); !e.empty())
         fail(std::move(e));
     return err;
   }
 
-  /// Whether events wait for their JSON lines to be written.
+  /// Whether events wait for their output to be written.
   [[nodiscard]] bool pending() const {
     return pending_.events + pending_.unwritten > 0;
   }
 
-  /// Writes the JSON lines gathered so far; the error text, if any. Their
-  /// events count as written, or as unwritten if the write failed.
+  /// Writes what was gathered so far; the error text, if any. Its events
+  /// count as written, or as unwritten if a write failed.
   std::string flush() {
     std::string err;
+    auto failed = [&](const std::string& path) {
+      if (err.empty())
+        err = "write " + path + ": " + std::strerror(errno);
+      pending_.unwritten += pending_.events;
+      pending_.events = 0;
+    };
     if (json_fd_ >= 0 && buf_.size() > 0) {
       auto text = buf_.view();
       iovec piece{const_cast<char*>(text.data()), text.size()};
@@ -186,14 +186,23 @@ class outputs {
         written.json_bytes += buf_.size();
         json_behind_.wrote(buf_.size());
       } else {
-        err = "write " + json_path_ + ": " + std::strerror(errno);
-        pending_.unwritten += pending_.events;
-        pending_.events = 0;
+        failed(json_path_);
+      }
+    }
+    if (pcap_fd_ >= 0 && !pcap_pieces_.empty()) {
+      if (write_all(pcap_fd_, pcap_pieces_)) {
+        written.pcap_records += pending_.pcap_records;
+        pcap_behind_.wrote(pcap_bytes_);
+      } else {
+        failed(pcap_path_);
       }
     }
     written.events += pending_.events;
     written.unwritten += pending_.unwritten;
     buf_.clear();
+    pcap_pieces_.clear();
+    pcap_batches_.clear();
+    pcap_bytes_ = 0;
     pending_ = {};
     return err;
   }
@@ -256,12 +265,17 @@ class outputs {
   int pcap_fd_ = -1;
   std::uint64_t gather_events_;
   app::text_buffer buf_;
-  // The events whose JSON lines wait in buf_.
+  // The events whose output waits in buf_ and pcap_pieces_.
   struct {
-    std::uint64_t events = 0;    // to count as written
-    std::uint64_t unwritten = 0; // not decoded, or missing from pcap
+    std::uint64_t events = 0;       // to count as written
+    std::uint64_t unwritten = 0;    // not decoded, or missing from pcap
+    std::uint64_t pcap_records = 0; // in pcap_pieces_
   } pending_;
   app::pcap_batch pcap_;
+  // The pcap records gathered: where they lie in the batches kept here.
+  std::vector<iovec> pcap_pieces_;
+  std::vector<byte_buffer> pcap_batches_;
+  std::size_t pcap_bytes_ = 0;
   // Written files leave the page cache once on disk (write_behind.hpp).
   app::write_behind json_behind_;
   app::write_behind pcap_behind_;
@@ -282,7 +296,7 @@ struct writer_state {
   bool lost_inexact = false;
   /// Whether the last write failed.
   bool write_failing = false;
-  /// The answers to the batches whose JSON lines wait in `out`.
+  /// The answers to the batches whose output waits in `out`.
   std::vector<caf::response_promise> waiting;
   /// When the first of `waiting` came.
   std::chrono::steady_clock::time_point waiting_since;
@@ -311,8 +325,8 @@ struct writer_state {
   }
 };
 
-/// How long a JSON line may wait in the writer's buffer.
-constexpr auto json_flush_delay = std::chrono::milliseconds(10);
+/// How long gathered output may wait before it is written.
+constexpr auto flush_delay = std::chrono::milliseconds(10);
 
 writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
                                    std::shared_ptr<outputs> out) {
@@ -326,7 +340,7 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
       // A batch is answered once its events are written or counted
       // unwritten, not when it is taken: the listener holds their credit
       // until then, so a stalled output stops it reading (the kernel
-      // drops, counted) however many lines wait to be gathered.
+      // drops, counted) however many events wait to be gathered.
       [self](actors::log_packed_batch& b) {
         auto& st = self->state;
         if (!st.out)
@@ -342,10 +356,10 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
           st.waiting_since = std::chrono::steady_clock::now();
         if (!st.flush_due) {
           st.flush_due = true;
-          self->delayed_send(self, json_flush_delay, flush_atom_v);
+          self->delayed_send(self, flush_delay, flush_atom_v);
         }
       },
-      // Due when the oldest waiting line is json_flush_delay old: lines
+      // Due when the oldest waiting output is flush_delay old: output
       // written since the timer was set (the buffer filled) wait on.
       [self](flush_atom) {
         auto& st = self->state;
@@ -353,15 +367,15 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
         if (st.waiting.empty())
           return;
         auto age = std::chrono::steady_clock::now() - st.waiting_since;
-        if (age >= json_flush_delay) {
+        if (age >= flush_delay) {
           st.flush();
           return;
         }
         st.flush_due = true;
-        self->delayed_send(self,
-                           std::chrono::ceil<std::chrono::microseconds>(
-                               json_flush_delay - age),
-                           flush_atom_v);
+        self->delayed_send(
+            self,
+            std::chrono::ceil<std::chrono::microseconds>(flush_delay - age),
+            flush_atom_v);
       },
       [self](const actors::log_loss& l) {
         auto& st = self->state;

@@ -170,6 +170,26 @@ BOOST_FIXTURE_TEST_CASE(json_and_pcap_match_tcpdump, test::netns_fixture) {
   BOOST_TEST(tcpdump_view(dir / "ev.pcap") == peer);
 }
 
+// pcap records gather across batches, as JSON lines do, and reach the
+// file within the flush delay while the daemon runs, not at its end.
+BOOST_FIXTURE_TEST_CASE(pcap_records_are_written_while_running,
+                        test::netns_fixture) {
+  test::scratch_dir dir;
+  netns.nft("add table ip lg; add chain ip lg out { type filter hook output "
+            "priority 0; }; add rule ip lg out udp dport 9999 log group 10");
+  background log(
+      {log_bin, "--netns", netns.name(), "-g", "10", "--pcap", dir / "ev.pcap"},
+      dir / "log.out", dir / "log.err");
+  BOOST_REQUIRE_MESSAGE(log.await(test::err_has("group 10 bound")), log.err());
+  send_datagrams(netns, count);
+  BOOST_REQUIRE_MESSAGE(log.await([&](auto&, auto&) {
+    return tcpdump_view(dir / "ev.pcap").size() == count;
+  }),
+                        log.err());
+  BOOST_TEST(log.stop(SIGTERM) == 0);
+  BOOST_TEST(tcpdump_view(dir / "ev.pcap").size() == count);
+}
+
 BOOST_FIXTURE_TEST_CASE(sighup_reopens_files, test::netns_fixture) {
   test::scratch_dir dir;
   netns.nft("add table ip lg; add chain ip lg out { type filter hook output "
