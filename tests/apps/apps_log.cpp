@@ -444,6 +444,9 @@ BOOST_FIXTURE_TEST_CASE(bad_command_lines, test::netns_fixture) {
              r.output);
   r = netns.exec(log_bin + " --group 5 --group 5");
   BOOST_TEST(r.status == 2);
+  r = netns.exec(log_bin + " --group 5 --coalesce 1001");
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.output.find("--coalesce") != std::string::npos, r.output);
   r = netns.exec(log_bin + " --help");
   BOOST_TEST(r.status == 0);
   BOOST_TEST(r.output.find("--pcap") != std::string::npos);
