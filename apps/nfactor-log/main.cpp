@@ -387,7 +387,12 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
              " events lost in " + std::to_string(l.overruns) +
              " receive buffer overrun(s) (total " +
              std::to_string(l.total_lost) + " lost, " +
-             std::to_string(l.total_overruns) + " overruns)");
+             std::to_string(l.total_overruns) + " overruns)" +
+             // Drops after the last event read are counted once the
+             // next event's sequence number shows the gap.
+             (l.exact && l.overruns > 0 && l.lost == 0
+                  ? "; the events dropped are counted at the next event"
+                  : ""));
       },
       // The supervisor's reports: printed here, in order with the
       // listeners' own lines (a restarted listener's "bound" follows its
