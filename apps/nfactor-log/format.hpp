@@ -115,8 +115,8 @@ pcap_file_header() noexcept;
 /// The events of a packed batch as pcap records, built in place: each
 /// record's 16-byte header {ts_sec, ts_usec, caplen, len} (host order)
 /// overwrites the message's 16-byte netlink header, so a record is its
-/// header and the message's payload where they already lie, and a batch
-/// is written with one writev() of a few pieces (adjacent records merge
+/// header and the message's payload where they already lie, and a
+/// batch's records are a few pieces for writev() (adjacent records merge
 /// into one), without copying events.
 class pcap_batch {
  public:
