@@ -11,7 +11,9 @@
 #   -a all listeners (default: the limit and the detached owner, the pair
 #      the target is about)
 #   -l the limit and the nfactor-log daemon (--json FILE, --pcap FILE):
-#      whole-process CPU per event, targets <=3x (json) and <=2x (pcap)
+#      whole-process CPU per event, targets <=3x (json) and <=2x (pcap);
+#      with ulogd2's JSON output beside them as the peer when ulogd is
+#      installed (apt-get install ulogd2 ulogd2-json)
 #   -L NFACTOR_LOG another nfactor-log binary to measure with -l (default
 #      BUILD_DIR/apps/nfactor-log/nfactor-log)
 #   -p peer-bench sources (default ../shared/peer-bench next to the repo,
@@ -57,6 +59,7 @@ declare -A LISTENERS=(
   [7-nfactor-log-pcap]="$LOG -g {G} --pcap {OUT}/events.pcap"
   [8-nfactor-log-json-null]="$LOG -g {G} --json /dev/null"
   [9-nfactor-log-pcap-null]="$LOG -g {G} --pcap /dev/null"
+  [u-ulogd-json]="ulogd-json-big"
 )
 # How nflog_throughput.sh counts a listener's events (default: its JSON
 # line). nfactor-log's pcap records are counted here after the run; with
@@ -71,6 +74,14 @@ declare -A COUNT=(
 NAMES=$(printf '%s\n' "${!LISTENERS[@]}" | sort)
 if [ "$LOGD" = 1 ]; then
   NAMES="1-limit 6-nfactor-log-json 7-nfactor-log-pcap 8-nfactor-log-json-null 9-nfactor-log-pcap-null"
+  # The peer: ulogd2's JSON output, same kernel settings (qthresh 64,
+  # 8 MiB receive buffer).
+  if command -v ulogd >/dev/null &&
+    [ -f /usr/lib/x86_64-linux-gnu/ulogd/ulogd_output_JSON.so ]; then
+    NAMES="$NAMES u-ulogd-json"
+  else
+    echo "run.sh: ulogd2 not installed (apt-get install ulogd2 ulogd2-json): no peer row" >&2
+  fi
 elif [ "$ALL" != 1 ]; then
   NAMES="1-limit 2-nfactor-detached-owner"
 fi
@@ -103,7 +114,7 @@ for run in $(seq "$RUNS"); do
         .cpu_us_per_event = (if $ev > 0 then (.listener_cpu_s * 1e8 / $ev | round / 100) else null end)' \
         "$out.json" >"$out.fixed" && mv "$out.fixed" "$out.json"
     fi
-    rm -f "$out/events.json" "$out/events.pcap" # up to ~0.5 GB per run
+    rm -f "$out/events.json" "$out/events.pcap" "$out/ulogd.json" # up to ~0.5 GB per run
     [ -s "$out/listener.out" ] || echo '{}' >"$out/listener.out"
     jq -c --arg name "${name#*-}" --slurpfile l "$out/listener.out" \
       '{name: $name} + . + {eps: ($l[0].owner_events_per_s //
