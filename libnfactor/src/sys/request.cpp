@@ -4,8 +4,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <optional>
-#include <vector>
 
 #include <linux/netlink.h>
 
@@ -105,7 +105,9 @@ result<void> exchange(socket& sock, byte_view req, std::uint32_t seq,
     e.op = op;
     return e;
   }
-  std::vector<std::uint8_t> buf(opts.buffer_size);
+  // Not zeroed: recv() fills what is read (a listener's configure
+  // exchange reads with a 256 KiB buffer for each of its requests).
+  auto buf = std::make_unique_for_overwrite<std::uint8_t[]>(opts.buffer_size);
   using clock = std::chrono::steady_clock;
   // The gap is measured between kernel datagrams: foreign ones, which
   // recv() drops, do not extend it.
@@ -120,7 +122,7 @@ result<void> exchange(socket& sock, byte_view req, std::uint32_t seq,
       return std::move(ready).err();
     if (!*ready)
       return replies.timed_out(opts.timeout);
-    auto got = sock.recv(buf);
+    auto got = sock.recv({buf.get(), opts.buffer_size});
     if (!got) {
       auto e = std::move(got).err();
       e.op = op;
@@ -131,7 +133,7 @@ result<void> exchange(socket& sock, byte_view req, std::uint32_t seq,
     if (got->status == recv_status::overrun)
       return replies.overrun();
     deadline = clock::now() + opts.timeout;
-    if (auto done = replies.feed(byte_view{buf.data(), got->size}))
+    if (auto done = replies.feed(byte_view{buf.get(), got->size}))
       return std::move(*done);
   }
 }
