@@ -22,8 +22,7 @@ namespace nfactor::nflog {
 listener::listener(options opts, sys::socket sock)
   : opts_(std::move(opts)), sock_(std::move(sock)),
     // Not zeroed: the slots' pages are touched only as datagrams fill them.
-    slot_size_(largest_datagram(opts_.nlbufsiz)),
-    buf_(std::make_unique_for_overwrite<std::uint8_t[]>(slot_size_ *
+    buf_(std::make_unique_for_overwrite<std::uint8_t[]>(slot_size() *
                                                         recv_slots)) {}
 
 listener::listener(listener&&) noexcept = default;
@@ -179,8 +178,9 @@ result<std::size_t> listener::recv_some(std::size_t want, packet_stage& stage,
   // `want`, in one recvmmsg.
   want = std::clamp<std::size_t>(want, 1, recv_slots);
   bool first = true;
-  auto got = sock_.recv_batch(std::span{buf_.get(), want * slot_size_},
-                              slot_size_, [&](byte_view datagram) {
+  const auto slot = slot_size();
+  auto got = sock_.recv_batch(std::span{buf_.get(), want * slot}, slot,
+                              [&](byte_view datagram) {
                                 if (first) {
                                   now_ = std::chrono::steady_clock::now();
                                   first = false;

@@ -198,10 +198,14 @@ class listener {
   result<std::size_t> recv_some(std::size_t want, packet_stage& stage,
                                 drain_result& total);
 
+  // Bytes of one receive slot: the largest datagram the group sends.
+  [[nodiscard]] std::size_t slot_size() const noexcept {
+    return largest_datagram(opts_.nlbufsiz);
+  }
+
   options opts_;
   sys::socket sock_;
-  // recv_slots receive slots of slot_size_ bytes, one datagram each.
-  std::size_t slot_size_;
+  // recv_slots receive slots of slot_size() bytes, one datagram each.
   std::unique_ptr<std::uint8_t[]> buf_;
   listener_counters counters_;
   seq_tracker seq_{0u};
