@@ -371,9 +371,13 @@ BOOST_FIXTURE_TEST_CASE(sigterm_stops_a_busy_node_cleanly, hosts_fixture) {
 BOOST_FIXTURE_TEST_CASE(a_slow_collector_sees_loss_and_node_memory_is_bounded,
                         hosts_fixture) {
   auto node = start_node({"--max-batch=64"});
-  // One batch in flight, 20 ms per batch: at most ~3200 events/s.
+  // One batch in flight, a second per batch: the node holds at most 2048
+  // events (node_options::max_held_events) beside it, so the collector
+  // takes ~2100 events/s however large its batches grow. The sender must
+  // outrun that for the node to shed: with 20 ms per batch (~100k
+  // events/s) a sender slowed by CPU hogs did not, and no loss came.
   auto coll =
-      start_collector({"--in-flight=1", "--slow-us=20000", "--count-only"});
+      start_collector({"--in-flight=1", "--slow-us=1000000", "--count-only"});
   BOOST_REQUIRE(
       coll->wait_for_json([](const json& j) { return is(j, "connected"); }));
   auto before = vm_kib(node->pid(), "VmRSS:");
