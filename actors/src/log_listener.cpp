@@ -179,7 +179,8 @@ class listener_actor : public socket_actor<log_listener_impl, log_tick_atom> {
     if (loss) {
       const auto& c = listener_->counters();
       log_loss msg{opts_.nflog.group,     res->overruns, res->lost,
-                   opts_.nflog.flags.seq, c.enobufs,     c.lost};
+                   opts_.nflog.flags.seq, c.enobufs,     c.lost,
+                   res->uncounted_overrun};
       std::visit([&](auto& o) { send(o, msg); }, owner_);
     }
     if (res->datagrams == 0 && res->overruns == 0)

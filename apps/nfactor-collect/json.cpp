@@ -120,6 +120,7 @@ json kernel_loss_line(const std::string& node, const actors::log_loss& l) {
           {"overruns", l.overruns},
           {"lost", l.lost},
           {"exact", l.exact},
+          {"uncounted", l.uncounted},
           {"total_lost", l.total_lost}};
 }
 

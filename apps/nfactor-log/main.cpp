@@ -390,8 +390,9 @@ writer::behavior_type writer_actor(writer::stateful_pointer<writer_state> self,
              std::to_string(l.total_overruns) + " overruns)" +
              // Drops after the last event read are counted once the
              // next event's sequence number shows the gap.
-             (l.exact && l.overruns > 0 && l.lost == 0
-                  ? "; the events dropped are counted at the next event"
+             (l.exact && l.uncounted
+                  ? "; the events dropped in the last overrun are counted "
+                    "at the next event"
                   : ""));
       },
       // The supervisor's reports: printed here, in order with the

@@ -398,7 +398,12 @@ BOOST_FIXTURE_TEST_CASE(loss_is_a_line_and_in_the_stats, test::netns_fixture) {
   send_datagrams(netns, burst);
   BOOST_REQUIRE(::kill(log.pid(), SIGCONT) == 0);
   BOOST_REQUIRE_MESSAGE(log.await(test::err_has("LOSS group 12: ")), log.err());
-  // One more event: its seq shows any gap after the last queued event.
+  // The buffer kept the burst's first events: the drops came after them
+  // and no later event shows their gap yet.
+  const std::string later =
+      "; the events dropped in the last overrun are counted at the next event";
+  BOOST_REQUIRE_MESSAGE(log.await(test::err_has(later)), log.err());
+  // One more event: its seq shows the gap after the last queued event.
   send_datagrams(netns, 1);
   std::regex stats{
       R"(stats group 12: received (\d+), delivered (\d+), lost (\d+), )"};
@@ -424,10 +429,17 @@ BOOST_FIXTURE_TEST_CASE(loss_is_a_line_and_in_the_stats, test::netns_fixture) {
   std::regex loss{R"(LOSS group 12: (\d+) events lost in \d+ receive buffer )"
                   R"(overrun\(s\) \(total (\d+) lost)"};
   std::size_t last_total = 0;
+  std::string last_line;
   for (std::sregex_iterator it{err.begin(), err.end(), loss}, end; it != end;
-       ++it)
+       ++it) {
     last_total = std::stoul((*it)[2]);
+    auto eol = err.find('\n', static_cast<std::size_t>(it->position()));
+    last_line = err.substr(static_cast<std::size_t>(it->position()),
+                           eol - static_cast<std::size_t>(it->position()));
+  }
   BOOST_TEST(last_total == lost, err);
+  // The line that counted them no longer says the count comes later.
+  BOOST_TEST(last_line.find(later) == std::string::npos, err);
 }
 
 // (In a scratch namespace: a run that ignored its options stays there.)

@@ -129,6 +129,8 @@ listener::note_sequence(const std::optional<std::uint32_t>& seq,
   if (reading_)
     reading_->lost += gap;
   counters_.lost += gap;
+  if (gap > 0)
+    uncounted_overrun_ = false;
   return gap;
 }
 
@@ -194,6 +196,7 @@ result<std::size_t> listener::recv_some(std::size_t want, packet_stage& stage,
   if (got->overrun) {
     ++total.overruns;
     ++counters_.enobufs;
+    uncounted_overrun_ = true;
   }
   if (got->would_block)
     total.would_block = true;
@@ -223,6 +226,7 @@ result<drain_result> listener::read(packet_stage& stage, std::size_t max_events,
     done += std::max<std::size_t>(*n, 1); // an overrun counts as a read
   }
   reading_ = nullptr;
+  total.uncounted_overrun = uncounted_overrun_;
   if (!st)
     return std::move(st).err();
   return total;

@@ -68,6 +68,11 @@ struct log_loss {
   /// Totals since the listener started.
   std::uint64_t total_overruns = 0;
   std::uint64_t total_lost = 0;
+  /// True when an overrun's drops are not in `lost` yet: the kernel's
+  /// sequence numbers show them at the first event queued after the drops,
+  /// and none has been read since. A later report (with `overruns` 0 when
+  /// nothing else overflowed) counts them.
+  bool uncounted = false;
 
   friend bool operator==(const log_loss&, const log_loss&) = default;
 };
@@ -123,7 +128,8 @@ typename Inspector::result_type inspect(Inspector& f, log_packed_batch& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, log_loss& x) {
   return f(caf::meta::type_name("nfactor::actors::log_loss"), x.group,
-           x.overruns, x.lost, x.exact, x.total_overruns, x.total_lost);
+           x.overruns, x.lost, x.exact, x.total_overruns, x.total_lost,
+           x.uncounted);
 }
 
 template <class Inspector>

@@ -43,6 +43,11 @@ struct drain_result {
   std::size_t overruns = 0;
   /// Events found lost (sequence gaps) during this drain.
   std::uint64_t lost = 0;
+  /// True when an overrun's drops have not shown as a sequence gap yet
+  /// (this drain's or an earlier one's). The kernel reports ENOBUFS before
+  /// the events it kept, and the gap shows only at the first event queued
+  /// after the drops: until such an event is read, `lost` lacks them.
+  bool uncounted_overrun = false;
   /// Messages skipped because they failed to decode.
   std::size_t decode_errors = 0;
   /// True when the socket had nothing more to read.
@@ -217,6 +222,9 @@ class listener {
   std::optional<error> last_decode_error_;
   // The result of the read in progress (`note_sequence` adds to it).
   drain_result* reading_ = nullptr;
+  // An overrun was seen and no sequence gap after it (drain_result's
+  // `uncounted_overrun`).
+  bool uncounted_overrun_ = false;
 };
 
 } // namespace nfactor::nflog
