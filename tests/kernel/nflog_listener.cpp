@@ -46,8 +46,8 @@ options packet_opts(const test::scratch_netns& ns) {
 
 // Reads events until `want` arrived or 5 s passed (the kernel flushes
 // within the 10 ms flush timeout; the deadline only bounds a failure).
-// Drains until `want` events came (5 s at most). With `seen`: adds up the
-// drains' `lost`, and keeps the last drain's `uncounted_overrun`.
+// With `seen`: adds up the drains' `lost`, and keeps the last drain's
+// `uncounted_overrun`.
 std::vector<log_event> collect(listener& l, std::size_t want,
                                drain_result* seen = nullptr) {
   std::vector<log_event> out;
